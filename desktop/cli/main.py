@@ -1,0 +1,51 @@
+"""``timbre``: the studio with no arguments, the headless face of the same app otherwise.
+
+Each command group lives in its own module under ``desktop.cli`` and exposes
+``add_parser(subparsers)``; the modules are listed in ``COMMAND_MODULES``. Errors the user
+can act on (``EngineError``, ``ProjectError``) are printed as one line with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "desktop.cli.basics",  # devices, engines
+    "desktop.cli.project_cmds",  # project new/info, import, export
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engines.provenance import app_version
+
+    parser = argparse.ArgumentParser(
+        prog="timbre",
+        description="Timbre Studio: offline generative audio. With no command, opens the studio.",
+    )
+    parser.add_argument("--version", action="version", version=f"timbre {app_version()}")
+    parser.add_argument(
+        "--screenshot", metavar="FILE", help="render the main window offscreen to a PNG and exit"
+    )
+    parser.add_argument("--project", metavar="P", help="project to open in the studio")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from desktop.cli.common import run_guarded
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from desktop.launch import launch_studio
+
+        return launch_studio(project=args.project, screenshot=args.screenshot)
+    return run_guarded(args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

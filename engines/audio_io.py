@@ -1,0 +1,146 @@
+"""Reading and writing audio files, with one clear sentence for every bad input.
+
+soundfile (libsndfile) reads and writes WAV, FLAC, OGG/Vorbis and MP3, so no ffmpeg is
+needed. Writes go to a temporary file that is fsynced and renamed, so a crash never leaves
+a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from engines.audio import AudioClip
+from engines.errors import BadInput
+
+MIN_RATE = 8_000
+MAX_RATE = 192_000
+MAX_CHANNELS = 8
+
+FORMATS: dict[str, tuple[str, str]] = {
+    # extension: (soundfile format, subtype)
+    "wav": ("WAV", "PCM_24"),
+    "flac": ("FLAC", "PCM_24"),
+    "ogg": ("OGG", "VORBIS"),
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+_HINT = "Re-export it from your audio editor as WAV or FLAC and try again."
+
+
+def _check_wav_complete(path: Path) -> None:
+    """libsndfile quietly reads what is there; a cut-off WAV should be reported instead."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            return
+        if head[:4] == b"RF64":
+            return
+        size = path.stat().st_size
+        while True:
+            chunk = handle.read(8)
+            if len(chunk) < 8:
+                return
+            cid, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"data":
+                have = size - handle.tell()
+                if length != 0xFFFFFFFF and have < length:
+                    pct = 100 * have / max(length, 1)
+                    raise BadInput(
+                        f"{path.name} is truncated: it holds only {pct:.0f}% of the audio its "
+                        f"header announces (the file was cut off while being written or copied). "
+                        f"{_HINT}"
+                    )
+                return
+            handle.seek(length + (length & 1), os.SEEK_CUR)
+
+
+def read_audio(path: str | os.PathLike[str]) -> AudioClip:
+    """Read a file as float32 ``(channels, frames)``, or raise :class:`BadInput`."""
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path} does not exist. Check the path and try again.")
+    if path.is_dir():
+        raise BadInput(f"{path} is a folder, not an audio file.")
+    if path.stat().st_size == 0:
+        raise BadInput(f"{path.name} is empty (0 bytes). {_HINT}")
+    _check_wav_complete(path)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise BadInput(
+            f"{path.name} is not an audio file this app can read (WAV, FLAC, OGG or MP3): "
+            f"{str(exc).split(':')[-1].strip() or 'unknown format'}. {_HINT}"
+        ) from exc
+    except OSError as exc:
+        raise BadInput(f"{path.name} cannot be read: {exc.strerror or exc}.") from exc
+    clip = AudioClip(data.T, rate)
+    validate(clip, path.name)
+    return clip
+
+
+def validate(clip: AudioClip, name: str = "The audio") -> None:
+    if clip.frames == 0:
+        raise BadInput(f"{name} contains no audio (0 samples). {_HINT}")
+    if not np.all(np.isfinite(clip.samples)):
+        raise BadInput(
+            f"{name} contains invalid samples (NaN or infinity), so it cannot be mixed safely. "
+            f"{_HINT}"
+        )
+    if not MIN_RATE <= clip.sample_rate <= MAX_RATE:
+        raise BadInput(
+            f"{name} has a sample rate of {clip.sample_rate} Hz; this app handles "
+            f"{MIN_RATE}–{MAX_RATE} Hz. Resample it and try again."
+        )
+    if clip.channels > MAX_CHANNELS:
+        raise BadInput(
+            f"{name} has {clip.channels} channels; this app handles up to {MAX_CHANNELS}. "
+            "Mix it down to stereo and try again."
+        )
+
+
+def format_for(path: Path, fmt: str | None = None) -> str:
+    fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
+    if fmt not in FORMATS:
+        raise BadInput(f"'{fmt}' is not a format this app writes; use wav, flac, ogg or mp3.")
+    return fmt
+
+
+def write_audio(
+    path: str | os.PathLike[str],
+    clip: AudioClip,
+    fmt: str | None = None,
+    subtype: str | None = None,
+) -> Path:
+    """Write atomically (temp file, fsync, rename). Returns the final path."""
+    import soundfile as sf
+
+    path = Path(path)
+    fmt = format_for(path, fmt)
+    sf_format, default_subtype = FORMATS[fmt]
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.exists():
+        raise BadInput(f"The folder {folder} does not exist. Create it or choose another.")
+    if not os.access(folder, os.W_OK):
+        raise BadInput(f"The folder {folder} is read-only. Choose a folder you can write to.")
+    data = clip.samples.T
+    if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
+        clip = clip.resampled(44100)
+        data = clip.samples.T
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=f".{fmt}.part")
+    os.close(fd)
+    try:
+        sf.write(tmp, data, clip.sample_rate, format=sf_format, subtype=subtype or default_subtype)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

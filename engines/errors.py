@@ -1,0 +1,34 @@
+"""One error hierarchy for the engine layer.
+
+Every message is written for the person using the studio: what happened, and what to do
+next. The GUI shows ``str(error)`` as a one-line notification and the CLI prints it.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error the engine layer raises on purpose."""
+
+
+class ModelMissing(EngineError):
+    """The weights an engine needs are not installed."""
+
+
+class DeviceUnavailable(EngineError):
+    """The compute device asked for (setting or ``TIMBRE_DEVICE``) cannot be used."""
+
+
+class OutOfMemory(EngineError):
+    """The device ran out of memory, even after any fallback that was allowed."""
+
+
+class BadInput(EngineError):
+    """The user's input (file, text, parameter) cannot be used as it is."""
+
+
+class Cancelled(EngineError):
+    """The user cancelled the job; nothing partial was kept."""
+
+    def __init__(self, message: str = "Cancelled.") -> None:
+        super().__init__(message)

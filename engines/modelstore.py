@@ -1,0 +1,146 @@
+"""The model store: one folder in Hugging Face hub-cache layout.
+
+``models--{org}--{name}/refs/main`` names a revision and ``snapshots/{revision}/`` holds the
+files, exactly as ``huggingface_hub`` writes them, so transformers' ``from_pretrained`` and
+audiocraft's ``get_pretrained`` find weights here with ``HF_HUB_CACHE`` pointing at it. A
+model folder the user imports is copied into the same layout. Nothing here downloads unless
+the user asks (``HF_HUB_OFFLINE=1`` otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines.errors import BadInput, ModelMissing
+from engines.paths import models_dir
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    repo_id: str
+    revision: str
+    path: Path
+    size_bytes: int
+
+
+def hub_cache() -> Path:
+    path = models_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def configure_hub_env(allow_download: bool = False) -> None:
+    """Point huggingface_hub and transformers at the store; offline unless allowed.
+
+    Must run before huggingface_hub is imported for the offline flag to be honoured
+    everywhere, and again (harmlessly) before each load.
+    """
+    cache = str(hub_cache())
+    os.environ["HF_HUB_CACHE"] = cache
+    os.environ["HUGGINGFACE_HUB_CACHE"] = cache
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    if allow_download:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+        os.environ.pop("TRANSFORMERS_OFFLINE", None)
+    else:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    try:  # huggingface_hub reads its constants at import time
+        import sys
+
+        constants = sys.modules.get("huggingface_hub.constants")
+        if constants is not None:
+            constants.HF_HUB_OFFLINE = not allow_download
+            constants.HF_HUB_CACHE = cache
+    except Exception:  # pragma: no cover - best effort only
+        pass
+
+
+def repo_folder(repo_id: str) -> Path:
+    if repo_id.count("/") > 1 or ".." in repo_id or repo_id.startswith("/"):
+        raise BadInput(f"'{repo_id}' is not a model id like 'facebook/musicgen-small'.")
+    return hub_cache() / ("models--" + repo_id.replace("/", "--"))
+
+
+def snapshot_path(repo_id: str) -> Path | None:
+    """The folder of the installed revision, or None when the model is not installed."""
+    folder = repo_folder(repo_id)
+    ref = folder / "refs" / "main"
+    if not ref.is_file():
+        return None
+    snap = folder / "snapshots" / ref.read_text().strip()
+    return snap if snap.is_dir() else None
+
+
+def is_installed(repo_id: str, required: tuple[str, ...] = ()) -> bool:
+    snap = snapshot_path(repo_id)
+    return snap is not None and all((snap / name).exists() for name in required)
+
+
+def require(repo_id: str, label: str, required: tuple[str, ...] = ()) -> Path:
+    snap = snapshot_path(repo_id)
+    if snap is None or not all((snap / name).exists() for name in required):
+        raise ModelMissing(
+            f"{label}: weights not installed — import a model folder "
+            f"(timbre models import PATH) or download it (timbre models download {repo_id})."
+        )
+    return snap
+
+
+def _tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def list_installed() -> list[InstalledModel]:
+    found = []
+    root = hub_cache()
+    for folder in sorted(root.glob("models--*")):
+        repo_id = folder.name[len("models--") :].replace("--", "/", 1)
+        snap = snapshot_path(repo_id)
+        if snap is not None:
+            found.append(InstalledModel(repo_id, snap.name, snap, _tree_size(folder)))
+    return found
+
+
+def folder_revision(src: Path) -> str:
+    """A content hash of a folder, used as the snapshot revision of an imported model."""
+    digest = hashlib.sha1()
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(src)).encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def import_folder(src: Path, repo_id: str) -> InstalledModel:
+    """Copy a model folder into the store as ``repo_id`` (replacing an older import)."""
+    src = Path(src)
+    if not src.is_dir():
+        raise BadInput(f"{src} is not a folder. Choose the folder that holds the model files.")
+    revision = folder_revision(src)
+    folder = repo_folder(repo_id)
+    snap = folder / "snapshots" / revision
+    tmp = folder / "snapshots" / (revision + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp, symlinks=False)
+    if snap.exists():
+        shutil.rmtree(snap)
+    tmp.rename(snap)
+    (folder / "refs").mkdir(parents=True, exist_ok=True)
+    ref_tmp = folder / "refs" / "main.tmp"
+    ref_tmp.write_text(revision)
+    ref_tmp.replace(folder / "refs" / "main")
+    return InstalledModel(repo_id, revision, snap, _tree_size(folder))
+
+
+def remove(repo_id: str) -> bool:
+    folder = repo_folder(repo_id)
+    if not folder.exists():
+        return False
+    shutil.rmtree(folder)
+    return True
