@@ -1,0 +1,280 @@
+"""Provenance in exported files' tags, read back by ``timbre detect``.
+
+A file's watermark says *that* it was generated; its tags say *how*. Every format carries
+the same two things: one machine-readable field, ``TIMBRE_PROVENANCE``, holding a JSON
+document (``{"format": ..., "app_version": ..., "takes": [provenance, ...]}``), and the
+standard fields players and DAWs already show (title, software, date, comment), so a person
+sees where the file came from without any Timbre tool.
+
+- WAV: an ID3 chunk (mutagen's WAV tagging, the same frames as MP3) plus a RIFF ``LIST/INFO``
+  chunk (INAM, ISFT, ICRD, ICMT) because many Windows tools and DAWs read only INFO.
+- FLAC and OGG Vorbis: Vorbis comments.
+- MP3: ID3v2.4 (TIT2, TSSE, TDRC, COMM, and ``TXXX:TIMBRE_PROVENANCE``).
+
+mutagen does the container work (ID3, Vorbis comments, RIFF chunk insertion); only the
+payload of the INFO list is composed here, since mutagen has no INFO writer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engines.errors import BadInput
+from engines.provenance import app_version, now_iso
+
+PROVENANCE_KEY = "TIMBRE_PROVENANCE"
+DOCUMENT_FORMAT = "timbre-provenance/1"
+SOFTWARE = "Timbre Studio"
+
+# RIFF INFO ids for the readable fields.
+_INFO_IDS = {"title": "INAM", "software": "ISFT", "date": "ICRD", "comment": "ICMT"}
+
+
+@dataclass
+class FileTags:
+    """What a file's tags say: the provenance document (None when absent) and the readable
+    fields (title, software, date, comment) as found."""
+
+    provenance: dict[str, Any] | None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def provenance_document(takes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """The JSON document written into a file: one provenance dict per generated take in it."""
+    return {"format": DOCUMENT_FORMAT, "app_version": app_version(), "takes": takes, **extra}
+
+
+def summary(document: dict[str, Any]) -> str:
+    """One human sentence for the comment field, e.g. for a player's info panel."""
+    takes = document.get("takes") or []
+    generated = [t for t in takes if t.get("engine")]
+    head = f"{SOFTWARE} {document.get('app_version', '')}".strip()
+    if not generated:
+        return f"Exported with {head}; no generated audio in it."
+    marked = sum(1 for t in generated if t.get("watermarked"))
+    mark = (
+        "watermarked (resemble-perth)"
+        if marked == len(generated)
+        else f"watermarked: {marked} of {len(generated)} generated takes"
+    )
+    if len(generated) == 1:
+        t = generated[0]
+        what = t["engine"] + (f" ({t['model_id']})" if t.get("model_id") else "")
+        prompt = f', "{t["prompt"]}"' if t.get("prompt") else ""
+        seed = f", seed {t['seed']}" if t.get("seed") is not None else ""
+        return f"Generated with {head}: {what}{prompt}{seed}; {mark}."
+    engines = sorted({t["engine"] for t in generated})
+    return f"Made with {head} from {len(generated)} generated takes ({', '.join(engines)}); {mark}."
+
+
+def _readable(document: dict[str, Any], title: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "software": f"{SOFTWARE} {document.get('app_version', app_version())}",
+        "date": now_iso(),
+        "comment": summary(document),
+    }
+
+
+def _kind(path: Path) -> str:
+    """The container by its first bytes, not its name (a renamed file is still tagged right)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except FileNotFoundError:
+        raise BadInput(f"{path} does not exist. Check the path and try again.") from None
+    except OSError as exc:
+        raise BadInput(f"{path.name} cannot be read: {exc.strerror or exc}.") from exc
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    raise BadInput(
+        f"{path.name} is not a WAV, FLAC, OGG or MP3 file, so it has no tags this app can read."
+    )
+
+
+# ---- writing ------------------------------------------------------------------------
+def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: str = "") -> None:
+    """Write the provenance document and readable fields into an existing audio file."""
+    import mutagen
+
+    path = Path(path)
+    kind = _kind(path)
+    fields = _readable(document, title or path.stem)
+    payload = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        if kind in ("flac", "ogg"):
+            _write_vorbis(path, kind, fields, payload)
+        else:
+            _write_id3(path, kind, fields, payload)
+            if kind == "wav":
+                _write_riff_info(path, fields)
+    except mutagen.MutagenError as exc:
+        raise BadInput(f"Could not write tags into {path.name}: {exc}.") from exc
+
+
+def _write_vorbis(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+    from mutagen.flac import FLAC
+    from mutagen.oggvorbis import OggVorbis
+
+    audio = FLAC(path) if kind == "flac" else OggVorbis(path)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, value in fields.items():
+        audio[key.upper() if key != "software" else "ENCODER"] = value
+    audio[PROVENANCE_KEY] = payload
+    audio.save()
+
+
+def _write_id3(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+    from mutagen import id3
+    from mutagen.mp3 import MP3
+    from mutagen.wave import WAVE
+
+    audio = WAVE(path) if kind == "wav" else MP3(path)
+    if audio.tags is None:
+        audio.add_tags()
+    tags = audio.tags
+    tags.setall("TIT2", [id3.TIT2(encoding=3, text=fields["title"])])
+    tags.setall("TSSE", [id3.TSSE(encoding=3, text=fields["software"])])
+    tags.setall("TDRC", [id3.TDRC(encoding=3, text=fields["date"])])
+    tags.setall("COMM", [id3.COMM(encoding=3, lang="eng", desc="", text=fields["comment"])])
+    tags.setall(f"TXXX:{PROVENANCE_KEY}", [id3.TXXX(encoding=3, desc=PROVENANCE_KEY, text=payload)])
+    audio.save(v2_version=4)
+
+
+def _info_payload(fields: dict[str, str]) -> bytes:
+    """``INFO`` followed by one zero-terminated, word-aligned sub-chunk per field."""
+    out = bytearray(b"INFO")
+    for key, cid in _INFO_IDS.items():
+        value = fields.get(key, "").encode("utf-8") + b"\0"
+        out += cid.encode("ascii") + struct.pack("<I", len(value)) + value
+        if len(value) % 2:
+            out += b"\0"
+    return bytes(out)
+
+
+def _info_lists(riff: Any) -> list[Any]:
+    return [c for c in riff.root.subchunks() if c.id == "LIST" and c.name == "INFO"]
+
+
+def _write_riff_info(path: Path, fields: dict[str, str]) -> None:
+    from mutagen._riff import RiffFile
+
+    with path.open("rb+") as handle:
+        riff = RiffFile(handle)
+        for old in _info_lists(riff):  # replace, never duplicate, on re-tagging
+            old.delete()
+        riff.insert_chunk("LIST", _info_payload(fields))
+
+
+# ---- reading ------------------------------------------------------------------------
+def read_tags(path: str | os.PathLike[str]) -> FileTags:
+    """The provenance and readable fields of a file; empty when it was never tagged."""
+    import mutagen
+
+    path = Path(path)
+    kind = _kind(path)
+    try:
+        if kind in ("flac", "ogg"):
+            fields, payload = _read_vorbis(path, kind)
+        else:
+            fields, payload = _read_id3(path, kind)
+            if kind == "wav":
+                fields = {**_read_riff_info(path), **fields}
+    except mutagen.MutagenError as exc:
+        raise BadInput(f"Could not read the tags of {path.name}: {exc}.") from exc
+    document = None
+    if payload:
+        try:
+            loaded = json.loads(payload)
+            document = loaded if isinstance(loaded, dict) else None
+        except ValueError:
+            document = None  # a damaged field is reported as "no provenance", not a crash
+    return FileTags(document, fields)
+
+
+def _read_vorbis(path: Path, kind: str) -> tuple[dict[str, str], str | None]:
+    from mutagen.flac import FLAC
+    from mutagen.oggvorbis import OggVorbis
+
+    audio = FLAC(path) if kind == "flac" else OggVorbis(path)
+    tags = audio.tags or {}
+    names = {"title": "TITLE", "software": "ENCODER", "date": "DATE", "comment": "COMMENT"}
+    fields = {k: tags[v][0] for k, v in names.items() if v in tags}
+    payload = tags[PROVENANCE_KEY][0] if PROVENANCE_KEY in tags else None
+    return fields, payload
+
+
+def _read_id3(path: Path, kind: str) -> tuple[dict[str, str], str | None]:
+    from mutagen.mp3 import MP3
+    from mutagen.wave import WAVE
+
+    audio = WAVE(path) if kind == "wav" else MP3(path)
+    tags = audio.tags
+    if tags is None:
+        return {}, None
+    names = {"title": "TIT2", "software": "TSSE", "date": "TDRC"}
+    fields = {k: str(tags[v].text[0]) for k, v in names.items() if v in tags}
+    comments = tags.getall("COMM")
+    if comments:
+        fields["comment"] = str(comments[0].text[0])
+    frame = tags.get(f"TXXX:{PROVENANCE_KEY}")
+    return fields, (str(frame.text[0]) if frame is not None else None)
+
+
+def _read_riff_info(path: Path) -> dict[str, str]:
+    from mutagen._riff import RiffFile
+
+    with path.open("rb") as handle:
+        riff = RiffFile(handle)
+        lists = _info_lists(riff)
+        if not lists:
+            return {}
+        handle.seek(lists[0].data_offset + 4)
+        data = handle.read(lists[0].data_size - 4)
+    by_id = {v: k for k, v in _INFO_IDS.items()}
+    fields: dict[str, str] = {}
+    pos = 0
+    while pos + 8 <= len(data):
+        cid = data[pos : pos + 4].decode("ascii", "replace")
+        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        value = data[pos + 8 : pos + 8 + size].rstrip(b"\0").decode("utf-8", "replace")
+        if cid in by_id:
+            fields[by_id[cid]] = value
+        pos += 8 + size + (size & 1)
+    return fields
+
+
+def write_tagged(
+    path: str | os.PathLike[str],
+    clip: Any,
+    document: dict[str, Any],
+    fmt: str | None = None,
+    title: str = "",
+) -> Path:
+    """Write audio and its tags, then rename into place: the final name never holds an
+    untagged or half-tagged file."""
+    from engines.audio_io import format_for, write_audio
+
+    path = Path(path)
+    fmt = format_for(path, fmt)
+    staging = path.with_name(f".{path.stem}-tagging.{fmt}")
+    try:
+        write_audio(staging, clip, fmt)
+        write_tags(staging, document, title or path.stem)
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    return path
