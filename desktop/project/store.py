@@ -166,9 +166,16 @@ class Project:
                 self.db.backup(dest)
             dest.close()
         for target in range(version, LATEST):
-            with self.transaction():
-                self.db.executescript("SAVEPOINT migrate;" + MIGRATIONS[target] + "RELEASE migrate;")
-                self.db.execute(f"PRAGMA user_version={target + 1}")
+            # One script per step: schema change and version bump commit together or not at all.
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[target]}\nPRAGMA user_version={target + 1};\nCOMMIT;"
+            with self._lock:
+                try:
+                    self.db.executescript(script)
+                except BaseException:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    self.db.close()
+                    raise
 
     def _recover(self) -> None:
         """After a crash: fail interrupted jobs, drop files no row points at."""
