@@ -34,6 +34,7 @@ class Provenance:
     voice: str | None = None  # library voice id, for speech and clones
     consent: dict[str, Any] | None = None  # the voice's consent record, for clones
     watermarked: bool = False
+    watermark_score: float | None = None  # detector confidence measured right after marking
     created: str = field(default_factory=now_iso)
     app_version: str = field(default_factory=app_version)
 

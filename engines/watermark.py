@@ -1,0 +1,205 @@
+"""The imperceptible watermark every generated take carries, and its detector.
+
+resemble-perth's implicit PerthNet (its model ships inside the package, so this works
+offline) nudges the magnitude spectrum below 2 kHz at 32 kHz in a way its decoder
+recognises; detection gives one confidence in [0, 1] for a whole clip. It carries presence
+only, no payload: *who/what/how* lives in the take's provenance and the file's tags.
+
+Two things are done here rather than by calling perth's ``apply_watermark`` on the take:
+
+- **Residual embedding.** Perth resamples to 32 kHz and back, which would low-pass a 48 kHz
+  take at 16 kHz. Instead the watermark is computed at 32 kHz on the mid (mono) signal, the
+  *difference* it makes is resampled to the take's rate and added to every channel. The
+  take keeps its full bandwidth and stereo image, and its mono fold-down carries exactly
+  the mark perth made.
+- **Windows.** Long takes are processed in overlapping windows (cross-faded residuals), so
+  memory stays bounded whatever the length.
+
+Every engine goes through :func:`finalize_take`, so all takes are marked the same way and
+``provenance.watermarked`` always says what was done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from engines.audio import AudioClip
+from engines.errors import ModelMissing
+from engines.provenance import GeneratedTake, Provenance
+
+MODEL_RATE = 32_000  # perth's implicit model works at 32 kHz
+THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
+MIN_SECONDS = 0.1  # perth's STFT (n_fft 2048) needs at least this much audio
+WINDOW_SECONDS = 60.0
+OVERLAP_SECONDS = 1.0
+
+_lock = threading.Lock()
+_model: Any = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Whether a clip carries the watermark. ``reason`` says why it could not be judged
+    (silent or too short), in which case ``present`` is False and ``score`` 0."""
+
+    score: float
+    present: bool
+    reason: str = ""
+
+
+def method() -> str:
+    """Name and version of the watermark, as recorded and shown to users."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"resemble-perth {version('resemble-perth')} (implicit)"
+    except PackageNotFoundError:
+        return "resemble-perth (implicit)"
+
+
+def watermarker() -> Any:
+    """perth's ``PerthImplicitWatermarker`` on CPU, loaded once per process (~40 MB)."""
+    global _model
+    with _lock:
+        if _model is None:
+            _model = _load()
+    return _model
+
+
+def _load() -> Any:
+    from engines._standins import install
+
+    install()  # perth imports torchaudio transforms; the project's stand-in provides them
+    try:
+        # perth prints "loaded PerthNet ..." on stdout, which would corrupt CLI output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            from perth.perth_net.perth_net_implicit.perth_watermarker import (
+                PerthImplicitWatermarker,
+            )
+
+            return PerthImplicitWatermarker(device="cpu")
+    except (ImportError, OSError, RuntimeError) as exc:
+        raise ModelMissing(
+            f"The watermark model (resemble-perth) could not be loaded: {exc}. "
+            "Reinstall the app's dependencies with: make setup"
+        ) from exc
+
+
+def _to_model_rate(mono: np.ndarray, rate: int) -> np.ndarray:
+    import soxr
+
+    if rate == MODEL_RATE:
+        return mono.astype(np.float32)
+    return np.asarray(soxr.resample(mono, rate, MODEL_RATE, quality="VHQ"), dtype=np.float32)
+
+
+def _windows(n: int) -> list[tuple[int, int]]:
+    """Overlapping (start, end) windows covering ``n`` samples at the model rate."""
+    size, hop = int(WINDOW_SECONDS * MODEL_RATE), int((WINDOW_SECONDS - OVERLAP_SECONDS) * MODEL_RATE)
+    if n <= size:
+        return [(0, n)]
+    starts = list(range(0, n - size, hop)) + [max(0, n - size)]
+    return [(s, min(n, s + size)) for s in starts]
+
+
+def _residual(x: np.ndarray) -> np.ndarray:
+    """What perth adds to ``x`` (mono, model rate), window by window, cross-faded."""
+    import torch
+
+    model = watermarker()
+    out = np.zeros_like(x)
+    weight = np.zeros_like(x)
+    fade = int(OVERLAP_SECONDS * MODEL_RATE)
+    with torch.inference_mode():
+        for a, b in _windows(len(x)):
+            seg = x[a:b]
+            marked = np.asarray(model.apply_watermark(seg, sample_rate=MODEL_RATE), np.float32)
+            m = min(len(marked), len(seg))  # the inverse STFT may drop a partial last hop
+            w = np.ones(b - a, np.float32)
+            if a > 0:
+                w[:fade] = np.linspace(0, 1, fade, dtype=np.float32)
+            if b < len(x):
+                w[-fade:] = np.minimum(w[-fade:], np.linspace(1, 0, fade, dtype=np.float32))
+            out[a : a + m] += (marked[:m] - seg[:m]) * w[:m]
+            weight[a : a + m] += w[:m]
+    return out / np.maximum(weight, 1e-6)
+
+
+def _judgeable(clip: AudioClip) -> str:
+    if clip.duration < MIN_SECONDS:
+        return f"too short (under {MIN_SECONDS:g} s)"
+    if clip.peak == 0.0:
+        return "silent"
+    return ""
+
+
+def embed(clip: AudioClip) -> AudioClip:
+    """The clip with the watermark added (same rate, channels and length)."""
+    if _judgeable(clip):
+        return clip
+    import soxr
+
+    mid = clip.mono().samples[0]
+    residual = _residual(_to_model_rate(mid, clip.sample_rate))
+    if clip.sample_rate != MODEL_RATE:
+        residual = np.asarray(soxr.resample(residual, MODEL_RATE, clip.sample_rate, quality="VHQ"))
+    fitted = np.zeros(clip.frames, np.float32)
+    n = min(clip.frames, len(residual))
+    fitted[:n] = residual[:n]
+    return AudioClip(clip.samples + fitted[np.newaxis, :], clip.sample_rate)
+
+
+def detect(clip: AudioClip) -> Detection:
+    """Decoder confidence on the mono fold-down, averaged over windows by length."""
+    reason = _judgeable(clip)
+    if reason:
+        return Detection(0.0, False, reason)
+    import torch
+
+    model = watermarker()
+    x = _to_model_rate(clip.mono().samples[0], clip.sample_rate)
+    total, weight = 0.0, 0
+    with torch.inference_mode():
+        for a, b in _windows(len(x)):
+            score = float(model.get_watermark(x[a:b], sample_rate=MODEL_RATE, round=False))
+            if np.isfinite(score):  # all-quiet windows give NaN: they say nothing
+                total += score * (b - a)
+                weight += b - a
+    if weight == 0:
+        return Detection(0.0, False, "silent")
+    score = total / weight
+    return Detection(score, score >= THRESHOLD)
+
+
+def watermark_by_default() -> bool:
+    """The user-level default (settings ``watermark``); projects may override it."""
+    from engines.settings import get_setting
+
+    return bool(get_setting("watermark"))
+
+
+def finalize_take(
+    clip: AudioClip, provenance: Provenance, watermark: bool | None = None
+) -> GeneratedTake:
+    """The one way an engine hands out a take: watermarked unless turned off, with the
+    provenance saying so. ``watermark=None`` follows the user setting.
+
+    The mark is verified by detecting it again, so ``watermarked`` is True only when the
+    finished take really carries it (a silent or very short take cannot).
+    """
+    if watermark is None:
+        watermark = watermark_by_default()
+    if not watermark:
+        return GeneratedTake(clip, replace(provenance, watermarked=False, watermark_score=None))
+    marked = embed(clip)
+    found = detect(marked)
+    return GeneratedTake(
+        marked,
+        replace(provenance, watermarked=found.present, watermark_score=round(found.score, 4)),
+    )
