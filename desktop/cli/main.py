@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "desktop.cli.basics",  # devices, engines
     "desktop.cli.project_cmds",  # project new/info, import, export
+    "desktop.cli.podcast_cmds",  # podcast master
 ]
 
 

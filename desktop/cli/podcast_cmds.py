@@ -1,0 +1,83 @@
+"""``timbre podcast master IN... -o OUT``: clean, duck, level and export an episode."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from engines.podcast.presets import PRESETS
+
+    p = sub.add_parser("podcast", help="master podcast episodes")
+    psub = p.add_subparsers(dest="podcast_command", metavar="ACTION", required=True)
+    m = psub.add_parser(
+        "master",
+        help="clean each voice track, duck a music bed, meet a loudness target, export",
+        description="Voice tracks are aligned at 0 s (one file per microphone). Loudness presets: "
+        + "; ".join(f"{p.name} = {p.label}" for p in PRESETS.values())
+        + ". True peak is held at or below -1 dBTP.",
+    )
+    m.add_argument("inputs", nargs="+", metavar="IN", help="voice track files")
+    m.add_argument("-o", "--output", required=True, help="WAV, FLAC, MP3 or OGG file to write")
+    m.add_argument("--lufs", default="podcast", help="preset name or LUFS number (default -16)")
+    m.add_argument("--mono", action="store_true", help="export mono (the -19 LUFS preset does)")
+    m.add_argument("--music", metavar="BED", help="music bed, looped under the speech")
+    m.add_argument("--duck", type=float, default=12.0, metavar="DB", help="ducking depth (12)")
+    m.add_argument("--intro", metavar="FILE")
+    m.add_argument("--outro", metavar="FILE")
+    m.add_argument(
+        "--max-pause",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="shorten pauses to S seconds; 0 keeps them",
+    )
+    m.add_argument("--no-denoise", action="store_true", help="skip noise reduction")
+    m.add_argument(
+        "--chapter", action="append", default=[], metavar="'MM:SS TITLE'", help="repeatable"
+    )
+    m.add_argument("--title", default="")
+    m.add_argument("--artist", default="")
+    m.add_argument("--album", default="")
+    m.set_defaults(func=cmd_master)
+
+
+def cmd_master(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from desktop.cli.common import ProgressBar
+    from engines.audio_io import format_for, read_audio
+    from engines.podcast.chapters import parse_chapter
+    from engines.podcast.cleanup import CleanupSettings
+    from engines.podcast.master import MasterRequest, export_episode, master
+    from engines.podcast.presets import resolve_preset
+
+    format_for(Path(args.output))  # a bad extension fails before minutes of rendering
+    preset = resolve_preset(args.lufs, 1 if args.mono else None)
+    request = MasterRequest(
+        voices=[read_audio(f) for f in args.inputs],
+        music=read_audio(args.music) if args.music else None,
+        intro=read_audio(args.intro) if args.intro else None,
+        outro=read_audio(args.outro) if args.outro else None,
+        preset=preset,
+        duck_db=args.duck,
+        max_pause_s=args.max_pause if args.max_pause > 0 else None,
+        cleanup=replace(CleanupSettings(), noise_reduction=not args.no_denoise),
+        chapters=[parse_chapter(c) for c in args.chapter],
+    )
+    bar = ProgressBar("mastering")
+    try:
+        result = master(request, progress=bar)
+    finally:
+        bar.close()
+    tags = {k: v for k, v in (("artist", args.artist), ("album", args.album)) if v}
+    path = export_episode(result, args.output, title=args.title, tags=tags)
+    print(f"wrote {path}")
+    print(f"  preset     {preset.label}, {preset.channels} ch")
+    print(f"  loudness   {result.lufs:.1f} LUFS (target {preset.lufs:g})")
+    print(f"  true peak  {result.true_peak_db:.1f} dBTP")
+    print(f"  length     {result.clip.duration:.1f} s")
+    for c in result.chapters:
+        print(f"  chapter    {int(c.start // 60):02d}:{c.start % 60:04.1f}  {c.title}")
+    return 0
