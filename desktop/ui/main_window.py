@@ -1,0 +1,525 @@
+"""The studio's main window: timeline in the centre, dockable panels around it.
+
+Layout: takes and voice library on the left, generation panels (Music, Sound effects,
+Speech) on the right, spectrogram and jobs at the bottom. Shortcuts follow Audacity. Every
+edit goes through the project's :class:`Timeline` (autosaved, undoable); anything that takes
+time runs in the thread pool or an engine host thread, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.project.errors import ProjectError
+from desktop.project.store import Project
+from desktop.project.timeline import Timeline
+from desktop.ui.audio import AudioIO, LevelMeter
+from desktop.ui.background import run_in_background
+from desktop.ui.notifications import Banner, NotificationBar
+from desktop.ui.takes_dock import TakesPanel
+from desktop.ui.theme import THEMES, apply_theme
+from desktop.ui.timeline_view import TimelineView
+from desktop.ui.waveforms import PeakCache
+from engines.errors import EngineError
+from engines.settings import get_setting, set_setting
+
+AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
+
+
+def memory_in_use() -> int | None:
+    """Resident memory of this process in bytes (no psutil needed)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            import os
+
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        try:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            return peak if sys.platform == "darwin" else peak * 1024
+        except ImportError:
+            return None
+
+
+def device_text() -> str:
+    """The compute device, without importing torch just to say it (that would cost seconds)."""
+    from engines.devices import choose_device, requested_device
+
+    wish = requested_device()
+    if "torch" not in sys.modules:
+        return f"Device: {wish} (decided when an engine loads)"
+    try:
+        return f"Device: {choose_device()}"
+    except EngineError as exc:
+        return f"Device: {wish} — {exc}"
+
+
+class MainWindow(QMainWindow):
+    first_painted = Signal(float)  # seconds since the window was built
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.setWindowTitle("Timbre Studio")
+        self.setAcceptDrops(True)
+        self._built_at = time.perf_counter()
+        self._painted = False
+        self.project: Project | None = None
+        self.timeline: Timeline | None = None
+        self.view: TimelineView | None = None
+        self.peaks = PeakCache(self)
+        self.audio = AudioIO(self)
+        self.audio.finished.connect(self._playback_finished)
+        self.audio.recorded.connect(self._recording_done)
+        self._play_origin = 0
+        self._play_ratio = 1.0
+
+        self.banner = Banner()
+        self.notice = NotificationBar()
+        self._centre = QWidget()
+        self._centre_layout = QVBoxLayout(self._centre)
+        self._centre_layout.setContentsMargins(0, 0, 0, 0)
+        self._centre_layout.setSpacing(0)
+        self._centre_layout.addWidget(self.banner)
+        self._centre_layout.addWidget(self.notice)
+        self.setCentralWidget(self._centre)
+
+        self.takes = TakesPanel()
+        self.takes.play_requested.connect(self.audition_take)
+        self.takes.place_requested.connect(self.place_take)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("takes", "Takes", self.takes, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status()
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(30)
+        self._play_timer.timeout.connect(self._follow_playback)
+        self.open_project(project)
+        geometry = get_setting("window_geometry")
+        if isinstance(geometry, str):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        else:
+            self.resize(1500, 920)
+
+    # ---- docks ---------------------------------------------------------------------
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        dock.setAccessibleName(f"{title} panel")
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    # ---- actions -------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            a.setShortcuts([QKeySequence(k) for k in keys])
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        label = text.replace("&", "").rstrip("…")
+        a.setToolTip(f"{label} ({a.shortcut().toString()})" if a.shortcut().toString() else tip or label)
+        a.setStatusTip(tip or label)
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        act = self._action
+        self.act_new = act("&New project…", self.new_project_dialog, QKeySequence.StandardKey.New)
+        self.act_open = act("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
+        self.act_import = act("&Import audio…", self.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
+        self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
+        self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_play = act("Play/Stop", self.toggle_play, "Space", "Play from the playhead, or stop")
+        self.act_record = act("Record", self.toggle_record, "R", "Record a new take from the microphone")
+        self.act_home = act("Go to start", lambda: self.view and self.view.set_playhead(0, follow=True), "Home")
+        self.act_end = act("Go to end", lambda: self.view and self.view.set_playhead(self.view.length_frames, follow=True), "End")
+        self.act_undo = act("&Undo", self.undo, "Ctrl+Z")
+        self.act_redo = act("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.act_split = act("Split at playhead", lambda: self._guard(self.view.split_selected), "Ctrl+I")
+        self.act_delete = act("Delete clip", lambda: self._guard(self.view.delete_selected), None,
+                              "Delete the selected clip (Delete key in the timeline)")
+        self.act_add_track = act("Add track", lambda: self._guard(self.timeline.add_track), "Ctrl+Shift+N")
+        self.act_zoom_in = act("Zoom in", lambda: self.view.zoom(2.0), "Ctrl+1")
+        self.act_zoom_out = act("Zoom out", lambda: self.view.zoom(0.5), "Ctrl+3")
+        self.act_fit = act("Fit project in window", lambda: self.view.zoom_fit(), "Ctrl+F")
+        self.act_snap = act("Snapping", lambda on: self.view.set_snapping(on), None,
+                            "Snap clips and edges to other clips, the playhead and zero", checkable=True)
+        self.act_font_up = act("Larger text", lambda: self.scale_font(1.1), "Ctrl+=")
+        self.act_font_down = act("Smaller text", lambda: self.scale_font(1 / 1.1), "Ctrl+-")
+        self.act_font_reset = act("Normal text size", lambda: self.scale_font(None), "Ctrl+0")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None, self.act_quit):
+            m.addSeparator() if a is None else m.addAction(a)
+        self.file_menu = m
+        m = bar.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, None, self.act_split, self.act_delete, self.act_add_track,
+                  None, self.act_snap):
+            m.addSeparator() if a is None else m.addAction(a)
+        m = bar.addMenu("&Transport")
+        for a in (self.act_play, self.act_record, self.act_home, self.act_end):
+            m.addAction(a)
+        m = bar.addMenu("&View")
+        for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, None, self.act_font_up,
+                  self.act_font_down, self.act_font_reset):
+            m.addSeparator() if a is None else m.addAction(a)
+        themes = m.addMenu("Theme")
+        group = QActionGroup(self)
+        current = str(get_setting("theme"))
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            a = QAction(name.replace("-", " ").capitalize(), self, checkable=True)
+            a.setChecked(name == current)
+            a.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            group.addAction(a)
+            themes.addAction(a)
+            self.theme_actions[name] = a
+        self.panels_menu = m.addMenu("Panels")
+        self.view_menu = m
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Transport and editing")
+        tb.setObjectName("toolbar_main")
+        tb.setAccessibleName("Transport and editing toolbar")
+        for a in (self.act_play, self.act_record, self.act_home, self.act_end, None, self.act_undo,
+                  self.act_redo, None, self.act_add_track, self.act_split, self.act_delete, None,
+                  self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_snap):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        for a in tb.actions():
+            w = tb.widgetForAction(a)
+            if w is not None:
+                w.setAccessibleName(a.text().replace("&", ""))
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.status_device = QLabel()
+        self.status_device.setAccessibleName("Compute device")
+        self.status_memory = QLabel()
+        self.status_memory.setAccessibleName("Memory in use")
+        self.status_engines = QLabel("Engines: none loaded")
+        self.status_engines.setAccessibleName("Loaded engines")
+        self.meter = LevelMeter(self.audio)
+        for w in (self.status_device, self.status_memory, self.status_engines):
+            sb.addPermanentWidget(w)
+        sb.addPermanentWidget(self.meter)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(2000)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start()
+        self.refresh_status()
+
+    def loaded_engines(self) -> list[str]:
+        return []
+
+    def refresh_status(self) -> None:
+        self.status_device.setText(device_text())
+        mem = memory_in_use()
+        self.status_memory.setText(f"Memory: {mem / 2**20:.0f} MB" if mem else "Memory: unknown")
+        loaded = self.loaded_engines()
+        self.status_engines.setText("Engines: " + (", ".join(loaded) if loaded else "none loaded"))
+
+    # ---- project -------------------------------------------------------------------
+    def open_project(self, project: Project) -> None:
+        self.close_project()
+        self.project = project
+        self.timeline = Timeline(project)
+        self.view = TimelineView(project, self.timeline, self.peaks)
+        self._centre_layout.insertWidget(1, self.view, 1)
+        self.timeline.listeners.append(self._after_edit)
+        self.view.playhead_moved.connect(self._playhead_moved)
+        self.act_snap.setChecked(self.view.state.snapping)
+        self.setWindowTitle(f"{project.name} — Timbre Studio")
+        set_setting("last_project", str(project.path))
+        self._after_edit("")
+
+    def close_project(self) -> None:
+        if self.project is None:
+            return
+        self.stop_audio()
+        if self.view is not None:
+            self.view.detach()
+            self.view.setParent(None)
+            self.view.deleteLater()
+        self.project.close()
+        self.project = self.timeline = self.view = None
+
+    def _after_edit(self, label: str) -> None:
+        if self.project is None or self.timeline is None:
+            return
+        self.takes.set_takes(self.project.takes())
+        undo, redo = self.timeline.undo_label, self.timeline.redo_label
+        self.act_undo.setEnabled(self.timeline.can_undo)
+        self.act_redo.setEnabled(self.timeline.can_redo)
+        self.act_undo.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.act_redo.setText(f"&Redo {redo}" if redo else "&Redo")
+        if label:
+            self.statusBar().showMessage(label, 3000)
+
+    def refresh(self) -> None:
+        """Re-read the store after changes made outside the timeline (imports, new takes)."""
+        if self.view is not None:
+            self.view.reload()
+        self._after_edit("")
+
+    def _guard(self, fn, *args) -> object:
+        """Run an edit; a refused edit becomes a notification, not a crash."""
+        try:
+            return fn(*args)
+        except (ProjectError, EngineError) as exc:
+            self.notice.notify(str(exc), error=True)
+            return None
+
+    def undo(self) -> None:
+        if self.timeline is not None and self._guard(self.timeline.undo) is None:
+            self.statusBar().showMessage("Nothing to undo", 2000)
+
+    def redo(self) -> None:
+        if self.timeline is not None and self._guard(self.timeline.redo) is None:
+            self.statusBar().showMessage("Nothing to redo", 2000)
+
+    def new_project_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New project", str(Path.home() / "Untitled.timbre"))
+        if path:
+            project = self._guard(Project.create, path)
+            if project is not None:
+                self.open_project(project)
+
+    def open_project_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open project (a .timbre folder)")
+        if path:
+            project = self._guard(Project.open, path)
+            if project is not None:
+                self.open_project(project)
+
+    # ---- takes ---------------------------------------------------------------------
+    def place_take(self, take_id: int, track_id: int | None = None, at: int | None = None) -> int | None:
+        """One click: the take goes on the selected track (a new one if none) at the playhead."""
+        if self.view is None or self.timeline is None:
+            return None
+        track = track_id or self.view.state.track or self._guard(self.timeline.add_track)
+        start = self.view.state.playhead if at is None else at
+        clip_id = self._guard(self.timeline.add_clip, track, take_id, start)
+        if clip_id is not None:
+            self.view.select_clip(clip_id)
+        return clip_id
+
+    def audition_take(self, take_id: int) -> None:
+        if self.project is None:
+            return
+        take = self.project.take(take_id)
+        self._play_clip(self.project.load_audio(take.audio_sha256), follow=False)
+
+    # ---- import / export -----------------------------------------------------------
+    def import_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import audio", "", AUDIO_FILTER)
+        self.import_files(files)
+
+    def import_files(self, files: list[str]) -> None:
+        project = self.project
+        if project is None or not files:
+            return
+        self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
+
+        def work() -> list[str]:
+            failed = []
+            for f in files:
+                try:
+                    project.import_file(f)
+                except (EngineError, ProjectError) as exc:
+                    failed.append(str(exc))
+            return failed
+
+        def done(failed: list[str]) -> None:
+            self.refresh()
+            if failed:
+                self.notice.notify(failed[0], details="\n".join(failed), error=True)
+            else:
+                self.statusBar().showMessage(f"Imported {len(files)} file(s)", 3000)
+
+        run_in_background(work, done, self._task_failed)
+
+    def export_dialog(self) -> None:
+        if self.project is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
+            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        from engines.audio_io import write_audio
+
+        project = self.project
+        self.statusBar().showMessage(f"Exporting {Path(path).name}…")
+        run_in_background(lambda: write_audio(path, project.mixdown()),
+                          lambda p: self.notice.notify(f"Exported {p}"), self._task_failed)
+
+    def _task_failed(self, exc: BaseException, details: str) -> None:
+        known = isinstance(exc, (EngineError, ProjectError))
+        self.notice.notify(str(exc) if known else f"{type(exc).__name__}: {exc}", details=details, error=True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.import_files(files)
+        event.acceptProposedAction()
+
+    # ---- transport -----------------------------------------------------------------
+    def _audio_ready(self) -> bool:
+        if not self.audio.available:
+            self.notice.notify(self.audio.reason, error=True)
+            return False
+        return True
+
+    def toggle_play(self) -> None:
+        if self.audio.playing or self.audio.recording:
+            self.stop_audio()
+            return
+        project, view = self.project, self.view
+        if project is None or view is None or not self._audio_ready():
+            return
+        start = view.state.playhead
+        if start >= view.length_frames:
+            start = 0
+            view.set_playhead(0)
+        from engines.mixing import mixdown
+
+        tracks = project.mix_tracks()
+        run_in_background(
+            lambda: mixdown(tracks, project.sample_rate, project.channels, start=start),
+            lambda clip: self._start_playback(clip, start), self._task_failed)
+
+    def _start_playback(self, clip, origin: int) -> None:
+        self._play_origin = origin
+        self._play_clip(clip, follow=True)
+
+    def _play_clip(self, clip, follow: bool) -> None:
+        if not self._audio_ready():
+            return
+        try:
+            self.audio.play(clip)
+        except Exception as exc:  # noqa: BLE001 - device errors become a notification
+            self.notice.notify(f"Could not start playback: {exc}", error=True)
+            return
+        self._play_ratio = self.project.sample_rate / clip.sample_rate if self.project else 1.0
+        if follow:
+            self._play_timer.start()
+
+    def _follow_playback(self) -> None:
+        if self.view is not None and self.audio.playing:
+            self.view.set_playhead(self._play_origin + int(self.audio.position * self._play_ratio), follow=True)
+
+    def _playback_finished(self) -> None:
+        self._play_timer.stop()
+
+    def stop_audio(self) -> None:
+        self._play_timer.stop()
+        self.audio.stop()
+
+    def toggle_record(self) -> None:
+        if self.audio.recording:
+            self.stop_audio()
+            return
+        if not self._audio_ready() or self.project is None:
+            return
+        try:
+            self.audio.record(self.project.sample_rate)
+        except Exception as exc:  # noqa: BLE001 - no input device etc.
+            self.notice.notify(f"Could not start recording: {exc}", error=True)
+            return
+        self._record_origin = self.view.state.playhead if self.view else 0
+        self.statusBar().showMessage("Recording… press R or Space to stop")
+
+    def _recording_done(self, clip) -> None:
+        if self.project is None or self.timeline is None or self.view is None:
+            return
+        take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")
+        self.refresh()
+        self.place_take(take.id, at=getattr(self, "_record_origin", 0))
+
+    def _playhead_moved(self, frame: int) -> None:
+        pass
+
+    # ---- appearance ----------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        set_setting("theme", name)
+        apply_theme(QApplication.instance(), name, float(get_setting("font_scale")))
+        for n, a in self.theme_actions.items():
+            a.setChecked(n == name)
+        self.update()
+        if self.view is not None:
+            self.view.reload()
+
+    def scale_font(self, factor: float | None) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        scale = 1.0 if factor is None else float(get_setting("font_scale")) * factor
+        scale = max(0.6, min(2.5, scale))
+        set_setting("font_scale", round(scale, 3))
+        apply_theme(QApplication.instance(), str(get_setting("theme")), scale)
+
+    # ---- lifecycle -----------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit(time.perf_counter() - self._built_at)
+            QTimer.singleShot(0, self.after_first_paint)
+
+    def after_first_paint(self) -> None:
+        """Work deferred until the window is on screen: the audio probe."""
+        if not self.audio.probe():
+            self.banner.show_text(self.audio.reason)
+
+    def is_settled(self) -> bool:
+        """True once painted and no background drawing work is pending (for screenshots)."""
+        return self._painted and not self.peaks.busy
+
+    def shutdown(self) -> None:
+        """Stop audio, save view state and close the project (also on quit)."""
+        set_setting("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
+        self.close_project()
+        self.peaks.wait(5000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,107 @@
+"""The takes list: every imported or generated take, to audition and place on the timeline.
+
+Generated variations land here first, so trying three variations costs nothing on the
+timeline; one click on "Place" puts a take on the selected track at the playhead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.project.models import Take
+from desktop.ui.timeline_view import format_time
+
+
+class TakeRow(QWidget):
+    def __init__(self, take: Take, on_play: Callable[[int], None], on_place: Callable[[int], None]) -> None:
+        super().__init__()
+        self.take_id = take.id
+        what = take.engine or take.kind
+        detail = take.prompt or take.source_path
+        self.label = QLabel(f"<b>{_escape(take.name)}</b><br><small>{what} · "
+                            f"{format_time(take.duration)}</small>")
+        self.label.setToolTip(detail or take.name)
+        self.play = QToolButton()
+        self.play.setText("▶")
+        self.play.setAccessibleName(f"Play take {take.name}")
+        self.play.setToolTip("Audition this take")
+        self.play.clicked.connect(lambda: on_play(take.id))
+        self.place = QToolButton()
+        self.place.setText("Place")
+        self.place.setAccessibleName(f"Place take {take.name} at the playhead")
+        self.place.setToolTip("Put this take on the selected track at the playhead")
+        self.place.clicked.connect(lambda: on_place(take.id))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 2, 4, 2)
+        row.addWidget(self.play)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.place)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class TakesPanel(QWidget):
+    play_requested = Signal(int)
+    place_requested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName("Takes")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter takes")
+        self.search.setAccessibleName("Filter takes")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Take list")
+        self.list.itemActivated.connect(lambda item: self.place_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.search)
+        box.addWidget(self.list, 1)
+        self._takes: list[Take] = []
+
+    def set_takes(self, takes: list[Take]) -> None:
+        if [(t.id, t.name) for t in takes] == [(t.id, t.name) for t in self._takes]:
+            return
+        self._takes = list(takes)
+        self.list.clear()
+        for take in reversed(takes):  # newest first
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, take.id)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, take.name)
+            row = TakeRow(take, self.play_requested.emit, self.place_requested.emit)
+            item.setSizeHint(row.sizeHint())
+            self.list.addItem(item)
+            self.list.setItemWidget(item, row)
+        self._filter(self.search.text())
+
+    def row(self, take_id: int) -> TakeRow | None:
+        for i in range(self.list.count()):
+            w = self.list.itemWidget(self.list.item(i))
+            if isinstance(w, TakeRow) and w.take_id == take_id:
+                return w
+        return None
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        by_id = {t.id: t for t in self._takes}
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            take = by_id.get(item.data(Qt.ItemDataRole.UserRole))
+            hay = f"{take.name} {take.prompt} {take.engine}".lower() if take else ""
+            item.setHidden(bool(needle) and needle not in hay)

@@ -1,0 +1,107 @@
+"""Themes: Fusion with a dark (default), light or high-contrast palette, and font scaling.
+
+Why a palette and not a style sheet: Fusion draws every widget from the palette, so one
+table of colours themes the whole app (and pyqtgraph follows via ``plot_colors``); the
+platform colour-scheme hint does nothing without a platform theme (offscreen, Xvfb).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("dark", "light", "high-contrast")
+
+
+@dataclass(frozen=True)
+class Colors:
+    window: str
+    base: str
+    alt_base: str
+    text: str
+    dim_text: str
+    button: str
+    highlight: str
+    highlight_text: str
+    # timeline
+    track_bg: str
+    track_alt_bg: str
+    clip: str
+    clip_selected: str
+    wave: str
+    playhead: str
+    selection: str
+    ruler: str
+    grid: str
+
+
+DARK = Colors(
+    window="#24262b", base="#1b1d21", alt_base="#2a2d33", text="#e6e6e6", dim_text="#9aa0a6",
+    button="#31343a", highlight="#3d8fd1", highlight_text="#ffffff",
+    track_bg="#1f2126", track_alt_bg="#23262b", clip="#2f5f8a", clip_selected="#4a8fd0",
+    wave="#cfe6ff", playhead="#ff5c5c", selection="#3d8fd155", ruler="#2b2e34", grid="#33363c",
+)
+LIGHT = Colors(
+    window="#efefef", base="#ffffff", alt_base="#f5f5f5", text="#1d1d1d", dim_text="#5f6368",
+    button="#e3e3e3", highlight="#2a7bd0", highlight_text="#ffffff",
+    track_bg="#f7f7f7", track_alt_bg="#eeeeee", clip="#9cc3ea", clip_selected="#5a9be0",
+    wave="#17406b", playhead="#d21f1f", selection="#2a7bd044", ruler="#e2e2e2", grid="#d5d5d5",
+)
+HIGH_CONTRAST = Colors(
+    window="#000000", base="#000000", alt_base="#101010", text="#ffffff", dim_text="#ffff00",
+    button="#000000", highlight="#ffff00", highlight_text="#000000",
+    track_bg="#000000", track_alt_bg="#0c0c0c", clip="#003a80", clip_selected="#0060ff",
+    wave="#ffffff", playhead="#ff3030", selection="#ffff0055", ruler="#1a1a1a", grid="#5a5a5a",
+)
+_BY_NAME = {"dark": DARK, "light": LIGHT, "high-contrast": HIGH_CONTRAST}
+
+_current = DARK
+
+
+def colors() -> Colors:
+    """The colours of the theme in use (custom-painted widgets read them at paint time)."""
+    return _current
+
+
+def _palette(c: Colors) -> QPalette:
+    p = QPalette()
+    role = QPalette.ColorRole
+    for r, value in (
+        (role.Window, c.window), (role.WindowText, c.text), (role.Base, c.base),
+        (role.AlternateBase, c.alt_base), (role.ToolTipBase, c.alt_base),
+        (role.ToolTipText, c.text), (role.Text, c.text), (role.Button, c.button),
+        (role.ButtonText, c.text), (role.BrightText, "#ff4040"), (role.Link, c.highlight),
+        (role.Highlight, c.highlight), (role.HighlightedText, c.highlight_text),
+        (role.PlaceholderText, c.dim_text),
+    ):
+        p.setColor(r, QColor(value))
+    disabled = QPalette.ColorGroup.Disabled
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(disabled, r, QColor(c.dim_text))
+    return p
+
+
+def apply_theme(app: QApplication, name: str = "dark", font_scale: float = 1.0) -> Colors:
+    """Apply a theme by name (unknown names fall back to dark) and scale the UI font."""
+    global _current
+    _current = _BY_NAME.get(name, DARK)
+    app.setStyle("Fusion")
+    app.setPalette(_palette(_current))
+    base = app.property("timbre_base_point_size")
+    if base is None:
+        base = app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
+        app.setProperty("timbre_base_point_size", base)
+    font = QFont(app.font())
+    font.setPointSizeF(max(6.0, float(base) * max(0.5, min(3.0, float(font_scale)))))
+    app.setFont(font)
+    border = "#ffffff" if _current is HIGH_CONTRAST else _current.grid
+    app.setStyleSheet(
+        f"QDockWidget::title {{ padding: 4px; background: {_current.alt_base}; }}"
+        f"QToolTip {{ color: {_current.text}; background: {_current.alt_base};"
+        f" border: 1px solid {border}; }}"
+        f"#banner {{ background: #6b4e16; color: #ffffff; padding: 4px; }}"
+        f"#notice {{ background: {_current.alt_base}; border-top: 1px solid {border}; }}"
+    )
+    return _current

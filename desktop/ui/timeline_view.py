@@ -1,0 +1,774 @@
+"""The timeline: track headers on the left, a custom-painted canvas of clips on the right.
+
+Every edit goes through :class:`desktop.project.timeline.Timeline`, which writes it to the
+project store at once (autosave) and keeps the undo history; this widget only draws the
+store and turns mouse and keyboard gestures into those calls. View state (zoom, scroll,
+playhead, selected track) is saved in the project with ``set_state`` so reopening restores it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QScrollArea,
+    QScrollBar,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.project.models import Clip, Track
+from desktop.project.store import Project
+from desktop.project.timeline import Timeline
+from desktop.ui.theme import colors
+from desktop.ui.waveforms import PeakCache
+
+RULER_H = 26
+TRACK_H = 88
+HEADER_W = 200
+EDGE_PX = 7  # how close to a clip edge a press trims instead of moving
+SNAP_PX = 8
+MIN_PPS, MAX_PPS = 0.05, 20_000.0
+TICK_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60,
+              120, 300, 600, 900, 1800, 3600)
+
+
+def format_time(seconds: float, precise: bool = True) -> str:
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    body = f"{int(m):02d}:{s:06.3f}" if precise else f"{int(m):02d}:{int(s):02d}"
+    return f"{sign}{int(h)}:{body}" if h else f"{sign}{body}"
+
+
+@dataclass
+class ViewState:
+    """What reopening a project restores besides the edits themselves."""
+
+    pps: float = 100.0  # pixels per second
+    scroll: float = 0.0  # seconds at the left edge of the canvas
+    playhead: int = 0  # frames
+    track: int | None = None  # selected track id
+    snapping: bool = True
+
+    def to_dict(self) -> dict:
+        return {"pps": self.pps, "scroll": self.scroll, "playhead": self.playhead,
+                "track": self.track, "snapping": self.snapping}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> ViewState:
+        if not isinstance(data, dict):
+            return cls()
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class _Drag:
+    clip: Clip
+    mode: str  # move | left | right | range
+    press_x: float
+    press_frame: int
+
+
+class TrackHeader(QFrame):
+    """Name, mute, solo, gain and remove for one track, all keyboard-reachable and named."""
+
+    def __init__(self, view: TimelineView, track: Track) -> None:
+        super().__init__()
+        self.view, self.track_id = view, track.id
+        self.setFixedHeight(TRACK_H)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name = QLineEdit(track.name)
+        self.name.setAccessibleName(f"Name of track {track.name}")
+        self.name.setToolTip("Track name (press Enter to rename)")
+        self.name.editingFinished.connect(self._rename)
+        self.mute = self._toggle("M", f"Mute track {track.name}", "Mute: silence this track", track.mute)
+        self.solo = self._toggle("S", f"Solo track {track.name}", "Solo: hear only soloed tracks", track.solo)
+        self.mute.toggled.connect(lambda on: view.timeline.set_track(self.track_id, mute=on))
+        self.solo.toggled.connect(lambda on: view.timeline.set_track(self.track_id, solo=on))
+        self.gain = QDoubleSpinBox()
+        self.gain.setRange(-60.0, 12.0)
+        self.gain.setSingleStep(0.5)
+        self.gain.setDecimals(1)
+        self.gain.setSuffix(" dB")
+        self.gain.setValue(track.gain_db)
+        self.gain.setKeyboardTracking(False)
+        self.gain.setAccessibleName(f"Gain of track {track.name}")
+        self.gain.setToolTip("Track gain in decibels")
+        self.gain.valueChanged.connect(lambda v: view.timeline.set_track(self.track_id, gain_db=v))
+        remove = QToolButton()
+        remove.setText("✕")
+        remove.setAccessibleName(f"Remove track {track.name}")
+        remove.setToolTip("Remove this track and its clips (undo brings them back)")
+        remove.clicked.connect(lambda: view.timeline.remove_track(self.track_id))
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.name, 1)
+        top.addWidget(remove)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.mute)
+        row.addWidget(self.solo)
+        row.addWidget(self.gain, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.setSpacing(4)
+        box.addLayout(top)
+        box.addLayout(row)
+        box.addStretch(1)
+
+    def _toggle(self, text: str, name: str, tip: str, on: bool) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setCheckable(True)
+        b.setChecked(on)
+        b.setAccessibleName(name)
+        b.setToolTip(tip)
+        b.setMinimumWidth(28)
+        return b
+
+    def _rename(self) -> None:
+        if self.name.text().strip() != self.view.track_name(self.track_id):
+            self.view.timeline.rename_track(self.track_id, self.name.text())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self.view.select_track(self.track_id)
+        super().mousePressEvent(event)
+
+    def set_selected(self, on: bool) -> None:
+        c = colors()
+        self.setStyleSheet(f"TrackHeader {{ border-left: 4px solid {c.highlight}; }}" if on else "")
+
+
+class TimelineCanvas(QWidget):
+    """Paints ruler, clips (with waveforms and fades), selection and playhead; takes gestures."""
+
+    def __init__(self, view: TimelineView) -> None:
+        super().__init__()
+        self.view = view
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Timeline clips")
+        self.setAccessibleDescription(
+            "Click to place the playhead, drag a clip to move it, drag its edges to trim. "
+            "Tab selects the next clip, Delete removes it, Left and Right move the playhead."
+        )
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.drag: _Drag | None = None
+        self.preview: Clip | None = None
+
+    # ---- geometry ------------------------------------------------------------------
+    def x_of(self, frame: float) -> float:
+        v = self.view
+        return (frame / v.rate - v.state.scroll) * v.state.pps
+
+    def frame_at(self, x: float) -> int:
+        v = self.view
+        return max(0, int(round((x / v.state.pps + v.state.scroll) * v.rate)))
+
+    def track_at(self, y: float) -> Track | None:
+        i = int((y - RULER_H) // TRACK_H)
+        tracks = self.view.tracks
+        return tracks[i] if y >= RULER_H and 0 <= i < len(tracks) else None
+
+    def clip_rect(self, clip: Clip) -> QRectF:
+        row = self.view.track_row(clip.track_id)
+        x0, x1 = self.x_of(clip.start_frame), self.x_of(clip.end_frame)
+        return QRectF(x0, RULER_H + row * TRACK_H + 3, max(2.0, x1 - x0), TRACK_H - 6)
+
+    def clip_at(self, pos: QPointF) -> Clip | None:
+        for clip in reversed(self.view.clips):
+            if self.clip_rect(clip).contains(pos):
+                return clip
+        return None
+
+    # ---- painting ------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        c = colors()
+        v = self.view
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        w = self.width()
+        for i, _track in enumerate(v.tracks):
+            bg = c.track_alt_bg if i % 2 else c.track_bg
+            p.fillRect(QRectF(0, RULER_H + i * TRACK_H, w, TRACK_H), QColor(bg))
+            if v.tracks[i].id == v.state.track:
+                p.fillRect(QRectF(0, RULER_H + i * TRACK_H, w, TRACK_H), QColor(c.highlight).lighter(100).darker(400))
+        self._paint_grid(p, w)
+        if v.selection is not None:
+            a, b = v.selection
+            p.fillRect(QRectF(self.x_of(a), RULER_H, self.x_of(b) - self.x_of(a), self.height()),
+                       QColor(c.selection))
+        for clip in v.clips:
+            if self.preview is not None and clip.id == self.preview.id:
+                continue
+            self._paint_clip(p, clip)
+        if self.preview is not None:
+            self._paint_clip(p, self.preview)
+        x = self.x_of(v.state.playhead)
+        p.setPen(QPen(QColor(c.playhead), 2))
+        p.drawLine(QLineF(x, 0, x, self.height()))
+        if not v.tracks:
+            p.setPen(QColor(c.dim_text))
+            p.drawText(QRectF(0, RULER_H, w, 3 * TRACK_H), Qt.AlignmentFlag.AlignCenter,
+                       "No tracks yet. Drop audio files here, press Ctrl+Shift+I to import,\n"
+                       "or generate music, sound effects or speech in the panels on the right.")
+        if self.hasFocus():
+            p.setPen(QPen(QColor(c.highlight), 1, Qt.PenStyle.DotLine))
+            p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.end()
+
+    def _paint_grid(self, p: QPainter, w: int) -> None:
+        c = colors()
+        v = self.view
+        p.fillRect(QRectF(0, 0, w, RULER_H), QColor(c.ruler))
+        step = next((s for s in TICK_STEPS if s * v.state.pps >= 90), TICK_STEPS[-1])
+        first = math.floor(v.state.scroll / step)
+        last = math.ceil((v.state.scroll + w / v.state.pps) / step)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        p.setFont(font)
+        for k in range(first, last + 1):
+            t = k * step
+            x = (t - v.state.scroll) * v.state.pps
+            p.setPen(QColor(c.grid))
+            p.drawLine(QLineF(x, RULER_H, x, self.height()))
+            p.setPen(QColor(c.dim_text))
+            p.drawLine(QLineF(x, RULER_H - 8, x, RULER_H))
+            p.drawText(QPointF(x + 3, RULER_H - 10), format_time(t, precise=step < 1))
+            for m in range(1, 5):
+                xm = x + m * step * v.state.pps / 5
+                p.drawLine(QLineF(xm, RULER_H - 4, xm, RULER_H))
+
+    def _paint_clip(self, p: QPainter, clip: Clip) -> None:
+        c = colors()
+        v = self.view
+        r = self.clip_rect(clip)
+        if r.right() < 0 or r.left() > self.width():
+            return
+        selected = clip.id == v.selected_clip
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(QPen(QColor(c.highlight_text if selected else c.grid), 2 if selected else 1))
+        p.setBrush(QColor(c.clip_selected if selected else c.clip))
+        p.drawRoundedRect(r, 4, 4)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self._paint_wave(p, clip, r)
+        # fades as lines from the corner to the top edge
+        p.setPen(QPen(QColor(c.wave), 1.5))
+        if clip.fade_in_frames:
+            p.drawLine(QLineF(r.left(), r.bottom(), self.x_of(clip.start_frame + clip.fade_in_frames), r.top()))
+        if clip.fade_out_frames:
+            p.drawLine(QLineF(self.x_of(clip.end_frame - clip.fade_out_frames), r.top(), r.right(), r.bottom()))
+        take = v.take_names.get(clip.take_id, "")
+        label = take + (f"  {clip.gain_db:+.1f} dB" if clip.gain_db else "")
+        p.setPen(QColor(c.highlight_text if selected else c.text))
+        p.drawText(r.adjusted(6, 2, -4, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+
+    def _paint_wave(self, p: QPainter, clip: Clip, r: QRectF) -> None:
+        v = self.view
+        peaks = v.peaks_for(clip.take_id)
+        if peaks is None:
+            return
+        x0 = max(0, int(r.left()))
+        x1 = min(self.width(), int(r.right()))
+        if x1 - x0 < 2:
+            return
+        xs = np.arange(x0, x1, dtype=np.float64)
+        ratio = peaks.sample_rate / v.rate  # take frames per project frame
+        offset = clip.offset_frame * ratio
+        starts = offset + ((xs - r.left()) / v.state.pps) * peaks.sample_rate
+        ends = starts + peaks.sample_rate / v.state.pps
+        inside = (starts < peaks.frames) & (ends > 0)
+        if not inside.any():
+            return
+        xs, starts, ends = xs[inside], np.maximum(starts[inside], 0), np.maximum(ends[inside], 1)
+        lo, hi = peaks.envelope(starts, ends)
+        gain = 10 ** (clip.gain_db / 20)
+        mid, half = r.center().y() + 6, (r.height() - 18) / 2
+        top = mid - np.clip(hi * gain, -1, 1) * half
+        bottom = mid - np.clip(lo * gain, -1, 1) * half
+        p.setPen(QPen(QColor(colors().wave), 1))
+        p.drawLines([QLineF(x, t, x, b + 0.5) for x, t, b in zip(xs, top, bottom, strict=True)])
+
+    # ---- mouse ---------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        v = self.view
+        pos = event.position()
+        self.setFocus()
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        track = self.track_at(pos.y())
+        if track is not None:
+            v.select_track(track.id)
+        clip = self.clip_at(pos)
+        frame = self.frame_at(pos.x())
+        if clip is None:
+            v.select_clip(None)
+            v.set_playhead(v.snap(frame, ignore=None) if pos.y() > RULER_H else frame)
+            v.set_selection(None)
+            self.drag = _Drag(Clip(0, 0, 0, 0, 0, 1), "range", pos.x(), v.state.playhead)
+            return
+        v.select_clip(clip.id)
+        r = self.clip_rect(clip)
+        mode = "move"
+        if pos.x() - r.left() <= EDGE_PX:
+            mode = "left"
+        elif r.right() - pos.x() <= EDGE_PX:
+            mode = "right"
+        self.drag = _Drag(clip, mode, pos.x(), frame)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        pos = event.position()
+        v = self.view
+        if self.drag is None:
+            clip = self.clip_at(pos)
+            near_edge = False
+            if clip is not None:
+                r = self.clip_rect(clip)
+                near_edge = pos.x() - r.left() <= EDGE_PX or r.right() - pos.x() <= EDGE_PX
+            self.setCursor(Qt.CursorShape.SizeHorCursor if near_edge else
+                           Qt.CursorShape.OpenHandCursor if clip else Qt.CursorShape.IBeamCursor)
+            v.hovered.emit(self.frame_at(pos.x()))
+            return
+        d = self.drag
+        frame = self.frame_at(pos.x())
+        if d.mode == "range":
+            a, b = sorted((d.press_frame, v.snap(frame, ignore=None)))
+            v.set_selection((a, b) if b > a else None)
+            return
+        self.preview = v.dragged(d.clip, d.mode, frame - d.press_frame, self.track_at(pos.y()))
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        d, preview = self.drag, self.preview
+        self.drag, self.preview = None, None
+        if d is None or d.mode == "range" or preview is None:
+            self.update()
+            return
+        v = self.view
+        if d.mode == "move":
+            track = preview.track_id if preview.track_id != d.clip.track_id else None
+            v.timeline.move_clip(d.clip.id, preview.start_frame, track)
+        elif d.mode == "left":
+            v.timeline.trim_clip(d.clip.id, left=preview.start_frame)
+        else:
+            v.timeline.trim_clip(d.clip.id, right=preview.end_frame)
+        self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        clip = self.clip_at(event.position())
+        if clip is not None:  # Audacity: double-click selects the clip's extent
+            self.view.set_selection((clip.start_frame, clip.end_frame))
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+        v = self.view
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            v.zoom(1.25 if delta > 0 else 0.8, anchor_x=event.position().x())
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier or event.angleDelta().x():
+            v.scroll_to(v.state.scroll - delta / 120 * 60 / v.state.pps)
+        else:
+            event.ignore()
+            return
+        event.accept()
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        clip = self.clip_at(QPointF(event.pos()))
+        if clip is None:
+            return
+        v = self.view
+        v.select_clip(clip.id)
+        menu = QMenu(self)
+        menu.addAction("Split at playhead", v.split_selected)
+        menu.addAction("Delete clip", v.delete_selected)
+        menu.addSeparator()
+        menu.addAction("Fade in 0.5 s", lambda: v.set_clip_fades(fade_in=0.5))
+        menu.addAction("Fade out 0.5 s", lambda: v.set_clip_fades(fade_out=0.5))
+        menu.addAction("Remove fades", lambda: v.set_clip_fades(fade_in=0.0, fade_out=0.0))
+        menu.exec(event.globalPos())
+
+    # ---- keyboard ------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        v = self.view
+        key = event.key()
+        step = v.rate if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier else v.rate // 10
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            v.delete_selected()
+        elif key == Qt.Key.Key_Left:
+            v.set_playhead(v.state.playhead - step)
+        elif key == Qt.Key.Key_Right:
+            v.set_playhead(v.state.playhead + step)
+        elif key == Qt.Key.Key_Comma and v.selected_clip:
+            v.nudge_selected(-step)
+        elif key == Qt.Key.Key_Period and v.selected_clip:
+            v.nudge_selected(step)
+        else:
+            super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802 - Qt API
+        """Tab walks through the clips first, then leaves the canvas."""
+        clips = self.view.clips
+        ids = [c.id for c in clips]
+        cur = ids.index(self.view.selected_clip) if self.view.selected_clip in ids else -1
+        nxt = cur + (1 if forward else -1)
+        if self.hasFocus() and 0 <= nxt < len(ids) and (cur >= 0 or forward):
+            self.view.select_clip(ids[nxt])
+            return True
+        return super().focusNextPrevChild(forward)
+
+
+class TimelineView(QWidget):
+    """Track headers + canvas + horizontal scroll bar + clip inspector, over one project."""
+
+    clip_selected = Signal(object)  # clip id or None
+    track_selected = Signal(object)
+    playhead_moved = Signal(int)
+    selection_changed = Signal(object)  # (start, end) frames or None
+    hovered = Signal(int)
+    view_changed = Signal()
+
+    def __init__(self, project: Project, timeline: Timeline, peaks: PeakCache | None = None) -> None:
+        super().__init__()
+        self.setAccessibleName("Timeline")
+        self.project, self.timeline = project, timeline
+        self.rate = project.sample_rate
+        self.peak_cache = peaks or PeakCache(self)
+        self.peak_cache.ready.connect(lambda _key: self.canvas.update())
+        self.state = ViewState.from_dict(project.get_state("view"))
+        self.tracks: list[Track] = []
+        self.clips: list[Clip] = []
+        self.take_names: dict[int, str] = {}
+        self._take_sha: dict[int, str] = {}
+        self.selected_clip: int | None = None
+        self.selection: tuple[int, int] | None = None
+        self._headers: dict[int, TrackHeader] = {}
+        self._header_key: list[tuple] = []
+
+        self.canvas = TimelineCanvas(self)
+        self.header_box = QWidget()
+        self.header_box.setFixedWidth(HEADER_W)
+        self.header_layout = QVBoxLayout(self.header_box)
+        self.header_layout.setContentsMargins(0, RULER_H, 0, 0)
+        self.header_layout.setSpacing(0)
+        self.header_layout.addStretch(1)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.header_box, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.canvas, 1, Qt.AlignmentFlag.AlignTop)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(body)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.hbar = QScrollBar(Qt.Orientation.Horizontal)
+        self.hbar.setAccessibleName("Scroll timeline")
+        self.hbar.valueChanged.connect(lambda value: self.scroll_to(value / self.state.pps, from_bar=True))
+        self.inspector = self._build_inspector()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.scroll_area, 1)
+        layout.addWidget(self.hbar)
+        layout.addWidget(self.inspector)
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(400)
+        self._save_timer.timeout.connect(self.save_view)
+        timeline.listeners.append(self._on_edit)
+        self.reload()
+
+    # ---- inspector -----------------------------------------------------------------
+    def _spin(self, name: str, tip: str, lo: float, hi: float, suffix: str, step: float) -> QDoubleSpinBox:
+        s = QDoubleSpinBox()
+        s.setRange(lo, hi)
+        s.setSingleStep(step)
+        s.setDecimals(2)
+        s.setSuffix(suffix)
+        s.setKeyboardTracking(False)
+        s.setAccessibleName(name)
+        s.setToolTip(tip)
+        s.setEnabled(False)
+        return s
+
+    def _build_inspector(self) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(6, 2, 6, 2)
+        self.clip_label = QLabel("No clip selected")
+        self.clip_gain = self._spin("Clip gain", "Gain of the selected clip", -60, 24, " dB", 0.5)
+        self.fade_in = self._spin("Fade in", "Fade-in length of the selected clip", 0, 600, " s", 0.1)
+        self.fade_out = self._spin("Fade out", "Fade-out length of the selected clip", 0, 600, " s", 0.1)
+        self.clip_gain.valueChanged.connect(self._inspector_gain)
+        self.fade_in.valueChanged.connect(lambda s: self._inspector_fade("fade_in_frames", s))
+        self.fade_out.valueChanged.connect(lambda s: self._inspector_fade("fade_out_frames", s))
+        self.position_label = QLabel()
+        self.position_label.setAccessibleName("Playhead position")
+        row.addWidget(self.clip_label)
+        for label, w in (("Gain", self.clip_gain), ("Fade in", self.fade_in), ("Fade out", self.fade_out)):
+            lab = QLabel(label)
+            lab.setBuddy(w)
+            row.addWidget(lab)
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.position_label)
+        return box
+
+    def _sync_inspector(self) -> None:
+        clip = self.clip(self.selected_clip)
+        for w in (self.clip_gain, self.fade_in, self.fade_out):
+            w.blockSignals(True)
+            w.setEnabled(clip is not None)
+        if clip is None:
+            self.clip_label.setText("No clip selected")
+            for w in (self.clip_gain, self.fade_in, self.fade_out):
+                w.setValue(0)
+        else:
+            self.clip_label.setText(f"{self.take_names.get(clip.take_id, 'Clip')}: "
+                                    f"{format_time(clip.start_frame / self.rate)} – "
+                                    f"{format_time(clip.end_frame / self.rate)}")
+            self.clip_gain.setValue(clip.gain_db)
+            self.fade_in.setValue(clip.fade_in_frames / self.rate)
+            self.fade_out.setValue(clip.fade_out_frames / self.rate)
+        for w in (self.clip_gain, self.fade_in, self.fade_out):
+            w.blockSignals(False)
+        self.position_label.setText(f"Playhead {format_time(self.state.playhead / self.rate)}")
+
+    def _inspector_gain(self, value: float) -> None:
+        if self.selected_clip is not None:
+            self.timeline.set_clip(self.selected_clip, gain_db=value)
+
+    def _inspector_fade(self, key: str, seconds: float) -> None:
+        if self.selected_clip is not None:
+            self.timeline.set_clip(self.selected_clip, **{key: int(round(seconds * self.rate))})
+
+    # ---- model ---------------------------------------------------------------------
+    def _on_edit(self, _label: str) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read tracks, clips and take names from the store (cheap SQL) and redraw."""
+        self.tracks = self.project.tracks()
+        self.clips = self.project.clips()
+        takes = self.project.takes()
+        self.take_names = {t.id: t.name for t in takes}
+        self._take_sha = {t.id: t.audio_sha256 for t in takes}
+        ids = {t.id for t in self.tracks}
+        if self.state.track not in ids:
+            self.state.track = self.tracks[0].id if self.tracks else None
+        if self.selected_clip is not None and self.clip(self.selected_clip) is None:
+            self.selected_clip = None
+            self.clip_selected.emit(None)
+        self._rebuild_headers()
+        self.canvas.setFixedHeight(RULER_H + max(3, len(self.tracks)) * TRACK_H + 8)
+        self._update_hbar()
+        self._sync_inspector()
+        self.canvas.update()
+
+    def _rebuild_headers(self) -> None:
+        key = [(t.id, t.name, t.mute, t.solo, t.gain_db) for t in self.tracks]
+        if key == self._header_key:
+            return
+        self._header_key = key
+        for h in self._headers.values():
+            h.setParent(None)
+            h.deleteLater()
+        self._headers = {}
+        for i, t in enumerate(self.tracks):
+            h = TrackHeader(self, t)
+            h.set_selected(t.id == self.state.track)
+            self._headers[t.id] = h
+            self.header_layout.insertWidget(i, h)
+
+    def header(self, track_id: int) -> TrackHeader:
+        return self._headers[track_id]
+
+    def clip(self, clip_id: int | None) -> Clip | None:
+        return next((c for c in self.clips if c.id == clip_id), None)
+
+    def track_row(self, track_id: int) -> int:
+        return next((i for i, t in enumerate(self.tracks) if t.id == track_id), 0)
+
+    def track_name(self, track_id: int) -> str:
+        return next((t.name for t in self.tracks if t.id == track_id), "")
+
+    def peaks_for(self, take_id: int):
+        sha = self._take_sha.get(take_id)
+        if sha is None:
+            return None
+        return self.peak_cache.get(sha, lambda: self.project.load_audio(sha))
+
+    @property
+    def length_frames(self) -> int:
+        return max((c.end_frame for c in self.clips), default=0)
+
+    # ---- selection and playhead ----------------------------------------------------
+    def select_clip(self, clip_id: int | None) -> None:
+        if clip_id != self.selected_clip:
+            self.selected_clip = clip_id
+            clip = self.clip(clip_id)
+            if clip is not None:
+                self.select_track(clip.track_id)
+            self._sync_inspector()
+            self.clip_selected.emit(clip_id)
+            self.canvas.update()
+
+    def select_track(self, track_id: int | None) -> None:
+        if track_id != self.state.track:
+            self.state.track = track_id
+            for tid, h in self._headers.items():
+                h.set_selected(tid == track_id)
+            self.track_selected.emit(track_id)
+            self._view_changed()
+
+    def set_selection(self, sel: tuple[int, int] | None) -> None:
+        self.selection = sel
+        self.selection_changed.emit(sel)
+        self.canvas.update()
+
+    def set_playhead(self, frame: int, follow: bool = False) -> None:
+        frame = max(0, int(frame))
+        if frame == self.state.playhead:
+            return
+        self.state.playhead = frame
+        if follow:
+            x = self.canvas.x_of(frame)
+            if x > self.canvas.width() * 0.9 or x < 0:
+                self.scroll_to(frame / self.rate - 0.1 * self.canvas.width() / self.state.pps)
+        self.position_label.setText(f"Playhead {format_time(frame / self.rate)}")
+        self.playhead_moved.emit(frame)
+        self._view_changed()
+
+    def snap(self, frame: int, ignore: int | None) -> int:
+        """The nearest edge, the playhead or 0 within a few pixels, when snapping is on."""
+        if not self.state.snapping:
+            return frame
+        targets = [0, self.state.playhead]
+        for c in self.clips:
+            if c.id != ignore:
+                targets += [c.start_frame, c.end_frame]
+        best = min(targets, key=lambda t: abs(t - frame))
+        return best if abs(best - frame) / self.rate * self.state.pps <= SNAP_PX else frame
+
+    def dragged(self, clip: Clip, mode: str, delta: int, track: Track | None) -> Clip:
+        """Where a clip would be if the drag ended now (snapped), for preview and commit."""
+        if mode == "move":
+            start = max(0, clip.start_frame + delta)
+            snapped = self.snap(start, clip.id)
+            if snapped == start:  # try snapping the right edge instead
+                end = self.snap(start + clip.length_frames, clip.id)
+                snapped = end - clip.length_frames
+            return replace(clip, start_frame=max(0, snapped), track_id=track.id if track else clip.track_id)
+        take_frames = self.project.take_frames(self.project.take(clip.take_id))
+        if mode == "left":
+            left = self.snap(clip.start_frame + delta, clip.id)
+            left = min(max(left, clip.start_frame - clip.offset_frame, 0), clip.end_frame - 1)
+            return replace(clip, start_frame=left, offset_frame=clip.offset_frame + left - clip.start_frame,
+                           length_frames=clip.end_frame - left)
+        right = self.snap(clip.end_frame + delta, clip.id)
+        right = max(clip.start_frame + 1, min(right, clip.start_frame - clip.offset_frame + take_frames))
+        return replace(clip, length_frames=right - clip.start_frame)
+
+    # ---- edits ---------------------------------------------------------------------
+    def split_selected(self) -> None:
+        if self.selected_clip is not None:
+            self.timeline.split_clip(self.selected_clip, self.state.playhead)
+            return
+        under = [c for c in self.clips if c.track_id == self.state.track
+                 and c.start_frame < self.state.playhead < c.end_frame]
+        if not under:
+            from desktop.project.errors import ProjectError
+
+            raise ProjectError("The playhead is not inside a clip on the selected track; nothing to split.")
+        self.timeline.split_clip(under[0].id, self.state.playhead)
+
+    def delete_selected(self) -> None:
+        if self.selected_clip is not None:
+            self.timeline.delete_clip(self.selected_clip)
+
+    def nudge_selected(self, frames: int) -> None:
+        clip = self.clip(self.selected_clip)
+        if clip is not None:
+            self.timeline.move_clip(clip.id, clip.start_frame + frames)
+
+    def set_clip_fades(self, fade_in: float | None = None, fade_out: float | None = None) -> None:
+        values = {}
+        if fade_in is not None:
+            values["fade_in_frames"] = int(fade_in * self.rate)
+        if fade_out is not None:
+            values["fade_out_frames"] = int(fade_out * self.rate)
+        if self.selected_clip is not None:
+            self.timeline.set_clip(self.selected_clip, **values)
+
+    # ---- zoom and scroll -----------------------------------------------------------
+    def zoom(self, factor: float, anchor_x: float | None = None) -> None:
+        anchor_x = self.canvas.x_of(self.state.playhead) if anchor_x is None else anchor_x
+        if not 0 <= anchor_x <= self.canvas.width():
+            anchor_x = self.canvas.width() / 2
+        t = self.state.scroll + anchor_x / self.state.pps
+        self.state.pps = min(MAX_PPS, max(MIN_PPS, self.state.pps * factor))
+        self.scroll_to(t - anchor_x / self.state.pps)
+
+    def zoom_fit(self) -> None:
+        seconds = max(self.length_frames / self.rate, 1.0)
+        width = max(200, self.canvas.width() - 20)
+        self.state.pps = min(MAX_PPS, max(MIN_PPS, width / seconds))
+        self.scroll_to(0.0)
+
+    def scroll_to(self, seconds: float, from_bar: bool = False) -> None:
+        seconds = max(0.0, seconds)
+        if abs(seconds - self.state.scroll) < 1e-9 and from_bar:
+            return
+        self.state.scroll = seconds
+        if not from_bar:
+            self._update_hbar()
+        self.canvas.update()
+        self._view_changed()
+
+    def _update_hbar(self) -> None:
+        total = (self.length_frames / self.rate + 30) * self.state.pps
+        self.hbar.blockSignals(True)
+        self.hbar.setRange(0, int(max(0, total - self.canvas.width() * 0.5, self.state.scroll * self.state.pps)))
+        self.hbar.setPageStep(max(1, self.canvas.width()))
+        self.hbar.setSingleStep(40)
+        self.hbar.setValue(int(self.state.scroll * self.state.pps))
+        self.hbar.blockSignals(False)
+
+    def set_snapping(self, on: bool) -> None:
+        self.state.snapping = bool(on)
+        self._view_changed()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._update_hbar()
+
+    # ---- persistence ---------------------------------------------------------------
+    def _view_changed(self) -> None:
+        self.canvas.update()
+        self.view_changed.emit()
+        self._save_timer.start()
+
+    def save_view(self) -> None:
+        self._save_timer.stop()
+        self.project.set_state("view", self.state.to_dict())
+
+    def detach(self) -> None:
+        """Stop listening to the timeline (the project is being closed)."""
+        self.save_view()
+        if self._on_edit in self.timeline.listeners:
+            self.timeline.listeners.remove(self._on_edit)

@@ -1,0 +1,111 @@
+"""Waveform overviews: min/max peaks per bucket at several resolutions, built off the GUI thread.
+
+Why levels: drawing reads at most one value pair per pixel, whatever the zoom, by picking the
+coarsest level whose bucket is still finer than a pixel; a 2-hour take needs ~1.3 M pairs at
+the finest level and a few thousand at the coarsest, so painting stays cheap at any zoom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+BASE_BUCKET = 64
+LEVEL_FACTOR = 8
+LEVELS = 5  # 64, 512, 4096, 32768, 262144 frames per bucket
+
+
+@dataclass(frozen=True)
+class Peaks:
+    sample_rate: int
+    frames: int
+    levels: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (bucket, mins, maxs)
+
+    def envelope(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Min and max of the source between frame ``starts[i]`` and ``ends[i]`` (per pixel)."""
+        span = float(np.median(ends - starts)) if len(starts) else 1.0
+        bucket, mins, maxs = self.levels[0]
+        for level in self.levels:
+            if level[0] <= max(span, 1.0):
+                bucket, mins, maxs = level
+        n = len(mins)
+        i0 = np.clip((starts // bucket).astype(np.int64), 0, n - 1)
+        lo = np.minimum.reduceat(mins, i0)
+        hi = np.maximum.reduceat(maxs, i0)
+        # reduceat reduces up to the next index; the last pixel would run to the end.
+        i1 = np.clip((ends // bucket).astype(np.int64), 0, n - 1)
+        last = slice(i0[-1], max(i0[-1] + 1, i1[-1]))
+        lo[-1], hi[-1] = mins[last].min(), maxs[last].max()
+        return lo, hi
+
+
+def compute_peaks(samples: np.ndarray, sample_rate: int) -> Peaks:
+    """Peaks of the loudest channel envelope: min over channels of mins, max of maxs."""
+    frames = samples.shape[1]
+    pad = (-frames) % BASE_BUCKET
+    data = np.pad(samples, ((0, 0), (0, pad))) if pad else samples
+    blocks = data.reshape(data.shape[0], -1, BASE_BUCKET)
+    mins = blocks.min(axis=2).min(axis=0).astype(np.float32)
+    maxs = blocks.max(axis=2).max(axis=0).astype(np.float32)
+    levels = [(BASE_BUCKET, mins, maxs)]
+    for _ in range(LEVELS - 1):
+        bucket, mins, maxs = levels[-1]
+        if len(mins) < 2 * LEVEL_FACTOR:
+            break
+        pad = (-len(mins)) % LEVEL_FACTOR
+        mins = np.pad(mins, (0, pad), mode="edge").reshape(-1, LEVEL_FACTOR).min(axis=1)
+        maxs = np.pad(maxs, (0, pad), mode="edge").reshape(-1, LEVEL_FACTOR).max(axis=1)
+        levels.append((bucket * LEVEL_FACTOR, mins, maxs))
+    return Peaks(sample_rate, frames, tuple(levels))
+
+
+class _Signals(QObject):
+    done = Signal(str, object)
+
+
+class _PeakJob(QRunnable):
+    def __init__(self, key: str, load: Callable[[], object], signals: _Signals) -> None:
+        super().__init__()
+        self.key, self.load, self.signals = key, load, signals
+
+    def run(self) -> None:
+        try:
+            clip = self.load()
+            peaks = compute_peaks(clip.samples, clip.sample_rate)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - an unreadable file just draws without a waveform
+            peaks = None
+        self.signals.done.emit(self.key, peaks)
+
+
+class PeakCache(QObject):
+    """Peaks per audio file (sha256), computed once in the thread pool; ``ready`` on arrival."""
+
+    ready = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._peaks: dict[str, Peaks | None] = {}
+        self._signals = _Signals()
+        self._signals.done.connect(self._store)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+
+    def get(self, key: str, load: Callable[[], object]) -> Peaks | None:
+        if key not in self._peaks:
+            self._peaks[key] = None
+            self.pool.start(_PeakJob(key, load, self._signals))
+        return self._peaks[key]
+
+    def _store(self, key: str, peaks: object) -> None:
+        self._peaks[key] = peaks  # type: ignore[assignment]
+        self.ready.emit(key)
+
+    @property
+    def busy(self) -> bool:
+        return any(v is None for v in self._peaks.values())
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self.pool.waitForDone(msecs)
