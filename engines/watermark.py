@@ -22,8 +22,11 @@ Every engine goes through :func:`finalize_take`, so all takes are marked the sam
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import threading
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +41,7 @@ THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
 MIN_SECONDS = 0.1  # perth's STFT (n_fft 2048) needs at least this much audio
 WINDOW_SECONDS = 60.0
 OVERLAP_SECONDS = 1.0
+MAX_PASSES = 2  # embedding passes before giving up on a take the decoder cannot find
 
 _lock = threading.Lock()
 _model: Any = None
@@ -77,8 +81,10 @@ def _load() -> Any:
 
     install()  # perth imports torchaudio transforms; the project's stand-in provides them
     try:
-        # perth prints "loaded PerthNet ..." on stdout, which would corrupt CLI output.
-        with contextlib.redirect_stdout(io.StringIO()):
+        # perth prints "loaded PerthNet ..." on stdout, which would corrupt CLI output, and
+        # imports the deprecated pkg_resources, which warns on stderr at every start.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
             from perth.perth_net.perth_net_implicit.perth_watermarker import (
                 PerthImplicitWatermarker,
             )
@@ -177,28 +183,53 @@ def detect(clip: AudioClip) -> Detection:
     return Detection(score, score >= THRESHOLD)
 
 
-def watermark_by_default() -> bool:
-    """The user-level default (settings ``watermark``); projects may override it."""
+_override: contextvars.ContextVar[bool | None] = contextvars.ContextVar("watermark", default=None)
+
+
+@contextlib.contextmanager
+def watermarking(on: bool | None) -> Iterator[None]:
+    """Within this block, takes whose engine passes ``watermark=None`` follow ``on``.
+
+    This is how a caller applies a project's setting (or ``timbre regenerate`` the original
+    take's choice) without every request type growing a field. Context variables do not
+    cross into new threads: set it inside the worker that runs the engine.
+    """
+    token = _override.set(on)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def watermark_wanted() -> bool:
+    """The caller's override if one is active, else the user setting ``watermark``."""
     from engines.settings import get_setting
 
-    return bool(get_setting("watermark"))
+    forced = _override.get()
+    return bool(get_setting("watermark")) if forced is None else forced
 
 
 def finalize_take(
     clip: AudioClip, provenance: Provenance, watermark: bool | None = None
 ) -> GeneratedTake:
     """The one way an engine hands out a take: watermarked unless turned off, with the
-    provenance saying so. ``watermark=None`` follows the user setting.
+    provenance saying so. ``watermark=None`` follows :func:`watermark_wanted`.
 
-    The mark is verified by detecting it again, so ``watermarked`` is True only when the
-    finished take really carries it (a silent or very short take cannot).
+    The mark is verified by detecting it again. Sparse, tonal audio (a few sustained
+    partials, little noise) sometimes takes a second or third pass before the decoder finds
+    it; ``watermarked`` is True only when the finished take really carries it (a silent or
+    very short take cannot).
     """
     if watermark is None:
-        watermark = watermark_by_default()
+        watermark = watermark_wanted()
     if not watermark:
         return GeneratedTake(clip, replace(provenance, watermarked=False, watermark_score=None))
-    marked = embed(clip)
-    found = detect(marked)
+    marked = clip
+    for _ in range(MAX_PASSES):
+        marked = embed(marked)
+        found = detect(marked)
+        if found.present or found.reason:
+            break
     return GeneratedTake(
         marked,
         replace(provenance, watermarked=found.present, watermark_score=round(found.score, 4)),

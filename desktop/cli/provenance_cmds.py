@@ -1,0 +1,177 @@
+"""``timbre detect``, ``timbre regenerate`` and ``timbre watermark``.
+
+``detect`` exits 0 when every file carries the watermark, 1 when any does not and 2 when
+any file cannot be read, so scripts can gate on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_MARKED, EXIT_UNMARKED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    det = sub.add_parser(
+        "detect",
+        help="check audio files for the Timbre watermark and show their provenance",
+        description="Exit status: 0 every file is watermarked, 1 some file is not, "
+        "2 some file could not be read.",
+    )
+    det.add_argument("files", nargs="+", metavar="FILE")
+    det.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    det.set_defaults(func=cmd_detect)
+
+    reg = sub.add_parser("regenerate", help="make a take again from its stored provenance")
+    reg.add_argument("project")
+    reg.add_argument("take_id", type=int, metavar="TAKE_ID")
+    reg.set_defaults(func=cmd_regenerate)
+
+    wm = sub.add_parser("watermark", help="show or set a project's watermark setting")
+    wm.add_argument("project")
+    wm.add_argument(
+        "state", nargs="?", choices=["on", "off", "default"],
+        help="on, off, or default (follow the user setting)",
+    )
+    wm.set_defaults(func=cmd_watermark)
+
+
+# ---- detect -------------------------------------------------------------------------
+def _describe_take(t: dict[str, Any]) -> str:
+    parts = [t.get("engine") or "import"]
+    if t.get("model_id"):
+        parts.append(t["model_id"] + (f"@{t['model_version']}" if t.get("model_version") else ""))
+    if t.get("prompt"):
+        parts.append(json.dumps(t["prompt"], ensure_ascii=False))
+    if t.get("voice"):
+        parts.append(f"voice {t['voice']}")
+    if t.get("consent"):
+        parts.append("consent on record")
+    if t.get("seed") is not None:
+        parts.append(f"seed {t['seed']}")
+    parts.append(f"{t.get('device', '?')}/{t.get('dtype', '?')}")
+    if t.get("created"):
+        parts.append(t["created"])
+    parts.append("watermarked" if t.get("watermarked") else "not watermarked")
+    return "  ".join(parts)
+
+
+def _detect_one(path: Path) -> dict[str, Any]:
+    from engines.audio_io import read_audio
+    from engines.errors import BadInput
+    from engines.tags import read_tags
+    from engines.watermark import detect
+
+    found = detect(read_audio(path))  # BadInput here means the audio is unreadable
+    try:
+        tags = read_tags(path)
+        provenance, fields = tags.provenance, tags.fields
+    except BadInput:  # readable audio whose tags are damaged: report, don't fail
+        provenance, fields = None, {}
+    return {
+        "file": str(path),
+        "watermark": found.present,
+        "score": round(found.score, 4),
+        "note": found.reason,
+        "provenance": provenance,
+        "tags": fields,
+    }
+
+
+def _print_result(r: dict[str, Any]) -> None:
+    verdict = "watermark present" if r["watermark"] else "no watermark"
+    note = f", {r['note']}" if r["note"] else ""
+    print(f"{r['file']}: {verdict} (score {r['score']:.2f}{note})")
+    doc = r["provenance"]
+    if doc is None:
+        print("  provenance: none in the file's tags")
+        for key, value in r["tags"].items():
+            print(f"  {key}: {value}")
+        return
+    takes = doc.get("takes") or []
+    made_by = doc.get("app_version", "?")
+    what = f"{doc['kind']} of " if doc.get("kind") else ""
+    print(f"  provenance: Timbre Studio {made_by}, {what}{len(takes)} take(s)")
+    for i, t in enumerate(takes, 1):
+        print(f"    {i}. {_describe_take(t)}")
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from desktop.cli.common import fail
+    from engines.errors import BadInput
+
+    worst = EXIT_MARKED
+    for name in args.files:
+        try:
+            result = _detect_one(Path(name))
+        except BadInput as exc:
+            fail(str(exc))
+            worst = EXIT_UNREADABLE
+            continue
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, default=str))
+        else:
+            _print_result(result)
+        if not result["watermark"] and worst == EXIT_MARKED:
+            worst = EXIT_UNMARKED
+    sys.stdout.flush()
+    return worst
+
+
+# ---- regenerate ---------------------------------------------------------------------
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from desktop.project.errors import ProjectError
+    from desktop.project.store import Project
+    from engines.provenance import Provenance
+    from engines.reproduce import regenerate
+
+    with Project.open(args.project) as p:
+        take = p.take(args.take_id)
+        if not take.engine:
+            raise ProjectError(
+                f"Take {take.id} ({take.name}) was imported, not generated, so it has no "
+                "provenance to regenerate from."
+            )
+        original = p.load_audio(take.audio_sha256)
+        bar = ProgressBar(f"regenerating take {take.id}")
+        new, identical = regenerate(
+            Provenance.from_dict(take.provenance), progress=bar, original=original
+        )
+        bar.close()
+        added = p.add_take(new.clip, f"{take.name} (regenerated)", take.kind, new.provenance)
+    same = "identical to" if identical else "differs from"
+    print(
+        f"regenerated take {take.id} as take {added.id} ({added.duration:.2f} s, "
+        f"{new.provenance.engine}, {new.provenance.device}/{new.provenance.dtype}): "
+        f"audio {same} the original"
+    )
+    if not identical and (take.device, take.dtype) != (new.provenance.device, new.provenance.dtype):
+        print(
+            f"  the original was made on {take.device}/{take.dtype}; "
+            "results are only identical on the same device and dtype"
+        )
+    return 0
+
+
+# ---- watermark setting --------------------------------------------------------------
+def cmd_watermark(args: argparse.Namespace) -> int:
+    from desktop.project.store import Project
+    from desktop.project.watermarking import (
+        project_watermark,
+        set_project_watermark,
+        watermark_enabled,
+    )
+
+    with Project.open(args.project) as p:
+        if args.state is not None:
+            set_project_watermark(p, {"on": True, "off": False, "default": None}[args.state])
+        own = project_watermark(p)
+        source = "project setting" if own is not None else "user setting"
+        state = "on" if watermark_enabled(p) else "off"
+        print(f"watermarking in {p.name}: {state} ({source})")
+    return 0
