@@ -24,7 +24,7 @@ MIN_NOISE_PROFILE_S = 0.5
 class CleanupSettings:
     highpass_hz: float = 80.0
     noise_reduction: bool = True
-    noise_reduction_amount: float = 0.9  # 1.0 removes the whole estimated floor
+    noise_reduction_amount: float = 1.0  # noisereduce default: the whole estimated floor
     deess: bool = True
     deess_hz: float = 6000.0
     deess_threshold_db: float = -32.0

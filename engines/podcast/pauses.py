@@ -1,8 +1,8 @@
 """Shortening long pauses in speech, the same cuts on every speaker's track.
 
 A pause counts only when nobody speaks (the union of all tracks' VAD regions), so a cut
-never eats one speaker's reply. Each long pause keeps ``max_pause_s`` (half on each side)
-and the join is crossfaded over 20 ms so it does not click.
+never eats one speaker's reply. Each long pause keeps ``max_pause_s`` (half on each side;
+silence before the first and after the last word keeps one half) and the join is crossfaded over 20 ms so it does not click.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ def plan_cuts(
     cuts = []
     edges = [0.0] + [x for region in speech for x in region] + [duration]
     for gap_start, gap_end in zip(edges[0::2], edges[1::2], strict=True):
-        if gap_end - gap_start > max_pause_s + 2 * CROSSFADE_S:
-            half = max_pause_s / 2
-            lead = 0.0 if gap_start == 0.0 else half
-            tail = 0.0 if gap_end == duration else half
+        half = max_pause_s / 2
+        lead = 0.0 if gap_start == 0.0 else half  # the episode's start and end keep half
+        tail = 0.0 if gap_end == duration else half
+        if gap_end - gap_start - lead - tail > 2 * CROSSFADE_S:
             cuts.append(Cut(gap_start + lead, gap_end - tail))
-    return [c for c in cuts if c.end - c.start > 2 * CROSSFADE_S]
+    return cuts
 
 
 def apply_cuts(clip: AudioClip, cuts: Sequence[Cut]) -> AudioClip:

@@ -1,61 +1,20 @@
-"""Where people speak in a clip, by Silero VAD.
+"""Where people speak, for ducking, pause shortening and the banking checks.
 
-Podcast ducking and pause shortening and the banking quality checks all ask this one
-question; keeping the call behind one function means switching to the voice library's
-shared VAD (engines.voices) is a one-line change once it lands.
+The detection itself is the voice library's (Silero VAD, ONNX, one model per process:
+engines.voices.prepare.speech_spans); this module only adds the union over several
+speakers' tracks, which mastering needs.
 """
 
 from __future__ import annotations
 
-import threading
-
-import numpy as np
-
 from engines.audio import AudioClip
 
-VAD_RATE = 16_000
-_lock = threading.Lock()
-_model = None
 
-
-def _silero():
-    """The ONNX Silero model, loaded once per process (RTF ≈ 0.006 on CPU)."""
-    global _model
-    with _lock:
-        if _model is None:
-            from silero_vad import load_silero_vad
-
-            _model = load_silero_vad(onnx=True)
-        return _model
-
-
-def speech_regions(
-    clip: AudioClip,
-    threshold: float = 0.5,
-    min_silence_s: float = 0.1,
-    pad_s: float = 0.03,
-    min_speech_s: float = 0.25,
-) -> list[tuple[float, float]]:
+def speech_regions(clip: AudioClip) -> list[tuple[float, float]]:
     """Speech as sorted, non-overlapping ``(start, end)`` seconds on the clip's timeline."""
-    import torch
-    from silero_vad import get_speech_timestamps
+    from engines.voices.prepare import speech_spans
 
-    mono = clip.mono().resampled(VAD_RATE).samples[0]
-    if mono.size < VAD_RATE // 10:
-        return []
-    model = _silero()
-    with _lock:
-        model.reset_states()
-        stamps = get_speech_timestamps(
-            torch.from_numpy(np.ascontiguousarray(mono)),
-            model,
-            threshold=threshold,
-            sampling_rate=VAD_RATE,
-            min_speech_duration_ms=int(min_speech_s * 1000),
-            min_silence_duration_ms=int(min_silence_s * 1000),
-            speech_pad_ms=int(pad_s * 1000),
-        )
-    return [(s["start"] / VAD_RATE, s["end"] / VAD_RATE) for s in stamps]
+    return speech_spans(clip)
 
 
 def merge_regions(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
