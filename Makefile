@@ -29,7 +29,7 @@ $(STAMP): $(REQS)
 	touch $(STAMP)
 
 run: setup
-	$(VENV)/bin/timbre
+	@$(VENV)/bin/timbre
 
 test: setup
 	$(PY) -m ruff check desktop engines tests
