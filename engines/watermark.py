@@ -41,6 +41,7 @@ THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
 MIN_SECONDS = 0.1  # perth's STFT (n_fft 2048) needs at least this much audio
 WINDOW_SECONDS = 60.0
 OVERLAP_SECONDS = 1.0
+DETECT_SECONDS = 10.0  # detection window: a marked stretch this long is found anywhere
 MAX_PASSES = 2  # embedding passes before giving up on a take the decoder cannot find
 
 _lock = threading.Lock()
@@ -55,6 +56,7 @@ class Detection:
     score: float
     present: bool
     reason: str = ""
+    marked_fraction: float = 0.0
 
 
 def method() -> str:
@@ -161,8 +163,22 @@ def embed(clip: AudioClip) -> AudioClip:
     return AudioClip(clip.samples + fitted[np.newaxis, :], clip.sample_rate)
 
 
+def _detect_windows(n: int) -> list[tuple[int, int]]:
+    """Back-to-back windows of ``DETECT_SECONDS``; a short tail joins the previous one."""
+    size = int(DETECT_SECONDS * MODEL_RATE)
+    bounds = list(range(0, n, size)) + [n]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < size // 2:
+        del bounds[-2]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
 def detect(clip: AudioClip) -> Detection:
-    """Decoder confidence on the mono fold-down, averaged over windows by length."""
+    """Decoder confidence on the mono fold-down, window by window.
+
+    The score is the best window's, so a file where only part is generated (a generated
+    voice in a longer imported programme) is still found; ``marked_fraction`` says how
+    much of the judged audio carries the mark.
+    """
     reason = _judgeable(clip)
     if reason:
         return Detection(0.0, False, reason)
@@ -170,17 +186,17 @@ def detect(clip: AudioClip) -> Detection:
 
     model = watermarker()
     x = _to_model_rate(clip.mono().samples[0], clip.sample_rate)
-    total, weight = 0.0, 0
+    scores: list[tuple[float, int]] = []
     with torch.inference_mode():
-        for a, b in _windows(len(x)):
+        for a, b in _detect_windows(len(x)):
             score = float(model.get_watermark(x[a:b], sample_rate=MODEL_RATE, round=False))
             if np.isfinite(score):  # all-quiet windows give NaN: they say nothing
-                total += score * (b - a)
-                weight += b - a
-    if weight == 0:
+                scores.append((score, b - a))
+    if not scores:
         return Detection(0.0, False, "silent")
-    score = total / weight
-    return Detection(score, score >= THRESHOLD)
+    best = max(s for s, _ in scores)
+    marked = sum(n for s, n in scores if s >= THRESHOLD) / sum(n for _, n in scores)
+    return Detection(best, best >= THRESHOLD, marked_fraction=marked)
 
 
 _override: contextvars.ContextVar[bool | None] = contextvars.ContextVar("watermark", default=None)

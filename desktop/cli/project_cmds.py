@@ -83,10 +83,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
+    from desktop.project.provenance import prepare_export
     from desktop.project.store import Project
-    from engines.audio_io import format_for, write_audio
+    from engines.audio_io import format_for
     from engines.errors import BadInput
     from engines.loudness import integrated_lufs, normalize_loudness, true_peak_db
+    from engines.tags import write_tagged
 
     out = Path(args.output)
     fmt = format_for(out, args.format)
@@ -96,13 +98,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         bar = ProgressBar("mixing")
         mix = p.mixdown(progress=bar)
         bar.close()
+        mix, document = prepare_export(p, mix)  # watermark if generated audio is in it
+        title = p.name
     if args.lufs is not None:
         mix = normalize_loudness(mix, args.lufs, max_true_peak_db=-1.0)
     elif mix.peak > 1.0:
         from engines.loudness import peak_normalize
 
         mix = peak_normalize(mix, -1.0)
-    write_audio(out, mix, fmt)
+    write_tagged(out, mix, document, fmt, title=title)
     print(
         f"exported {out} ({fmt}, {mix.duration:.2f} s, {integrated_lufs(mix):.1f} LUFS, "
         f"true peak {true_peak_db(mix):.1f} dBTP)"

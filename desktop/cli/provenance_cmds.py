@@ -42,7 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # ---- detect -------------------------------------------------------------------------
 def _describe_take(t: dict[str, Any]) -> str:
-    parts = [t.get("engine") or "import"]
+    if not t.get("engine"):
+        return f"{t.get('kind') or 'import'} {json.dumps(t.get('name', ''), ensure_ascii=False)}"
+    parts = [t["engine"]]
     if t.get("model_id"):
         parts.append(t["model_id"] + (f"@{t['model_version']}" if t.get("model_version") else ""))
     if t.get("prompt"):
@@ -76,6 +78,7 @@ def _detect_one(path: Path) -> dict[str, Any]:
         "file": str(path),
         "watermark": found.present,
         "score": round(found.score, 4),
+        "marked_fraction": round(found.marked_fraction, 3),
         "note": found.reason,
         "provenance": provenance,
         "tags": fields,
@@ -85,6 +88,8 @@ def _detect_one(path: Path) -> dict[str, Any]:
 def _print_result(r: dict[str, Any]) -> None:
     verdict = "watermark present" if r["watermark"] else "no watermark"
     note = f", {r['note']}" if r["note"] else ""
+    if r["watermark"] and r["marked_fraction"] < 1:
+        note += f", in {r['marked_fraction']:.0%} of the audio"
     print(f"{r['file']}: {verdict} (score {r['score']:.2f}{note})")
     doc = r["provenance"]
     if doc is None:
@@ -160,12 +165,12 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 # ---- watermark setting --------------------------------------------------------------
 def cmd_watermark(args: argparse.Namespace) -> int:
-    from desktop.project.store import Project
-    from desktop.project.watermarking import (
+    from desktop.project.provenance import (
         project_watermark,
         set_project_watermark,
         watermark_enabled,
     )
+    from desktop.project.store import Project
 
     with Project.open(args.project) as p:
         if args.state is not None:

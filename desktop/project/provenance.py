@@ -1,0 +1,68 @@
+"""A project's provenance side: its watermark setting (kept in the project's meta) and the
+provenance document written into exported mixdowns.
+
+The watermark setting is on by default: a project follows the user-level ``watermark``
+setting until it is set explicitly, so turning it off is a deliberate choice recorded with
+the project (and each take still records whether it was marked).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+KEY = "watermark"
+
+
+def project_watermark(project: Any) -> bool | None:
+    """True/False when the project says so, None when it follows the user setting."""
+    value = project.get_state(KEY)
+    return None if value is None else bool(value)
+
+
+def watermark_enabled(project: Any) -> bool:
+    """Whether new takes in this project are watermarked."""
+    from engines.watermark import watermark_wanted
+
+    value = project_watermark(project)
+    return watermark_wanted() if value is None else value
+
+
+def set_project_watermark(project: Any, on: bool | None) -> None:
+    """Turn watermarking on or off for the project; None goes back to the user setting."""
+    project.set_state(KEY, on)
+
+
+def export_document(project: Any) -> dict[str, Any]:
+    """The provenance written into an exported mixdown: every take on the timeline, the
+    generated ones with their full record (engine, model, prompt, seed, consent...)."""
+    from engines.tags import provenance_document
+
+    used = {c.take_id for c in project.clips()}
+    takes = []
+    for take in project.takes():
+        if take.id not in used:
+            continue
+        if take.engine:
+            takes.append(take.provenance)
+        else:
+            takes.append({"engine": "", "kind": take.kind, "name": take.name})
+    return provenance_document(takes, kind="mixdown", project=project.name)
+
+
+def prepare_export(project: Any, mix: Any) -> tuple[Any, dict[str, Any]]:
+    """The mixdown to write and its provenance document.
+
+    A mix that contains generated audio is watermarked as a whole (when the project's
+    setting is on), so the mark survives even where a generated take sits under louder
+    imported material; a mix of imported audio only is never marked.
+    """
+    from engines.watermark import detect, embed
+
+    document = export_document(project)
+    generated = any(t.get("engine") for t in document["takes"])
+    marked = generated and watermark_enabled(project)
+    if marked:
+        mix = embed(mix)
+        document["watermark_score"] = round(detect(mix).score, 4)
+    document["watermarked"] = marked
+    return mix, document
