@@ -87,7 +87,7 @@ def make_demo_project(folder: Path):
     phase = 2 * np.pi * np.cumsum(pitch) / rate
     voice = sum(np.sin(k * phase) * np.exp(-((k * pitch - 700) / 500) ** 2 - ((k * pitch - 1200) / 700) ** 2)
                 for k in range(1, 30))
-    syllables = (np.sin(2 * np.pi * 2.3 * t) > -0.2).astype(np.float32)
+    syllables = np.clip(3 * np.sin(2 * np.pi * 2.3 * t) + 0.6, 0, 1).astype(np.float32)
     voice = (voice * syllables * 0.5).astype(np.float32)
     noise = rng.standard_normal(int(1.2 * rate)).astype(np.float32)
     whoosh = noise * np.hanning(len(noise)).astype(np.float32) * 0.4

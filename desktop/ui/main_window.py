@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QPushButton,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -36,11 +37,16 @@ from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
 from desktop.ui.background import run_in_background
+from desktop.ui.generation import GenerationPanel
+from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
+from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
 from desktop.ui.timeline_view import TimelineView
+from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
+from desktop.ui.workers import Job, JobManager, request_dict
 from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
@@ -106,11 +112,12 @@ class MainWindow(QMainWindow):
         self._centre_layout.addWidget(self.notice)
         self.setCentralWidget(self._centre)
 
-        self.takes = TakesPanel()
-        self.takes.play_requested.connect(self.audition_take)
-        self.takes.place_requested.connect(self.place_take)
-        self.docks: dict[str, QDockWidget] = {}
-        self._add_dock("takes", "Takes", self.takes, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.jobs = JobManager(self)
+        self.jobs.job_updated.connect(self._job_updated)
+        self.jobs.job_finished.connect(self._job_finished)
+        self.jobs.engines_changed.connect(self.refresh_status)
+        self._job_projects: dict[int, Project] = {}
+        self._build_docks()
 
         self._build_actions()
         self._build_menus()
@@ -136,6 +143,45 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         return dock
 
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.takes = TakesPanel()
+        self.takes.play_requested.connect(self.audition_take)
+        self.takes.place_requested.connect(self.place_take)
+        self.voices = VoicesPanel()
+        self.voices.play_requested.connect(lambda clip: self._play_clip(clip, follow=False))
+        self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
+        self.voices.voices_changed.connect(self._voices_changed)
+        self.panels: dict[str, GenerationPanel] = {}
+        for kind, extra in (("music", ()), ("sfx", ()), ("speech", ("clone",))):
+            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio)
+            panel.generate_requested.connect(self.submit_job)
+            panel.refused.connect(lambda message: self.notice.notify(message, error=True))
+            self.panels[kind] = panel
+        clone = QPushButton("Clone voice…")
+        clone.setAccessibleName("Clone voice")
+        clone.setToolTip("Speak with a cloned library voice; refused without the speaker's consent")
+        clone.clicked.connect(self.clone_voice)
+        self.panels["speech"].extra_buttons.addWidget(clone)
+        self.spectrogram = SpectrogramPanel()
+        self.jobs_panel = JobsPanel(self.jobs)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("takes", "Takes", self.takes, left)
+        self._add_dock("voices", "Voice library", self.voices, left)
+        self.splitDockWidget(self.docks["takes"], self.docks["voices"], Qt.Orientation.Vertical)
+        for kind, panel in self.panels.items():
+            self._add_dock(kind, panel.title, panel, right)
+        self.tabifyDockWidget(self.docks["music"], self.docks["sfx"])
+        self.tabifyDockWidget(self.docks["sfx"], self.docks["speech"])
+        self.docks["music"].raise_()
+        self._add_dock("spectrogram", "Spectrogram", self.spectrogram, bottom)
+        self._add_dock("jobs", "Jobs", self.jobs_panel, bottom)
+        self.splitDockWidget(self.docks["spectrogram"], self.docks["jobs"], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["spectrogram"], self.docks["jobs"]], [1000, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["spectrogram"]], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["takes"], self.docks["music"]], [290, 360], Qt.Orientation.Horizontal)
+
     # ---- actions -------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
         a = QAction(text, self)
@@ -157,6 +203,8 @@ class MainWindow(QMainWindow):
         self.act_open = act("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
         self.act_import = act("&Import audio…", self.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
         self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
+        self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
+                              "Installed models: sizes, import, download, remove, unload")
         self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_play = act("Play/Stop", self.toggle_play, "Space", "Play from the playhead, or stop")
         self.act_record = act("Record", self.toggle_record, "R", "Record a new take from the microphone")
@@ -180,7 +228,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
-        for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None, self.act_quit):
+        for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None,
+                  self.act_models, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         self.file_menu = m
         m = bar.addMenu("&Edit")
@@ -206,6 +255,8 @@ class MainWindow(QMainWindow):
             themes.addAction(a)
             self.theme_actions[name] = a
         self.panels_menu = m.addMenu("Panels")
+        for dock in self.docks.values():
+            self.panels_menu.addAction(dock.toggleViewAction())
         self.view_menu = m
 
     def _build_toolbar(self) -> None:
@@ -242,7 +293,7 @@ class MainWindow(QMainWindow):
         self.refresh_status()
 
     def loaded_engines(self) -> list[str]:
-        return []
+        return self.jobs.loaded_engines()
 
     def refresh_status(self) -> None:
         self.status_device.setText(device_text())
@@ -260,6 +311,9 @@ class MainWindow(QMainWindow):
         self._centre_layout.insertWidget(1, self.view, 1)
         self.timeline.listeners.append(self._after_edit)
         self.view.playhead_moved.connect(self._playhead_moved)
+        self.view.clip_selected.connect(lambda _c: self.update_spectrogram())
+        self.view.track_selected.connect(lambda _t: self.update_spectrogram())
+        self.view.selection_changed.connect(lambda _s: self.update_spectrogram())
         self.act_snap.setChecked(self.view.state.snapping)
         self.setWindowTitle(f"{project.name} — Timbre Studio")
         set_setting("last_project", str(project.path))
@@ -280,6 +334,7 @@ class MainWindow(QMainWindow):
         if self.project is None or self.timeline is None:
             return
         self.takes.set_takes(self.project.takes())
+        self.update_spectrogram()
         undo, redo = self.timeline.undo_label, self.timeline.redo_label
         self.act_undo.setEnabled(self.timeline.can_undo)
         self.act_redo.setEnabled(self.timeline.can_redo)
@@ -475,7 +530,141 @@ class MainWindow(QMainWindow):
         self.place_take(take.id, at=getattr(self, "_record_origin", 0))
 
     def _playhead_moved(self, frame: int) -> None:
-        pass
+        if self.view is None:
+            return
+        seconds = frame / self.view.rate
+        self.spectrogram.set_playhead(seconds, follow=self.audio.playing)
+        if self.view.selected_clip is None and not self.audio.playing:
+            self.update_spectrogram()
+
+    # ---- spectrogram ---------------------------------------------------------------
+    def spectrogram_clip(self):
+        """The clip the spectrogram follows: the selected one, else the one under the playhead."""
+        view = self.view
+        if view is None:
+            return None
+        clip = view.clip(view.selected_clip)
+        if clip is None:
+            at = view.state.playhead
+            under = [c for c in view.clips if c.start_frame <= at < c.end_frame]
+            clip = next((c for c in under if c.track_id == view.state.track), under[0] if under else None)
+        return clip
+
+    def update_spectrogram(self) -> None:
+        view, project = self.view, self.project
+        clip = self.spectrogram_clip()
+        if view is None or project is None or clip is None:
+            self.spectrogram.set_placement(None)
+            return
+        rate = view.rate
+        current = self.spectrogram.placement
+        placement = placement_for_clip(project, clip, view.take_names.get(clip.take_id, "Clip"))
+        if current is None or (current.source.key, current.start_s, current.offset_s, current.length_s) != (
+                placement.source.key, placement.start_s, placement.offset_s, placement.length_s):
+            self.spectrogram.set_placement(placement)
+        if view.selection is not None:
+            self.spectrogram.set_view(view.selection[0] / rate, view.selection[1] / rate)
+        else:
+            self.spectrogram.set_view(clip.start_frame / rate, clip.end_frame / rate)
+        self.spectrogram.set_playhead(view.state.playhead / rate)
+
+    def selected_clip_audio(self):
+        """The audio of the selected clip (its trimmed part), for continuation requests."""
+        view, project = self.view, self.project
+        clip = view.clip(view.selected_clip) if view is not None else None
+        if clip is None or project is None:
+            return None
+        audio = project.load_audio(project.take(clip.take_id).audio_sha256)
+        rate = project.sample_rate
+        return audio.slice_seconds(clip.offset_frame / rate, (clip.offset_frame + clip.length_frames) / rate)
+
+    # ---- generation ----------------------------------------------------------------
+    def _form_choices(self) -> dict[str, list[str]]:
+        from engines.speech.prosody import EMOTIONS
+
+        return {"voice": self.voices.names(), "emotion": list(EMOTIONS)}
+
+    def _voices_changed(self) -> None:
+        panel = self.panels["speech"]
+        if panel.form is not None and "voice" in panel.form.widgets:
+            box = panel.form.widgets["voice"]
+            current = box.currentText()
+            box.clear()
+            box.addItems(["", *self.voices.names()])
+            box.setCurrentText(current)
+
+    def clone_voice(self) -> None:
+        """Switch the Speech panel to a cloning engine, only for a voice with consent."""
+        from engines.registry import engine_infos
+
+        panel = self.panels["speech"]
+        values = panel.form.values() if panel.form is not None else {}
+        name = values.get("voice") or self.voices.current
+        if not name:
+            self.notice.notify("Choose a library voice to clone first.", error=True)
+            return
+        if self.voices.library is None:
+            self.notice.notify(f"Cloning is refused: {self.voices.reason}", error=True)
+            return
+        try:
+            self.voices.library.require_consent(name)
+        except EngineError as exc:
+            self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
+            return
+        clones = engine_infos("clone")
+        usable = [i for i in clones if i.available]
+        if not usable:
+            why = clones[0].reason if clones else "no voice-cloning engine is installed"
+            self.notice.notify(f"No cloning engine can run here: {why}", error=True)
+            return
+        panel.select_engine(usable[0].name)
+        if panel.form is not None and "voice" in panel.form.widgets:
+            panel.form.set_value("voice", name)
+        self.docks["speech"].raise_()
+
+    def submit_job(self, engine: str, kind: str, request, label: str, device: str | None = None) -> Job | None:
+        if self.project is None:
+            return None
+        store_id = self.project.create_job(kind, engine, request_dict(request))
+        job = self.jobs.submit(engine, kind, label, request, device)
+        job.store_id = store_id
+        self._job_projects[job.id] = self.project
+        self.docks["jobs"].raise_()
+        return job
+
+    def _job_updated(self, job: Job) -> None:
+        project = self._job_projects.get(job.id)
+        if project is not None and job.state == "running" and not getattr(job, "_marked", False):
+            job._marked = True  # type: ignore[attr-defined]
+            project.update_job(job.store_id, "running")
+
+    def _job_finished(self, job: Job) -> None:
+        project = self._job_projects.pop(job.id, None)
+        if project is None or project is not self.project:
+            return
+        state = {"done": "done", "cancelled": "cancelled"}.get(job.state, "failed")
+        project.update_job(job.store_id, state, progress=job.progress, error=job.error)
+        if job.state == "done":
+            for i, take in enumerate(job.takes):
+                name = job.label if len(job.takes) == 1 else f"{job.label} ({i + 1})"
+                project.add_take(take.clip, name, job.kind, provenance=take.provenance, job_id=job.store_id)
+            self.refresh()
+            self.notice.notify(f"{len(job.takes)} take(s) ready from {job.engine}: {job.label}")
+        elif job.state == "cancelled":
+            self.statusBar().showMessage(f"Cancelled: {job.label}", 4000)
+        elif job.oom and job.device != "cpu":
+            self.notice.notify(job.error, details=job.details, error=True, action=(
+                "Retry on CPU", lambda: self.submit_job(job.engine, job.kind, job.request, job.label, "cpu")))
+        else:
+            self.notice.notify(job.error, details=job.details, error=True)
+
+    def show_model_manager(self) -> None:
+        from desktop.ui.model_manager import ModelManager
+
+        dialog = ModelManager(self, self.jobs.loaded_engines, self.jobs.unload)
+        dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
+        dialog.open()
+        self.model_manager = dialog
 
     # ---- appearance ----------------------------------------------------------------
     def set_theme(self, name: str) -> None:
@@ -506,17 +695,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.after_first_paint)
 
     def after_first_paint(self) -> None:
-        """Work deferred until the window is on screen: the audio probe."""
+        """Work deferred until the window is on screen: the plot widgets, the audio probe."""
+        self.spectrogram.ensure_plot()
+        self.update_spectrogram()
         if not self.audio.probe():
             self.banner.show_text(self.audio.reason)
 
     def is_settled(self) -> bool:
         """True once painted and no background drawing work is pending (for screenshots)."""
-        return self._painted and not self.peaks.busy
+        return (self._painted and not self.peaks.busy and self.spectrogram.plot is not None
+                and not self.spectrogram.cache.busy)
 
     def shutdown(self) -> None:
         """Stop audio, save view state and close the project (also on quit)."""
         set_setting("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
+        self.jobs.shutdown()
         self.close_project()
         self.peaks.wait(5000)
 

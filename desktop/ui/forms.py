@@ -1,0 +1,238 @@
+"""A parameter form built from an engine's request dataclass.
+
+Why generated: each engine owns its request dataclass (``engines.*``), and new parameters
+must appear in the panel without GUI changes. A field's widget follows its type; its label,
+range and tooltip come from the field's ``metadata`` (``label``, ``help``, ``min``, ``max``,
+``step``, ``choices``) when the engine gives them, else from the explanations below, which
+say what each knob does in words a creator uses (temperature: creativity, …).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from engines.audio import AudioClip
+from engines.errors import BadInput
+
+HELP: dict[str, str] = {
+    "prompt": "Describe what you want to hear: instruments, mood, tempo, setting.",
+    "description": "Describe what you want to hear.",
+    "text": "The words to speak. Long texts are split into sentences.",
+    "temperature": "Creativity: higher values surprise more, lower values play it safe.",
+    "cfg_coef": "How closely it follows the prompt: higher sticks to the words, lower "
+                "lets the model wander.",
+    "cfg": "How closely it follows the prompt: higher sticks to the words, lower lets the "
+           "model wander.",
+    "top_k": "Consider only the k most likely next sounds at each step (0 = no limit); "
+             "smaller is safer, larger is more varied.",
+    "top_p": "Consider the most likely next sounds up to this total probability (0 = off).",
+    "duration": "Length of each take in seconds.",
+    "seconds": "Length of each take in seconds.",
+    "variations": "How many different takes to make from the same settings.",
+    "num_variations": "How many different takes to make from the same settings.",
+    "seed": "The same seed and settings give the same take again; -1 picks a new one each time.",
+    "melody": "An audio file whose melody the music should follow (chroma conditioning).",
+    "melody_path": "An audio file whose melody the music should follow.",
+    "continuation": "Continue from the audio of the selected clip instead of starting fresh.",
+    "loop": "Make the end flow back into the start, for seamless looping.",
+    "voice": "A voice from your library, or the engine's own voice.",
+    "language": "Language of the text (for pronunciation).",
+    "emotion": "Speaking style: changes pitch, pitch range, loudness and pace together.",
+    "stability": "Stability: lower varies delivery between takes, higher is steadier.",
+    "rate": "Speaking rate: 2.0 is twice as fast, 0.5 half as fast.",
+    "pitch": "Pitch shift in semitones.",
+    "model": "Which model of this engine to use; larger is better and slower.",
+    "model_id": "Which model of this engine to use; larger is better and slower.",
+}
+RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
+    "temperature": (0.05, 3.0, 0.05), "cfg_coef": (0.0, 20.0, 0.5), "cfg": (0.0, 20.0, 0.5),
+    "top_k": (0, 2000, 10), "top_p": (0.0, 1.0, 0.05), "duration": (0.5, 300.0, 0.5),
+    "seconds": (0.5, 300.0, 0.5), "variations": (1, 8, 1), "num_variations": (1, 8, 1),
+    "seed": (-1, 2**31 - 1, 1), "stability": (0.0, 1.0, 0.05), "rate": (0.5, 2.0, 0.05),
+    "pitch": (-12.0, 12.0, 0.5),
+}
+TEXT_FIELDS = ("prompt", "description", "text")
+
+
+def _unwrap(hint: Any) -> tuple[Any, bool]:
+    """``X | None`` → (X, True)."""
+    args = typing.get_args(hint)
+    if args and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return (rest[0] if len(rest) == 1 else hint), True
+    return hint, False
+
+
+def label_for(f: dataclasses.Field) -> str:
+    return str(f.metadata.get("label") or f.name.replace("_", " ").capitalize())
+
+
+def help_for(f: dataclasses.Field) -> str:
+    return str(f.metadata.get("help") or HELP.get(f.name) or label_for(f))
+
+
+class RequestForm(QWidget):
+    """Widgets for every init field of ``request_type``; ``request()`` builds the dataclass."""
+
+    def __init__(
+        self,
+        request_type: type,
+        choices: dict[str, list[str]] | None = None,
+        clip_provider: Callable[[], AudioClip | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.request_type = request_type
+        self.clip_provider = clip_provider
+        self.layout_ = QFormLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.readers: dict[str, Callable[[], Any]] = {}
+        self.widgets: dict[str, QWidget] = {}
+        hints = typing.get_type_hints(request_type)
+        choices = choices or {}
+        for f in dataclasses.fields(request_type):
+            if not f.init:
+                continue
+            hint, optional = _unwrap(hints.get(f.name, Any))
+            widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))
+            if widget is None:
+                continue
+            widget.setToolTip(help_for(f))
+            widget.setAccessibleName(label_for(f))
+            widget.setAccessibleDescription(help_for(f))
+            self.layout_.addRow(label_for(f), widget)
+            self.readers[f.name] = reader
+            self.widgets[f.name] = widget
+
+    @staticmethod
+    def _default(f: dataclasses.Field) -> Any:
+        if f.default is not dataclasses.MISSING:
+            return f.default
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            return f.default_factory()  # type: ignore[misc]
+        return None
+
+    def _widget_for(self, f: dataclasses.Field, hint: Any, optional: bool, extra: list[str] | None):
+        default = self._default(f)
+        meta = f.metadata
+        options = meta.get("choices") or extra
+        if typing.get_origin(hint) is typing.Literal:
+            options = [str(a) for a in typing.get_args(hint)]
+        if options:
+            box = QComboBox()
+            box.setEditable(bool(extra) and not meta.get("choices"))
+            if optional:
+                box.addItem("")
+            box.addItems([str(o) for o in options])
+            if default is not None:
+                box.setCurrentText(str(default))
+            return box, lambda: (box.currentText() or None) if optional else box.currentText()
+        if hint is bool:
+            check = QCheckBox(label_for(f))
+            check.setChecked(bool(default))
+            return check, check.isChecked
+        if hint is AudioClip:
+            check = QCheckBox("Use the selected clip")
+            return check, lambda: self._selected_clip() if check.isChecked() else None
+        if hint is int:
+            lo, hi, step = RANGES.get(f.name, (0, 10_000, 1))
+            spin = QSpinBox()
+            spin.setRange(int(meta.get("min", lo)), int(meta.get("max", hi)))
+            spin.setSingleStep(int(meta.get("step", step)))
+            if f.name == "seed" or optional:
+                spin.setMinimum(-1)
+                spin.setSpecialValueText("random")
+            spin.setValue(int(default) if default is not None else spin.minimum())
+            return spin, lambda: (None if optional and spin.value() == -1 else spin.value())
+        if hint is float:
+            lo, hi, step = RANGES.get(f.name, (0.0, 1000.0, 0.1))
+            dspin = QDoubleSpinBox()
+            dspin.setDecimals(2)
+            dspin.setRange(float(meta.get("min", lo)), float(meta.get("max", hi)))
+            dspin.setSingleStep(float(meta.get("step", step)))
+            dspin.setValue(float(default) if default is not None else dspin.minimum())
+            return dspin, dspin.value
+        if hint is Path or (hint is str and any(k in f.name for k in ("path", "file", "melody"))):
+            return self._file_picker(f, hint, optional, default)
+        if hint is str:
+            if f.name in TEXT_FIELDS:
+                edit = QPlainTextEdit(str(default or ""))
+                edit.setTabChangesFocus(True)
+                edit.setPlaceholderText(help_for(f))
+                edit.setMinimumHeight(70)
+                edit.setMaximumHeight(140)
+                return edit, edit.toPlainText
+            line = QLineEdit(str(default or ""))
+            return line, lambda: (line.text() or None) if optional else line.text()
+        return None, None  # a type the form cannot edit keeps the engine's default
+
+    def _file_picker(self, f: dataclasses.Field, hint: Any, optional: bool, default: Any):
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        line = QLineEdit(str(default or ""))
+        line.setAccessibleName(label_for(f))
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName(f"Choose a file for {label_for(f)}")
+        browse.clicked.connect(lambda: line.setText(
+            QFileDialog.getOpenFileName(self, label_for(f), "", "Audio (*.wav *.flac *.ogg *.mp3)")[0]
+            or line.text()))
+        row.addWidget(line, 1)
+        row.addWidget(browse)
+
+        def read() -> Any:
+            text = line.text().strip()
+            if not text:
+                return None if optional else ("" if hint is str else None)
+            return Path(text) if hint is Path else text
+
+        return box, read
+
+    def _selected_clip(self) -> AudioClip:
+        clip = self.clip_provider() if self.clip_provider else None
+        if clip is None:
+            raise BadInput("Select a clip on the timeline to continue from, or untick "
+                           "'Use the selected clip'.")
+        return clip
+
+    def values(self) -> dict[str, Any]:
+        return {name: read() for name, read in self.readers.items()}
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set a field from code (used by tests and by 'Examples')."""
+        w = self.widgets[name]
+        if isinstance(w, QPlainTextEdit):
+            w.setPlainText(str(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value)
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QLineEdit):
+            w.setText(str(value))
+        else:
+            w.findChild(QLineEdit).setText(str(value))
+
+    def request(self) -> Any:
+        try:
+            return self.request_type(**self.values())
+        except TypeError as exc:
+            raise BadInput(f"These settings do not make a valid request: {exc}.") from exc

@@ -1,0 +1,202 @@
+"""Generation panels: Music, Sound effects and Speech.
+
+Each panel lists the registry's engines of its kind, shows why an engine cannot run here
+(``engines.registry.engine_infos``), and builds its parameter form from the engine's request
+dataclass (``Engine.request_type``, else the annotation of ``generate``'s ``request``). The
+engine module is imported only when the panel is first shown, and never torch: engines
+import it when a job loads them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.forms import TEXT_FIELDS, RequestForm
+from engines.audio import AudioClip
+from engines.errors import EngineError
+from engines.registry import EngineInfo, engine_infos, spec
+
+EXAMPLES = {
+    "music": [
+        "warm lo-fi hip hop beat with vinyl crackle and soft piano, 80 bpm",
+        "epic orchestral trailer music with big drums and brass",
+        "calm acoustic guitar and light percussion for a podcast intro",
+        "upbeat synthwave with driving bass and bright arpeggios, 118 bpm",
+    ],
+    "sfx": [
+        "footsteps on gravel, slow walk",
+        "heavy rain on a tin roof with distant thunder",
+        "a wooden door creaking open",
+        "birds chirping in a morning forest",
+    ],
+    "speech": [
+        "Welcome back to the show. Today we talk about sound.",
+        "Thank you for calling. Please hold while we connect you.",
+        "Once upon a time, in a quiet village by the sea, there lived a clockmaker.",
+    ],
+}
+KIND_TITLES = {"music": "Music", "sfx": "Sound effects", "speech": "Speech"}
+
+
+def request_type_for(engine_name: str) -> type | None:
+    """The request dataclass an engine's ``generate`` takes, without building the engine."""
+    module_name, _, class_name = spec(engine_name).factory.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    declared = getattr(cls, "request_type", None)
+    if declared is not None:
+        return declared
+    try:
+        hint = typing.get_type_hints(cls.generate).get("request")
+    except Exception:  # noqa: BLE001 - unresolvable annotations: no form
+        return None
+    return hint if isinstance(hint, type) else None
+
+
+class GenerationPanel(QWidget):
+    generate_requested = Signal(str, str, object, str)  # engine, kind, request, label
+    refused = Signal(str)  # why the request could not be made (bad input, no engine)
+
+    def __init__(
+        self,
+        kind: str,
+        extra_kinds: tuple[str, ...] = (),
+        choices: Callable[[], dict[str, list[str]]] | None = None,
+        clip_provider: Callable[[], AudioClip | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.kinds = (kind, *extra_kinds)
+        self.title = KIND_TITLES.get(kind, kind)
+        self._choices = choices or (lambda: {})
+        self.clip_provider = clip_provider
+        self.setAccessibleName(f"{self.title} generation")
+        self.engine_box = QComboBox()
+        self.engine_box.setAccessibleName(f"{self.title} engine")
+        self.engine_box.setToolTip("Which engine makes the audio")
+        self.engine_box.currentIndexChanged.connect(self._engine_changed)
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setAccessibleName(f"{self.title} engine status")
+        self.reason.setStyleSheet("color: #e8a33d;")
+        self.examples = QComboBox()
+        self.examples.setAccessibleName(f"{self.title} prompt examples")
+        self.examples.setToolTip("Pick an example to start from")
+        self.examples.addItem("Examples…")
+        self.examples.addItems(EXAMPLES.get(kind, []))
+        self.examples.activated.connect(self._use_example)
+        self.form_area = QScrollArea()
+        self.form_area.setWidgetResizable(True)
+        self.form: RequestForm | None = None
+        self.generate_button = QPushButton(f"Generate {self.title.lower()}")
+        self.generate_button.setAccessibleName(f"Generate {self.title.lower()}")
+        self.generate_button.setToolTip("Queue a job; the takes appear in the Takes list")
+        self.generate_button.clicked.connect(self._clicked)
+        self.extra_buttons = QHBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Engine"))
+        top.addWidget(self.engine_box, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 6, 6, 6)
+        box.addLayout(top)
+        box.addWidget(self.reason)
+        box.addWidget(self.examples)
+        box.addWidget(self.form_area, 1)
+        self.extra_buttons.addWidget(self.generate_button, 1)
+        box.addLayout(self.extra_buttons)
+        self.infos: list[EngineInfo] = []
+        self._loaded = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh_engines()
+
+    def refresh_engines(self) -> None:
+        """Re-read the registry (engines land, models get installed) and rebuild."""
+        self._loaded = True
+        current = self.engine_box.currentData()
+        self.infos = [i for k in self.kinds for i in engine_infos(k)]
+        self.engine_box.blockSignals(True)
+        self.engine_box.clear()
+        for info in self.infos:
+            self.engine_box.addItem(info.label + ("" if info.available else " (unavailable)"), info.name)
+        index = max(0, self.engine_box.findData(current))
+        self.engine_box.setCurrentIndex(index)
+        self.engine_box.blockSignals(False)
+        self._engine_changed()
+
+    @property
+    def engine(self) -> EngineInfo | None:
+        name = self.engine_box.currentData()
+        return next((i for i in self.infos if i.name == name), None)
+
+    def select_engine(self, name: str) -> None:
+        if not self._loaded:
+            self.refresh_engines()
+        self.engine_box.setCurrentIndex(max(0, self.engine_box.findData(name)))
+
+    def _engine_changed(self) -> None:
+        info = self.engine
+        self.form = None
+        if info is None:
+            self._show_reason(f"No {self.title.lower()} engine is installed in this build yet.")
+            self.form_area.setWidget(QLabel(""))
+            return
+        self._show_reason("" if info.available else f"{info.label} cannot run here: {info.reason}")
+        try:
+            request_type = request_type_for(info.name)
+        except Exception as exc:  # noqa: BLE001 - a broken engine module must not break the panel
+            self._show_reason(f"{info.label} could not be loaded: {exc}")
+            request_type = None
+        if request_type is None:
+            self.form_area.setWidget(QLabel("This engine has no parameters to show."))
+        else:
+            self.form = RequestForm(request_type, self._choices(), self.clip_provider)
+            self.form_area.setWidget(self.form)
+        self.generate_button.setEnabled(info.available and self.form is not None)
+
+    def _show_reason(self, text: str) -> None:
+        self.reason.setText(text)
+        self.reason.setVisible(bool(text))
+        self.reason.setAccessibleDescription(text)
+
+    def _use_example(self, index: int) -> None:
+        if index <= 0 or self.form is None:
+            return
+        for name in TEXT_FIELDS:
+            if name in self.form.widgets:
+                self.form.set_value(name, self.examples.itemText(index))
+                break
+        self.examples.setCurrentIndex(0)
+
+    def _clicked(self) -> None:
+        try:
+            self.generate()
+        except EngineError as exc:
+            self.refused.emit(str(exc))
+
+    def generate(self) -> Any:
+        """Build the request from the form and hand it to the window's job queue."""
+        info = self.engine
+        if info is None or self.form is None:
+            raise EngineError(f"No {self.title.lower()} engine can run here.")
+        request = self.form.request()
+        values = self.form.values()
+        words = next((str(values[n]) for n in TEXT_FIELDS if values.get(n)), self.title)
+        label = words if len(words) <= 40 else words[:39] + "…"
+        self.generate_requested.emit(info.name, self.kind, request, label)
+        return request

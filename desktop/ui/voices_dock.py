@@ -1,0 +1,307 @@
+"""The voice library manager: search, add, quality report, consent, similarity, exchange.
+
+It talks to :mod:`engines.voices.library` only. Adding a voice and checking consent clean
+the audio and compute speaker embeddings (Silero VAD, Resemblyzer), so those run in the
+thread pool; the list and the report are plain reads of the library's database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.background import run_in_background
+from engines.errors import EngineError
+
+
+def open_voice_library() -> tuple[Any | None, str]:
+    """The user's library, or None and the reason it cannot be used here."""
+    try:
+        from engines.voices.library import open_library
+    except ImportError as exc:
+        return None, f"The voice library is not available in this build ({exc})."
+    try:
+        return open_library(), ""
+    except EngineError as exc:
+        return None, str(exc)
+
+
+def report_html(voice: Any) -> str:
+    """The quality report of a voice's reference clips, for the details pane."""
+    consent = ("<span style='color:#3cb371'>✔ consent recorded</span> "
+               f"(similarity {voice.consent.similarity:.2f}, {voice.consent.recorded[:10]})"
+               if voice.consent else "<span style='color:#e8a33d'>✘ no consent recorded — "
+               "cloning is refused until the speaker records the consent statement</span>")
+    rows = [f"<h3>{voice.name}</h3>",
+            f"<p>{voice.language or 'language not set'} · {len(voice.clips)} reference clip(s) · "
+            f"{voice.speech_duration:.1f} s of speech</p>", f"<p>{consent}</p>"]
+    for clip in voice.clips:
+        r = clip.report
+        snr = f"{r.snr_db:.0f} dB" if r.snr_db is not None else "n/a"
+        rows.append(
+            f"<p><b>{clip.source_name}</b>: {r.original_duration:.1f} s, speech "
+            f"{100 * r.speech_ratio:.0f}%, SNR {snr}, clipped {100 * r.clipped_fraction:.2f}%, "
+            f"peak {r.peak_dbfs:.1f} dBFS, {r.input_lufs:.1f} → {r.output_lufs:.1f} LUFS</p>")
+        rows += [f"<p style='color:#e8a33d'>⚠ {w}</p>" for w in r.warnings]
+    if voice.clone_kinds:
+        rows.append(f"<p>Clones: {', '.join(voice.clone_kinds)}</p>")
+    return "".join(rows)
+
+
+class SimilarityDialog(QDialog):
+    """A heat-map of cosine similarity between every pair of library voices."""
+
+    def __init__(self, names: list[str], matrix: np.ndarray, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        self.setWindowTitle("Voice similarity")
+        self.setAccessibleName("Voice similarity heat-map")
+        plot = pg.PlotWidget()
+        plot.setAccessibleName("Similarity heat-map")
+        image = pg.ImageItem(matrix.T if pg.getConfigOption("imageAxisOrder") == "row-major" else matrix)
+        cmap = pg.colormap.get("viridis")
+        image.setColorMap(cmap)
+        image.setLevels((0.5, 1.0))
+        plot.addItem(image)
+        ticks = [(i + 0.5, n) for i, n in enumerate(names)]
+        for axis in ("bottom", "left"):
+            plot.getPlotItem().getAxis(axis).setTicks([ticks, []])
+        for i in range(len(names)):
+            for j in range(len(names)):
+                text = pg.TextItem(f"{matrix[i, j]:.2f}", anchor=(0.5, 0.5), color="w")
+                text.setPos(i + 0.5, j + 0.5)
+                plot.addItem(text)
+        bar = pg.ColorBarItem(values=(0.5, 1.0), colorMap=cmap, label="cosine", interactive=False)
+        bar.setImageItem(image, insert_in=plot.getPlotItem())
+        box = QVBoxLayout(self)
+        box.addWidget(QLabel("Cosine similarity of speaker embeddings (Resemblyzer): "
+                             "the same speaker usually scores above 0.8."))
+        box.addWidget(plot, 1)
+        self.matrix = matrix
+        self.resize(620, 520)
+
+
+class VoicesPanel(QWidget):
+    play_requested = Signal(object)  # AudioClip
+    notify = Signal(str, str, bool)  # message, details, error
+    voices_changed = Signal()
+
+    def __init__(self, record: Callable[[], Any] | None = None) -> None:
+        super().__init__()
+        self.setAccessibleName("Voice library")
+        self.library, self.reason = None, "not opened yet"
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search voices")
+        self.search.setAccessibleName("Search voices")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Voices")
+        self.list.currentItemChanged.connect(lambda *_: self._show_selected())
+        self.details = QTextBrowser()
+        self.details.setAccessibleName("Voice details and quality report")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        grid = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        specs = [
+            ("add", "Add from file…", "Add a voice from one or more reference recordings", self.add_dialog),
+            ("play", "Play reference", "Listen to the cleaned reference speech", self.play_selected),
+            ("rename", "Rename…", "Rename the selected voice", self.rename_selected),
+            ("delete", "Delete", "Delete the selected voice", self.delete_selected),
+            ("consent", "Consent…", "Show the consent statement and add the speaker's recording of it",
+             self.consent_dialog),
+            ("similarity", "Similarity map", "Heat-map of how alike the library's voices sound",
+             self.similarity_dialog),
+            ("export", "Export…", "Write the voice, its recordings and consent to one file", self.export_selected),
+            ("import", "Import…", "Add a voice from an exported file", self.import_dialog),
+        ]
+        for i, (key, text, tip, slot) in enumerate(specs):
+            b = QPushButton(text)
+            b.setToolTip(tip)
+            b.setAccessibleName(text.rstrip("…"))
+            b.clicked.connect(slot)
+            grid.addWidget(b, i // 2, i % 2)
+            self.buttons[key] = b
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.status)
+        box.addWidget(self.search)
+        box.addWidget(self.list, 2)
+        box.addLayout(grid)
+        box.addWidget(self.details, 3)
+        self._opened = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._opened:
+            self.open()
+
+    def open(self) -> None:
+        self._opened = True
+        self.library, self.reason = open_voice_library()
+        self.refresh()
+
+    def names(self) -> list[str]:
+        return self.library.names() if self.library is not None else []
+
+    def refresh(self) -> None:
+        available = self.library is not None
+        self.status.setText("" if available else f"Voice library: not available yet. {self.reason}")
+        self.status.setVisible(not available)
+        for key, b in self.buttons.items():
+            b.setEnabled(available and (key in ("add", "import", "similarity") or self.current is not None))
+        if not available:
+            return
+        needle = self.search.text().strip().lower()
+        current = self.current
+        self.list.blockSignals(True)
+        self.list.clear()
+        for voice in self.library.voices():
+            hay = f"{voice.name} {voice.language} {voice.notes} {' '.join(voice.tags)}".lower()
+            if needle and needle not in hay:
+                continue
+            item = QListWidgetItem(f"{voice.name}{'' if voice.has_consent else '  (no consent)'}")
+            item.setData(Qt.ItemDataRole.UserRole, voice.name)
+            self.list.addItem(item)
+            if voice.name == current:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self._show_selected()
+
+    @property
+    def current(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _show_selected(self) -> None:
+        name = self.current
+        for key in ("play", "rename", "delete", "consent", "export"):
+            self.buttons[key].setEnabled(self.library is not None and name is not None)
+        if name is None or self.library is None:
+            self.details.setHtml("<p>Select a voice to see its quality report and consent.</p>")
+            return
+        self.details.setHtml(report_html(self.library.get(name)))
+
+    def _run(self, work: Callable[[], Any], done_message: str) -> None:
+        def done(_result: Any) -> None:
+            self.refresh()
+            self.voices_changed.emit()
+            self.notify.emit(done_message, "", False)
+
+        def failed(exc: BaseException, details: str) -> None:
+            self.notify.emit(str(exc), details, True)
+
+        run_in_background(work, done, failed)
+
+    def add_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Reference recordings", "",
+                                                "Audio (*.wav *.flac *.ogg *.mp3)")
+        if not files:
+            return
+        name, ok = QInputDialog.getText(self, "New voice", "Name of the voice:")
+        if ok and name.strip():
+            self.add_voice(name.strip(), files)
+
+    def add_voice(self, name: str, files: list[str]) -> None:
+        lib = self.library
+        self.notify.emit(f"Cleaning {len(files)} recording(s) for '{name}'…", "", False)
+        self._run(lambda: lib.add(name, files), f"Added voice '{name}'.")
+
+    def play_selected(self) -> None:
+        if self.current and self.library is not None:
+            self.play_requested.emit(self.library.reference_audio(self.current))
+
+    def rename_selected(self) -> None:
+        old = self.current
+        if old is None or self.library is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename voice", "New name:", text=old)
+        if ok and new.strip() and new.strip() != old:
+            self._guard(lambda: self.library.rename(old, new.strip()))
+
+    def delete_selected(self) -> None:
+        name = self.current
+        if name is None or self.library is None:
+            return
+        answer = QMessageBox.question(self, "Delete voice", f"Delete the voice '{name}' and its recordings?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._guard(lambda: self.library.remove(name))
+
+    def _guard(self, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except EngineError as exc:
+            self.notify.emit(str(exc), "", True)
+        self.refresh()
+        self.voices_changed.emit()
+
+    def consent_dialog(self) -> None:
+        name = self.current
+        if name is None or self.library is None:
+            return
+        statement = self.library.statement(name)
+        box = QMessageBox(self)
+        box.setWindowTitle(f"Consent for {name}")
+        box.setText(f"Have {name} read this aloud, record it, then choose the recording:\n\n"
+                    f"“{statement.text}”")
+        choose = box.addButton("Choose recording…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is choose:
+            path, _ = QFileDialog.getOpenFileName(self, "Consent recording", "", "Audio (*.wav *.flac *.ogg *.mp3)")
+            if path:
+                self.check_consent(name, path)
+
+    def check_consent(self, name: str, path: str) -> None:
+        lib = self.library
+        self._run(lambda: lib.record_consent(name, path), f"Consent for '{name}' recorded.")
+
+    def similarity_matrix(self) -> tuple[list[str], np.ndarray]:
+        from engines.voices.embedding import cosine
+
+        voices = self.library.voices() if self.library is not None else []
+        names = [v.name for v in voices]
+        emb = [v.embedding for v in voices]
+        matrix = np.array([[cosine(a, b) for b in emb] for a in emb], dtype=np.float32)
+        return names, matrix.reshape(len(names), len(names))
+
+    def similarity_dialog(self) -> None:
+        names, matrix = self.similarity_matrix()
+        if len(names) < 2:
+            self.notify.emit("Add at least two voices to compare them.", "", False)
+            return
+        SimilarityDialog(names, matrix, self).open()
+
+    def export_selected(self) -> None:
+        name = self.current
+        if name is None or self.library is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export voice", f"{name}.timbrevoice")
+        if path:
+            self._guard(lambda: self.library.export(name, path))
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import voice", "", "Voices (*.timbrevoice *.zip);;All files (*)")
+        if path and self.library is not None:
+            lib = self.library
+            self._run(lambda: lib.import_file(path), "Voice imported.")

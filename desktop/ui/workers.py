@@ -1,0 +1,212 @@
+"""Engine hosts: one QThread per loaded engine, a queue of jobs, cancel and progress.
+
+Why one thread per engine: an engine's weights stay loaded on its own thread between jobs,
+jobs for the same engine run in order (the thread's event queue is the job queue), and two
+different engines can work at once. The GUI thread only receives signals. Cancel sets the
+job's :class:`CancelToken`, which the engine checks between steps, so it takes effect within
+one step even while the host is busy; a job cancelled while still queued never starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engines.cancel import CancelToken, Progress
+from engines.devices import is_oom_error
+from engines.errors import Cancelled, EngineError, OutOfMemory
+
+PROGRESS_INTERVAL_S = 0.1  # at most ten progress updates a second reach the GUI
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Job:
+    engine: str
+    kind: str
+    label: str
+    request: Any
+    device: str | None = None  # forced device ("cpu" for an out-of-memory retry)
+    id: int = field(default_factory=lambda: next(_ids))
+    token: CancelToken = field(default_factory=CancelToken)
+    state: str = "queued"  # queued | loading | running | done | failed | cancelled
+    progress: float = 0.0
+    stage: str = "waiting"
+    error: str = ""
+    details: str = ""
+    oom: bool = False
+    store_id: int | None = None  # the project's jobs row
+    takes: list[Any] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "loading", "running")
+
+
+def request_dict(request: Any) -> dict[str, Any]:
+    """A JSON-friendly copy of a request for the project's job row (audio left out)."""
+    if not dataclasses.is_dataclass(request):
+        return {}
+    out = {}
+    for f in dataclasses.fields(request):
+        value = getattr(request, f.name)
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[f.name] = value
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
+            out[f.name] = list(value)
+        else:
+            out[f.name] = type(value).__name__
+    return out
+
+
+class EngineHost(QObject):
+    """Lives on its own thread; builds, loads and runs one engine."""
+
+    submitted = Signal(object)
+    unload_requested = Signal()
+    progressed = Signal(object)  # Job
+    finished = Signal(object)  # Job (done, failed or cancelled)
+    loaded_changed = Signal(str, bool)
+
+    def __init__(self, engine_name: str, device: str | None = None) -> None:
+        super().__init__()
+        self.engine_name, self.device = engine_name, device
+        self.engine: Any = None
+        self.submitted.connect(self._run)
+        self.unload_requested.connect(self._unload)
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.engine is not None and getattr(self.engine, "loaded", False))
+
+    def _progress_sink(self, job: Job, offset: float, scale: float):
+        last = [0.0]
+
+        def sink(p: Progress) -> None:
+            job.token.check()
+            now = time.monotonic()
+            job.progress = offset + scale * p.fraction
+            job.stage = p.stage or job.stage
+            if now - last[0] >= PROGRESS_INTERVAL_S or p.fraction >= 1.0:
+                last[0] = now
+                self.progressed.emit(job)
+
+        return sink
+
+    @Slot(object)
+    def _run(self, job: Job) -> None:
+        try:
+            job.token.check()
+            if self.engine is None:
+                from engines.registry import create
+
+                kwargs = {"device": self.device} if self.device else {}
+                self.engine = create(self.engine_name, **kwargs)
+            if not self.loaded:
+                job.state, job.stage = "loading", "loading model"
+                self.progressed.emit(job)
+                self.engine.load(self._progress_sink(job, 0.0, 0.2), job.token)
+                self.loaded_changed.emit(self.engine_name, True)
+            job.token.check()
+            job.state, job.stage = "running", "generating"
+            self.progressed.emit(job)
+            takes = self.engine.generate(job.request, self._progress_sink(job, 0.2, 0.8), job.token)
+            job.token.check()
+            job.takes, job.state, job.progress = list(takes), "done", 1.0
+        except Cancelled:
+            job.state, job.error = "cancelled", "Cancelled."
+        except OutOfMemory as exc:
+            job.state, job.error, job.oom = "failed", str(exc), True
+        except EngineError as exc:
+            job.state, job.error = "failed", str(exc)
+            job.details = traceback.format_exc()
+        except Exception as exc:  # noqa: BLE001 - any crash becomes a notification, not a dead thread
+            job.state, job.details = "failed", traceback.format_exc()
+            job.oom = is_oom_error(exc)
+            job.error = (f"{self.engine_name} ran out of memory." if job.oom
+                         else f"{self.engine_name} failed: {type(exc).__name__}: {exc}")
+        self.finished.emit(job)
+
+    @Slot()
+    def _unload(self) -> None:
+        if self.engine is not None:
+            self.engine.unload()
+            self.engine = None
+            self.loaded_changed.emit(self.engine_name, False)
+
+
+class JobManager(QObject):
+    """Queues jobs on per-engine hosts and reports to the GUI thread."""
+
+    job_added = Signal(object)
+    job_updated = Signal(object)
+    job_finished = Signal(object)
+    engines_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs: list[Job] = []
+        self._hosts: dict[str, tuple[QThread, EngineHost]] = {}
+
+    def _host(self, engine: str, device: str | None) -> EngineHost:
+        key = f"{engine}@{device}" if device else engine
+        if key not in self._hosts:
+            thread = QThread()
+            thread.setObjectName(f"engine-{key}")
+            host = EngineHost(engine, device)
+            host.moveToThread(thread)
+            host.progressed.connect(self.job_updated)
+            host.finished.connect(self._finished)
+            host.loaded_changed.connect(self._loaded_changed)
+            thread.start()
+            self._hosts[key] = (thread, host)
+        return self._hosts[key][1]
+
+    def submit(self, engine: str, kind: str, label: str, request: Any, device: str | None = None) -> Job:
+        job = Job(engine, kind, label, request, device)
+        self.jobs.append(job)
+        self.job_added.emit(job)
+        self._host(engine, device).submitted.emit(job)
+        return job
+
+    def _loaded_changed(self, _engine: str, _loaded: bool) -> None:
+        self.engines_changed.emit()
+
+    def _finished(self, job: Job) -> None:
+        self.job_updated.emit(job)
+        self.job_finished.emit(job)
+
+    def cancel(self, job: Job) -> None:
+        if job.active:
+            job.token.cancel()
+            job.stage = "cancelling"
+            self.job_updated.emit(job)
+
+    def cancel_all(self) -> None:
+        for job in self.jobs:
+            self.cancel(job)
+
+    def loaded_engines(self) -> list[str]:
+        return sorted(key for key, (_t, host) in self._hosts.items() if host.loaded)
+
+    def unload(self, engine: str) -> None:
+        for key, (_t, host) in self._hosts.items():
+            if key.split("@")[0] == engine:
+                host.unload_requested.emit()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel every job, stop every host thread and wait for them. True if all joined."""
+        self.cancel_all()
+        ok = True
+        for thread, _host in self._hosts.values():
+            thread.quit()
+        for thread, _host in self._hosts.values():
+            ok = thread.wait(timeout_ms) and ok
+        self._hosts.clear()
+        return ok
