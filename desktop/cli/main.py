@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "desktop.cli.basics",  # devices, engines
     "desktop.cli.project_cmds",  # project new/info, import, export
     "desktop.cli.podcast_cmds",  # podcast master
+    "desktop.cli.bank_cmds",  # bank new/prompts/add-take/status/export, messages, voice import
     "desktop.cli.provenance_cmds",  # detect, regenerate, watermark
     "desktop.cli.voice_cmds",  # prepare, voice add/list/show/compare/consent/export/import
 ]

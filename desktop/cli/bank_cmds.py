@@ -1,0 +1,238 @@
+"""``timbre bank …``: voice banking from audio files (the same bank the studio records into)."""
+
+from __future__ import annotations
+
+import argparse
+
+MARKS = {"green": "OK ", "amber": "~~ ", "red": "XX "}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bank", help="voice banking: record a script in your own voice, export it")
+    bsub = p.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
+
+    new = bsub.add_parser("new", help="create a bank folder for one person")
+    new.add_argument("project")
+    new.add_argument(
+        "--script", default="arctic", help="shipped script name or a .tsv file (arctic)"
+    )
+    new.add_argument("--speaker", default="", help="the person's name")
+    new.set_defaults(func=cmd_new)
+
+    pr = bsub.add_parser("prompts", help="the script's prompts with their status")
+    pr.add_argument("project")
+    pr.add_argument("--todo", action="store_true", help="only prompts not yet recorded")
+    pr.set_defaults(func=cmd_prompts)
+
+    add = bsub.add_parser(
+        "add-take", help="add a recording of a prompt; prints the verdict and why"
+    )
+    add.add_argument("project")
+    add.add_argument("prompt_id")
+    add.add_argument("file")
+    add.set_defaults(func=cmd_add_take)
+
+    st = bsub.add_parser("status", help="progress, minutes of clean speech, takes to redo")
+    st.add_argument("project")
+    st.add_argument("--worst", type=int, default=5, metavar="N", help="list the N worst takes (5)")
+    st.set_defaults(func=cmd_status)
+
+    ex = bsub.add_parser(
+        "export", help="LJSpeech/Piper training set (or --messages as named files)"
+    )
+    ex.add_argument("project")
+    ex.add_argument("-o", "--output", required=True, metavar="DIR")
+    ex.add_argument("--green-only", action="store_true", help="leave amber takes out")
+    ex.add_argument("--messages", action="store_true", help="export banked messages instead")
+    ex.add_argument("--search", default="", help="with --messages: only those matching")
+    ex.set_defaults(func=cmd_export)
+
+    msg = bsub.add_parser("message", help="bank a free phrase in your own voice")
+    msg.add_argument("project")
+    msg.add_argument("file")
+    msg.add_argument("--text", required=True, help="the words said")
+    msg.add_argument("--tag", action="append", default=[], help="repeatable")
+    msg.set_defaults(func=cmd_message)
+
+    msgs = bsub.add_parser("messages", help="list or search banked messages")
+    msgs.add_argument("project")
+    msgs.add_argument("query", nargs="?", default="")
+    msgs.set_defaults(func=cmd_messages)
+
+    con = bsub.add_parser(
+        "consent", help="show the consent statement to read, or add its recording"
+    )
+    con.add_argument("project")
+    con.add_argument("file", nargs="?")
+    con.add_argument("--name", required=True, help="the voice's name in the library")
+    con.set_defaults(func=cmd_consent)
+
+    imp = bsub.add_parser(
+        "import-voice", help="add a Piper voice trained on this bank to the library"
+    )
+    imp.add_argument("project")
+    imp.add_argument("model", help="the trained .onnx file")
+    imp.add_argument("--config", help="its .onnx.json (default: next to the model)")
+    imp.add_argument("--name", required=True)
+    imp.set_defaults(func=cmd_import_voice)
+
+
+def _bank(path: str):
+    from engines.banking.bank import VoiceBank
+
+    return VoiceBank.open(path)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from engines.banking.bank import VoiceBank
+
+    bank = VoiceBank.create(args.project, script=args.script, speaker=args.speaker)
+    n = len(bank.prompts())
+    print(f"created {bank.path} with {n} prompts from '{args.script}'")
+    first = bank.next_prompt()
+    if first:
+        print(f"first prompt  {first.id}  {first.text}")
+    return 0
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    bank = _bank(args.project)
+    accepted = {p.id: t for p, t in bank.accepted()}
+    for prompt in bank.prompts():
+        take = accepted.get(prompt.id)
+        if args.todo and take is not None:
+            continue
+        mark = MARKS[take.verdict] if take else "   "
+        print(f"{mark}{prompt.id}\t{prompt.text}")
+    return 0
+
+
+def _print_report(report) -> None:
+    print(f"verdict  {report.verdict}: {report.summary()}")
+    m = report.metrics
+    parts = [f"peak {m['peak_dbfs']} dBFS"]
+    if "speech_level_dbfs" in m:
+        parts.append(f"speech {m['speech_level_dbfs']} dBFS")
+        if m.get("snr_db") is not None:
+            parts.append(f"SNR {m['snr_db']} dB")
+        if m.get("noise_floor_dbfs") is not None:
+            parts.append(f"floor {m['noise_floor_dbfs']} dBFS")
+        parts.append(f"{m['speech_seconds']} s speech (text predicts ~{m['expected_seconds']} s)")
+        parts.append(f"{m['syllables_per_second']} syll/s")
+    print("measured " + ", ".join(parts))
+
+
+def cmd_add_take(args: argparse.Namespace) -> int:
+    from engines.audio_io import read_audio
+
+    bank = _bank(args.project)
+    take, report = bank.add_take(args.prompt_id, read_audio(args.file), source_name=args.file)
+    _print_report(report)
+    state = "accepted" if take.status == "accepted" else "kept but not accepted: record it again"
+    print(f"take     {take.id} for {args.prompt_id}, {state}")
+    nxt = bank.next_prompt()
+    if nxt:
+        print(f"next     {nxt.id}  {nxt.text}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    bank = _bank(args.project)
+    s = bank.status()
+    v = s.verdicts
+    print(f"bank       {bank.path}  (script '{s.script}', {s.prompts} prompts)")
+    print(
+        f"recorded   {s.recorded} of {s.prompts}  (green {v['green']}, amber {v['amber']}, red {v['red']})"
+    )
+    print(f"speech     {s.clean_minutes:.1f} minutes of clean speech")
+    reached = f"{s.milestone[1]} voice ({s.milestone[0]}+ sentences)" if s.milestone else "none yet"
+    print(f"milestone  {reached}")
+    if s.next_milestone:
+        size, label = s.next_milestone
+        print(f"next       {label} at {size} sentences: {size - s.recorded} to go")
+    print("sizes      ~50 quick voice, 400 usable, 800+ good, 1600 best")
+    print(f"messages   {s.messages}")
+    if s.next_prompt:
+        print(f"resume at  {s.next_prompt.id}  {s.next_prompt.text}")
+    worst = [(p, t) for p, t in bank.review() if t.verdict != "green"][: args.worst]
+    if worst:
+        print("to redo:")
+        for prompt, take in worst:
+            print(f"  {MARKS[take.verdict]}{prompt.id}  {'; '.join(take.reasons)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.banking.export import export_ljspeech, export_messages
+
+    bank = _bank(args.project)
+    if args.messages:
+        report = export_messages(bank, args.output, args.search)
+        print(f"wrote {report.files} messages ({report.seconds:.1f} s) to {report.folder}")
+        return 0
+    bar = ProgressBar("exporting")
+    try:
+        report = export_ljspeech(bank, args.output, include_amber=not args.green_only, progress=bar)
+    finally:
+        bar.close()
+    print(
+        f"wrote {report.files} clips ({report.seconds / 60:.1f} min, 22050 Hz mono) and metadata.csv to {report.folder}"
+    )
+    if report.skipped:
+        print(
+            f"left out {len(report.skipped)} take(s) marked red or amber: {', '.join(report.skipped[:10])}"
+        )
+    return 0
+
+
+def cmd_message(args: argparse.Namespace) -> int:
+    from engines.audio_io import read_audio
+
+    bank = _bank(args.project)
+    prompt, _take, report = bank.add_message(args.text, read_audio(args.file), args.tag)
+    print(f'banked   {prompt.id}  "{prompt.text}"  tags: {", ".join(prompt.tags) or "-"}')
+    _print_report(report)
+    return 0
+
+
+def cmd_messages(args: argparse.Namespace) -> int:
+    bank = _bank(args.project)
+    found = bank.messages(args.query)
+    for prompt, take in found:
+        mark = MARKS[take.verdict] if take else "   "
+        print(f"{mark}{prompt.id}\t{prompt.text}\t[{', '.join(prompt.tags)}]")
+    if not found:
+        print("no messages" + (f" matching '{args.query}'" if args.query else ""))
+    return 0
+
+
+def cmd_consent(args: argparse.Namespace) -> int:
+    from engines.audio_io import read_audio
+    from engines.banking.voice_import import statement_for
+
+    bank = _bank(args.project)
+    text = statement_for(bank, args.name)
+    if not args.file:
+        print("Have the person read this aloud and record it:")
+        print(f"  {text}")
+        print(f"then: timbre bank consent {args.project} --name {args.name!r} RECORDING")
+        return 0
+    prompt = bank.consent_prompt(text)
+    take, report = bank.add_take(
+        prompt.id, read_audio(args.file), accept=True, source_name=args.file
+    )
+    _print_report(report)
+    print(f"consent recording stored (take {take.id}); it is checked when the voice is imported")
+    return 0
+
+
+def cmd_import_voice(args: argparse.Namespace) -> int:
+    from engines.banking.voice_import import import_piper_voice
+
+    bank = _bank(args.project)
+    voice = import_piper_voice(bank, args.model, args.name, config=args.config)
+    print(
+        f"added '{voice.name}' to the voice library: {len(voice.clips)} reference takes, consent recorded, Piper model attached"
+    )
+    return 0

@@ -1,0 +1,108 @@
+"""Getting a bank out: an LJSpeech/Piper training set, and message files named by their words.
+
+The training set is what Piper's ``piper_train.preprocess --dataset-format ljspeech`` reads:
+``wavs/<id>.wav`` (22,050 Hz, mono, 16-bit) and ``metadata.csv`` with ``id|text|text`` lines
+(LJSpeech's three columns; Piper takes the last). Each clip is the VAD-trimmed take brought
+to one loudness, so level differences between days do not become part of the voice.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines.audio_io import write_audio
+from engines.banking.bank import VoiceBank
+from engines.banking.quality import RED
+from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
+from engines.errors import BadInput
+from engines.loudness import normalize_loudness
+
+PIPER_RATE = 22_050
+TRAINING_LUFS = -23.0
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    folder: Path
+    files: int
+    seconds: float
+    skipped: tuple[str, ...]  # prompt ids left out, with the reason in the README
+
+
+def _ready_folder(out: Path) -> Path:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise BadInput(f"{out} is not empty; export into a new or empty folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def export_ljspeech(
+    bank: VoiceBank,
+    out: str | Path,
+    include_amber: bool = True,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> ExportReport:
+    """Write the accepted script takes (red ones never; amber ones unless told not to)."""
+    items = bank.accepted()
+    if not items:
+        raise BadInput(f"{bank.path} has no accepted takes yet; record some prompts first.")
+    folder = _ready_folder(Path(out))
+    wavs = folder / "wavs"
+    wavs.mkdir()
+    rows, skipped, seconds = [], [], 0.0
+    for i, (prompt, take) in enumerate(items):
+        if cancel is not None:
+            cancel.check()
+        if take.verdict == RED or (take.verdict == "amber" and not include_amber):
+            skipped.append(prompt.id)
+            continue
+        clip = bank.audio(take).mono().resampled(PIPER_RATE)
+        clip = normalize_loudness(clip, TRAINING_LUFS)
+        write_audio(wavs / f"{prompt.id}.wav", clip, "wav", subtype="PCM_16")
+        text = prompt.text.replace("|", " ")
+        rows.append((prompt.id, text, text))
+        seconds += clip.duration
+        progress(Progress(i + 1, len(items), "exporting takes"))
+    with (folder / "metadata.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(
+            handle, delimiter="|", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n"
+        ).writerows(rows)
+    return ExportReport(folder, len(rows), seconds, tuple(skipped))
+
+
+def message_filename(text: str, taken: set[str]) -> str:
+    """``"I love you, Sam!"`` → ``i-love-you-sam.wav`` (unique within the folder)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")[:60].rstrip("-") or "message"
+    name, n = f"{stem}.wav", 2
+    while name in taken:
+        name, n = f"{stem}-{n}.wav", n + 1
+    taken.add(name)
+    return name
+
+
+def export_messages(bank: VoiceBank, out: str | Path, query: str = "") -> ExportReport:
+    """Each banked message as a WAV named after its words, plus ``messages.csv`` (file, text,
+    tags) so a communication device or a person can find them again."""
+    found = [(p, t) for p, t in bank.messages(query) if t is not None]
+    if not found:
+        what = f"matching '{query}'" if query else "recorded"
+        raise BadInput(f"{bank.path} has no messages {what}.")
+    folder = _ready_folder(Path(out))
+    taken: set[str] = set()
+    rows, seconds = [], 0.0
+    for prompt, take in found:
+        clip = bank.audio(take)
+        name = message_filename(prompt.text, taken)
+        write_audio(folder / name, clip, "wav")
+        rows.append((name, prompt.text, " ".join(prompt.tags)))
+        seconds += clip.duration
+    with (folder / "messages.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("file", "text", "tags"))
+        writer.writerows(rows)
+    return ExportReport(folder, len(rows), seconds, ())
