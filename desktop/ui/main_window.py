@@ -315,6 +315,7 @@ class MainWindow(QMainWindow):
         self.view.track_selected.connect(lambda _t: self.update_spectrogram())
         self.view.selection_changed.connect(lambda _s: self.update_spectrogram())
         self.act_snap.setChecked(self.view.state.snapping)
+        self.view.canvas.setFocus()  # Space and R go to the transport, not to a text field
         self.setWindowTitle(f"{project.name} — Timbre Studio")
         set_setting("last_project", str(project.path))
         self._after_edit("")
@@ -325,7 +326,8 @@ class MainWindow(QMainWindow):
         self.stop_audio()
         if self.view is not None:
             self.view.detach()
-            self.view.setParent(None)
+            self._centre_layout.removeWidget(self.view)
+            self.view.hide()
             self.view.deleteLater()
         self.project.close()
         self.project = self.timeline = self.view = None

@@ -110,7 +110,7 @@ class TrackHeader(QFrame):
         self.gain.setAccessibleName(f"Gain of track {track.name}")
         self.gain.setToolTip("Track gain in decibels")
         self.gain.valueChanged.connect(lambda v: view.timeline.set_track(self.track_id, gain_db=v))
-        remove = QToolButton()
+        self.remove = remove = QToolButton()
         remove.setText("✕")
         remove.setAccessibleName(f"Remove track {track.name}")
         remove.setToolTip("Remove this track and its clips (undo brings them back)")
@@ -130,6 +130,20 @@ class TrackHeader(QFrame):
         box.addLayout(top)
         box.addLayout(row)
         box.addStretch(1)
+
+    def show_track(self, track: Track) -> None:
+        """Show the stored values (after an edit or an undo) without re-emitting them."""
+        for w, setter, value in ((self.name, self.name.setText, track.name),
+                                 (self.mute, self.mute.setChecked, track.mute),
+                                 (self.solo, self.solo.setChecked, track.solo),
+                                 (self.gain, self.gain.setValue, track.gain_db)):
+            w.blockSignals(True)
+            if not (w is self.name and self.name.hasFocus()):
+                setter(value)
+            w.blockSignals(False)
+        for w, what in ((self.name, "Name of"), (self.mute, "Mute"), (self.solo, "Solo"),
+                        (self.gain, "Gain of"), (self.remove, "Remove")):
+            w.setAccessibleName(f"{what} track {track.name}")
 
     def _toggle(self, text: str, name: str, tip: str, on: bool) -> QToolButton:
         b = QToolButton()
@@ -456,7 +470,7 @@ class TimelineView(QWidget):
         self.selected_clip: int | None = None
         self.selection: tuple[int, int] | None = None
         self._headers: dict[int, TrackHeader] = {}
-        self._header_key: list[tuple] = []
+        self._header_key: list[int] = []
 
         self.canvas = TimelineCanvas(self)
         self.header_box = QWidget()
@@ -581,19 +595,28 @@ class TimelineView(QWidget):
         self.canvas.update()
 
     def _rebuild_headers(self) -> None:
-        key = [(t.id, t.name, t.mute, t.solo, t.gain_db) for t in self.tracks]
-        if key == self._header_key:
-            return
-        self._header_key = key
-        for h in self._headers.values():
-            h.setParent(None)
-            h.deleteLater()
-        self._headers = {}
-        for i, t in enumerate(self.tracks):
-            h = TrackHeader(self, t)
-            h.set_selected(t.id == self.state.track)
-            self._headers[t.id] = h
-            self.header_layout.insertWidget(i, h)
+        """Keep one header per track, edited in place so keyboard focus stays where it is."""
+        key = [t.id for t in self.tracks]
+        if key != self._header_key:
+            self._header_key = key
+            had_focus = False
+            for tid in set(self._headers) - set(key):
+                h = self._headers.pop(tid)
+                had_focus = had_focus or h.isAncestorOf(self.focusWidget() or h)
+                self.header_layout.removeWidget(h)
+                h.hide()
+                h.deleteLater()
+            for h in self._headers.values():
+                self.header_layout.removeWidget(h)
+            for i, t in enumerate(self.tracks):
+                if t.id not in self._headers:
+                    self._headers[t.id] = TrackHeader(self, t)
+                self.header_layout.insertWidget(i, self._headers[t.id])
+            if had_focus:
+                self.canvas.setFocus()
+        for t in self.tracks:
+            self._headers[t.id].show_track(t)
+            self._headers[t.id].set_selected(t.id == self.state.track)
 
     def header(self, track_id: int) -> TrackHeader:
         return self._headers[track_id]
