@@ -70,6 +70,8 @@ RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
     "pitch": (-12.0, 12.0, 0.5),
 }
 TEXT_FIELDS = ("prompt", "description", "text")
+# Request fields the engine layer fills in itself (resolved voices, clone data, provenance).
+INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward"}
 
 
 def _unwrap(hint: Any) -> tuple[Any, bool]:
@@ -108,7 +110,7 @@ class RequestForm(QWidget):
         hints = typing.get_type_hints(request_type)
         choices = choices or {}
         for f in dataclasses.fields(request_type):
-            if not f.init:
+            if not f.init or f.name in INTERNAL or f.metadata.get("hidden"):
                 continue
             hint, optional = _unwrap(hints.get(f.name, Any))
             widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))

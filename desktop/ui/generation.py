@@ -74,14 +74,16 @@ class GenerationPanel(QWidget):
         self,
         kind: str,
         extra_kinds: tuple[str, ...] = (),
-        choices: Callable[[], dict[str, list[str]]] | None = None,
+        choices: Callable[[str], dict[str, list[str]]] | None = None,
         clip_provider: Callable[[], AudioClip | None] | None = None,
+        prepare: Callable[[str, Any], tuple[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
         self.kinds = (kind, *extra_kinds)
         self.title = KIND_TITLES.get(kind, kind)
-        self._choices = choices or (lambda: {})
+        self._choices = choices or (lambda _engine: {})
+        self._prepare = prepare
         self.clip_provider = clip_provider
         self.setAccessibleName(f"{self.title} generation")
         self.engine_box = QComboBox()
@@ -165,7 +167,7 @@ class GenerationPanel(QWidget):
         if request_type is None:
             self.form_area.setWidget(QLabel("This engine has no parameters to show."))
         else:
-            self.form = RequestForm(request_type, self._choices(), self.clip_provider)
+            self.form = RequestForm(request_type, self._choices(info.name), self.clip_provider)
             self.form_area.setWidget(self.form)
         self.generate_button.setEnabled(info.available and self.form is not None)
 
@@ -198,5 +200,8 @@ class GenerationPanel(QWidget):
         values = self.form.values()
         words = next((str(values[n]) for n in TEXT_FIELDS if values.get(n)), self.title)
         label = words if len(words) <= 40 else words[:39] + "…"
-        self.generate_requested.emit(info.name, self.kind, request, label)
+        engine = info.name
+        if self._prepare is not None:  # e.g. a library voice resolves to its clone's engine
+            engine, request = self._prepare(engine, request)
+        self.generate_requested.emit(engine, self.kind, request, label)
         return request

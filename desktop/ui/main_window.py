@@ -155,7 +155,8 @@ class MainWindow(QMainWindow):
         self.voices.voices_changed.connect(self._voices_changed)
         self.panels: dict[str, GenerationPanel] = {}
         for kind, extra in (("music", ()), ("sfx", ()), ("speech", ("clone",))):
-            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio)
+            prepare = self._prepare_speech if kind == "speech" else None
+            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare)
             panel.generate_requested.connect(self.submit_job)
             panel.refused.connect(lambda message: self.notice.notify(message, error=True))
             self.panels[kind] = panel
@@ -581,10 +582,33 @@ class MainWindow(QMainWindow):
         return audio.slice_seconds(clip.offset_frame / rate, (clip.offset_frame + clip.length_frames) / rate)
 
     # ---- generation ----------------------------------------------------------------
-    def _form_choices(self) -> dict[str, list[str]]:
+    def _form_choices(self, engine: str) -> dict[str, list[str]]:
+        """Pick-lists for request fields: the engine's own voices, then library voices."""
         from engines.speech.prosody import EMOTIONS
 
-        return {"voice": self.voices.names(), "emotion": list(EMOTIONS)}
+        own: list[str] = []
+        try:
+            from engines.speech import voices as speech_voices
+
+            if engine == "piper":
+                own = ["joe", *speech_voices.imported_piper_voices()]
+            elif engine == "kokoro":
+                own = list(speech_voices.KOKORO_SHIPPED)
+        except (ImportError, EngineError):
+            pass
+        return {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
+
+    def _prepare_speech(self, engine: str, request):
+        """A library voice name becomes its engine and settings (refused without consent)."""
+        name = getattr(request, "voice", None)
+        if not name or name not in self.voices.names():
+            return engine, request
+        from engines.speech.voices import resolve
+
+        resolved = resolve(name, None if engine == "piper" else engine)
+        for key, value in resolved.fields.items():
+            setattr(request, key, value)
+        return resolved.engine, request
 
     def _voices_changed(self) -> None:
         panel = self.panels["speech"]

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from desktop.project.store import Project
 from desktop.ui.timeline_view import RULER_H, TRACK_H
 from tests.ui.conftest import RATE
-
-
-def clip_point(window, clip_id: int, dx: float = 0.5) -> QPoint:
-    view = window.view
-    r = view.canvas.clip_rect(view.clip(clip_id))
-    return QPoint(int(r.left() + dx * r.width()), int(r.center().y()))
-
-
-def drag(canvas, start: QPoint, end: QPoint, steps: int = 5) -> None:
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
-    canvas.setFocus()
-    for i in range(1, steps + 1):
-        p = start + (end - start) * (i / steps)
-        QTest.mouseMove(canvas, p)
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
-
-
-def shortcut(window, keys: str) -> None:
-    seq = QKeySequence(keys)
-    combo = seq[0]
-    QTest.keyClick(window, combo.key(), combo.keyboardModifiers())
+from tests.ui.gestures import clip_point, drag, shortcut
 
 
 def test_drag_moves_clip_and_undo_redo_restore_it(two_clips):

@@ -1,0 +1,155 @@
+"""Engine hosts, the jobs panel and the generation panels, driven through the window.
+
+The worker plumbing (queue, throttled progress, cancel within one step, out-of-memory retry
+on CPU, joining threads on quit) is tested with a counting stand-in engine registered for
+these tests only: it sleeps per step and makes a sine, so timing is controlled. Real
+engines are exercised end to end in test_e2e_speech.py.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from engines.cancel import CancelToken, Progress
+from engines.provenance import GeneratedTake, Provenance
+from engines.registry import _SPECS, EngineSpec, register
+from tests.ui.conftest import tone
+
+
+@dataclass
+class CountRequest:
+    prompt: str = "a test tone"
+    temperature: float = 1.0
+    cfg_coef: float = 3.0
+    steps: int = 5
+    fail: str = field(default="", metadata={"choices": ["", "oom", "error"]})
+
+
+class CountingEngine:
+    """Stand-in engine for the worker tests: one sleep per step, a sine as the take."""
+
+    name = "test-counting"
+    request_type = CountRequest
+    step_s = 0.02
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device or "cuda:0"
+        self._loaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def load(self, progress, cancel: CancelToken | None = None) -> None:
+        self._loaded = True
+
+    def unload(self) -> None:
+        self._loaded = False
+
+    def generate(self, request: CountRequest, progress, cancel: CancelToken | None = None):
+        for i in range(request.steps):
+            if cancel is not None:
+                cancel.check()
+            time.sleep(self.step_s)
+            progress(Progress(i + 1, request.steps, "counting"))
+        if request.fail == "oom" and self.device != "cpu":
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        if request.fail == "error":
+            raise ValueError("the stand-in engine was asked to fail")
+        return [GeneratedTake(tone(0.5), Provenance(self.name, prompt=request.prompt, device=self.device))]
+
+
+@pytest.fixture
+def counting():
+    register(EngineSpec("test-counting", "Counting test engine", "music", f"{__name__}:CountingEngine"))
+    register(EngineSpec("test-missing", "Missing test engine", "music", f"{__name__}:CountingEngine",
+                        check=lambda: "weights not installed — import a model folder"))
+    yield
+    _SPECS.pop("test-counting", None)
+    _SPECS.pop("test-missing", None)
+
+
+def music_panel(window, engine: str):
+    panel = window.panels["music"]
+    panel.refresh_engines()
+    panel.select_engine(engine)
+    return panel
+
+
+def test_panel_shows_why_an_engine_cannot_run_and_explains_parameters(window, counting):
+    panel = music_panel(window, "test-missing")
+    assert "weights not installed" in panel.reason.text()
+    assert not panel.generate_button.isEnabled()
+    panel = music_panel(window, "test-counting")
+    assert panel.reason.isHidden() and panel.generate_button.isEnabled()
+    assert "Creativity" in panel.form.widgets["temperature"].toolTip()
+    assert "closely it follows the prompt" in panel.form.widgets["cfg_coef"].toolTip()
+    assert panel.form.widgets["prompt"].accessibleName() == "Prompt"
+
+
+def test_generate_queues_a_job_with_progress_and_the_take_lands_in_the_list(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("prompt", "calm test tone")
+    panel.generate_button.click()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: job.state == "done", timeout=10_000)
+    row = window.jobs_panel.rows[job.id]
+    assert row.bar.value() == 1000 and not row.cancel.isEnabled()
+    takes = window.project.takes()
+    assert [t.name for t in takes] == ["calm test tone"] and takes[0].engine == "test-counting"
+    assert window.project.job(job.store_id).state == "done"
+    assert window.takes.row(takes[0].id) is not None
+    assert "test-counting" in window.loaded_engines()
+
+
+def test_cancel_mid_generation_stops_within_a_step(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("steps", 500)  # 10 s if never cancelled
+    panel.generate_button.click()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: job.state == "running" and job.progress > 0.25, timeout=10_000)
+    started = time.perf_counter()
+    window.jobs_panel.rows[job.id].cancel.click()
+    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=5_000)
+    assert time.perf_counter() - started < 1.0
+    assert window.project.takes() == []
+    assert window.project.job(job.store_id).state == "cancelled"
+
+
+def test_out_of_memory_offers_retry_on_cpu(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("fail", "oom")
+    panel.generate_button.click()
+    qtbot.waitUntil(lambda: window.notice.action_button.isVisible(), timeout=10_000)
+    assert window.notice.action_button.text() == "Retry on CPU"
+    assert window.jobs.jobs[-1].state == "failed"
+    window.notice.action_button.click()
+    retry = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: retry.state == "done", timeout=10_000)
+    assert retry.device == "cpu" and window.project.takes()[0].device == "cpu"
+
+
+def test_errors_become_one_line_with_details(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("fail", "error")
+    panel.generate_button.click()
+    qtbot.waitUntil(lambda: window.notice.isVisible() and window.jobs.jobs[-1].state == "failed", timeout=10_000)
+    assert "asked to fail" in window.notice.label.text()
+    assert window.notice.details_button.isVisible() and "Traceback" in window.notice._details
+
+
+def test_quit_cancels_running_jobs_and_joins_threads(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("steps", 500)
+    panel.generate_button.click()
+    panel.generate_button.click()  # a second job waits in the same host's queue
+    first, second = window.jobs.jobs[-2:]
+    qtbot.waitUntil(lambda: first.state == "running", timeout=10_000)
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 2.0
+    assert first.token.cancelled and second.token.cancelled
+    assert window.jobs._hosts == {}
