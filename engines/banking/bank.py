@@ -304,7 +304,7 @@ class VoiceBank:
                 ),
             )
             take_id = int(cur.lastrowid)
-            if prompt.kind == SCRIPT:
+            if accepted and prompt.kind == SCRIPT:  # a rejected take leaves it to redo
                 db.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", (prompt_id,)
                 )

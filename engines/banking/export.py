@@ -77,7 +77,10 @@ def export_ljspeech(
 
 def message_filename(text: str, taken: set[str]) -> str:
     """``"I love you, Sam!"`` → ``i-love-you-sam.wav`` (unique within the folder)."""
-    stem = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")[:60].rstrip("-") or "message"
+    stem = (
+        re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")[:60].rstrip("-")
+        or "message"
+    )
     name, n = f"{stem}.wav", 2
     while name in taken:
         name, n = f"{stem}-{n}.wav", n + 1
