@@ -30,6 +30,12 @@ def process_age() -> float:
         return time.perf_counter() - _T0
 
 
+def report_startup() -> None:
+    """One line on stderr: time to first paint and whether torch was (wrongly) imported."""
+    torch = "torch loaded" if "torch" in sys.modules else "torch not loaded"
+    print(f"timbre: first paint {process_age():.2f} s after process start ({torch})", file=sys.stderr)
+
+
 def default_project():
     """The last project if it still opens, else a new Untitled project in the data folder."""
     from desktop.project.errors import ProjectError
@@ -161,10 +167,8 @@ def run_app(project: str | None = None, screenshot: str | None = None) -> int:
         print(f"timbre: {exc}", file=sys.stderr)
         return 1
     window = MainWindow(proj)
-    window.first_painted.connect(
-        lambda _s: os.environ.get("TIMBRE_REPORT_STARTUP")
-        and print(f"timbre: first paint {process_age():.2f} s after process start", file=sys.stderr)
-    )
+    if os.environ.get("TIMBRE_REPORT_STARTUP"):
+        window.first_painted.connect(lambda _s: report_startup())
     if screenshot:
         window.resize(1600, 1000)
         window.show()

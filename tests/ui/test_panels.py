@@ -1,0 +1,134 @@
+"""The window's other views: takes, voice library, models, themes, import/export, a11y."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+)
+
+from desktop.ui.spectrogram import row_frequencies
+from engines import modelstore
+from engines.audio_io import read_audio, write_audio
+from engines.settings import get_setting
+from tests.ui.conftest import RATE, tone
+
+
+def test_every_control_is_named_for_screen_readers(two_clips):
+    window, _ids = two_clips
+    for panel in window.panels.values():
+        panel.refresh_engines()
+    window.spectrogram.ensure_plot()
+    unnamed = []
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit)
+    for w in window.findChildren(kinds[0].__base__):
+        if isinstance(w, kinds) and w.isVisibleTo(window):
+            text = w.accessibleName() or (w.text() if isinstance(w, QAbstractButton) else "")
+            if not text.strip() and not (isinstance(w, QLineEdit) and isinstance(w.parent(), (QComboBox, QAbstractSpinBox))):
+                unnamed.append(f"{type(w).__name__} in {type(w.parent()).__name__}")
+    assert unnamed == []
+
+
+def test_drop_files_imports_them_as_tracks(window, qtbot, tmp_path):
+    path = tmp_path / "drum loop.wav"
+    write_audio(path, tone(1.0, 100))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPoint(400, 300).toPointF(), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: len(window.view.clips) == 1, timeout=5000)
+    assert [t.name for t in window.project.tracks()] == ["drum loop"]
+    assert window.takes.row(window.project.takes()[0].id) is not None
+
+
+def test_export_action_writes_the_mix(two_clips, qtbot, tmp_path):
+    window, _ids = two_clips
+    out = tmp_path / "mix.wav"
+    window.export_to(str(out))
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    mix = read_audio(out)
+    assert abs(mix.duration - 5.0) < 0.01 and mix.peak > 0.4
+
+
+def test_spectrogram_follows_the_selected_clip(two_clips, qtbot):
+    window, ids = two_clips
+    window.view.select_clip(ids["c2"])
+    placement = window.spectrogram.placement
+    assert "high tone" in placement.title and placement.start_s == 3.0
+    assert window.spectrogram.view_range == (3.0, 5.0)
+    qtbot.waitUntil(lambda: window.is_settled(), timeout=10_000)
+    window.spectrogram.redraw()
+    row = int(np.argmin(np.abs(row_frequencies("log", RATE) - 880)))
+    _t, freq, level = window.spectrogram.readout_at(4.0, row + 0.5).split("·")
+    assert abs(float(freq.split()[0].replace(",", "")) - 880) < 30 and float(level.split()[0]) > -15
+
+
+def test_theme_and_font_scale_apply_and_persist(window):
+    app = QApplication.instance()
+    window.set_theme("light")
+    assert get_setting("theme") == "light"
+    assert app.palette().window().color().lightness() > 200
+    window.set_theme("high-contrast")
+    assert app.palette().window().color().name() == "#000000"
+    base = app.font().pointSizeF()
+    window.act_font_up.trigger()
+    assert app.font().pointSizeF() > base and get_setting("font_scale") > 1.0
+    window.act_font_reset.trigger()
+    window.set_theme("dark")
+    assert app.font().pointSizeF() == base
+
+
+def test_no_audio_device_shows_banner_and_play_says_why(window, qtbot):
+    qtbot.waitUntil(lambda: window.audio.reason != "Audio has not been checked yet.", timeout=5000)
+    if window.audio.available:  # a machine with a sound card: nothing to warn about
+        assert window.banner.isHidden()
+        return
+    assert window.banner.isVisible() and "playback" in window.banner.label.text()
+    window.act_play.trigger()
+    assert window.notice.isVisible() and window.notice.label.text()
+
+
+def test_voice_library_panel_lists_and_guards(window):
+    voices = window.voices
+    voices.open()
+    assert voices.library is not None and voices.status.isHidden()
+    assert voices.list.count() == len(voices.names())
+    assert voices.buttons["add"].isEnabled() and not voices.buttons["delete"].isEnabled()
+    messages = []
+    voices.notify.connect(lambda m, d, e: messages.append(m))
+    voices.similarity_dialog()
+    assert messages and "at least two voices" in messages[0]
+
+
+def test_clone_button_refuses_without_a_consented_voice(window):
+    window.panels["speech"].refresh_engines()
+    window.clone_voice()
+    assert window.notice.isVisible() and "voice" in window.notice.label.text().lower()
+
+
+def test_model_manager_lists_imports_and_removes(window, tmp_path):
+    from desktop.ui.model_manager import ModelManager
+
+    folder = tmp_path / "tiny-model"
+    folder.mkdir()
+    (folder / "weights.safetensors").write_bytes(b"\0" * 4096)
+    dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload)
+    before = dialog.table.rowCount()
+    modelstore.import_folder(Path(folder), "test/tiny-model")
+    dialog.refresh()
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
+    assert dialog.table.rowCount() == before + 1 and rows["test/tiny-model"] == "4.0 KB"
+    modelstore.remove("test/tiny-model")
+    dialog.refresh()
+    assert dialog.table.rowCount() == before
+    dialog.close()
