@@ -3,17 +3,16 @@
 The library entry is made from the bank itself: its cleanest accepted takes are the voice's
 reference recordings, and the consent statement the person read during banking is its
 consent recording (checked by the library exactly like any other: speaker similarity and,
-with Whisper installed, the random phrase). The trained model files are kept next to the
-library (``voices/piper/<sha256>.onnx`` + ``.onnx.json``, the layout Piper and the Piper
-engine load) and recorded as the voice's ``piper`` clone, whose data is the config JSON and
-whose meta holds ``model_path``.
+with Whisper installed, the random phrase). The trained model goes into the model store
+through the speech engines' own Piper import (which refuses a model it cannot speak with),
+and the library voice gets a ``piper`` clone whose data is the config JSON and whose meta
+``piper_voice`` names that stored Piper voice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,39 +61,18 @@ def _config_for(onnx: Path, config: Path | None) -> tuple[Path, dict[str, Any]]:
     return found, data
 
 
-def _check_model(onnx: Path) -> None:
-    """Open the model with onnxruntime (ONNX holds no code) and check Piper's inputs."""
-    import onnxruntime
+def _store_model(onnx: Path, config: dict[str, Any], name: str) -> str:
+    """Hand the model to the speech engines' Piper import (it probes the voice by speaking,
+    then keeps it in the model store); returns the Piper voice name it is stored under."""
+    from engines.speech.voices import import_piper_voice as import_into_store
 
-    if not onnx.is_file():
-        raise BadInput(f"{onnx} does not exist. Check the path and try again.")
-    try:
-        session = onnxruntime.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own types for damaged files
-        raise BadInput(f"{onnx.name} is not an ONNX model onnxruntime can open: {exc}") from exc
-    inputs = {i.name for i in session.get_inputs()}
-    if not {"input", "input_lengths", "scales"} <= inputs:
-        raise BadInput(
-            f"{onnx.name} is an ONNX model but not a Piper voice (inputs: {', '.join(sorted(inputs))})."
-        )
-
-
-def _store_model(library_root: Path, onnx: Path, config: dict[str, Any]) -> tuple[Path, str]:
-    digest = hashlib.sha256()
-    with onnx.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    sha = digest.hexdigest()
-    folder = library_root / "piper"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha}.onnx"
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        os.close(fd)
-        shutil.copyfile(onnx, tmp)
-        os.replace(tmp, target)
-    Path(f"{target}.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    return target, sha
+    store_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:56] or "voice"
+    store_name = f"{store_name}-banked"
+    with tempfile.TemporaryDirectory(prefix="timbre-bank-") as tmp:
+        staged = Path(tmp) / f"{store_name}.onnx"
+        shutil.copyfile(onnx, staged)
+        Path(f"{staged}.json").write_text(json.dumps(config), encoding="utf-8")
+        return import_into_store(str(staged), store_name)
 
 
 def import_piper_voice(
@@ -113,8 +91,9 @@ def import_piper_voice(
     from engines.voices.library import open_library
 
     onnx = Path(onnx)
+    if not onnx.is_file():
+        raise BadInput(f"{onnx} does not exist. Check the path and try again.")
     config_path, config_data = _config_for(onnx, Path(config) if config else None)
-    _check_model(onnx)
     consent = [t for p in bank.prompts(CONSENT) for t in bank.takes(p.id) if t.status == ACCEPTED]
     if not consent:
         raise BadInput(
@@ -152,10 +131,8 @@ def import_piper_voice(
             )
             lib.record_consent(name, consent_file, cancel=cancel)
             progress(Progress(2, 3, "storing the model"))
-            model_path, sha = _store_model(lib.root, onnx, config_data)
             meta = {
-                "model_path": str(model_path),
-                "model_sha256": sha,
+                "piper_voice": _store_model(onnx, config_data, name),
                 "sample_rate": int(config_data["audio"]["sample_rate"]),
                 "config_name": config_path.name,
                 "bank": str(bank.path),
