@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "desktop.cli.bank_cmds",  # bank new/prompts/add-take/status/export, messages, voice import
     "desktop.cli.provenance_cmds",  # detect, regenerate, watermark
     "desktop.cli.voice_cmds",  # prepare, voice add/list/show/compare/consent/export/import
+    "desktop.cli.speech_cmds",  # speak, speak-voices, speak-import, voice clone
 ]
 
 

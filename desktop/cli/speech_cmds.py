@@ -1,0 +1,157 @@
+"""``timbre speak``, ``timbre speak-voices``, ``timbre speak-import`` and ``timbre voice clone``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ENGINES = ("piper", "kokoro", "espeak", "chatterbox")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("speak", help="text to speech with a built-in, imported or cloned voice")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="what to say (or --file)")
+    p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file")
+    p.add_argument("--voice", metavar="NAME", help="library voice, imported Piper voice, or engine voice")
+    p.add_argument("--engine", choices=ENGINES, help="default: piper, or kokoro for cloned voices")
+    p.add_argument("--language", metavar="L", help="language code, e.g. en-us, de, fr-fr")
+    p.add_argument("--emotion", default="neutral", metavar="E",
+                   help="neutral, happy, sad, excited or calm")
+    p.add_argument("--stability", type=float, default=0.5, metavar="S", help="0 lively … 1 steady")
+    p.add_argument("--rate", type=float, default=1.0, metavar="R", help="0.5 … 2.0")
+    p.add_argument("--pitch", type=float, default=0.0, metavar="ST", help="semitones, −12 … +12")
+    p.add_argument("--seed", type=int, help="repeat the same delivery variation")
+    p.add_argument("--world-toward", metavar="NAME",
+                   help="post-process: move f0 and formants toward this library voice (WORLD)")
+    p.add_argument("--project", metavar="P", help="add the speech as a take on a new track")
+    p.add_argument("-o", "--output", metavar="FILE", help="write WAV/FLAC/OGG/MP3")
+    p.set_defaults(func=cmd_speak)
+
+    p = sub.add_parser("speak-voices", help="the voices each speech engine offers")
+    p.add_argument("--engine", choices=ENGINES)
+    p.set_defaults(func=cmd_voices)
+
+    p = sub.add_parser("speak-import", help="import a Piper voice (.onnx with its .onnx.json)")
+    p.add_argument("onnx", metavar="FILE.onnx")
+    p.add_argument("--name", help="name to use with --voice (default: the file name)")
+    p.set_defaults(func=cmd_import)
+
+    from desktop.cli.voice_cmds import voice_subcommands
+
+    clone = voice_subcommands(sub).add_parser(
+        "clone", help="find a Kokoro voice that sounds like a library voice (needs consent)"
+    )
+    clone.add_argument("name", metavar="NAME")
+    clone.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
+                       help="search time (default 300 s; ~10 min gets closest)")
+    clone.add_argument("--seed", type=int, default=0)
+    clone.set_defaults(func=cmd_clone)
+
+
+def _text(args: argparse.Namespace) -> str:
+    from engines.errors import BadInput
+
+    if args.file and args.text:
+        raise BadInput("Give the text or --file, not both.")
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise BadInput(f"{path} does not exist. Check the path and try again.")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{path.name} is not UTF-8 text; save it as UTF-8 and try again.") from exc
+    if args.text is None:
+        raise BadInput("Nothing to say: give TEXT or --file F.")
+    return args.text
+
+
+def cmd_speak(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.errors import BadInput
+    from engines.speech.service import speak
+    from engines.speech.voices import resolve
+
+    text = _text(args)
+    if not args.output and not args.project:
+        raise BadInput("Say where the speech goes: -o FILE and/or --project P.")
+    resolved = resolve(args.voice, args.engine)
+    bar = ProgressBar(f"speaking ({resolved.engine})")
+    take = speak(
+        text,
+        resolved,
+        language=args.language,
+        emotion=args.emotion,
+        stability=args.stability,
+        rate=args.rate,
+        pitch=args.pitch,
+        seed=args.seed,
+        world_toward=args.world_toward,
+        progress=bar,
+    )
+    bar.close()
+    params = take.provenance.params
+    if args.output:
+        from engines.tags import provenance_document, write_tagged
+
+        write_tagged(args.output, take.clip, provenance_document([take.provenance.to_dict()]))
+        print(f"wrote {args.output}")
+    if args.project:
+        from desktop.project.store import Project
+        from desktop.project.timeline import Timeline
+
+        with Project.open(args.project) as project:
+            clip = take.clip.resampled(project.sample_rate).with_channels(project.channels)
+            track = Timeline(project).add_track(f"Speech ({resolved.engine})")
+            added = project.add_take(clip, text[:40].strip(), "speech", take.provenance,
+                                     place_on_track=track)
+            print(f"added take {added.id} to {project.name}, track {track}")
+    print(
+        f"{resolved.engine}: {take.clip.duration:.2f} s of speech in {params['synthesis_s']:.2f} s "
+        f"(first chunk after {params['first_chunk_s']:.2f} s, {params['chunks']} chunks)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from engines.registry import create, engine_infos
+    from engines.speech.voices import imported_piper_voices
+
+    for info in engine_infos("speech"):
+        if args.engine and info.name != args.engine:
+            continue
+        if not info.available:
+            print(f"{info.name}: unavailable — {info.reason}")
+            continue
+        voices = create(info.name).voices()
+        if info.name == "piper":
+            voices = voices + sorted(imported_piper_voices())
+        shown = ", ".join(voices[:40]) + (f" … ({len(voices)} in all)" if len(voices) > 40 else "")
+        print(f"{info.name}: {shown}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from engines.speech.voices import import_piper_voice
+
+    name = import_piper_voice(args.onnx, args.name)
+    print(f"imported Piper voice '{name}'; use it with timbre speak --voice {name}")
+    return 0
+
+
+def cmd_clone(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.speech.clone import CloneSettings, clone_voice
+
+    bar = ProgressBar(f"cloning {args.name}")
+    result = clone_voice(args.name, CloneSettings(budget_s=args.budget, seed=args.seed), progress=bar)
+    bar.close()
+    print(
+        f"cloned '{args.name}' into Kokoro: similarity on held-out sentences "
+        f"{result.start_similarity:.3f} (nearest shipped voice {result.base}) → "
+        f"{result.similarity:.3f} after {result.candidates} candidates in {result.seconds:.0f} s; "
+        f"speak with timbre speak --voice {args.name!r}"
+    )
+    return 0

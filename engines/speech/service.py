@@ -1,0 +1,65 @@
+"""One call from a voice name and settings to a finished take, shared by CLI and GUI.
+
+Engines are built once per process and kept: loading Kokoro costs a second, and a studio
+session speaks many lines.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from engines.cancel import CancelToken, ProgressCallback, no_progress
+from engines.provenance import GeneratedTake
+from engines.speech.request import DEFAULT_STABILITY, SpeechRequest
+from engines.speech.voices import ResolvedVoice
+
+_ENGINES: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def engine(name: str):
+    """The process-wide instance of a speech engine (built on first use)."""
+    from engines.registry import create
+
+    with _LOCK:
+        if name not in _ENGINES:
+            _ENGINES[name] = create(name)
+        return _ENGINES[name]
+
+
+def world_target(voice_name: str):
+    """WORLD statistics of a library voice's reference (conversion toward it needs consent)."""
+    from engines.speech.world_convert import voice_stats
+    from engines.voices.library import open_library
+
+    library = open_library()
+    library.require_consent(voice_name)
+    ref = library.reference_audio(voice_name).mono()
+    return voice_stats(ref.samples[0], ref.sample_rate)
+
+
+def speak(
+    text: str,
+    voice: ResolvedVoice,
+    *,
+    language: str | None = None,
+    emotion: str = "neutral",
+    stability: float = DEFAULT_STABILITY,
+    rate: float = 1.0,
+    pitch: float = 0.0,
+    seed: int | None = None,
+    world_toward: str | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> GeneratedTake:
+    request = SpeechRequest(text, emotion=emotion, stability=stability, rate=rate, pitch=pitch,
+                            seed=seed)
+    for key, value in voice.fields.items():
+        setattr(request, key, value)
+    if language:
+        request.language = language
+    if world_toward:
+        request.convert_toward = world_target(world_toward)
+        request.extra["world_toward"] = world_toward
+    return engine(voice.engine).generate(request, progress, cancel)[0]

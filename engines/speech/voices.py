@@ -1,0 +1,116 @@
+"""Which engine and settings a voice name means.
+
+A name is looked up, in order, as: a voice in the user's library (spoken through its
+Kokoro clone, or cloned on the fly by an engine that takes a reference recording), a
+Piper voice the user imported into the model store, then an engine's own voice id
+("joe", "jf_alpha", "en-us+f3"). Speaking as a library voice needs its consent record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engines.errors import BadInput
+
+DEFAULT_ENGINE = "piper"
+CLONE_KIND = "kokoro-style"  # the library clone slot the style search fills
+PIPER_REPO_PREFIX = "piper-voices/"
+KOKORO_SHIPPED = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+
+
+@dataclass
+class ResolvedVoice:
+    engine: str
+    fields: dict[str, Any] = field(default_factory=dict)  # SpeechRequest fields to set
+
+
+def imported_piper_voices() -> dict[str, str]:
+    """Name → ``.onnx`` path of every Piper voice imported into the model store."""
+    from engines import modelstore
+
+    found = {}
+    for model in modelstore.list_installed():
+        if model.repo_id.startswith(PIPER_REPO_PREFIX):
+            onnx = next(iter(sorted(model.path.glob("*.onnx"))), None)
+            if onnx is not None:
+                found[model.repo_id[len(PIPER_REPO_PREFIX) :]] = str(onnx)
+    return found
+
+
+def import_piper_voice(onnx: str, name: str | None = None) -> str:
+    """Copy a Piper voice (``X.onnx`` + ``X.onnx.json``) into the model store; returns its name."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from engines import modelstore
+
+    src = Path(onnx)
+    config = Path(f"{src}.json")
+    if src.suffix != ".onnx" or not src.is_file():
+        raise BadInput(f"{src} is not a Piper voice file; choose the voice's .onnx file.")
+    if not config.is_file():
+        raise BadInput(f"{config.name} is missing next to {src.name}; Piper voices come as a pair.")
+    name = name or src.stem
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise BadInput(f"'{name}' cannot name a voice; use letters, digits, '-', '_' and '.'.")
+    with tempfile.TemporaryDirectory(prefix="timbre-piper-") as tmp:
+        shutil.copyfile(src, Path(tmp) / src.name)
+        shutil.copyfile(config, Path(tmp) / config.name)
+        from engines.speech.piper_engine import PiperEngine
+        from engines.speech.request import SpeechRequest
+
+        probe = PiperEngine()  # refuse a broken voice before storing it
+        probe.raw("Test.", SpeechRequest("Test.", voice=str(Path(tmp) / src.name)))
+        modelstore.import_folder(Path(tmp), PIPER_REPO_PREFIX + name)
+    return name
+
+
+def resolve(name: str | None, engine: str | None = None) -> ResolvedVoice:
+    """Turn ``--voice`` / ``--engine`` into an engine name and request fields."""
+    if name is None:
+        return ResolvedVoice(engine or DEFAULT_ENGINE)
+    from engines.voices.library import open_library
+
+    library = open_library()
+    if library.exists(name):
+        return _library_voice(library, name, engine)
+    piper = imported_piper_voices()
+    if name in piper and engine in (None, "piper"):
+        return ResolvedVoice("piper", {"voice": piper[name]})
+    if engine is not None:
+        return ResolvedVoice(engine, {"voice": name})
+    if name == "joe":
+        return ResolvedVoice("piper", {"voice": name})
+    if name in KOKORO_SHIPPED:
+        return ResolvedVoice("kokoro", {"voice": name})
+    raise BadInput(
+        f"There is no voice called '{name}': not in the voice library (timbre voice list), "
+        f"not an imported Piper voice, and not a built-in one (joe, {', '.join(KOKORO_SHIPPED)}); "
+        "for espeak-ng voices add --engine espeak."
+    )
+
+
+def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
+    voice = library.require_consent(name)
+    fields: dict[str, Any] = {"voice_label": voice.name}
+    if re.fullmatch(r"[a-z]{2,3}([-_][a-z]{2,4})?", voice.language.lower()):
+        fields["language"] = voice.language.lower()
+    if engine == "chatterbox":
+        fields["reference"] = library.reference_audio(name)
+        return ResolvedVoice("chatterbox", fields)
+    clone = library.get_clone(name, CLONE_KIND)
+    if clone is None:
+        raise BadInput(
+            f"The voice '{voice.name}' has no clone yet; run timbre voice clone {voice.name!r} "
+            "(a few minutes), or speak with --engine chatterbox if its weights are installed."
+        )
+    if engine not in (None, "kokoro"):
+        raise BadInput(
+            f"'{voice.name}' is cloned for Kokoro; use --engine kokoro (or leave --engine out)."
+        )
+    fields["style"] = clone.data
+    fields["voice"] = clone.meta.get("base", "clone")
+    return ResolvedVoice("kokoro", fields)
