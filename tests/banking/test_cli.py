@@ -30,6 +30,9 @@ def test_bank_cli_session(tmp_path, clean_takes, timbre_cli):
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "set" / "wavs" / f"{ids[0]}.wav").is_file()
 
+    run = timbre_cli("bank", "consent", bank, "--name", "Joe Banked")
+    assert run.returncode == 0 and "I agree that my voice may be used" in run.stdout
+
     run = timbre_cli("bank", "add-take", bank, "no_such_prompt", good)
     assert run.returncode == 1 and "no prompt 'no_such_prompt'" in run.stderr
     run = timbre_cli("bank", "status", tmp_path / "not-a-bank")

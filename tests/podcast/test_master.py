@@ -97,3 +97,28 @@ def test_render_can_be_cancelled_between_stages(episode):
     with pytest.raises(Cancelled):
         master(MasterRequest(voices=episode.voices), progress=progress, cancel=token)
     assert not any(s.startswith("cleaning") for s in stages)
+
+
+def test_intro_and_outro_frame_the_episode_and_shift_chapters(episode):
+    from dataclasses import replace
+
+    from engines.podcast.chapters import Chapter
+    from engines.podcast.cleanup import CleanupSettings
+    from engines.podcast.master import MasterRequest, master
+    from tests.podcast.synth import music_bed
+
+    intro, outro = music_bed(2.0), music_bed(1.0)
+    result = master(
+        MasterRequest(
+            voices=episode.voices,
+            intro=intro,
+            outro=outro,
+            max_pause_s=None,
+            cleanup=replace(CleanupSettings(), noise_reduction=False),
+            chapters=[Chapter(episode.speech[2][0], "Sunlight")],
+        )
+    )
+    assert result.voice_offset == pytest.approx(2.0, abs=1e-3)
+    assert result.clip.duration == pytest.approx(3.0 + episode.raw_mix.duration, abs=0.01)
+    assert result.chapters[0].start == pytest.approx(2.0 + episode.speech[2][0], abs=0.01)
+    assert result.speech[0][0] == pytest.approx(2.0 + episode.speech[0][0], abs=0.15)
