@@ -41,6 +41,7 @@ THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
 MIN_SECONDS = 0.1  # perth's STFT (n_fft 2048) needs at least this much audio
 WINDOW_SECONDS = 60.0
 OVERLAP_SECONDS = 1.0
+CONFIRM_SHIFTS = (0.96, 1.04)  # re-pitch factors that remove a real mark but not content
 DETECT_SECONDS = 10.0  # detection window: a marked stretch this long is found anywhere
 MAX_PASSES = 2  # embedding passes before giving up on a take the decoder cannot find
 
@@ -50,13 +51,23 @@ _model: Any = None
 
 @dataclass(frozen=True)
 class Detection:
-    """Whether a clip carries the watermark. ``reason`` says why it could not be judged
-    (silent or too short), in which case ``present`` is False and ``score`` 0."""
+    """Whether a clip carries the watermark.
+
+    ``verdict`` is "present", "absent" or "inconclusive": the last when the decoder also
+    responds to the audio slightly re-pitched, which a real mark does not survive, so the
+    response comes from the content (steady tones, hum) and proves nothing. ``reason``
+    says why a clip could not be judged or why it is inconclusive.
+    """
 
     score: float
-    present: bool
+    verdict: str
     reason: str = ""
     marked_fraction: float = 0.0
+    shifted_score: float | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.verdict == "present"
 
 
 def method() -> str:
@@ -172,16 +183,8 @@ def _detect_windows(n: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-def detect(clip: AudioClip) -> Detection:
-    """Decoder confidence on the mono fold-down, window by window.
-
-    The score is the best window's, so a file where only part is generated (a generated
-    voice in a longer imported programme) is still found; ``marked_fraction`` says how
-    much of the judged audio carries the mark.
-    """
-    reason = _judgeable(clip)
-    if reason:
-        return Detection(0.0, False, reason)
+def _scores(clip: AudioClip) -> list[tuple[float, int]]:
+    """(decoder confidence, length) per detection window of the mono fold-down."""
     import torch
 
     model = watermarker()
@@ -192,11 +195,54 @@ def detect(clip: AudioClip) -> Detection:
             score = float(model.get_watermark(x[a:b], sample_rate=MODEL_RATE, round=False))
             if np.isfinite(score):  # all-quiet windows give NaN: they say nothing
                 scores.append((score, b - a))
+    return scores
+
+
+def _repitched(clip: AudioClip, factor: float) -> AudioClip:
+    """The clip played ``factor`` times faster (pitch and tempo together)."""
+    import soxr
+
+    out = soxr.resample(clip.samples.T, clip.sample_rate, round(clip.sample_rate / factor))
+    return AudioClip(np.asarray(out, np.float32).T.reshape(clip.channels, -1), clip.sample_rate)
+
+
+def raw_score(clip: AudioClip) -> float:
+    """The decoder's best window confidence, without the content check (0 when unjudgeable)."""
+    if _judgeable(clip):
+        return 0.0
+    return max((s for s, _ in _scores(clip)), default=0.0)
+
+
+def detect(clip: AudioClip) -> Detection:
+    """Is the watermark in this clip? Judged window by window on the mono fold-down.
+
+    The score is the best window's, so a file where only part is generated (a generated
+    voice in a longer imported programme) is still found; ``marked_fraction`` says how
+    much of the judged audio responds. A high score is confirmed by re-pitching the clip
+    a few percent: perth's mark sits in fixed frequency bins and is gone after that, while
+    a response caused by the content itself stays (see :class:`Detection`).
+    """
+    reason = _judgeable(clip)
+    if reason:
+        return Detection(0.0, "absent", reason)
+    scores = _scores(clip)
     if not scores:
-        return Detection(0.0, False, "silent")
+        return Detection(0.0, "absent", "silent")
     best = max(s for s, _ in scores)
     marked = sum(n for s, n in scores if s >= THRESHOLD) / sum(n for _, n in scores)
-    return Detection(best, best >= THRESHOLD, marked_fraction=marked)
+    if best < THRESHOLD:
+        return Detection(best, "absent", marked_fraction=marked)
+    shifted = max(raw_score(_repitched(clip, f)) for f in CONFIRM_SHIFTS)
+    if shifted >= THRESHOLD:
+        return Detection(
+            best,
+            "inconclusive",
+            "the detector also responds to this audio re-pitched, so its content (steady "
+            "tones or hum) triggers it and a watermark can be neither confirmed nor ruled out",
+            marked,
+            shifted,
+        )
+    return Detection(best, "present", "", marked, shifted)
 
 
 _override: contextvars.ContextVar[bool | None] = contextvars.ContextVar("watermark", default=None)
@@ -231,22 +277,23 @@ def finalize_take(
     """The one way an engine hands out a take: watermarked unless turned off, with the
     provenance saying so. ``watermark=None`` follows :func:`watermark_wanted`.
 
-    The mark is verified by detecting it again. Sparse, tonal audio (a few sustained
-    partials, little noise) sometimes takes a second or third pass before the decoder finds
-    it; ``watermarked`` is True only when the finished take really carries it (a silent or
-    very short take cannot).
+    The mark is verified by reading it back. Sparse, tonal audio (a few sustained partials,
+    little noise) sometimes needs a second pass before the decoder finds it;
+    ``watermarked`` is True only when the decoder reads the finished take as marked (a
+    silent or very short take cannot be).
     """
     if watermark is None:
         watermark = watermark_wanted()
     if not watermark:
         return GeneratedTake(clip, replace(provenance, watermarked=False, watermark_score=None))
     marked = clip
+    score = 0.0
     for _ in range(MAX_PASSES):
         marked = embed(marked)
-        found = detect(marked)
-        if found.present or found.reason:
+        score = raw_score(marked)
+        if score >= THRESHOLD or _judgeable(marked):
             break
     return GeneratedTake(
         marked,
-        replace(provenance, watermarked=found.present, watermark_score=round(found.score, 4)),
+        replace(provenance, watermarked=score >= THRESHOLD, watermark_score=round(score, 4)),
     )

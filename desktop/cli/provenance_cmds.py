@@ -1,7 +1,7 @@
 """``timbre detect``, ``timbre regenerate`` and ``timbre watermark``.
 
-``detect`` exits 0 when every file carries the watermark, 1 when any does not and 2 when
-any file cannot be read, so scripts can gate on it.
+``detect`` exits 0 when every file carries the watermark, 1 when any does not (or its
+watermark cannot be confirmed) and 2 when any file cannot be read, so scripts can gate on it.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def _detect_one(path: Path) -> dict[str, Any]:
     return {
         "file": str(path),
         "watermark": found.present,
+        "verdict": found.verdict,
         "score": round(found.score, 4),
         "marked_fraction": round(found.marked_fraction, 3),
         "note": found.reason,
@@ -86,7 +87,9 @@ def _detect_one(path: Path) -> dict[str, Any]:
 
 
 def _print_result(r: dict[str, Any]) -> None:
-    verdict = "watermark present" if r["watermark"] else "no watermark"
+    verdict = {"present": "watermark present", "absent": "no watermark"}.get(
+        r["verdict"], "watermark inconclusive"
+    )
     note = f", {r['note']}" if r["note"] else ""
     if r["watermark"] and r["marked_fraction"] < 1:
         note += f", in {r['marked_fraction']:.0%} of the audio"
