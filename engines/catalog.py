@@ -28,3 +28,20 @@ register(EngineSpec("kokoro", "Kokoro-82M (style voices, clones)", "speech",
                     "engines.speech.kokoro_engine:KokoroEngine", check=_speech_check("kokoro_assets")))
 register(EngineSpec("espeak", "espeak-ng (many languages)", "speech",
                     "engines.speech.espeak_engine:EspeakEngine", check=_speech_check("espeak_engine")))
+
+# --- music and sound effects (issue 3): checks read the model store only, never torch.
+
+
+def _music_check(family: str):
+    def check() -> str | None:
+        from engines.music.checkpoints import unavailable_reason
+
+        return unavailable_reason(family)
+
+    return check
+
+
+register(EngineSpec("musicgen", "MusicGen (audiocraft)", "music",
+                    "engines.music.engine:MusicGenEngine", check=_music_check("musicgen")))
+register(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
+                    "engines.music.engine:AudioGenEngine", check=_music_check("audiogen")))

@@ -1,0 +1,198 @@
+"""``timbre music``, ``timbre sfx`` and ``timbre models list|import|download|remove``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    for name, family, what in (
+        ("music", "musicgen", "music"),
+        ("sfx", "audiogen", "sound effects"),
+    ):
+        p = sub.add_parser(name, help=f"generate {what} from a text prompt ({family})")
+        p.add_argument("prompt")
+        p.add_argument(
+            "--model",
+            help=f"checkpoint name, hub id or model folder (default {'musicgen-small' if name == 'music' else 'audiogen-medium'}); "
+            "'debug' is a tiny random model that makes noise, for testing",
+        )
+        p.add_argument(
+            "--duration",
+            type=float,
+            default=10.0 if name == "music" else 5.0,
+            help="seconds of new audio (windowed beyond the model's limit, up to 300)",
+        )
+        p.add_argument("--variations", type=int, default=1, help="takes made in one batch (1-8)")
+        p.add_argument("--seed", type=int, help="same seed, device and model → same audio")
+        p.add_argument("--temperature", type=float, default=1.0)
+        p.add_argument("--top-k", type=int, default=250)
+        p.add_argument("--top-p", type=float, default=0.0)
+        p.add_argument("--cfg", type=float, default=3.0, help="classifier-free guidance strength")
+        p.add_argument(
+            "--continue", dest="continue_from", metavar="WAV", help="continue this audio"
+        )
+        if name == "music":
+            p.add_argument(
+                "--melody", metavar="WAV", help="follow this melody (melody checkpoints)"
+            )
+        else:
+            p.add_argument("--loop", action="store_true", help="make the take loop seamlessly")
+        p.add_argument(
+            "--normalize",
+            choices=["loudness", "peak", "none"],
+            default="loudness",
+            help="loudness (default, to --lufs) or peak (−1 dBFS)",
+        )
+        p.add_argument("--lufs", type=float, default=-14.0, help="loudness target (default −14)")
+        p.add_argument("--no-watermark", action="store_true", help="do not watermark the takes")
+        p.add_argument("--window", type=float, help="window length in seconds (less memory)")
+        p.add_argument("--project", metavar="P", help="add the takes to this project")
+        p.add_argument("-o", "--output-dir", metavar="DIR", help="folder for the files (default .)")
+        p.add_argument("--format", choices=["wav", "flac", "ogg", "mp3"], default="wav")
+        p.set_defaults(func=cmd_generate, family=family, kind=name)
+
+    m = sub.add_parser("models", help="list, import, download or remove music/sfx models")
+    msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="every checkpoint and whether it is installed")
+    ls.set_defaults(func=cmd_models_list)
+    imp = msub.add_parser(
+        "import", help="import a model folder (state_dict.bin + compression_state_dict.bin)"
+    )
+    imp.add_argument("path")
+    imp.add_argument("--as", dest="repo_id", help="id to store it under (default local/FOLDER)")
+    imp.set_defaults(func=cmd_models_import)
+    dl = msub.add_parser("download", help="download a checkpoint and what it needs (resumable)")
+    dl.add_argument("name")
+    dl.set_defaults(func=cmd_models_download)
+    rm = msub.add_parser("remove", help="delete an installed model")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_models_remove)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "take"
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.audio_io import format_for, read_audio
+    from engines.errors import BadInput
+    from engines.music.engine import AudioGenEngine, MusicGenEngine, MusicRequest
+    from engines.tags import provenance_document, write_tagged
+
+    out_dir = Path(args.output_dir or ".")
+    if not out_dir.is_dir():
+        raise BadInput(f"The output folder {out_dir} does not exist. Create it or choose another.")
+    fmt = format_for(Path(f"x.{args.format}"))
+    melody = getattr(args, "melody", None)
+    request = MusicRequest(
+        prompt=args.prompt,
+        duration=args.duration,
+        variations=args.variations,
+        seed=args.seed,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        cfg_coef=args.cfg,
+        continuation=read_audio(args.continue_from) if args.continue_from else None,
+        melody=read_audio(melody) if melody else None,
+        loop=getattr(args, "loop", False),
+        normalize=args.normalize,
+        target_lufs=args.lufs,
+        watermark=False if args.no_watermark else None,
+    )
+    request.validate()
+    project = _open_project(args.project) if args.project else None
+    engine_cls = MusicGenEngine if args.family == "musicgen" else AudioGenEngine
+    engine = engine_cls(model=args.model, window_seconds=args.window)
+    if engine.source.debug:
+        print("note: the debug model is a tiny random model — it makes noise, for testing only")
+    job = project.create_job(args.kind, engine.name, request.to_record()) if project else None
+    bar = ProgressBar(args.kind)
+    try:
+        if project:
+            project.update_job(job, state="running")
+        takes = engine.generate(request, bar)
+    except BaseException as exc:
+        if project:
+            project.update_job(
+                job,
+                state="cancelled" if isinstance(exc, KeyboardInterrupt) else "failed",
+                error=str(exc),
+            )
+            project.close()
+        raise
+    finally:
+        bar.close()
+    for take in takes:
+        prov = take.provenance
+        index = prov.params["variation"]
+        path = out_dir / f"{args.kind}-{_slug(args.prompt)}-{prov.seed}-{index}.{fmt}"
+        write_tagged(path, take.clip, provenance_document([prov.to_dict()]), fmt, title=args.prompt)
+        line = f"wrote {path} ({take.clip.duration:.2f} s, {take.clip.sample_rate} Hz, seed {prov.seed})"
+        if project:
+            name = f"{args.prompt[:40]} #{index}"
+            added = project.add_take(take.clip, name, args.kind, provenance=prov, job_id=job)
+            line += f" → take {added.id} in {project.name}"
+        print(line)
+    if project:
+        project.update_job(job, state="done", progress=1.0)
+        project.close()
+    return 0
+
+
+def _open_project(path: str):
+    from desktop.project.store import Project
+
+    return Project.open(path)
+
+
+# ---- models ----------------------------------------------------------------------------
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from engines import modelstore
+    from engines.music.checkpoints import CHECKPOINTS, melody_note
+    from engines.music.models import checkpoint_status
+
+    print("checkpoints (timbre models download NAME):")
+    for ckpt in CHECKPOINTS:
+        note = melody_note(ckpt)
+        state = checkpoint_status(ckpt) + (f"; {note}" if note else "")
+        print(f"  {ckpt.name:28s} {ckpt.label:52s} ~{ckpt.download_gb:.1f} GB  {state}")
+    print(
+        "  debug                        tiny random model (noise, for testing)      always available"
+    )
+    installed = modelstore.list_installed()
+    if installed:
+        print("installed in the store:")
+        for model in installed:
+            print(f"  {model.repo_id:40s} {model.size_bytes / 1e9:6.2f} GB  {model.revision[:12]}")
+    return 0
+
+
+def cmd_models_import(args: argparse.Namespace) -> int:
+    from engines.music.models import import_model
+
+    model = import_model(Path(args.path), args.repo_id)
+    print(
+        f"imported {args.path} as {model.repo_id} ({model.size_bytes / 1e9:.2f} GB); "
+        f"use it with --model {model.repo_id}"
+    )
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    from engines.music.models import download
+
+    for repo_id in download(args.name, print):
+        print(f"installed {repo_id}")
+    return 0
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    from engines.music.models import remove_model
+
+    print(f"removed {remove_model(args.name)}")
+    return 0

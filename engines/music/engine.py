@@ -1,0 +1,438 @@
+"""MusicGen and AudioGen engines: text (and audio) in, finished takes out.
+
+Everything model-specific is audiocraft's own code, loaded through ``get_pretrained``; what
+is added here is what a studio needs around it:
+
+- one overall progress across audiocraft's windows (see :mod:`engines.music.plan`), and a
+  cancel that takes effect within one step (the progress callback raises);
+- reproducible seeds (a random one is drawn and recorded when none is given);
+- continuation, melody conditioning, a seamless-loop option;
+- loudness (−14 LUFS by default) or peak normalisation, the watermark, provenance;
+- GPU out-of-memory → retry on the CPU, and unloading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from engines.audio import AudioClip
+from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
+from engines.errors import BadInput
+from engines.music.checkpoints import Source, resolve
+from engines.provenance import GeneratedTake, Provenance
+
+MAX_SECONDS = 300.0  # windowed extension up to five minutes
+MAX_VARIATIONS = 8
+NORMALIZE_CHOICES = ("loudness", "peak", "none")
+LOOP_CROSSFADE_S = 0.5
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    """One generation: ``variations`` takes of ``duration`` seconds of new audio each."""
+
+    prompt: str
+    duration: float = 10.0
+    variations: int = 1
+    seed: int | None = None
+    temperature: float = 1.0
+    top_k: int = 250
+    top_p: float = 0.0
+    cfg_coef: float = 3.0
+    continuation: AudioClip | None = None  # audio to continue (its tail is the prompt)
+    melody: AudioClip | None = None  # melody checkpoints only
+    loop: bool = False  # make the take loop seamlessly
+    normalize: str = "loudness"  # "loudness" | "peak" | "none"
+    target_lufs: float = -14.0
+    peak_db: float = -1.0
+    watermark: bool | None = None  # None: the user's setting
+
+    def validate(self) -> None:
+        if not self.prompt.strip() and self.continuation is None:
+            raise BadInput("Describe the sound you want (the prompt is empty).")
+        if not 0.5 <= self.duration <= MAX_SECONDS:
+            raise BadInput(
+                f"Duration must be between 0.5 and {MAX_SECONDS:.0f} seconds; got {self.duration:g}."
+            )
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise BadInput(f"Variations must be 1 to {MAX_VARIATIONS}; got {self.variations}.")
+        if self.temperature <= 0:
+            raise BadInput(f"Temperature must be above 0; got {self.temperature:g}.")
+        if self.top_k < 0 or not 0.0 <= self.top_p <= 1.0:
+            raise BadInput("top-k must be 0 or more and top-p between 0 and 1.")
+        if self.cfg_coef < 0:
+            raise BadInput(
+                f"The guidance (cfg) coefficient must be 0 or more; got {self.cfg_coef:g}."
+            )
+        if self.normalize not in NORMALIZE_CHOICES:
+            raise BadInput(
+                f"Normalise by one of {', '.join(NORMALIZE_CHOICES)}, not '{self.normalize}'."
+            )
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise BadInput("The seed must be a non-negative integer.")
+        if self.loop and self.continuation is not None:
+            raise BadInput("A loop cannot also continue a clip; choose one of the two.")
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-able summary for a project's job row (audio inputs by length only)."""
+        record = {k: v for k, v in self.__dict__.items() if k not in ("continuation", "melody")}
+        record["continuation_s"] = self.continuation.duration if self.continuation else None
+        record["melody_s"] = self.melody.duration if self.melody else None
+        return record
+
+
+def seamless_loop(clip: AudioClip, frames: int, crossfade: int) -> AudioClip:
+    """Fold the ``crossfade`` frames after ``frames`` back over the start (equal power).
+
+    The result has ``frames`` frames, and playing it in a loop continues from its last
+    frame into material that was generated to follow it, so the seam is inaudible.
+    """
+    x = clip.samples
+    if x.shape[1] < frames + crossfade:
+        raise ValueError("clip too short for the loop crossfade")
+    t = np.linspace(0.0, np.pi / 2, crossfade, dtype=np.float32)
+    out = x[:, :frames].copy()
+    out[:, :crossfade] = x[:, :crossfade] * np.sin(t) + x[:, frames : frames + crossfade] * np.cos(
+        t
+    )
+    return AudioClip(out, clip.sample_rate)
+
+
+def normalise(clip: AudioClip, request: MusicRequest) -> AudioClip:
+    from engines.loudness import normalize_loudness, peak_normalize
+
+    if request.normalize == "loudness":
+        return normalize_loudness(clip, request.target_lufs, max_true_peak_db=request.peak_db)
+    if request.normalize == "peak":
+        return peak_normalize(clip, request.peak_db)
+    return clip
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Tiny models run fastest on one thread (thread hand-offs dominate their steps)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class AudiocraftEngine:
+    """Shared by MusicGen and AudioGen; ``family`` picks the audiocraft class."""
+
+    name = "audiocraft"
+    family = "musicgen"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        window_seconds: float | None = None,
+    ) -> None:
+        self.model_name = model
+        self.device_wish = device
+        self.window_seconds = window_seconds  # shorter windows than the model's: less memory
+        self._model: Any = None
+        self._source: Source | None = None
+        self._device = "cpu"
+        self._lock = threading.Lock()
+
+    # ---- loading -------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            self._source = resolve(self.model_name, self.family)
+        return self._source
+
+    def load(
+        self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None
+    ) -> None:
+        from engines.devices import choose_device
+
+        if self._model is None:
+            self._load_on(self.device_wish or choose_device(), progress)
+
+    def _load_on(self, device: str, progress: ProgressCallback = no_progress) -> None:
+        from engines.music.loading import load_pretrained
+
+        source = self.source
+        progress(Progress(0, 1, f"loading {self.model_label}"))
+        if source.debug:
+            from engines.music.tiny import build_debug_models
+
+            build_debug_models(source.cache)
+        model = load_pretrained(self.family, source.location, source.cache, device)
+        if self.window_seconds is not None:
+            if not 1.0 <= self.window_seconds <= model.max_duration:
+                raise BadInput(
+                    f"The window must be 1 to {model.max_duration:g} seconds for this model."
+                )
+            default_stride = model.extend_stride
+            ratio = self.window_seconds / model.max_duration
+            model.max_duration = self.window_seconds
+            model.set_generation_params(extend_stride=default_stride * ratio)
+        self._model, self._device = model, device
+        progress(Progress(1, 1, f"loaded {self.model_label}"))
+
+    def unload(self) -> None:
+        from engines.devices import free_device_memory
+
+        with self._lock:
+            self._model = None
+        free_device_memory(self._device)
+
+    @property
+    def model_label(self) -> str:
+        ckpt = self.source.checkpoint
+        return ckpt.label if ckpt else self.source.location
+
+    @property
+    def max_duration(self) -> float:
+        return float(self._model.max_duration)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self._model.sample_rate)
+
+    def model_version(self) -> str:
+        """The snapshot revision (a commit or content hash) of the weights used."""
+        from pathlib import Path
+
+        from engines import modelstore
+
+        source = self.source
+        if Path(source.location).is_dir():
+            return modelstore.folder_revision(Path(source.location))
+        ref = source.cache / ("models--" + source.location.replace("/", "--")) / "refs" / "main"
+        return ref.read_text().strip() if ref.is_file() else ""
+
+    def request_from_provenance(self, provenance: Provenance) -> MusicRequest:
+        """The request a take was made with, switching to its model (for regeneration)."""
+        p = provenance.params
+        if p.get("continuation_s") or p.get("melody_s"):
+            raise BadInput(
+                "This take continued or followed another clip, which is not stored with it, "
+                "so it cannot be regenerated from its provenance alone."
+            )
+        if provenance.model_id and provenance.model_id != self.source.location:
+            self.unload()
+            self.model_name, self._source = provenance.model_id, None
+        fields = (
+            "duration",
+            "variations",
+            "temperature",
+            "top_k",
+            "top_p",
+            "cfg_coef",
+            "loop",
+            "normalize",
+            "target_lufs",
+        )
+        values = {k: p[k] for k in fields if p.get(k) is not None}
+        return MusicRequest(
+            prompt=provenance.prompt,
+            seed=provenance.seed,
+            watermark=provenance.watermarked,
+            **values,
+        )
+
+    # ---- generation ----------------------------------------------------------------
+    def generate(
+        self,
+        request: MusicRequest,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> list[GeneratedTake]:
+        from engines.devices import choose_device, run_with_oom_fallback
+
+        request.validate()
+        cancel = cancel or CancelToken()
+        seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+        request = replace(request, seed=seed)
+        with self._lock:
+            device = (
+                self._device if self._model is not None else (self.device_wish or choose_device())
+            )
+
+            def attempt(dev: str) -> list[AudioClip]:
+                if self._model is None or self._device != dev:
+                    self._model = None
+                    self._load_on(dev, progress)
+                return self._generate_clips(request, progress, cancel)
+
+            clips, used = run_with_oom_fallback(
+                attempt, device, notify=lambda m: progress(Progress(0, 1, m))
+            )
+        return self._finish(clips, request, used, progress)
+
+    def _generate_clips(
+        self, request: MusicRequest, progress: ProgressCallback, cancel: CancelToken
+    ) -> list[AudioClip]:
+        import torch
+
+        from engines.music.plan import plan_windows, total_steps
+
+        model = self._model
+        rate = model.sample_rate
+        cancel.check()
+        n = request.variations
+        prompt_audio = self._prompt_audio(request)
+        prompt_s = prompt_audio.duration if prompt_audio is not None else 0.0
+        loop_xf = min(LOOP_CROSSFADE_S, request.duration / 4) if request.loop else 0.0
+        total_s = prompt_s + request.duration + loop_xf
+        if total_s > MAX_SECONDS + self.max_duration / 2:
+            raise BadInput(f"Continuation plus new audio is limited to {MAX_SECONDS:.0f} seconds.")
+        model.set_generation_params(
+            use_sampling=True,
+            top_k=min(request.top_k, model.lm.card),
+            top_p=request.top_p,
+            temperature=request.temperature,
+            duration=total_s,
+            cfg_coef=request.cfg_coef,
+            extend_stride=model.extend_stride,
+        )
+        prompt_tokens = int(np.ceil(prompt_s * model.frame_rate)) if prompt_audio is not None else 0
+        windows = plan_windows(
+            model.lm,
+            model.frame_rate,
+            total_s,
+            model.max_duration,
+            model.extend_stride,
+            prompt_tokens,
+        )
+        total = total_steps(windows)
+        done = 0
+        stage = "generating" if len(windows) == 1 else f"generating ({len(windows)} windows)"
+
+        def on_step(_generated: int, _to_generate: int) -> None:
+            nonlocal done
+            cancel.check()  # raising here stops audiocraft within this step
+            done = min(done + 1, total)
+            progress(Progress(done, total + 1, stage))
+
+        model.set_custom_progress_callback(on_step)
+        descriptions = [request.prompt or None] * n
+        threads = 1 if self.source.debug else None
+        try:
+            with torch.random.fork_rng(devices=[]), _torch_threads(threads), torch.inference_mode():
+                torch.manual_seed(request.seed)
+                if torch.cuda.is_available():
+                    torch.cuda.manual_seed_all(request.seed)
+                if prompt_audio is not None:
+                    wav = torch.from_numpy(prompt_audio.samples).expand(n, -1, -1)
+                    out = model.generate_continuation(wav, rate, descriptions, progress=True)
+                elif request.melody is not None:
+                    melody = self._melody_tensor(request.melody)
+                    out = model.generate_with_chroma(
+                        descriptions, melody.expand(n, -1, -1), rate, progress=True
+                    )
+                else:
+                    out = model.generate(descriptions, progress=True)
+        finally:
+            model.set_custom_progress_callback(None)
+        progress(Progress(total, total + 1, "finishing"))
+        return [
+            self._shape_take(out[i].float().cpu().numpy(), request, prompt_audio, loop_xf)
+            for i in range(n)
+        ]
+
+    def _prompt_audio(self, request: MusicRequest) -> AudioClip | None:
+        """The tail of the clip to continue, in the model's rate and channels."""
+        if request.continuation is None:
+            return None
+        model = self._model
+        clip = request.continuation.resampled(model.sample_rate).with_channels(model.audio_channels)
+        keep = min(clip.duration, self.max_duration / 2)
+        return clip.slice_seconds(clip.duration - keep)
+
+    def _melody_tensor(self, melody: AudioClip) -> Any:
+        import torch
+
+        if "self_wav" not in self._model.lm.condition_provider.conditioners:
+            raise BadInput(
+                f"{self.model_label} cannot follow a melody; use musicgen-melody or "
+                "musicgen-melody-large (or their stereo versions)."
+            )
+        clip = melody.resampled(self._model.sample_rate).with_channels(self._model.audio_channels)
+        return torch.from_numpy(clip.samples)[None]
+
+    def _shape_take(
+        self, samples: np.ndarray, request: MusicRequest, prompt: AudioClip | None, loop_xf: float
+    ) -> AudioClip:
+        rate = self._model.sample_rate
+        clip = AudioClip(samples, rate)
+        if prompt is not None:
+            # Keep the user's audio untouched and append only what was generated after it.
+            original = request.continuation.resampled(rate).with_channels(clip.channels)
+            new = clip.samples[:, prompt.frames :]
+            return AudioClip(np.concatenate([original.samples, new], axis=1), rate)
+        frames = int(round(request.duration * rate))
+        if request.loop:
+            return seamless_loop(clip, frames, int(round(loop_xf * rate)))
+        return AudioClip(clip.samples[:, :frames], rate)
+
+    def _finish(
+        self, clips: list[AudioClip], request: MusicRequest, device: str, progress: ProgressCallback
+    ) -> list[GeneratedTake]:
+        from engines.watermark import finalize_take
+
+        version = self.model_version()
+        ckpt = self.source.checkpoint
+        takes = []
+        for index, clip in enumerate(clips):
+            clip = normalise(clip, request)
+            params = {
+                "duration": request.duration,
+                "variations": request.variations,
+                "variation": index + 1,
+                "temperature": request.temperature,
+                "top_k": request.top_k,
+                "top_p": request.top_p,
+                "cfg_coef": request.cfg_coef,
+                "loop": request.loop,
+                "normalize": request.normalize,
+                "target_lufs": request.target_lufs if request.normalize == "loudness" else None,
+                "continuation_s": request.continuation.duration if request.continuation else None,
+                "melody_s": request.melody.duration if request.melody else None,
+                "window_s": self.max_duration,
+                "debug_model": self.source.debug,
+            }
+            prov = Provenance(
+                engine=self.name,
+                model_id=ckpt.repo_id if ckpt else self.source.location,
+                model_version=version,
+                prompt=request.prompt,
+                params=params,
+                seed=request.seed,
+                device=device,
+                dtype="float32" if device == "cpu" else "float16",
+            )
+            takes.append(finalize_take(clip, prov, watermark=request.watermark))
+            progress(Progress(index + 1, len(clips), "finishing"))
+        return takes
+
+
+class MusicGenEngine(AudiocraftEngine):
+    name = "musicgen"
+    family = "musicgen"
+
+
+class AudioGenEngine(AudiocraftEngine):
+    name = "audiogen"
+    family = "audiogen"
