@@ -336,6 +336,11 @@ class VoiceBank:
                 (REPLACED, take.prompt_id, ACCEPTED),
             )
             db.execute("UPDATE takes SET status = ? WHERE id = ?", (ACCEPTED, take_id))
+            if self.prompt(take.prompt_id).kind == SCRIPT:  # the session moves on from here
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)",
+                    (take.prompt_id,),
+                )
         return self.take(take_id)
 
     def reject(self, take_id: int) -> Take:

@@ -1,0 +1,1 @@
+"""The voice banking panel: one prompt at a time, one key to drive the whole session."""

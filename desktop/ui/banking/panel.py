@@ -1,0 +1,341 @@
+"""Voice banking panel: record a script one prompt at a time with a single key.
+
+Made for people with limited hand movement: **Space** does the next natural thing (record →
+stop and check → accept and move on), **R** redoes, **N** skips to the next prompt, **P**
+plays the take back; every action is also a large button. The quality check (Silero VAD,
+FLAC writes) runs off the GUI thread, and everything is stored in the bank at once, so
+closing the window mid-session loses nothing and the next session resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ui.audio import AudioIO, LevelMeter
+from engines.audio import AudioClip
+from engines.banking.bank import Prompt, VoiceBank
+
+VERDICT_COLOURS = {"green": "#3cb371", "amber": "#e0b000", "red": "#e04040"}
+IDLE, RECORDING, CHECKING, REVIEW = "idle", "recording", "checking", "review"
+NORMAL_PT, LARGE_PT = 18, 34
+
+
+class _Relay(QObject):
+    """Carries the worker thread's result back to the GUI thread (queued signal)."""
+
+    checked = Signal(object, object)  # Take, QualityReport
+    failed = Signal(str)
+
+
+class TakeSpectrogram(QWidget):
+    """The last take's spectrogram (log magnitude, 0–8 kHz), so breaths and noise show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumHeight(90)
+        self.setAccessibleName("Take spectrogram")
+        self._image: QImage | None = None
+
+    def show_clip(self, clip: AudioClip | None) -> None:
+        self._image = None if clip is None else _spectrogram_image(clip)
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#101418"))
+        if self._image is not None:
+            p.drawImage(self.rect(), self._image)
+        p.end()
+
+
+def _spectrogram_image(clip: AudioClip, bins: int = 128) -> QImage:
+    x = clip.mono().samples[0]
+    hop, n = 256, 1024
+    frames = max(1, (x.size - n) // hop)
+    idx = np.arange(n)[None, :] + hop * np.arange(frames)[:, None]
+    spec = np.abs(np.fft.rfft(np.pad(x, (0, n))[idx] * np.hanning(n), axis=1))
+    top = int(8000 / (clip.sample_rate / 2) * spec.shape[1])
+    spec = spec[:, : max(2, top)]
+    rows = np.linspace(0, spec.shape[1] - 1, bins).astype(int)
+    db = 20 * np.log10(spec[:, rows].T[::-1] + 1e-6)
+    level = np.clip((db + 90) / 90, 0, 1)
+    pixels = np.ascontiguousarray((level * 255).astype(np.uint8))
+    image = QImage(
+        pixels.data,
+        pixels.shape[1],
+        pixels.shape[0],
+        pixels.shape[1],
+        QImage.Format.Format_Grayscale8,
+    )
+    return image.copy()
+
+
+class BankingPanel(QWidget):
+    """Record a voice bank. ``audio`` is the studio's shared :class:`AudioIO`."""
+
+    state_changed = Signal(str)
+
+    def __init__(
+        self, audio: AudioIO, bank: VoiceBank | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Voice banking")
+        self.audio = audio
+        self.bank: VoiceBank | None = None
+        self.prompt: Prompt | None = None
+        self.state = IDLE
+        self.last_take = None
+        self.last_clip: AudioClip | None = None
+        self._relay = _Relay(self)
+        self._relay.checked.connect(self._on_checked)
+        self._relay.failed.connect(self._on_failed)
+        self.audio.recorded.connect(self.take_recorded)
+        self._build()
+        if bank is not None:
+            self.set_bank(bank)
+
+    # ---- layout ----------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.bank_label = QLabel("No bank open")
+        open_button = QPushButton("Open bank…")
+        open_button.clicked.connect(self._choose_bank)
+        self.large = QCheckBox("Large text")
+        self.large.setAccessibleName("Large text")
+        self.large.toggled.connect(self._apply_text_size)
+        top.addWidget(self.bank_label, 1)
+        top.addWidget(self.large)
+        top.addWidget(open_button)
+        root.addLayout(top)
+
+        self.progress_label = QLabel("")
+        self.progress_label.setAccessibleName("Banking progress")
+        root.addWidget(self.progress_label)
+        self.prompt_label = QLabel("")
+        self.prompt_label.setWordWrap(True)
+        self.prompt_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.prompt_label.setAccessibleName("Prompt to read")
+        self.prompt_label.setMinimumHeight(120)
+        root.addWidget(self.prompt_label, 2)
+
+        meter_row = QHBoxLayout()
+        self.meter = LevelMeter(self.audio)
+        self.verdict_label = QLabel("")
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setAccessibleName("Take verdict")
+        meter_row.addWidget(self.meter)
+        meter_row.addWidget(self.verdict_label, 1)
+        root.addLayout(meter_row)
+        self.spectrogram = TakeSpectrogram()
+        root.addWidget(self.spectrogram)
+
+        buttons = QHBoxLayout()
+        self.main_button = self._button("Record  [Space]", self.primary_action)
+        self.redo_button = self._button("Redo  [R]", self.redo)
+        self.next_button = self._button("Next  [N]", self.next_prompt)
+        self.play_button = self._button("Play take  [P]", self.play_take)
+        for b in (self.main_button, self.redo_button, self.next_button, self.play_button):
+            buttons.addWidget(b)
+        root.addLayout(buttons)
+        for key, slot in (
+            ("Space", self.primary_action),
+            ("R", self.redo),
+            ("N", self.next_prompt),
+            ("P", self.play_take),
+        ):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+        self.review = QTableWidget(0, 4)
+        self.review.setHorizontalHeaderLabels(["Prompt", "Mark", "SNR dB", "Why"])
+        self.review.setAccessibleName("Takes, worst first")
+        self.review.setSortingEnabled(True)
+        self.review.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.review.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.review.cellDoubleClicked.connect(self._rerecord_row)
+        root.addWidget(self.review, 1)
+        self._apply_text_size(False)
+
+    def _button(self, text: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setMinimumHeight(48)  # big targets for limited movement
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must reach the panel, not a button
+        button.clicked.connect(slot)
+        return button
+
+    def _apply_text_size(self, large: bool) -> None:
+        font = QFont(self.prompt_label.font())
+        font.setPointSize(LARGE_PT if large else NORMAL_PT)
+        self.prompt_label.setFont(font)
+
+    # ---- bank and prompt -------------------------------------------------------------
+    def _choose_bank(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a voice bank folder")
+        if folder:
+            self.set_bank(VoiceBank.open(folder))
+
+    def set_bank(self, bank: VoiceBank) -> None:
+        self.bank = bank
+        self.bank_label.setText(f"Bank: {bank.path.name}")
+        self.show_prompt(bank.next_prompt())
+        self._refresh()
+
+    def show_prompt(self, prompt: Prompt | None) -> None:
+        self.prompt = prompt
+        self.prompt_label.setText(prompt.text if prompt else "Every prompt is recorded. Well done!")
+        self._set_state(IDLE)
+
+    def _refresh(self) -> None:
+        if self.bank is None:
+            return
+        s = self.bank.status()
+        ahead = (
+            f"; {s.next_milestone[0] - s.recorded} to a {s.next_milestone[1]} voice"
+            if s.next_milestone
+            else ""
+        )
+        prompt = f"{self.prompt.id} · " if self.prompt else ""
+        self.progress_label.setText(
+            f"{prompt}{s.recorded} of {s.prompts} recorded · {s.clean_minutes:.1f} min clean speech{ahead}"
+            " (≈50 quick, 400 usable, 800+ good, 1600 best)"
+        )
+        rows = self.bank.review()
+        self.review.setSortingEnabled(False)
+        self.review.setRowCount(len(rows))
+        for r, (p, take) in enumerate(rows):
+            snr = take.metrics.get("snr_db")
+            cells = [
+                p.id,
+                take.verdict,
+                "" if snr is None else f"{snr:5.1f}",
+                "; ".join(take.reasons) or "clean",
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 1:
+                    item.setForeground(QColor(VERDICT_COLOURS[take.verdict]))
+                self.review.setItem(r, c, item)
+        self.review.setSortingEnabled(True)
+
+    def _rerecord_row(self, row: int, _column: int) -> None:
+        if self.bank is not None:
+            self.show_prompt(self.bank.prompt(self.review.item(row, 0).text()))
+
+    # ---- the one-key cycle -----------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.main_button.setText(
+            {
+                IDLE: "Record  [Space]",
+                RECORDING: "Stop  [Space]",
+                CHECKING: "Checking…",
+                REVIEW: "Accept and next  [Space]",
+            }[state]
+        )
+        self.main_button.setEnabled(state != CHECKING and self.prompt is not None)
+        self.redo_button.setEnabled(state == REVIEW)
+        self.play_button.setEnabled(self.last_clip is not None and state in (IDLE, REVIEW))
+        self.state_changed.emit(state)
+
+    def primary_action(self) -> None:
+        if self.prompt is None or self.bank is None:
+            return
+        if self.state == IDLE:
+            try:
+                self.audio.record()
+            except RuntimeError as exc:
+                self.verdict_label.setText(str(exc))
+                return
+            self.verdict_label.setText("Recording… read the sentence, then press Space.")
+            self._set_state(RECORDING)
+        elif self.state == RECORDING:
+            self.audio.stop()  # emits recorded → take_recorded
+        elif self.state == REVIEW:
+            self.accept_and_next()
+
+    def take_recorded(self, clip: AudioClip) -> None:
+        """A finished recording (from the microphone, or handed in by a test or an import)."""
+        if self.bank is None or self.prompt is None:
+            return
+        self.last_clip = clip
+        self._set_state(CHECKING)
+        bank, prompt_id = self.bank, self.prompt.id
+
+        def work() -> None:
+            try:
+                take, report = bank.add_take(prompt_id, clip, accept=False)
+            except Exception as exc:  # noqa: BLE001 - shown to the person, never lost silently
+                self._relay.failed.emit(str(exc))
+                return
+            self._relay.checked.emit(take, report)
+
+        threading.Thread(target=work, name="bank-check", daemon=True).start()
+
+    def _on_checked(self, take, report) -> None:
+        self.last_take = take
+        colour = VERDICT_COLOURS[report.verdict]
+        self.verdict_label.setText(
+            f"<b style='color:{colour}'>● {report.verdict.upper()}</b> — {report.summary()}"
+        )
+        self.spectrogram.show_clip(self.last_clip)
+        self._set_state(REVIEW)
+
+    def _on_failed(self, message: str) -> None:
+        self.verdict_label.setText(message)
+        self._set_state(IDLE)
+
+    def accept_and_next(self) -> None:
+        if self.bank is None or self.last_take is None:
+            return
+        self.bank.accept(self.last_take.id)
+        self.last_take = None
+        self.show_prompt(self.bank.next_prompt())
+        self._refresh()
+
+    def redo(self) -> None:
+        if self.state == REVIEW:
+            self.last_take = None
+            self.verdict_label.setText("Again: press Space to record.")
+            self._set_state(IDLE)
+
+    def next_prompt(self) -> None:
+        if self.bank is None or self.prompt is None or self.state in (RECORDING, CHECKING):
+            return
+        prompts = self.bank.prompts()
+        later = [p for p in prompts if p.position > self.prompt.position]
+        if later:
+            self.bank.skip_to(later[0].id)
+            self.last_take = None
+            self.show_prompt(later[0])
+            self._refresh()
+
+    def play_take(self) -> None:
+        if self.last_clip is not None and self.state in (IDLE, REVIEW):
+            try:
+                self.audio.play(self.last_clip)
+            except RuntimeError as exc:
+                self.verdict_label.setText(str(exc))
+
+
+def open_panel(audio: AudioIO, folder: str | Path) -> BankingPanel:
+    """The panel on the bank in ``folder`` (what the main window's menu action calls)."""
+    return BankingPanel(audio, VoiceBank.open(folder))
