@@ -136,6 +136,10 @@ class AudioIO(QObject):
         )
         self._stream.start()
 
+    def recorded_blocks(self, since: int) -> list[np.ndarray]:
+        """Blocks captured after the first ``since`` ones (the list only grows while recording)."""
+        return self._recorded[since:]
+
     def _in_callback(self, indata, frames, _time, _status) -> None:
         self._recorded.append(indata.copy())
         self._pos += frames

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -40,7 +41,7 @@ from desktop.ui.background import run_in_background
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
-from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
+from desktop.ui.spectrogram import GrowingSource, Placement, SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
 from desktop.ui.timeline_view import TimelineView
@@ -126,6 +127,9 @@ class MainWindow(QMainWindow):
         self._play_timer = QTimer(self)
         self._play_timer.setInterval(30)
         self._play_timer.timeout.connect(self._follow_playback)
+        self._live_timer = QTimer(self)
+        self._live_timer.setInterval(200)
+        self._live_timer.timeout.connect(self._follow_recording)
         self.open_project(project)
         geometry = get_setting("window_geometry")
         if isinstance(geometry, str):
@@ -523,9 +527,32 @@ class MainWindow(QMainWindow):
             self.notice.notify(f"Could not start recording: {exc}", error=True)
             return
         self._record_origin = self.view.state.playhead if self.view else 0
+        self._live = GrowingSource(self.project.sample_rate, f"recording-{time.monotonic()}")
+        self._live_blocks = 0
+        self.spectrogram.set_placement(Placement(self._live, self._record_origin / self.project.sample_rate,
+                                                 title="Spectrogram · recording…"))
+        self._live_timer.start()
         self.statusBar().showMessage("Recording… press R or Space to stop")
 
+    def _follow_recording(self) -> None:
+        """Feed what was recorded since the last tick to the live spectrogram."""
+        if not self.audio.recording:
+            self._live_timer.stop()
+            return
+        blocks = self.audio.recorded_blocks(self._live_blocks)
+        if not blocks:
+            return
+        self._live_blocks += len(blocks)
+        before = self._live.frames
+        self._live.append(np.concatenate(blocks))
+        self.spectrogram.cache.forget(self._live.key, before)
+        now = self._record_origin / self.project.sample_rate + self._live.frames / self._live.sample_rate
+        self.spectrogram.set_view(max(0.0, now - 10.0), max(10.0, now))
+        self.spectrogram.set_playhead(now)
+        self.spectrogram.redraw()
+
     def _recording_done(self, clip) -> None:
+        self._live_timer.stop()
         if self.project is None or self.timeline is None or self.view is None:
             return
         take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")

@@ -72,6 +72,28 @@ class ArraySource(AudioSource):
         return self.samples[max(0, start) : max(0, start) + count]
 
 
+class GrowingSource(AudioSource):
+    """Audio that is still arriving (a recording): appended on the GUI thread, read by tiles."""
+
+    def __init__(self, sample_rate: int, key: str) -> None:
+        self.key, self.sample_rate, self.frames = key, int(sample_rate), 0
+        self._buffer = np.zeros(sample_rate * 10, np.float32)
+
+    def append(self, samples: np.ndarray) -> None:
+        mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+        end = self.frames + len(mono)
+        if end > len(self._buffer):
+            grown = np.zeros(max(end, 2 * len(self._buffer)), np.float32)
+            grown[: self.frames] = self._buffer[: self.frames]
+            self._buffer = grown  # tiles still reading the old buffer see the same frames
+        self._buffer[self.frames : end] = mono
+        self.frames = end
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        stop = min(self.frames, max(0, start) + count)
+        return self._buffer[max(0, start) : stop].copy()
+
+
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
 _NORM = 2.0 / float(_WINDOW.sum())
 
@@ -177,6 +199,13 @@ class TileCache(QObject):
     @property
     def busy(self) -> bool:
         return bool(self.pending)
+
+    def forget(self, source_key: str, from_frame: int) -> None:
+        """Drop tiles that reach ``from_frame`` or later (the source grew there)."""
+        for key in [k for k in self.tiles if k[0] == source_key]:
+            _key, level, tile = key
+            if (tile + 1) * TILE_COLS * hop_for(level) + N_FFT // 2 >= from_frame:
+                del self.tiles[key]
 
 
 @dataclass

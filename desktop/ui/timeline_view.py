@@ -33,7 +33,7 @@ from desktop.project.models import Clip, Track
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.theme import colors
-from desktop.ui.waveforms import PeakCache
+from desktop.ui.waveforms import PeakCache, peaks_from_file
 
 RULER_H = 26
 TRACK_H = 88
@@ -589,7 +589,7 @@ class TimelineView(QWidget):
             self.selected_clip = None
             self.clip_selected.emit(None)
         self._rebuild_headers()
-        self.canvas.setFixedHeight(RULER_H + max(3, len(self.tracks)) * TRACK_H + 8)
+        self._fit_canvas_height()
         self._update_hbar()
         self._sync_inspector()
         self.canvas.update()
@@ -634,7 +634,8 @@ class TimelineView(QWidget):
         sha = self._take_sha.get(take_id)
         if sha is None:
             return None
-        return self.peak_cache.get(sha, lambda: self.project.load_audio(sha))
+        path = str(self.project.audio_path(sha))
+        return self.peak_cache.get(sha, lambda: peaks_from_file(path))
 
     @property
     def length_frames(self) -> int:
@@ -776,8 +777,14 @@ class TimelineView(QWidget):
         self.state.snapping = bool(on)
         self._view_changed()
 
+    def _fit_canvas_height(self) -> None:
+        """Tall enough for every track, and never shorter than the visible area."""
+        needed = RULER_H + max(3, len(self.tracks)) * TRACK_H + 8
+        self.canvas.setFixedHeight(max(needed, self.scroll_area.viewport().height()))
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
+        self._fit_canvas_height()
         self._update_hbar()
 
     # ---- persistence ---------------------------------------------------------------

@@ -32,24 +32,41 @@ class Peaks:
             if level[0] <= max(span, 1.0):
                 bucket, mins, maxs = level
         n = len(mins)
-        i0 = np.clip((starts // bucket).astype(np.int64), 0, n - 1)
-        lo = np.minimum.reduceat(mins, i0)
-        hi = np.maximum.reduceat(maxs, i0)
-        # reduceat reduces up to the next index; the last pixel would run to the end.
-        i1 = np.clip((ends // bucket).astype(np.int64), 0, n - 1)
-        last = slice(i0[-1], max(i0[-1] + 1, i1[-1]))
-        lo[-1], hi[-1] = mins[last].min(), maxs[last].max()
+        i0 = np.clip(np.floor(starts / bucket), 0, n - 1).astype(np.int64)
+        i1 = np.clip(np.maximum(i0 + 1, np.ceil(ends / bucket)), 1, n).astype(np.int64)
+        # reduceat over (start, end) pairs; the odd results (end to next start) are dropped
+        idx = np.empty(2 * len(i0), np.int64)
+        idx[0::2], idx[1::2] = i0, i1
+        lo = np.minimum.reduceat(np.append(mins, mins[-1]), idx)[0::2]
+        hi = np.maximum.reduceat(np.append(maxs, maxs[-1]), idx)[0::2]
         return lo, hi
 
 
-def compute_peaks(samples: np.ndarray, sample_rate: int) -> Peaks:
-    """Peaks of the loudest channel envelope: min over channels of mins, max of maxs."""
-    frames = samples.shape[1]
-    pad = (-frames) % BASE_BUCKET
+def _base_level(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max per BASE_BUCKET frames over all channels of ``(channels, frames)``."""
+    pad = (-samples.shape[1]) % BASE_BUCKET
     data = np.pad(samples, ((0, 0), (0, pad))) if pad else samples
     blocks = data.reshape(data.shape[0], -1, BASE_BUCKET)
-    mins = blocks.min(axis=2).min(axis=0).astype(np.float32)
-    maxs = blocks.max(axis=2).max(axis=0).astype(np.float32)
+    return blocks.min(axis=2).min(axis=0).astype(np.float32), blocks.max(axis=2).max(axis=0).astype(np.float32)
+
+
+def peaks_from_file(path: str, block: int = BASE_BUCKET * 16_384) -> Peaks:
+    """Peaks of a file read block by block, so a 2-hour take is never held in memory whole."""
+    import soundfile as sf
+
+    mins, maxs = [], []
+    with sf.SoundFile(path) as f:
+        rate, frames = f.samplerate, f.frames
+        for chunk in f.blocks(blocksize=block, dtype="float32", always_2d=True):
+            lo, hi = _base_level(chunk.T)
+            mins.append(lo)
+            maxs.append(hi)
+    empty = np.zeros(1, np.float32)
+    return _with_levels(np.concatenate(mins) if mins else empty, np.concatenate(maxs) if maxs else empty,
+                        rate, frames)
+
+
+def _with_levels(mins: np.ndarray, maxs: np.ndarray, sample_rate: int, frames: int) -> Peaks:
     levels = [(BASE_BUCKET, mins, maxs)]
     for _ in range(LEVELS - 1):
         bucket, mins, maxs = levels[-1]
@@ -67,14 +84,13 @@ class _Signals(QObject):
 
 
 class _PeakJob(QRunnable):
-    def __init__(self, key: str, load: Callable[[], object], signals: _Signals) -> None:
+    def __init__(self, key: str, load: Callable[[], Peaks], signals: _Signals) -> None:
         super().__init__()
         self.key, self.load, self.signals = key, load, signals
 
     def run(self) -> None:
         try:
-            clip = self.load()
-            peaks = compute_peaks(clip.samples, clip.sample_rate)  # type: ignore[attr-defined]
+            peaks = self.load()
         except Exception:  # noqa: BLE001 - an unreadable file just draws without a waveform
             peaks = None
         self.signals.done.emit(self.key, peaks)
@@ -93,7 +109,8 @@ class PeakCache(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
 
-    def get(self, key: str, load: Callable[[], object]) -> Peaks | None:
+    def get(self, key: str, load: Callable[[], Peaks]) -> Peaks | None:
+        """The peaks for ``key``, or None while ``load`` (run in the pool) computes them."""
         if key not in self._peaks:
             self._peaks[key] = None
             self.pool.start(_PeakJob(key, load, self._signals))

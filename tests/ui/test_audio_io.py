@@ -43,7 +43,8 @@ def test_record_then_play_through_alsa_files(tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["available"] and not report["banner"], report
     [(start, length)] = report["recorded_clips"]
-    assert start == 0 and 48_000 <= length < 48_000 * 60 and 0.2 < report["record_peak"] <= 0.26
+    assert start == 0 and length >= 48_000 and 0.2 < report["record_peak"] <= 0.26
+    assert "recording" in report["live_title"] and report["live_frames"] >= 48_000
     assert report["played"] and report["play_position"] == length
     played = np.frombuffer(out.read_bytes(), "<i2").astype(np.float32) / 32767
     spectrum = np.abs(np.fft.rfft(played[: 4096 * 2]))

@@ -96,3 +96,20 @@ def test_two_hour_file_needs_few_tiles_and_redraws_fast(qtbot):
     assert complete and a <= 3600.0 and b >= 3605.0
     freqs = row_frequencies("mel", RATE)
     assert abs(freqs[int(image[image.shape[0] // 2].argmax())] - 300.0) < 40
+
+
+def test_waveform_peaks_read_from_file_match_the_audio(tmp_path):
+    from desktop.ui.waveforms import peaks_from_file
+    from engines.audio import AudioClip
+    from engines.audio_io import write_audio
+
+    t = np.arange(RATE * 3) / RATE
+    ramp = (np.sin(2 * np.pi * 50 * t) * t / 3).astype(np.float32)  # louder and louder
+    path = write_audio(tmp_path / "ramp.flac", AudioClip(ramp, RATE))
+    peaks = peaks_from_file(str(path), block=4096)
+    assert peaks.frames == len(ramp) and len(peaks.levels) >= 3
+    starts = np.array([0.0, RATE * 1.0, RATE * 2.5])
+    lo, hi = peaks.envelope(starts, starts + RATE * 0.5)  # coarse level, half a second each
+    for s, low, high in zip(starts.astype(int), lo, hi, strict=True):
+        seg = ramp[s : s + RATE // 2]
+        assert abs(high - seg.max()) < 0.02 and abs(low - seg.min()) < 0.02
