@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.audio.finished.connect(self._playback_finished)
         self.audio.recorded.connect(self._recording_done)
         self._play_origin = 0
+        self._record_sink = None
         self._play_ratio = 1.0
 
         self.banner = Banner()
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
         self.takes = TakesPanel()
         self.takes.play_requested.connect(self.audition_take)
         self.takes.place_requested.connect(self.place_take)
-        self.voices = VoicesPanel()
+        self.voices = VoicesPanel(record=self.record_to)
         self.voices.play_requested.connect(lambda clip: self._play_clip(clip, follow=False))
         self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
         self.voices.voices_changed.connect(self._voices_changed)
@@ -551,8 +552,25 @@ class MainWindow(QMainWindow):
         self.spectrogram.set_playhead(now)
         self.spectrogram.redraw()
 
+    def record_to(self, sink) -> None:
+        """Record for a panel (voice references): ``sink(clip)`` gets the audio, or None
+        when recording cannot start; ``record_to(None)`` stops."""
+        if sink is None:
+            self.stop_audio()
+            return
+        self._record_sink = sink
+        self.toggle_record()
+        if not self.audio.recording:
+            self._record_sink = None
+            sink(None)
+
     def _recording_done(self, clip) -> None:
         self._live_timer.stop()
+        sink, self._record_sink = self._record_sink, None
+        if sink is not None:
+            self.update_spectrogram()
+            sink(clip)
+            return
         if self.project is None or self.timeline is None or self.view is None:
             return
         take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")

@@ -8,6 +8,7 @@ thread pool; the list and the report are plain reads of the library's database.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,13 +101,60 @@ class SimilarityDialog(QDialog):
         self.resize(620, 520)
 
 
+class VoicePreview(QWidget):
+    """Waveform and spectrogram of a voice's cleaned reference speech."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import pyqtgraph as pg
+
+        from desktop.ui.spectrogram import SpectrogramPanel
+        from desktop.ui.theme import colors
+
+        self.wave = pg.PlotWidget(background=colors().base)
+        self.wave.setAccessibleName("Reference waveform")
+        self.wave.setMenuEnabled(False)
+        self.wave.setMouseEnabled(x=False, y=False)
+        self.wave.hideButtons()
+        self.wave.setFixedHeight(90)
+        self.wave.getPlotItem().hideAxis("left")
+        self.spectrogram = SpectrogramPanel()
+        self.spectrogram.setMinimumHeight(170)
+        self.spectrogram.ensure_plot()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.wave)
+        box.addWidget(self.spectrogram, 1)
+
+    def show_clip(self, clip: Any, name: str) -> None:
+        import pyqtgraph as pg
+
+        from desktop.ui.spectrogram import ArraySource, Placement
+        from desktop.ui.theme import colors
+
+        mono = clip.mono().samples[0]
+        buckets = max(1, len(mono) // 1500)
+        n = len(mono) // buckets * buckets
+        blocks = mono[:n].reshape(-1, buckets)
+        t = np.arange(blocks.shape[0]) * buckets / clip.sample_rate
+        self.wave.clear()
+        pen = pg.mkPen(colors().wave)
+        top = self.wave.plot(t, blocks.max(axis=1), pen=pen)
+        bottom = self.wave.plot(t, blocks.min(axis=1), pen=pen)
+        self.wave.addItem(pg.FillBetweenItem(top, bottom, brush=colors().clip_selected))
+        self.spectrogram.set_placement(Placement(ArraySource(mono, clip.sample_rate, f"voice:{name}:{len(mono)}"),
+                                                 title=f"Reference speech · {name}"))
+        self.spectrogram.set_view(0.0, clip.duration)
+
+
 class VoicesPanel(QWidget):
     play_requested = Signal(object)  # AudioClip
     notify = Signal(str, str, bool)  # message, details, error
     voices_changed = Signal()
 
-    def __init__(self, record: Callable[[], Any] | None = None) -> None:
+    def __init__(self, record: Callable[[Callable[[Any], None]], None] | None = None) -> None:
         super().__init__()
+        self.record = record  # record(sink): start recording; the clip goes to sink on stop
         self.setAccessibleName("Voice library")
         self.library, self.reason = None, "not opened yet"
         self.search = QLineEdit()
@@ -125,6 +173,8 @@ class VoicesPanel(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         specs = [
             ("add", "Add from file…", "Add a voice from one or more reference recordings", self.add_dialog),
+            ("record", "Record new…", "Record a reference with the microphone (press again to stop)",
+             self.record_dialog),
             ("play", "Play reference", "Listen to the cleaned reference speech", self.play_selected),
             ("rename", "Rename…", "Rename the selected voice", self.rename_selected),
             ("delete", "Delete", "Delete the selected voice", self.delete_selected),
@@ -149,6 +199,7 @@ class VoicesPanel(QWidget):
         box.addWidget(self.list, 2)
         box.addLayout(grid)
         box.addWidget(self.details, 3)
+        self.preview: VoicePreview | None = None
         self._opened = False
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -169,7 +220,7 @@ class VoicesPanel(QWidget):
         self.status.setText("" if available else f"Voice library: not available yet. {self.reason}")
         self.status.setVisible(not available)
         for key, b in self.buttons.items():
-            b.setEnabled(available and (key in ("add", "import", "similarity") or self.current is not None))
+            b.setEnabled(available and (key in ("add", "record", "import", "similarity") or self.current is not None))
         if not available:
             return
         needle = self.search.text().strip().lower()
@@ -201,6 +252,13 @@ class VoicesPanel(QWidget):
             self.details.setHtml("<p>Select a voice to see its quality report and consent.</p>")
             return
         self.details.setHtml(report_html(self.library.get(name)))
+        if self.preview is None:
+            self.preview = VoicePreview()
+            self.layout().addWidget(self.preview, 3)
+        try:
+            self.preview.show_clip(self.library.reference_audio(name), name)
+        except EngineError as exc:
+            self.notify.emit(str(exc), "", True)
 
     def _run(self, work: Callable[[], Any], done_message: str) -> None:
         def done(_result: Any) -> None:
@@ -226,6 +284,30 @@ class VoicesPanel(QWidget):
         lib = self.library
         self.notify.emit(f"Cleaning {len(files)} recording(s) for '{name}'…", "", False)
         self._run(lambda: lib.add(name, files), f"Added voice '{name}'.")
+
+    def record_dialog(self) -> None:
+        """Record a reference now; pressing the button (or R) again stops and names it."""
+        if self.record is None:
+            return
+        button = self.buttons["record"]
+        if button.text() == "Stop recording":
+            self.record(None)
+            return
+        button.setText("Stop recording")
+        self.record(self._recorded_reference)
+
+    def _recorded_reference(self, clip: Any) -> None:
+        self.buttons["record"].setText("Record new…")
+        if clip is None:
+            return
+        import tempfile
+
+        from engines.audio_io import write_audio
+
+        path = write_audio(Path(tempfile.mkdtemp(prefix="timbre-voice-")) / "reference.wav", clip)
+        name, ok = QInputDialog.getText(self, "New voice", "Name of the recorded voice:")
+        if ok and name.strip():
+            self.add_voice(name.strip(), [str(path)])
 
     def play_selected(self) -> None:
         if self.current and self.library is not None:
