@@ -260,10 +260,43 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             themes.addAction(a)
             self.theme_actions[name] = a
+        self._build_settings_menu(bar.addMenu("&Settings"))
         self.panels_menu = m.addMenu("Panels")
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.view_menu = m
+
+    def _build_settings_menu(self, menu) -> None:
+        """Device, downloads and watermarking: stored with engines.settings, read by engines."""
+        devices = menu.addMenu("Compute device")
+        group = QActionGroup(self)
+        current = str(get_setting("device"))
+        self.device_actions: dict[str, QAction] = {}
+        for name, label in (("auto", "Automatic (best available)"), ("cpu", "CPU"),
+                            ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (Metal)")):
+            a = QAction(label, self, checkable=True)
+            a.setChecked(name == current)
+            a.triggered.connect(lambda _=False, n=name: self.set_device(n))
+            group.addAction(a)
+            devices.addAction(a)
+            self.device_actions[name] = a
+        for key, label, tip in (
+            ("allow_downloads", "Allow model downloads", "Let the model manager fetch weights from the hub"),
+            ("watermark", "Watermark generated audio", "Mark generated takes with an inaudible watermark"),
+        ):
+            a = QAction(label, self, checkable=True)
+            a.setChecked(bool(get_setting(key)))
+            a.setStatusTip(tip)
+            a.toggled.connect(lambda on, k=key: set_setting(k, bool(on)))
+            menu.addAction(a)
+
+    def set_device(self, name: str) -> None:
+        set_setting("device", name)
+        self.refresh_status()
+        loaded = self.jobs.loaded_engines()
+        if loaded:
+            self.notice.notify(f"Device set to {name}; it applies to engines loaded from now on. "
+                               "Unload engines in Models… to move them.")
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport and editing")

@@ -132,3 +132,11 @@ def test_model_manager_lists_imports_and_removes(window, tmp_path):
     dialog.refresh()
     assert dialog.table.rowCount() == before
     dialog.close()
+
+
+def test_device_setting_from_the_menu_shows_in_the_status_bar(window):
+    window.device_actions["cpu"].trigger()
+    assert get_setting("device") == "cpu"
+    assert "cpu" in window.status_device.text()
+    window.device_actions["auto"].trigger()
+    assert "Memory:" in window.status_memory.text() and "MB" in window.status_memory.text()
