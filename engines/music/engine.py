@@ -298,6 +298,9 @@ class AudiocraftEngine:
         total_s = prompt_s + request.duration + loop_xf
         if total_s > MAX_SECONDS + self.max_duration / 2:
             raise BadInput(f"Continuation plus new audio is limited to {MAX_SECONDS:.0f} seconds.")
+        if total_s > self.max_duration:
+            # audiocraft's last window rounds down a frame or so; ask for a little more, trim later
+            total_s += 2 / model.frame_rate
         model.set_generation_params(
             use_sampling=True,
             top_k=min(request.top_k, model.lm.card),

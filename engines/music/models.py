@@ -72,11 +72,11 @@ def download_repo(repo_id: str, say: Callable[[str], None] = print) -> Path:
                 repo_id, revision=info.sha, allow_patterns=sorted(present), cache_dir=cache
             )
         )
-    except (HfHubHTTPError, OSError) as exc:
-        if isinstance(exc, HfHubHTTPError) and getattr(exc.response, "status_code", 0) in (
-            401,
-            404,
-        ):
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - httpx, OSError, hub errors: all mean "no download"
+        status = getattr(getattr(exc, "response", None), "status_code", 0)
+        if isinstance(exc, HfHubHTTPError) and status in (401, 404):
             raise BadInput(f"{repo_id} does not exist on the hub or needs a login.") from exc
         raise _offline_error(repo_id, exc) from exc
     finally:

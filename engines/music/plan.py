@@ -42,7 +42,7 @@ def plan_windows(
             chunk = min(duration - offset / frame_rate, max_duration)
             gen = int(chunk * frame_rate)
             spans.append((prompt, gen))
-            prompt = gen - stride
+            prompt = max(0, gen - stride)  # audiocraft keeps gen_tokens[..., stride:]
             offset += stride
     windows = []
     for prompt, gen in spans:
