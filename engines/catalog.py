@@ -45,3 +45,6 @@ register(EngineSpec("musicgen", "MusicGen (audiocraft)", "music",
                     "engines.music.engine:MusicGenEngine", check=_music_check("musicgen")))
 register(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
                     "engines.music.engine:AudioGenEngine", check=_music_check("audiogen")))
+register(EngineSpec("chatterbox", "Chatterbox (zero-shot cloning, weights via model manager)",
+                    "speech", "engines.speech.chatterbox_engine:ChatterboxEngine",
+                    check=_speech_check("chatterbox_engine")))
