@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -67,8 +68,10 @@ RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
     "top_k": (0, 2000, 10), "top_p": (0.0, 1.0, 0.05), "duration": (0.5, 300.0, 0.5),
     "seconds": (0.5, 300.0, 0.5), "variations": (1, 8, 1), "num_variations": (1, 8, 1),
     "seed": (-1, 2**31 - 1, 1), "stability": (0.0, 1.0, 0.05), "rate": (0.5, 2.0, 0.05),
-    "pitch": (-12.0, 12.0, 0.5),
+    "pitch": (-12.0, 12.0, 0.5), "target_lufs": (-40.0, -5.0, 0.5), "peak_db": (-20.0, 0.0, 0.1),
 }
+FALLBACK_RANGE = (-1_000_000.0, 1_000_000.0, 0.1)
+AUDIO_FILE_FIELDS = ("melody",)  # AudioClip fields read from a file (others: the selected clip)
 TEXT_FIELDS = ("prompt", "description", "text")
 # Request fields the engine layer fills in itself (resolved voices, clone data, provenance).
 INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward"}
@@ -148,13 +151,22 @@ class RequestForm(QWidget):
             return box, lambda: (box.currentText() or None) if optional else box.currentText()
         if hint is bool:
             check = QCheckBox(label_for(f))
+            if optional:  # None = "use my setting": the third, partly-checked state
+                check.setTristate(True)
+                check.setCheckState(Qt.CheckState.PartiallyChecked if default is None else
+                                    Qt.CheckState.Checked if default else Qt.CheckState.Unchecked)
+                check.setToolTip(help_for(f) + " (half-checked: use the setting)")
+                return check, lambda: {Qt.CheckState.PartiallyChecked: None,
+                                       Qt.CheckState.Checked: True}.get(check.checkState(), False)
             check.setChecked(bool(default))
             return check, check.isChecked
+        if hint is AudioClip and f.name in AUDIO_FILE_FIELDS:
+            return self._file_picker(f, AudioClip, optional, None)
         if hint is AudioClip:
             check = QCheckBox("Use the selected clip")
             return check, lambda: self._selected_clip() if check.isChecked() else None
         if hint is int:
-            lo, hi, step = RANGES.get(f.name, (0, 10_000, 1))
+            lo, hi, step = RANGES.get(f.name, (-1_000_000, 1_000_000, 1))
             spin = QSpinBox()
             spin.setRange(int(meta.get("min", lo)), int(meta.get("max", hi)))
             spin.setSingleStep(int(meta.get("step", step)))
@@ -164,7 +176,7 @@ class RequestForm(QWidget):
             spin.setValue(int(default) if default is not None else spin.minimum())
             return spin, lambda: (None if optional and spin.value() == -1 else spin.value())
         if hint is float:
-            lo, hi, step = RANGES.get(f.name, (0.0, 1000.0, 0.1))
+            lo, hi, step = RANGES.get(f.name, FALLBACK_RANGE)
             dspin = QDoubleSpinBox()
             dspin.setDecimals(2)
             dspin.setRange(float(meta.get("min", lo)), float(meta.get("max", hi)))
@@ -203,6 +215,10 @@ class RequestForm(QWidget):
             text = line.text().strip()
             if not text:
                 return None if optional else ("" if hint is str else None)
+            if hint is AudioClip:
+                from engines.audio_io import read_audio
+
+                return read_audio(text)
             return Path(text) if hint is Path else text
 
         return box, read

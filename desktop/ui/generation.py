@@ -67,7 +67,7 @@ def request_type_for(engine_name: str) -> type | None:
 
 
 class GenerationPanel(QWidget):
-    generate_requested = Signal(str, str, object, str)  # engine, kind, request, label
+    generate_requested = Signal(str, str, object, str, object)  # engine, kind, request, label, options
     refused = Signal(str)  # why the request could not be made (bad input, no engine)
 
     def __init__(
@@ -77,6 +77,7 @@ class GenerationPanel(QWidget):
         choices: Callable[[str], dict[str, list[str]]] | None = None,
         clip_provider: Callable[[], AudioClip | None] | None = None,
         prepare: Callable[[str, Any], tuple[str, Any]] | None = None,
+        models: Callable[[str], list[tuple[str, str, bool]]] | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
@@ -84,12 +85,18 @@ class GenerationPanel(QWidget):
         self.title = KIND_TITLES.get(kind, kind)
         self._choices = choices or (lambda _engine: {})
         self._prepare = prepare
+        self._models = models or (lambda _engine: [])
         self.clip_provider = clip_provider
         self.setAccessibleName(f"{self.title} generation")
         self.engine_box = QComboBox()
         self.engine_box.setAccessibleName(f"{self.title} engine")
         self.engine_box.setToolTip("Which engine makes the audio")
         self.engine_box.currentIndexChanged.connect(self._engine_changed)
+        self.model_box = QComboBox()
+        self.model_box.setAccessibleName(f"{self.title} model")
+        self.model_box.setToolTip("Which model of this engine; larger sounds better and is slower")
+        self.model_box.currentIndexChanged.connect(lambda _i: self._update_button())
+        self.model_label = QLabel("Model")
         self.reason = QLabel()
         self.reason.setWordWrap(True)
         self.reason.setAccessibleName(f"{self.title} engine status")
@@ -114,6 +121,10 @@ class GenerationPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 6, 6, 6)
         box.addLayout(top)
+        models = QHBoxLayout()
+        models.addWidget(self.model_label)
+        models.addWidget(self.model_box, 1)
+        box.addLayout(models)
         box.addWidget(self.reason)
         box.addWidget(self.examples)
         box.addWidget(self.form_area, 1)
@@ -169,7 +180,34 @@ class GenerationPanel(QWidget):
         else:
             self.form = RequestForm(request_type, self._choices(info.name), self.clip_provider)
             self.form_area.setWidget(self.form)
-        self.generate_button.setEnabled(info.available and self.form is not None)
+        self._fill_models(info.name)
+        self._update_button()
+
+    def _fill_models(self, engine: str) -> None:
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for name, label, ready in self._models(engine):
+            self.model_box.addItem(label + ("" if ready else " (not installed)"), (name, ready))
+        ready = [i for i in range(self.model_box.count()) if self.model_box.itemData(i)[1]]
+        if ready:
+            self.model_box.setCurrentIndex(ready[0])
+        self.model_box.blockSignals(False)
+        self.model_box.setVisible(self.model_box.count() > 0)
+        self.model_label.setVisible(self.model_box.count() > 0)
+
+    @property
+    def model(self) -> tuple[str, bool] | None:
+        return self.model_box.currentData() if self.model_box.count() else None
+
+    def select_model(self, name: str) -> None:
+        for i in range(self.model_box.count()):
+            if self.model_box.itemData(i)[0] == name:
+                self.model_box.setCurrentIndex(i)
+
+    def _update_button(self) -> None:
+        info, model = self.engine, self.model
+        runnable = info is not None and (info.available if model is None else model[1])
+        self.generate_button.setEnabled(bool(runnable) and self.form is not None)
 
     def _show_reason(self, text: str) -> None:
         self.reason.setText(text)
@@ -203,5 +241,6 @@ class GenerationPanel(QWidget):
         engine = info.name
         if self._prepare is not None:  # e.g. a library voice resolves to its clone's engine
             engine, request = self._prepare(engine, request)
-        self.generate_requested.emit(engine, self.kind, request, label)
+        options = {"model": self.model[0]} if self.model is not None else {}
+        self.generate_requested.emit(engine, self.kind, request, label, options)
         return request

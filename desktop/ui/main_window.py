@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, GenerationPanel] = {}
         for kind, extra in (("music", ()), ("sfx", ()), ("speech", ("clone",))):
             prepare = self._prepare_speech if kind == "speech" else None
-            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare)
+            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare,
+                                    self._model_options)
             panel.generate_requested.connect(self.submit_job)
             panel.refused.connect(lambda message: self.notice.notify(message, error=True))
             self.panels[kind] = panel
@@ -674,7 +675,23 @@ class MainWindow(QMainWindow):
                 own = list(speech_voices.KOKORO_SHIPPED)
         except (ImportError, EngineError):
             pass
-        return {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
+        choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
+        if engine in ("musicgen", "audiogen"):
+            from engines.music.engine import NORMALIZE_CHOICES
+
+            choices["normalize"] = list(NORMALIZE_CHOICES)
+        return choices
+
+    def _model_options(self, engine: str) -> list[tuple[str, str, bool]]:
+        """(name, label, installed) of the checkpoints an engine can load, for the Model box."""
+        if engine not in ("musicgen", "audiogen"):
+            return []
+        from engines.music import checkpoints
+
+        found = [(c.name, c.label, checkpoints.is_ready(c)) for c in checkpoints.CHECKPOINTS
+                 if c.family == engine]
+        debug = checkpoints.DEBUG_CHECKPOINTS[engine]
+        return [*found, (debug.name, debug.label, True)]
 
     def _prepare_speech(self, engine: str, request):
         """A library voice name becomes its engine and settings (refused without consent)."""
@@ -726,11 +743,12 @@ class MainWindow(QMainWindow):
             panel.form.set_value("voice", name)
         self.docks["speech"].raise_()
 
-    def submit_job(self, engine: str, kind: str, request, label: str, device: str | None = None) -> Job | None:
+    def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
+                   device: str | None = None) -> Job | None:
         if self.project is None:
             return None
-        store_id = self.project.create_job(kind, engine, request_dict(request))
-        job = self.jobs.submit(engine, kind, label, request, device)
+        store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
+        job = self.jobs.submit(engine, kind, label, request, device, options)
         job.store_id = store_id
         self._job_projects[job.id] = self.project
         self.docks["jobs"].raise_()
@@ -758,14 +776,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cancelled: {job.label}", 4000)
         elif job.oom and job.device != "cpu":
             self.notice.notify(job.error, details=job.details, error=True, action=(
-                "Retry on CPU", lambda: self.submit_job(job.engine, job.kind, job.request, job.label, "cpu")))
+                "Retry on CPU",
+                lambda: self.submit_job(job.engine, job.kind, job.request, job.label, job.options, "cpu")))
         else:
             self.notice.notify(job.error, details=job.details, error=True)
 
     def show_model_manager(self) -> None:
         from desktop.ui.model_manager import ModelManager
 
-        dialog = ModelManager(self, self.jobs.loaded_engines, self.jobs.unload)
+        dialog = ModelManager(self, self.jobs.loaded_engines, self.jobs.unload_all)
         dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
         dialog.open()
         self.model_manager = dialog

@@ -50,12 +50,12 @@ class ModelManager(QDialog):
         self,
         parent: QWidget | None = None,
         loaded: Callable[[], list[str]] = list,
-        unload: Callable[[str], None] | None = None,
+        unload_all: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.setAccessibleName("Model manager")
-        self._loaded, self._unload = loaded, unload
+        self._loaded, self._unload_all = loaded, unload_all
         self.table = QTableWidget(0, 3)
         self.table.setAccessibleName("Installed models")
         self.table.setHorizontalHeaderLabels(["Model", "Revision", "Size"])
@@ -105,7 +105,7 @@ class ModelManager(QDialog):
         self.table.setToolTip(f"{len(models)} model(s), {human_size(total)} in all")
         loaded = self._loaded()
         self.engines_label.setText("Loaded engines: " + (", ".join(loaded) if loaded else "none"))
-        self.buttons["unload"].setEnabled(bool(loaded) and self._unload is not None)
+        self.buttons["unload"].setEnabled(bool(loaded) and self._unload_all is not None)
         can_download = hasattr(modelstore, "download")
         self.buttons["download"].setEnabled(can_download)
         if not can_download:
@@ -165,9 +165,8 @@ class ModelManager(QDialog):
             self.refresh()
 
     def unload_all(self) -> None:
-        if self._unload is not None:
-            for name in self._loaded():
-                self._unload(name.split("@")[0])
+        if self._unload_all is not None:
+            self._unload_all()
         self.refresh()
 
     def _failed(self, exc: BaseException, _details: str) -> None:

@@ -33,6 +33,7 @@ class Job:
     label: str
     request: Any
     device: str | None = None  # forced device ("cpu" for an out-of-memory retry)
+    options: dict[str, Any] = field(default_factory=dict)  # engine constructor options (model)
     id: int = field(default_factory=lambda: next(_ids))
     token: CancelToken = field(default_factory=CancelToken)
     state: str = "queued"  # queued | loading | running | done | failed | cancelled
@@ -65,6 +66,23 @@ def request_dict(request: Any) -> dict[str, Any]:
     return out
 
 
+def build_engine(name: str, options: dict[str, Any], device: str | None) -> Any:
+    """The engine instance for a job. With a ``model`` option the engine class is built
+    directly: the registry's check answers for the family ("any model installed?"), while the
+    engine itself says whether the chosen model (e.g. the always-present debug one) can load."""
+    kwargs = {**options, **({"device": device} if device else {})}
+    if "model" not in options:
+        from engines.registry import create
+
+        return create(name, **kwargs)
+    import importlib
+
+    from engines.registry import spec
+
+    module_name, _, class_name = spec(name).factory.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)(**kwargs)
+
+
 class EngineHost(QObject):
     """Lives on its own thread; builds, loads and runs one engine."""
 
@@ -74,9 +92,10 @@ class EngineHost(QObject):
     finished = Signal(object)  # Job (done, failed or cancelled)
     loaded_changed = Signal(str, bool)
 
-    def __init__(self, engine_name: str, device: str | None = None) -> None:
+    def __init__(self, engine_name: str, device: str | None = None,
+                 options: dict[str, Any] | None = None) -> None:
         super().__init__()
-        self.engine_name, self.device = engine_name, device
+        self.engine_name, self.device, self.options = engine_name, device, dict(options or {})
         self.engine: Any = None
         self.submitted.connect(self._run)
         self.unload_requested.connect(self._unload)
@@ -104,10 +123,7 @@ class EngineHost(QObject):
         try:
             job.token.check()
             if self.engine is None:
-                from engines.registry import create
-
-                kwargs = {"device": self.device} if self.device else {}
-                self.engine = create(self.engine_name, **kwargs)
+                self.engine = build_engine(self.engine_name, self.options, self.device)
             if not self.loaded:
                 job.state, job.stage = "loading", "loading model"
                 self.progressed.emit(job)
@@ -154,12 +170,12 @@ class JobManager(QObject):
         self.jobs: list[Job] = []
         self._hosts: dict[str, tuple[QThread, EngineHost]] = {}
 
-    def _host(self, engine: str, device: str | None) -> EngineHost:
-        key = f"{engine}@{device}" if device else engine
+    def _host(self, engine: str, device: str | None, options: dict[str, Any]) -> EngineHost:
+        key = engine + "".join(f":{v}" for _k, v in sorted(options.items())) + (f"@{device}" if device else "")
         if key not in self._hosts:
             thread = QThread()
             thread.setObjectName(f"engine-{key}")
-            host = EngineHost(engine, device)
+            host = EngineHost(engine, device, options)
             host.moveToThread(thread)
             host.progressed.connect(self.job_updated)
             host.finished.connect(self._finished)
@@ -168,11 +184,12 @@ class JobManager(QObject):
             self._hosts[key] = (thread, host)
         return self._hosts[key][1]
 
-    def submit(self, engine: str, kind: str, label: str, request: Any, device: str | None = None) -> Job:
-        job = Job(engine, kind, label, request, device)
+    def submit(self, engine: str, kind: str, label: str, request: Any, device: str | None = None,
+               options: dict[str, Any] | None = None) -> Job:
+        job = Job(engine, kind, label, request, device, dict(options or {}))
         self.jobs.append(job)
         self.job_added.emit(job)
-        self._host(engine, device).submitted.emit(job)
+        self._host(engine, device, job.options).submitted.emit(job)
         return job
 
     def _loaded_changed(self, _engine: str, _loaded: bool) -> None:
@@ -195,10 +212,10 @@ class JobManager(QObject):
     def loaded_engines(self) -> list[str]:
         return sorted(key for key, (_t, host) in self._hosts.items() if host.loaded)
 
-    def unload(self, engine: str) -> None:
-        for key, (_t, host) in self._hosts.items():
-            if key.split("@")[0] == engine:
-                host.unload_requested.emit()
+    def unload_all(self) -> None:
+        """Free every loaded engine's weights (each on its own thread, between jobs)."""
+        for _thread, host in self._hosts.values():
+            host.unload_requested.emit()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Cancel every job, stop every host thread and wait for them. True if all joined."""

@@ -122,7 +122,7 @@ def test_model_manager_lists_imports_and_removes(window, tmp_path):
     folder = tmp_path / "tiny-model"
     folder.mkdir()
     (folder / "weights.safetensors").write_bytes(b"\0" * 4096)
-    dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload)
+    dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload_all)
     before = dialog.table.rowCount()
     modelstore.import_folder(Path(folder), "test/tiny-model")
     dialog.refresh()
