@@ -15,9 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines.audio import AudioClip
+from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.loudness import SILENCE_LUFS, integrated_lufs
 
 MIN_NOISE_PROFILE_S = 0.5
+BLOCK_S = 30.0  # seconds per processing block: the progress and cancel granularity
+NR_CONTEXT_S = 1.0  # audio either side of a block that noise reduction sees
 
 
 @dataclass(frozen=True)
@@ -59,40 +62,70 @@ def reduce_noise(clip: AudioClip, profile: np.ndarray | None, amount: float) -> 
     return AudioClip(np.asarray(out, np.float32).reshape(clip.samples.shape), clip.sample_rate)
 
 
-def deess(clip: AudioClip, hz: float, threshold_db: float) -> AudioClip:
-    from pedalboard import Compressor, HighpassFilter, Pedalboard
-
-    band = Pedalboard([HighpassFilter(hz)])(clip.samples, clip.sample_rate)
-    tamed = Pedalboard(
-        [Compressor(threshold_db=threshold_db, ratio=6.0, attack_ms=1.0, release_ms=60.0)]
-    )(band, clip.sample_rate)
-    return AudioClip(clip.samples - band + tamed, clip.sample_rate)
+def _spans(frames: int, sr: int) -> list[tuple[int, int]]:
+    step = int(BLOCK_S * sr)
+    return [(a, min(frames, a + step)) for a in range(0, max(frames, 1), step)]
 
 
 def clean_track(
     clip: AudioClip,
     speech: list[tuple[float, float]],
     settings: CleanupSettings = CleanupSettings(),
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
 ) -> AudioClip:
     """Run the chain on one speaker's track; ``speech`` (VAD regions) feeds the noise profile.
 
     Each track is levelled to ``level_lufs`` before the dynamics, so the compressor's
     threshold means the same for a quiet and a loud speaker and the voices sit together.
+    Work goes in blocks of ``BLOCK_S`` (noise reduction with a second of context each side,
+    the dynamics with their state carried over), so an hour-long track reports progress and
+    cancels within one block.
     """
     from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard
 
-    sr = clip.sample_rate
+    sr, frames = clip.sample_rate, clip.frames
+    spans = _spans(frames, sr)
+    total, done = 2 * len(spans), 0
+
+    def step(stage: str) -> None:
+        nonlocal done
+        if cancel is not None:
+            cancel.check()
+        done += 1
+        progress(Progress(done, total, stage))
+
+    x = clip.samples
     if settings.highpass_hz > 0:
-        clip = AudioClip(Pedalboard([HighpassFilter(settings.highpass_hz)])(clip.samples, sr), sr)
+        x = np.asarray(Pedalboard([HighpassFilter(settings.highpass_hz)])(x, sr), np.float32)
     if settings.noise_reduction:
-        clip = reduce_noise(clip, noise_profile(clip, speech), settings.noise_reduction_amount)
+        profile = noise_profile(AudioClip(x, sr), speech)
+        context = int(NR_CONTEXT_S * sr)
+        out = np.empty_like(x)
+        for a, b in spans:
+            lo, hi = max(0, a - context), min(frames, b + context)
+            part = reduce_noise(
+                AudioClip(x[:, lo:hi], sr), profile, settings.noise_reduction_amount
+            )
+            out[:, a:b] = part.samples[:, a - lo : b - lo]
+            step("reducing noise")
+        x = out
+    else:
+        done += len(spans)
     if settings.level_lufs is not None:
-        measured = integrated_lufs(clip)
+        measured = integrated_lufs(AudioClip(x, sr))
         if measured > SILENCE_LUFS:
-            clip = clip.scaled(10 ** ((settings.level_lufs - measured) / 20))
-    if settings.deess:
-        clip = deess(clip, settings.deess_hz, settings.deess_threshold_db)
-    board = Pedalboard(
+            x = x * np.float32(10 ** ((settings.level_lufs - measured) / 20))
+    # De-esser as a split band: only the band above deess_hz goes through a fast compressor.
+    band_split = Pedalboard([HighpassFilter(settings.deess_hz)])
+    band_tamer = Pedalboard(
+        [
+            Compressor(
+                threshold_db=settings.deess_threshold_db, ratio=6.0, attack_ms=1.0, release_ms=60.0
+            )
+        ]
+    )
+    dynamics = Pedalboard(
         [
             Compressor(
                 threshold_db=settings.compressor_threshold_db,
@@ -103,4 +136,12 @@ def clean_track(
             Limiter(threshold_db=settings.limiter_db, release_ms=80.0),
         ]
     )
-    return AudioClip(np.asarray(board(clip.samples, sr), np.float32), sr)
+    out = np.empty_like(x)
+    for a, b in spans:
+        block = x[:, a:b]
+        if settings.deess:
+            band = band_split.process(block, sr, reset=False)
+            block = block - band + band_tamer.process(band, sr, reset=False)
+        out[:, a:b] = dynamics.process(np.ascontiguousarray(block, np.float32), sr, reset=False)
+        step("compressing")
+    return AudioClip(out, sr)

@@ -93,14 +93,26 @@ def master(
     voices = [_prepare(v, rate, 1) for v in request.voices]
     length = max(v.frames for v in voices)
     voices = [_pad(v, length) for v in voices]
+
+    def within(stage: str):
+        """Progress inside the current stage, as a fraction of one step."""
+
+        def sink(p: Progress | float) -> None:
+            token.check()
+            fraction = p.fraction if isinstance(p, Progress) else p
+            progress(Progress(step + min(fraction, 0.999), total, stage))
+
+        return sink
+
     regions: list[list[tuple[float, float]]] = []
     for i, voice in enumerate(voices, start=1):
-        regions.append(speech_regions(voice))
+        regions.append(speech_regions(voice, on_block=within(f"finding speech on track {i}")))
         advance(f"finding speech on track {i}")
     cleaned = []
     for i, (voice, speech) in enumerate(zip(voices, regions, strict=True), start=1):
-        cleaned.append(clean_track(voice, speech, request.cleanup))
-        advance(f"cleaning track {i}")
+        stage = f"cleaning track {i}"
+        cleaned.append(clean_track(voice, speech, request.cleanup, within(stage), token))
+        advance(stage)
     speech = merge_regions([r for rs in regions for r in rs])
     voice_mix = AudioClip(np.sum([c.samples for c in cleaned], axis=0), rate)
 

@@ -7,21 +7,40 @@ speakers' tracks, which mastering needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engines.audio import AudioClip
 
+BLOCK_S = 60.0
 
-def speech_regions(clip: AudioClip) -> list[tuple[float, float]]:
-    """Speech as sorted, non-overlapping ``(start, end)`` seconds on the clip's timeline."""
+
+def speech_regions(
+    clip: AudioClip, on_block: Callable[[float], None] | None = None
+) -> list[tuple[float, float]]:
+    """Speech as sorted, non-overlapping ``(start, end)`` seconds on the clip's timeline.
+
+    Long clips go in blocks of ``BLOCK_S``; ``on_block(fraction_done)`` runs after each
+    (for progress, and to raise Cancelled between blocks). A word cut by a block edge
+    comes back as two touching regions, which :func:`merge_regions` joins.
+    """
     from engines.voices.prepare import speech_spans
 
-    return speech_spans(clip)
+    step = int(BLOCK_S * clip.sample_rate)
+    found: list[tuple[float, float]] = []
+    for a in range(0, max(clip.frames, 1), step):
+        offset = a / clip.sample_rate
+        block = AudioClip(clip.samples[:, a : a + step], clip.sample_rate)
+        found += [(offset + s, offset + e) for s, e in speech_spans(block)]
+        if on_block is not None:
+            on_block(min(1.0, (a + step) / max(clip.frames, 1)))
+    return merge_regions(found)
 
 
 def merge_regions(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Union of possibly overlapping regions (several speakers on several tracks)."""
     merged: list[list[float]] = []
     for start, end in sorted(regions):
-        if merged and start <= merged[-1][1]:
+        if merged and start <= merged[-1][1] + 0.05:  # touching across a block edge
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
