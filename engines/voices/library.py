@@ -531,7 +531,12 @@ class VoiceLibrary:
         similarity = cosine(prep.embedding, voice.embedding)
         if check_phrase is None:
             check_phrase = transcribe.unavailable_reason() is None
-        transcript = transcribe.transcribe(prep.clip) if check_phrase else None
+        # Another speaker is refused on the score alone; only a match is worth transcribing.
+        transcript = (
+            transcribe.transcribe(prep.clip)
+            if check_phrase and similarity >= consent.THRESHOLD
+            else None
+        )
         result = consent.check(similarity, statement.phrase, transcript)
         if not result.accepted:
             raise ConsentRefused(result.reason(voice.name))
