@@ -60,15 +60,17 @@ def fit_bed(
 
     sr = music.sample_rate
     xf = min(int(crossfade_s * sr), music.frames // 4)
-    out = music.samples.copy()
-    while out.shape[1] < frames:
-        head = music.samples.copy()
-        if xf > 0:
-            out[:, -xf:] *= fade_curve(xf, False)
-            head[:, :xf] *= fade_curve(xf, True)
-            out = np.concatenate([out[:, :-xf], out[:, -xf:] + head[:, :xf], head[:, xf:]], axis=1)
-        else:
-            out = np.concatenate([out, head], axis=1)
+    stride = music.frames - xf
+    copies = 1 + max(0, int(np.ceil((frames - music.frames) / max(stride, 1))))
+    out = np.zeros((music.channels, stride * (copies - 1) + music.frames), np.float32)
+    rise, fall = fade_curve(xf, True), fade_curve(xf, False)
+    for i in range(copies):  # overlap-add: each copy fades in over the previous one's tail
+        piece = music.samples.copy()
+        if xf and i > 0:
+            piece[:, :xf] *= rise
+        if xf and i < copies - 1:
+            piece[:, -xf:] *= fall
+        out[:, i * stride : i * stride + music.frames] += piece
     out = out[:, :frames]
     k = min(int(fade_out_s * sr), frames)
     if k:
