@@ -13,7 +13,7 @@ REQS := requirements/constraints.txt requirements/runtime.txt requirements/nodep
 
 export QT_API := pyside6
 
-.PHONY: setup run test lint bench bench-music bench-voice screenshot clean
+.PHONY: setup run test lint bench bench-music bench-voice bench-consent screenshot clean
 
 setup: $(STAMP)
 
@@ -40,13 +40,16 @@ lint: setup
 	$(PY) -m ruff check desktop engines tests
 	$(VENV)/bin/lint-imports
 
-bench: bench-music bench-voice
+bench: bench-music bench-voice bench-consent
 
 bench-music: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
 
 bench-voice: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_voice.py -m bench -s -p no:cacheprovider
+
+bench-consent: setup
+	$(PY) -m pytest tests/benchmarks/test_consent_calibration.py -m bench -s -p no:cacheprovider
 
 screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/timbre --screenshot timbre-screenshot.png

@@ -48,3 +48,20 @@ register(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
 register(EngineSpec("chatterbox", "Chatterbox (zero-shot cloning, weights via model manager)",
                     "speech", "engines.speech.chatterbox_engine:ChatterboxEngine",
                     check=_speech_check("chatterbox_engine")))
+
+# --- voice library (issue 4): reference clean-up, speaker embeddings, consent. Checks look
+# for the packages only; creating it opens the user's library (models load on first use).
+
+
+def _voice_library_check() -> str | None:
+    import importlib.util
+
+    for module, package in (("resemblyzer", "Resemblyzer"), ("silero_vad", "silero-vad"),
+                            ("noisereduce", "noisereduce"), ("pyloudnorm", "pyloudnorm")):
+        if importlib.util.find_spec(module) is None:
+            return f"{package} is not installed (run make setup)"
+    return None
+
+
+register(EngineSpec("voice-library", "Voice library (clean-up, Resemblyzer, consent)", "analysis",
+                    "engines.voices.library:open_library", check=_voice_library_check))

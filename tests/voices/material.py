@@ -115,3 +115,23 @@ def room(clip: AudioClip, kind: str) -> AudioClip:
     }
     out = pb.Pedalboard(chains[kind])(clip.mono().samples, clip.sample_rate)
     return AudioClip(np.asarray(out, np.float32), clip.sample_rate)
+
+
+@functools.cache
+def _kokoro():
+    from engines.speech.kokoro_engine import KokoroEngine
+
+    engine = KokoroEngine(threads=2)
+    engine.load()
+    return engine
+
+
+def kokoro_voices() -> list[str]:
+    return _kokoro().voices()
+
+
+def kokoro(text: str, voice: str, speed: float = 1.0) -> AudioClip:
+    """A shipped Kokoro-82M style speaking English (24 kHz), through the speech engine."""
+    engine = _kokoro()
+    audio = engine.infer(engine.tokens(text, "en-us"), engine.styles[voice], speed)
+    return AudioClip(audio, engine.sample_rate)
