@@ -20,3 +20,9 @@ def test_screenshot_renders_demo_window_without_torch(timbre_cli, tmp_path):
     # the spectrogram (bottom left) is a colour image, not an empty plot
     colours = {image.pixel(x, y) for x in range(100, 900, 7) for y in range(760, 940, 5)}
     assert len(colours) > 50
+    # the timeline (centre) shows clips with waveforms on the track backgrounds: no single
+    # colour covers most of it (a stray brush once painted it all over)
+    from collections import Counter
+
+    centre = Counter(image.pixel(x, y) for x in range(520, 1100, 3) for y in range(110, 360, 3))
+    assert centre.most_common(1)[0][1] < 0.6 * sum(centre.values()) and len(centre) > 20

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -103,6 +104,7 @@ class BankingPanel(QWidget):
         self.state = IDLE
         self.last_take = None
         self.last_clip: AudioClip | None = None
+        self.message: tuple[str, list[str]] | None = None  # (text, tags) while banking a message
         self._relay = _Relay(self)
         self._relay.checked.connect(self._on_checked)
         self._relay.failed.connect(self._on_failed)
@@ -118,11 +120,14 @@ class BankingPanel(QWidget):
         self.bank_label = QLabel("No bank open")
         open_button = QPushButton("Open bank…")
         open_button.clicked.connect(self._choose_bank)
+        new_button = QPushButton("New bank…")
+        new_button.clicked.connect(self._new_bank)
         self.large = QCheckBox("Large text")
         self.large.setAccessibleName("Large text")
         self.large.toggled.connect(self._apply_text_size)
         top.addWidget(self.bank_label, 1)
         top.addWidget(self.large)
+        top.addWidget(new_button)
         top.addWidget(open_button)
         root.addLayout(top)
 
@@ -155,11 +160,29 @@ class BankingPanel(QWidget):
         for b in (self.main_button, self.redo_button, self.next_button, self.play_button):
             buttons.addWidget(b)
         root.addLayout(buttons)
+
+        message_row = QHBoxLayout()
+        self.message_text = QLineEdit()
+        self.message_text.setPlaceholderText(
+            "A message to keep in your own voice, e.g. I love you, Sam"
+        )
+        self.message_text.setAccessibleName("Message text")
+        self.message_tags = QLineEdit()
+        self.message_tags.setPlaceholderText("tags, comma separated")
+        self.message_tags.setAccessibleName("Message tags")
+        for field in (self.message_text, self.message_tags):  # typing here eats the letter keys
+            field.returnPressed.connect(self._message_entered)
+        self.message_button = self._button("Record message  [M or Enter]", self.record_message)
+        message_row.addWidget(self.message_text, 3)
+        message_row.addWidget(self.message_tags, 1)
+        message_row.addWidget(self.message_button)
+        root.addLayout(message_row)
         for key, slot in (
             ("Space", self.primary_action),
             ("R", self.redo),
             ("N", self.next_prompt),
             ("P", self.play_take),
+            ("M", self.record_message),
         ):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -193,6 +216,11 @@ class BankingPanel(QWidget):
         if folder:
             self.set_bank(VoiceBank.open(folder))
 
+    def _new_bank(self) -> None:
+        folder, _ = QFileDialog.getSaveFileName(self, "Name the new voice bank folder")
+        if folder:
+            self.set_bank(VoiceBank.create(folder))
+
     def set_bank(self, bank: VoiceBank) -> None:
         self.bank = bank
         self.bank_label.setText(f"Bank: {bank.path.name}")
@@ -216,7 +244,7 @@ class BankingPanel(QWidget):
         prompt = f"{self.prompt.id} · " if self.prompt else ""
         self.progress_label.setText(
             f"{prompt}{s.recorded} of {s.prompts} recorded · {s.clean_minutes:.1f} min clean speech{ahead}"
-            " (≈50 quick, 400 usable, 800+ good, 1600 best)"
+            f" (≈50 quick, 400 usable, 800+ good, 1600 best) · {s.messages} messages"
         )
         rows = self.bank.review()
         self.review.setSortingEnabled(False)
@@ -251,13 +279,14 @@ class BankingPanel(QWidget):
                 REVIEW: "Accept and next  [Space]",
             }[state]
         )
-        self.main_button.setEnabled(state != CHECKING and self.prompt is not None)
+        has_text = self.prompt is not None or self.message is not None
+        self.main_button.setEnabled(state != CHECKING and has_text)
         self.redo_button.setEnabled(state == REVIEW)
         self.play_button.setEnabled(self.last_clip is not None and state in (IDLE, REVIEW))
         self.state_changed.emit(state)
 
     def primary_action(self) -> None:
-        if self.prompt is None or self.bank is None:
+        if self.bank is None or (self.prompt is None and self.message is None):
             return
         if self.state == IDLE:
             try:
@@ -272,17 +301,44 @@ class BankingPanel(QWidget):
         elif self.state == REVIEW:
             self.accept_and_next()
 
+    def _message_entered(self) -> None:
+        """Enter in a message field records it and hands the keys back to the panel."""
+        self.setFocus()
+        self.record_message()
+
+    def record_message(self) -> None:
+        """Start recording the typed message; Space stops, then Space banks it (R redoes)."""
+        if self.bank is None or self.state != IDLE:
+            return
+        text = " ".join(self.message_text.text().split())
+        if not text:
+            self.verdict_label.setText("Type the message first, then press M to record it.")
+            return
+        tags = [t.strip() for t in self.message_tags.text().split(",") if t.strip()]
+        self.message = (text, tags)
+        self.prompt_label.setText(text)
+        self._set_state(IDLE)
+        self.primary_action()
+        if self.state != RECORDING:  # no microphone: back to the script
+            self.message = None
+            self.show_prompt(self.prompt)
+
     def take_recorded(self, clip: AudioClip) -> None:
         """A finished recording (from the microphone, or handed in by a test or an import)."""
-        if self.bank is None or self.prompt is None:
+        if self.bank is None or (self.prompt is None and self.message is None):
             return
         self.last_clip = clip
         self._set_state(CHECKING)
-        bank, prompt_id = self.bank, self.prompt.id
+        bank, prompt_id, message = self.bank, self.prompt.id if self.prompt else "", self.message
 
         def work() -> None:
+            from engines.banking.quality import check_take
+
             try:
-                take, report = bank.add_take(prompt_id, clip, accept=False)
+                if message is not None:  # banked only when accepted
+                    take, report = None, check_take(clip, message[0])
+                else:
+                    take, report = bank.add_take(prompt_id, clip, accept=False)
             except Exception as exc:  # noqa: BLE001 - shown to the person, never lost silently
                 self._relay.failed.emit(str(exc))
                 return
@@ -304,7 +360,18 @@ class BankingPanel(QWidget):
         self._set_state(IDLE)
 
     def accept_and_next(self) -> None:
-        if self.bank is None or self.last_take is None:
+        if self.bank is None:
+            return
+        if self.message is not None and self.last_clip is not None:
+            text, tags = self.message
+            self.bank.add_message(text, self.last_clip, tags)
+            self.message = None
+            self.message_text.clear()
+            self.verdict_label.setText(f"Banked the message “{text}”.")
+            self.show_prompt(self.bank.next_prompt())
+            self._refresh()
+            return
+        if self.last_take is None:
             return
         self.bank.accept(self.last_take.id)
         self.last_take = None
@@ -313,13 +380,14 @@ class BankingPanel(QWidget):
 
     def redo(self) -> None:
         if self.state == REVIEW:
-            self.last_take = None
+            self.last_take = None  # a message stays in self.message, so M is not needed again
             self.verdict_label.setText("Again: press Space to record.")
             self._set_state(IDLE)
 
     def next_prompt(self) -> None:
         if self.bank is None or self.prompt is None or self.state in (RECORDING, CHECKING):
             return
+        self.message = None
         prompts = self.bank.prompts()
         later = [p for p in prompts if p.position > self.prompt.position]
         if later:
