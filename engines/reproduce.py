@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -82,9 +83,9 @@ def regenerate(
 ) -> tuple[GeneratedTake, bool]:
     """Run the take's engine again on its rebuilt request.
 
-    Returns the new take and whether it is identical to ``original`` (when given). An
-    engine that makes several takes per request returns the one matching ``original``, or
-    its first.
+    Returns the new take and whether it is identical to ``original`` (when given; the new
+    take is then converted to the original's rate and channels). An engine that makes
+    several takes per request returns the one matching ``original``, or its first.
     """
     from engines.registry import create
     from engines.watermark import watermarking
@@ -98,8 +99,15 @@ def regenerate(
         takes = engine.generate(request, progress, cancel)
     if not takes:
         raise BadInput(f"The engine '{provenance.engine}' produced no audio for this request.")
-    if original is not None:
-        for take in takes:
-            if same_audio(take.clip, original):
-                return take, True
+    if original is None:
+        return takes[0], False
+    # Callers may have stored the take converted to their project's rate and channels
+    # (soxr, deterministic): compare, and return, in the same form.
+    takes = [
+        replace(t, clip=t.clip.resampled(original.sample_rate).with_channels(original.channels))
+        for t in takes
+    ]
+    for take in takes:
+        if same_audio(take.clip, original):
+            return take, True
     return takes[0], False
