@@ -298,9 +298,11 @@ class AudiocraftEngine:
         total_s = prompt_s + request.duration + loop_xf
         if total_s > MAX_SECONDS + self.max_duration / 2:
             raise BadInput(f"Continuation plus new audio is limited to {MAX_SECONDS:.0f} seconds.")
-        if total_s > self.max_duration:
-            # audiocraft's last window rounds down a frame or so; ask for a little more, trim later
-            total_s += 2 / model.frame_rate
+        # audiocraft makes int(seconds × frame rate) frames: round up to whole frames (plus
+        # two for the last window's rounding when windowed), and trim to the exact length later.
+        frames = int(np.ceil(total_s * model.frame_rate - 1e-6))
+        frames += 2 if total_s > self.max_duration else 0
+        total_s = (frames + 0.5) / model.frame_rate
         model.set_generation_params(
             use_sampling=True,
             top_k=min(request.top_k, model.lm.card),

@@ -61,6 +61,7 @@ def hub_cache(path: Path, offline: bool = True) -> Iterator[None]:
 
 def _omegaconf_safe_globals() -> list[Any]:
     """The OmegaConf classes a pickled ``xp.cfg`` is made of (data holders, no code)."""
+    import collections
     import typing
 
     from omegaconf import DictConfig, ListConfig, nodes
@@ -77,6 +78,7 @@ def _omegaconf_safe_globals() -> list[Any]:
         nodes.FloatNode,
         nodes.BooleanNode,
         typing.Any,
+        collections.defaultdict,
         dict,
         list,
         int,
