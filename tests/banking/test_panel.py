@@ -71,3 +71,30 @@ def test_without_a_microphone_space_says_why(qtbot, panel):
     qtbot.keyClick(panel, Qt.Key.Key_Space)
     assert panel.state == "idle"
     assert "No audio" in panel.verdict_label.text()
+
+
+def test_a_typed_message_is_recorded_checked_and_banked_with_its_tags(qtbot, panel):
+    from desktop.ui.banking.panel import REVIEW
+    from tests.banking.recordings import recording
+
+    panel.message_text.setText("I love you, Sam.")
+    panel.message_tags.setText("family, evening")
+    panel.audio.reason = "No audio input device was found."
+    qtbot.keyClick(panel, Qt.Key.Key_M)  # no microphone here: it says so and stays on the script
+    assert panel.message is None and "No audio" in panel.verdict_label.text()
+    panel.verdict_label.clear()
+    qtbot.keyClick(panel.message_text, Qt.Key.Key_Return)  # Enter in the field does the same
+    assert "No audio" in panel.verdict_label.text() and panel.state == "idle"
+
+    panel.message = ("I love you, Sam.", ["family", "evening"])  # what M sets before recording
+    with qtbot.waitSignal(
+        panel.state_changed, check_params_cb=lambda s: s == REVIEW, timeout=30_000
+    ):
+        panel.take_recorded(recording("I love you, Sam."))
+    assert "GREEN" in panel.verdict_label.text()
+    qtbot.keyClick(panel, Qt.Key.Key_Space)
+    found = panel.bank.messages("family")
+    assert [p.text for p, _ in found] == ["I love you, Sam."]
+    assert found[0][0].tags == ("evening", "family")
+    assert panel.bank.accepted() == []  # the script is untouched
+    assert "1 messages" in panel.progress_label.text()
