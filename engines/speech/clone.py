@@ -29,6 +29,7 @@ import numpy as np
 from engines.audio import AudioClip
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput
+from engines.speech.prosody import Prosody, median_f0, reshape, semitones
 from engines.speech.request import SpeechRequest
 
 TIMBRE_DIMS = 128
@@ -69,6 +70,8 @@ class CloneResult:
     candidates: int
     seconds: float
     wer: float | None = None
+    pitch_offset: float = 0.0  # semitones to speak the clone at, fitted to the reference
+    base_style: np.ndarray | None = field(default=None, repr=False)  # where the search began
 
     def meta(self) -> dict:
         return {
@@ -78,6 +81,7 @@ class CloneResult:
             "wer": None if self.wer is None else round(self.wer, 4),
             "candidates": self.candidates,
             "seconds": round(self.seconds, 1),
+            "pitch_offset": round(self.pitch_offset, 2),
             "method": "kokoro style search, (1+1)-ES on timbre dims, Resemblyzer",
         }
 
@@ -135,8 +139,14 @@ def search_style(
     settings: CloneSettings,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    reference_f0: float | None = None,
 ) -> CloneResult:
-    """Search Kokoro's style space for ``target`` (a Resemblyzer embedding)."""
+    """Search Kokoro's style space for ``target`` (a Resemblyzer embedding).
+
+    The timbre search leaves pitch where the base voice has it; with ``reference_f0``
+    (the target's median f0) the clone is also given the pitch offset that matches it,
+    applied at speaking time by the shared prosody post-process.
+    """
     engine.load()
     started = time.perf_counter()
     rng = np.random.default_rng(settings.seed)
@@ -149,9 +159,12 @@ def search_style(
         if cancel is not None:
             cancel.check()
 
-    def similarity(table: np.ndarray, sentences: tuple[str, ...]) -> float:
+    def similarity(table: np.ndarray, sentences: tuple[str, ...], pitch: float = 0.0) -> float:
         check()
-        return _cosine(_embed(_say(engine, table, sentences, lang), engine.sample_rate), target)
+        audio = _say(engine, table, sentences, lang)
+        if pitch:
+            audio = reshape(audio, engine.sample_rate, Prosody(pitch=pitch))
+        return _cosine(_embed(audio, engine.sample_rate), target)
 
     def table_for(base: np.ndarray, offset: np.ndarray) -> np.ndarray:
         out = base.copy()
@@ -169,8 +182,14 @@ def search_style(
     report("comparing shipped voices")
     names = settings.start_voices or tuple(shipped)
     starts = {name: similarity(shipped[name], settings.scoring) for name in names}
+    tables = {name: shipped[name] for name in names}
+    ranked = sorted(starts, key=starts.get, reverse=True)
+    if len(ranked) >= 2:  # halfway between the two nearest voices is often nearer still
+        mix = f"{ranked[0]}+{ranked[1]}"
+        tables[mix] = (shipped[ranked[0]] + shipped[ranked[1]]) / 2
+        starts[mix] = similarity(tables[mix], settings.scoring)
     base_name = max(starts, key=starts.get)
-    base = shipped[base_name]
+    base = tables[base_name]
     offset = np.zeros(TIMBRE_DIMS, np.float32)
     best = starts[base_name]
     accepted: list[tuple[float, np.ndarray]] = [(best, offset.copy())]
@@ -208,7 +227,12 @@ def search_style(
         chosen = (accepted[0][0], accepted[0][1], None)
     score, candidate, wer = chosen
     table = table_for(base, candidate)
-    held_out = similarity(table, settings.held_out)
+    pitch_offset = 0.0
+    if reference_f0:
+        own = median_f0(_say(engine, table, settings.held_out, lang), engine.sample_rate)
+        if own > 0:
+            pitch_offset = float(np.clip(semitones(reference_f0, own), -12.0, 12.0))
+    held_out = similarity(table, settings.held_out, pitch_offset)
     progress(Progress(settings.budget_s, settings.budget_s, "done"))
     return CloneResult(
         style=table,
@@ -219,6 +243,8 @@ def search_style(
         candidates=candidates,
         seconds=time.perf_counter() - started,
         wer=wer,
+        pitch_offset=pitch_offset,
+        base_style=base,
     )
 
 
@@ -239,6 +265,8 @@ def clone_voice(
     voice = library.require_consent(name)
     from engines.speech.service import engine
 
-    result = search_style(engine("kokoro"), voice.embedding, settings, progress, cancel)
+    ref = library.reference_audio(voice.name).mono()
+    ref_f0 = median_f0(ref.samples[0], ref.sample_rate)
+    result = search_style(engine("kokoro"), voice.embedding, settings, progress, cancel, ref_f0)
     library.set_clone(voice.name, CLONE_KIND, result.style.astype(np.float32), result.meta())
     return result

@@ -140,7 +140,7 @@ class SpeechEngine:
         done = 0
         rng = np.random.default_rng(request.seed)
         base = prosody.emotion(request.emotion).then(
-            prosody.Prosody(rate=request.rate, pitch=request.pitch)
+            prosody.Prosody(rate=request.rate, pitch=request.pitch + request.voice_pitch)
         )
         progress(Progress(0, total, "speaking"))
         for seg in plan:

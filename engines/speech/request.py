@@ -26,6 +26,7 @@ class SpeechRequest:
     stability: float = DEFAULT_STABILITY  # 0 lively and varied … 1 steady and flat
     rate: float = 1.0  # 0.5–2.0, 2.0 = half the duration
     pitch: float = 0.0  # semitones, −12…+12
+    voice_pitch: float = 0.0  # semitones the voice itself adds (a clone's fitted pitch)
     seed: int | None = None
     style: Any = None  # numpy (510, 256) Kokoro style table
     reference: Any = None  # engines.audio.AudioClip of the voice to clone from

@@ -112,5 +112,6 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
             f"'{voice.name}' is cloned for Kokoro; use --engine kokoro (or leave --engine out)."
         )
     fields["style"] = clone.data
+    fields["voice_pitch"] = float(clone.meta.get("pitch_offset", 0.0))
     fields["voice"] = clone.meta.get("base", "clone")
     return ResolvedVoice("kokoro", fields)

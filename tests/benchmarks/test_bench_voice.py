@@ -1,0 +1,192 @@
+"""make bench-voice: cloning similarity and intelligibility, and the speech pipeline's overhead.
+
+Reference voices that can be made here (no recordings of people ship with the studio):
+
+- ``espeak-m3`` / ``espeak-f2``: espeak-ng voice variants (formant synthesis);
+- ``joe-shifted``: Piper joe moved +3 semitones in f0 and ×1.12 in formants with WORLD;
+- ``kokoro-mix``: Kokoro with a style mixed from two shipped voices the search may not
+  start from (so it cannot just find the answer among its starting points).
+
+For each: Resemblyzer similarity to the reference on held-out sentences for the base voice
+(nearest shipped Kokoro style), the WORLD conversion of that base voice toward the
+reference, and the style-search clone; WER of Whisper-base on the clone. Then the real-time
+factor of each engine's bare call against the same text through the pipeline (neutral
+delivery, no watermark) — the pipeline's overhead.
+
+Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
+``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from engines.audio import AudioClip
+from engines.speech import clone as cl
+from engines.speech.prosody import median_f0
+from engines.speech.request import SpeechRequest
+
+pytestmark = pytest.mark.bench
+
+REFERENCE_TEXT = (
+    "My grandfather kept bees behind the old stone barn.",
+    "Every summer the whole family would help him carry the heavy frames.",
+    "He always said that patience matters more than strength.",
+    "Years later I still remember the smell of warm wax and clover.",
+    "When the weather turned cold, we sold the honey at the village market.",
+)
+BUDGET = float(os.environ.get("TIMBRE_BENCH_CLONE_BUDGET", "600"))
+RTF_TEXT = (
+    "The library opens at nine in the morning. Visitors can borrow up to five books at a time. "
+    "On weekends, volunteers read stories to children in the garden. Please return your books "
+    "on time, so that everyone gets a chance to enjoy them."
+)
+
+
+def _espeak(voice: str):
+    from engines.speech.espeak_engine import EspeakEngine
+
+    engine = EspeakEngine()
+    return lambda text: (engine.raw(text, SpeechRequest(text, voice=voice)), engine.sample_rate)
+
+
+def _joe_shifted():
+    import pyworld
+
+    from engines.speech.piper_engine import PiperEngine
+    from engines.speech.prosody import FRAME_PERIOD_MS, f0_track
+
+    engine = PiperEngine()
+
+    def say(text: str):
+        x = engine.raw(text, SpeechRequest(text, stability=1.0)).astype(np.float64)
+        sr = engine.sample_rate
+        f0 = f0_track(x, sr)
+        t = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000
+        sp, ap = pyworld.cheaptrick(x, f0, t, sr), pyworld.d4c(x, f0, t, sr)
+        freqs = np.linspace(0, sr / 2, sp.shape[1])
+        warped = np.stack([np.interp(freqs / 1.12, freqs, row) for row in sp])
+        y = pyworld.synthesize(f0 * 2 ** (3 / 12), warped, ap, sr, FRAME_PERIOD_MS)
+        return y.astype(np.float32), sr
+
+    return say
+
+
+def _kokoro_mix(kokoro):
+    style = 0.5 * kokoro.styles["jf_nezumi"] + 0.5 * kokoro.styles["jf_tebukuro"]
+    return lambda text: (kokoro.raw(text, SpeechRequest(text, style=style)), kokoro.sample_rate)
+
+
+@pytest.fixture(scope="module")
+def kokoro():
+    from engines.speech.kokoro_engine import KokoroEngine
+
+    engine = KokoroEngine()
+    engine.load()
+    return engine
+
+
+def _joined(say, sentences) -> tuple[np.ndarray, int]:
+    parts, rate = [], 0
+    for s in sentences:
+        audio, rate = say(s)
+        parts += [audio, np.zeros(int(0.25 * rate), np.float32)]
+    return np.concatenate(parts), rate
+
+
+def _similarity(audio: np.ndarray, rate: int, target: np.ndarray) -> float:
+    from engines.voices.embedding import cosine, embed
+
+    return cosine(embed(AudioClip(audio, rate)), target)
+
+
+def test_bench_cloning(kokoro):
+    from engines.speech.world_convert import convert, voice_stats
+
+    targets = {
+        "espeak-m3": (_espeak("en-us+m3"), None),
+        "joe-shifted": (_joe_shifted(), None),
+        "kokoro-mix": (_kokoro_mix(kokoro), ("jf_alpha", "jf_gongitsune", "jm_kumo")),
+    }
+    rows = []
+    for name, (say, starts) in targets.items():
+        from engines.voices.embedding import embed
+
+        ref, rate = _joined(say, REFERENCE_TEXT)
+        target = embed(AudioClip(ref, rate))
+        held_ref, held_rate = _joined(say, cl.HELD_OUT_SENTENCES)
+        ceiling = _similarity(held_ref, held_rate, target)  # the reference voice itself
+        settings = cl.CloneSettings(budget_s=BUDGET, seed=1, start_voices=starts)
+        result = cl.search_style(kokoro, target, settings, reference_f0=median_f0(ref, rate))
+        base_audio = cl._say(kokoro, result.base_style, cl.HELD_OUT_SENTENCES, "en-us")
+        world = convert(base_audio, kokoro.sample_rate, voice_stats(ref, rate))
+        world_sim = _similarity(world, kokoro.sample_rate, target)
+        wer = result.wer if result.wer is not None else cl.intelligibility(
+            kokoro, result.style, cl.HELD_OUT_SENTENCES, "en-us")
+        rows.append((name, ceiling, result.start_similarity, world_sim, result.similarity, wer,
+                     result.candidates, result.pitch_offset, result.base))
+    print("\n\nCloning — Resemblyzer similarity to the reference on held-out sentences")
+    print(f"search budget {BUDGET:.0f} s per voice\n")
+    print(f"{'reference':12s} {'itself':>6s} {'base':>6s} {'WORLD':>6s} {'search':>6s} "
+          f"{'WER':>6s} {'cands':>5s} {'pitch':>6s}  start")
+    for name, ceil, base, world, sim, wer, n, pitch, start in rows:
+        print(f"{name:12s} {ceil:6.3f} {base:6.3f} {world:6.3f} {sim:6.3f} {wer:6.1%} {n:5d} "
+              f"{pitch:+6.2f}  {start}")
+    mean_sim = float(np.mean([r[4] for r in rows]))
+    mean_wer = float(np.mean([r[5] for r in rows]))
+    print(f"\nmean: base {np.mean([r[2] for r in rows]):.3f}, WORLD {np.mean([r[3] for r in rows]):.3f}, "
+          f"search {mean_sim:.3f} (goal ≥ 0.80: {'met' if mean_sim >= 0.8 else 'not met'}), "
+          f"WER {mean_wer:.1%} (goal ≤ 10 %: {'met' if mean_wer <= 0.1 else 'not met'})")
+    assert all(r[4] >= r[2] - 0.02 for r in rows), "a clone ended up less alike than its start"
+
+
+def _best_of(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_bench_pipeline_overhead(kokoro):
+    from engines.speech.espeak_engine import EspeakEngine
+    from engines.speech.piper_engine import PiperEngine
+    from engines.speech.text import Say, segments
+
+    engines = {"piper": PiperEngine(), "kokoro": kokoro, "espeak": EspeakEngine()}
+    sentences = [s.text for s in segments(RTF_TEXT) if isinstance(s, Say)]
+    print("\n\nReal-time factor: bare engine calls (one per sentence) vs the pipeline")
+    print(f"{'engine':8s} {'audio s':>8s} {'raw RTF':>8s} {'pipe RTF':>8s} {'overhead':>9s} "
+          f"{'first chunk':>11s}")
+    overheads = []
+    for name, engine in engines.items():
+        engine.load()
+        request = SpeechRequest(RTF_TEXT, seed=0)
+        engine.check_request(request)
+        audio_s = sum(c.duration for c in engine.stream(request))  # warm-up and length
+
+        def raw(engine=engine, request=request):
+            for s in sentences:
+                engine._synth(s, request)
+
+        def piped(engine=engine):
+            for _ in engine.stream(SpeechRequest(RTF_TEXT, seed=0)):
+                pass
+
+        t_raw, t_pipe = _best_of(raw), _best_of(piped)
+        from engines.speech.pipeline import StreamStats
+
+        stats = StreamStats()
+        for _ in engine.stream(SpeechRequest(RTF_TEXT, seed=0), stats=stats):
+            break
+        overhead = t_pipe / t_raw - 1
+        overheads.append(overhead)
+        print(f"{name:8s} {audio_s:8.2f} {t_raw / audio_s:8.3f} {t_pipe / audio_s:8.3f} "
+              f"{overhead:+9.1%} {stats.first_chunk_s:10.2f}s")
+    print(f"\noverhead goal ≤ 5 %: {'met' if max(overheads) <= 0.05 else 'not met'} "
+          f"(worst {max(overheads):+.1%})")
