@@ -49,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--lufs", type=float, default=-14.0, help="loudness target (default −14)")
         p.add_argument("--no-watermark", action="store_true", help="do not watermark the takes")
         p.add_argument("--window", type=float, help="window length in seconds (less memory)")
+        p.add_argument(
+            "--speed",
+            choices=["fast", "stock", "int8"],
+            default="fast",
+            help="fast: cached attention, same audio as stock (default); int8: faster on a "
+            "CPU, slightly different audio; stock: audiocraft unchanged",
+        )
         p.add_argument("--project", metavar="P", help="add the takes to this project")
         p.add_argument("-o", "--output-dir", metavar="DIR", help="folder for the files (default .)")
         p.add_argument("--format", choices=["wav", "flac", "ogg", "mp3"], default="wav")
@@ -107,7 +114,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     request.validate()
     project = _open_project(args.project) if args.project else None
     engine_cls = MusicGenEngine if args.family == "musicgen" else AudioGenEngine
-    engine = engine_cls(model=args.model, window_seconds=args.window)
+    engine = engine_cls(model=args.model, window_seconds=args.window, speed=args.speed)
     if engine.source.debug:
         print("note: the debug model is a tiny random model — it makes noise, for testing only")
     job = project.create_job(args.kind, engine.name, request.to_record()) if project else None

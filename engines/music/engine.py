@@ -140,10 +140,17 @@ class AudiocraftEngine:
         model: str | None = None,
         device: str | None = None,
         window_seconds: float | None = None,
+        speed: str = "fast",
     ) -> None:
+        from engines.music.fast import SPEEDS
+
+        if speed not in SPEEDS:
+            raise BadInput(f"Speed must be one of {', '.join(SPEEDS)}, not '{speed}'.")
         self.model_name = model
         self.device_wish = device
         self.window_seconds = window_seconds  # shorter windows than the model's: less memory
+        self.speed = speed  # "fast" keeps the numerics; "int8" trades a little quality
+        self._speed_used = "stock"
         self._model: Any = None
         self._source: Source | None = None
         self._device = "cpu"
@@ -187,8 +194,21 @@ class AudiocraftEngine:
             ratio = self.window_seconds / model.max_duration
             model.max_duration = self.window_seconds
             model.set_generation_params(extend_stride=default_stride * ratio)
+        self._speed_used = self._apply_speed(model, device)
         self._model, self._device = model, device
         progress(Progress(1, 1, f"loaded {self.model_label}"))
+
+    def _apply_speed(self, model: Any, device: str) -> str:
+        """Swap in the cached attention (and int8 weights on the CPU) when the model allows."""
+        from engines.music import fast
+
+        if self.speed == "stock" or fast.can_accelerate(model.lm):
+            return "stock"
+        if self.speed == "int8" and device == "cpu":
+            fast.quantize_int8(model.lm)
+            return "int8"
+        fast.accelerate(model.lm)
+        return "fast"
 
     def unload(self) -> None:
         from engines.devices import free_device_memory
@@ -233,6 +253,9 @@ class AudiocraftEngine:
         if provenance.model_id and provenance.model_id != self.source.location:
             self.unload()
             self.model_name, self._source = provenance.model_id, None
+        if p.get("speed") in ("stock", "fast", "int8") and p["speed"] != self.speed:
+            self.unload()
+            self.speed = p["speed"]
         fields = (
             "duration",
             "variations",
@@ -417,6 +440,7 @@ class AudiocraftEngine:
                 "melody_s": request.melody.duration if request.melody else None,
                 "window_s": self.max_duration,
                 "debug_model": self.source.debug,
+                "speed": self._speed_used,
             }
             prov = Provenance(
                 engine=self.name,
@@ -426,7 +450,9 @@ class AudiocraftEngine:
                 params=params,
                 seed=request.seed,
                 device=device,
-                dtype="float32" if device == "cpu" else "float16",
+                dtype={"int8": "int8-dynamic"}.get(
+                    self._speed_used, "float32" if device == "cpu" else "float16"
+                ),
             )
             takes.append(finalize_take(clip, prov, watermark=request.watermark))
             progress(Progress(index + 1, len(clips), "finishing"))

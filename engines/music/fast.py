@@ -1,0 +1,178 @@
+"""Faster CPU/GPU decoding for a loaded audiocraft LM, with the same numerics.
+
+audiocraft's streaming decoder spends most of each step on work it has already done:
+
+- **cross-attention** projects the text condition to keys and values again at every step
+  (24 layers × 2 projections of every text token, each step), although the condition
+  never changes during a generation — for a typical prompt this is most of a step's
+  arithmetic;
+- **self-attention** grows its key/value cache by ``torch.cat``, copying the whole cache
+  at every step (quadratic in the length).
+
+:func:`accelerate` swaps each layer's attention modules for ones that compute cross keys and
+values once per generation and keep self-attention keys and values in a preallocated
+buffer. The arithmetic per token is unchanged (same projections, same scaled-dot-product
+attention), so logits match audiocraft's to float rounding; everything else — conditioning,
+classifier-free guidance, sampling, windows, continuation — is still audiocraft's own code.
+The projections become ``nn.Linear`` modules, so :func:`quantize_int8` can then quantise
+every matrix of the model with torch's dynamic int8 quantisation (a stated quality cost).
+
+This is done on the loaded model instance; no audiocraft file is changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SPEEDS = ("stock", "fast", "int8")
+
+
+def _attention_classes() -> tuple[type, type]:
+    import torch
+    from audiocraft.modules.streaming import StreamingModule
+    from torch import nn
+    from torch.nn import functional as F
+
+    def heads(x: torch.Tensor, n: int) -> torch.Tensor:  # b t (h d) -> b h t d
+        b, t, _ = x.shape
+        return x.view(b, t, n, -1).transpose(1, 2)
+
+    def merge(x: torch.Tensor) -> torch.Tensor:  # b h t d -> b t (h d)
+        b, h, t, d = x.shape
+        return x.transpose(1, 2).reshape(b, t, h * d)
+
+    def linear_from(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
+        layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+        layer.weight = nn.Parameter(weight.detach(), requires_grad=False)
+        if bias is not None:
+            layer.bias = nn.Parameter(bias.detach(), requires_grad=False)
+        return layer
+
+    class SelfAttention(StreamingModule):
+        """Causal self-attention with a preallocated key/value cache while streaming."""
+
+        def __init__(self, src: Any) -> None:
+            super().__init__()
+            self.num_heads = src.num_heads
+            self.in_proj = linear_from(src.in_proj_weight, src.in_proj_bias)
+            self.out_proj = src.out_proj
+
+        def forward(
+            self,
+            query,
+            key,
+            value,
+            key_padding_mask=None,
+            need_weights=False,
+            attn_mask=None,
+            average_attn_weights=True,
+            is_causal=False,
+        ):
+            b, t, _ = query.shape
+            q, k, v = self.in_proj(query).view(b, t, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+            if not self._is_streaming:
+                x = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+                return self.out_proj(merge(x)), None
+            state = self._streaming_state
+            used = int(state["used"]) if "used" in state else 0
+            cache = state.get("kv")
+            if cache is None or used + t > cache.shape[-2]:
+                size = max(256, 2 * (used + t))
+                grown = k.new_empty((2, b, self.num_heads, size, k.shape[-1]))
+                if cache is not None:
+                    grown[..., :used, :] = cache[..., :used, :]
+                state["kv"] = cache = grown
+            cache[0, :, :, used : used + t] = k
+            cache[1, :, :, used : used + t] = v
+            state["used"] = torch.tensor(used + t)
+            if used and t > 1:
+                raise RuntimeError(
+                    "streaming with several new steps after the first is not supported"
+                )
+            keys, values = cache[0, :, :, : used + t], cache[1, :, :, : used + t]
+            x = F.scaled_dot_product_attention(q, keys, values, is_causal=used == 0 and t > 1)
+            return self.out_proj(merge(x)), None
+
+    class CrossAttention(StreamingModule):
+        """Cross-attention whose keys and values are computed once per generation."""
+
+        def __init__(self, src: Any) -> None:
+            super().__init__()
+            dim = src.in_proj_weight.shape[0] // 3
+            w, bias = src.in_proj_weight, src.in_proj_bias
+            part = (lambda i: None) if bias is None else (lambda i: bias[i * dim : (i + 1) * dim])
+            self.num_heads = src.num_heads
+            self.q_proj = linear_from(w[:dim], part(0))
+            self.k_proj = linear_from(w[dim : 2 * dim], part(1))
+            self.v_proj = linear_from(w[2 * dim :], part(2))
+            self.out_proj = src.out_proj
+
+        def _kv(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return heads(self.k_proj(source), self.num_heads), heads(
+                self.v_proj(source), self.num_heads
+            )
+
+        def forward(
+            self,
+            query,
+            key,
+            value,
+            key_padding_mask=None,
+            need_weights=False,
+            attn_mask=None,
+            average_attn_weights=True,
+            is_causal=False,
+        ):
+            if self._is_streaming:
+                state = self._streaming_state
+                if "k" not in state or state["k"].shape[0] != key.shape[0]:
+                    state["k"], state["v"] = self._kv(key)
+                k, v = state["k"], state["v"]
+            else:
+                k, v = self._kv(key)
+            q = heads(self.q_proj(query), self.num_heads)
+            x = F.scaled_dot_product_attention(q, k, v)
+            return self.out_proj(merge(x)), None
+
+    return SelfAttention, CrossAttention
+
+
+def can_accelerate(lm: Any) -> str:
+    """Why this LM's layers cannot take the fast attention, or ''."""
+    for layer in lm.transformer.layers:
+        attn = layer.self_attn
+        if not getattr(attn, "custom", False) or attn.rope is not None or attn.kv_repeat != 1:
+            return "its attention uses rotary embeddings, grouped heads or torch's MHA"
+        if attn.past_context is not None or attn.qk_layer_norm:
+            return "its attention uses a limited context or query/key norms"
+        if layer.cross_attention is not None and layer.cross_attention.qk_layer_norm:
+            return "its cross-attention uses query/key norms"
+    return ""
+
+
+def accelerate(lm: Any) -> Any:
+    """Swap the attention modules of ``lm`` (in place) for the cached ones; returns ``lm``."""
+    reason = can_accelerate(lm)
+    if reason:
+        raise ValueError(f"this model cannot use the fast path: {reason}")
+    self_cls, cross_cls = _attention_classes()
+    for layer in lm.transformer.layers:
+        if not isinstance(layer.self_attn, self_cls):
+            layer.self_attn = self_cls(layer.self_attn)
+        if layer.cross_attention is not None and not isinstance(layer.cross_attention, cross_cls):
+            layer.cross_attention = cross_cls(layer.cross_attention)
+    return lm
+
+
+def quantize_int8(lm: Any) -> Any:
+    """Dynamic int8 quantisation of every linear layer of the (accelerated) transformer and
+    output heads; the text conditioner and embeddings stay float32."""
+    import torch
+    from torch import nn
+
+    accelerate(lm)
+    lm.transformer = torch.ao.quantization.quantize_dynamic(
+        lm.transformer, {nn.Linear}, dtype=torch.qint8
+    )
+    lm.linears = torch.ao.quantization.quantize_dynamic(lm.linears, {nn.Linear}, dtype=torch.qint8)
+    return lm
