@@ -13,7 +13,7 @@ REQS := requirements/constraints.txt requirements/runtime.txt requirements/nodep
 
 export QT_API := pyside6
 
-.PHONY: setup run test lint bench bench-music bench-voice bench-consent screenshot clean
+.PHONY: setup run test lint bench bench-music bench-voice bench-consent bench-watermark screenshot clean
 
 setup: $(STAMP)
 
@@ -40,7 +40,7 @@ lint: setup
 	$(PY) -m ruff check desktop engines tests
 	$(VENV)/bin/lint-imports
 
-bench: bench-music bench-voice bench-consent
+bench: bench-music bench-voice bench-consent bench-watermark
 
 bench-music: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
@@ -50,6 +50,9 @@ bench-voice: setup
 
 bench-consent: setup
 	$(PY) -m pytest tests/benchmarks/test_consent_calibration.py -m bench -s -p no:cacheprovider
+
+bench-watermark: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_watermark.py -m bench -s -p no:cacheprovider
 
 screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/timbre --screenshot timbre-screenshot.png
