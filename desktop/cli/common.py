@@ -25,6 +25,11 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return fail(str(exc))
     except KeyboardInterrupt:
         return fail("cancelled.", 130)
+    except BrokenPipeError:  # `timbre ... | head`: the reader left; that is not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except PermissionError as exc:
         return fail(f"permission denied: {exc.filename}. Choose a folder you can write to.")
     except OSError as exc:
