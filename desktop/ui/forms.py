@@ -70,6 +70,7 @@ RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
     "seed": (-1, 2**31 - 1, 1), "stability": (0.0, 1.0, 0.05), "rate": (0.5, 2.0, 0.05),
     "pitch": (-12.0, 12.0, 0.5), "target_lufs": (-40.0, -5.0, 0.5), "peak_db": (-20.0, 0.0, 0.1),
 }
+DEFAULT_CHOICE = "Default"  # an optional pick-list's "let the engine choose"
 FALLBACK_RANGE = (-1_000_000.0, 1_000_000.0, 0.1)
 AUDIO_FILE_FIELDS = ("melody",)  # AudioClip fields read from a file (others: the selected clip)
 TEXT_FIELDS = ("prompt", "description", "text")
@@ -142,13 +143,20 @@ class RequestForm(QWidget):
             options = [str(a) for a in typing.get_args(hint)]
         if options:
             box = QComboBox()
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
             box.setEditable(bool(extra) and not meta.get("choices"))
             if optional:
-                box.addItem("")
+                box.addItem(DEFAULT_CHOICE)
             box.addItems([str(o) for o in options])
             if default is not None:
                 box.setCurrentText(str(default))
-            return box, lambda: (box.currentText() or None) if optional else box.currentText()
+
+            def read_choice() -> str | None:
+                text = box.currentText().strip()
+                return None if optional and text in ("", DEFAULT_CHOICE) else text
+
+            return box, read_choice
         if hint is bool:
             check = QCheckBox(label_for(f))
             if optional:  # None = "use my setting": the third, partly-checked state

@@ -110,6 +110,10 @@ class GenerationPanel(QWidget):
         self.form_area = QScrollArea()
         self.form_area.setWidgetResizable(True)
         self.form: RequestForm | None = None
+        for box in (self.engine_box, self.model_box, self.examples):
+            # long labels and examples must not widen the dock (and the window) to fit them
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
         self.generate_button = QPushButton(f"Generate {self.title.lower()}")
         self.generate_button.setAccessibleName(f"Generate {self.title.lower()}")
         self.generate_button.setToolTip("Queue a job; the takes appear in the Takes list")

@@ -38,6 +38,7 @@ from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
 from desktop.ui.background import run_in_background
+from desktop.ui.forms import DEFAULT_CHOICE
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
@@ -711,7 +712,7 @@ class MainWindow(QMainWindow):
             box = panel.form.widgets["voice"]
             current = box.currentText()
             box.clear()
-            box.addItems(["", *self.voices.names()])
+            box.addItems([DEFAULT_CHOICE, *self._form_choices(panel.engine.name)["voice"]])
             box.setCurrentText(current)
 
     def clone_voice(self) -> None:
@@ -797,6 +798,9 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), name, float(get_setting("font_scale")))
         for n, a in self.theme_actions.items():
             a.setChecked(n == name)
+        self.spectrogram.apply_theme()
+        if self.voices.preview is not None:
+            self.voices.preview.spectrogram.apply_theme()
         self.update()
         if self.view is not None:
             self.view.reload()

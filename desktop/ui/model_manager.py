@@ -1,16 +1,17 @@
-"""The model manager dialog: installed models and sizes, import a folder, download, remove,
-and unload the engines that hold weights in memory.
+"""The model manager dialog: installed models and sizes, the catalogue of downloadable
+checkpoints, import a folder, download, remove, and unload engines holding weights in memory.
 
-The store is :mod:`engines.modelstore` (Hugging Face cache layout). Downloading goes through
-``engines.modelstore.download`` when the store offers it and the user has allowed downloads
-(setting ``allow_downloads``); otherwise the dialog says how to get weights in by hand.
+The store is :mod:`engines.modelstore` (Hugging Face cache layout). Downloads and checkpoint
+imports go through :mod:`engines.music.models` (it verifies hashes and refuses checkpoints
+that would run pickled code); downloading needs the "Allow model downloads" setting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -42,7 +43,7 @@ def human_size(n: int) -> str:
 
 
 class _ProgressBridge(QObject):
-    changed = Signal(float)
+    said = Signal(str)
 
 
 class ModelManager(QDialog):
@@ -56,15 +57,13 @@ class ModelManager(QDialog):
         self.setWindowTitle("Models")
         self.setAccessibleName("Model manager")
         self._loaded, self._unload_all = loaded, unload_all
-        self.table = QTableWidget(0, 3)
-        self.table.setAccessibleName("Installed models")
-        self.table.setHorizontalHeaderLabels(["Model", "Revision", "Size"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table = self._table("Installed models", ["Model", "Revision", "Size"])
+        self.catalog = self._table("Models to download", ["Model", "Download", "Status"])
         self.location = QLabel(f"Store: {modelstore.hub_cache()}")
         self.location.setWordWrap(True)
         self.engines_label = QLabel()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Download progress")
         self.progress.hide()
@@ -72,8 +71,8 @@ class ModelManager(QDialog):
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip, slot in (
             ("import", "Import folder…", "Copy a model folder into the store", self.import_dialog),
-            ("download", "Download…", "Download a model from the Hugging Face hub", self.download_dialog),
-            ("remove", "Remove", "Delete the selected model from the store", self.remove_selected),
+            ("download", "Download", "Download the model selected in the lower list", self.download_selected),
+            ("remove", "Remove", "Delete the selected installed model from the store", self.remove_selected),
             ("unload", "Unload engines", "Free the memory of every loaded engine", self.unload_all),
         ):
             b = QPushButton(text)
@@ -88,33 +87,62 @@ class ModelManager(QDialog):
         buttons.addWidget(close)
         box = QVBoxLayout(self)
         box.addWidget(self.location)
-        box.addWidget(self.table, 1)
+        box.addWidget(QLabel("Installed"))
+        box.addWidget(self.table, 2)
+        box.addWidget(QLabel("Available to download"))
+        box.addWidget(self.catalog, 2)
         box.addWidget(self.engines_label)
+        box.addWidget(self.status)
         box.addWidget(self.progress)
         box.addLayout(buttons)
-        self.resize(720, 420)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.catalog.itemSelectionChanged.connect(self._selection_changed)
+        self.resize(760, 560)
         self.refresh()
+
+    def _table(self, name: str, headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setAccessibleName(name)
+        table.setHorizontalHeaderLabels(headers)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        return table
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[str, ...]], keys: list[str]) -> None:
+        table.setRowCount(len(rows))
+        for r, (values, key) in enumerate(zip(rows, keys, strict=True)):
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, key)
+                table.setItem(r, c, item)
 
     def refresh(self) -> None:
         models = modelstore.list_installed()
-        self.table.setRowCount(len(models))
-        for row, m in enumerate(models):
-            for col, text in enumerate((m.repo_id, m.revision[:12], human_size(m.size_bytes))):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+        self._fill(self.table, [(m.repo_id, m.revision[:12], human_size(m.size_bytes)) for m in models],
+                   [m.repo_id for m in models])
         total = sum(m.size_bytes for m in models)
         self.table.setToolTip(f"{len(models)} model(s), {human_size(total)} in all")
+        catalogue = downloadable()
+        self._fill(self.catalog, [(label, f"{gb:.1f} GB" if gb else "—", state) for _n, label, gb, state in catalogue],
+                   [name for name, *_rest in catalogue])
         loaded = self._loaded()
         self.engines_label.setText("Loaded engines: " + (", ".join(loaded) if loaded else "none"))
         self.buttons["unload"].setEnabled(bool(loaded) and self._unload_all is not None)
-        can_download = hasattr(modelstore, "download")
-        self.buttons["download"].setEnabled(can_download)
-        if not can_download:
-            self.buttons["download"].setToolTip("This build cannot download; import a folder instead.")
+        self._selection_changed()
 
-    def selected_repo(self) -> str | None:
-        row = self.table.currentRow()
-        item = self.table.item(row, 0) if row >= 0 else None
-        return item.text() if item else None
+    def _selection_changed(self) -> None:
+        self.buttons["remove"].setEnabled(self.selected(self.table) is not None)
+        self.buttons["download"].setEnabled(self.selected(self.catalog) is not None
+                                            and self.progress.isHidden())
+
+    @staticmethod
+    def selected(table: QTableWidget) -> str | None:
+        items = table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
     def import_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Model folder to import")
@@ -125,39 +153,49 @@ class ModelManager(QDialog):
             self.import_folder(folder, repo.strip())
 
     def import_folder(self, folder: str, repo_id: str) -> None:
-        from pathlib import Path
+        """Checkpoints are checked for pickled code first; other folders are copied as they are."""
+        def work() -> object:
+            path = Path(folder)
+            if all((path / f).is_file() for f in ("state_dict.bin", "compression_state_dict.bin")):
+                from engines.music.models import import_model
 
-        run_in_background(lambda: modelstore.import_folder(Path(folder), repo_id),
-                          lambda _m: self.refresh(), self._failed)
+                return import_model(path, repo_id)
+            return modelstore.import_folder(path, repo_id)
 
-    def download_dialog(self) -> None:
-        if not get_setting("allow_downloads"):
-            QMessageBox.information(self, "Downloads are off",
-                                    "Timbre works offline unless you allow downloads. Turn on "
-                                    "'allow_downloads' in the settings, or import a model folder.")
+        self.status.setText(f"Importing {folder}…")
+        run_in_background(work, lambda _m: (self.status.setText(f"Imported {repo_id}."), self.refresh()),
+                          self._failed)
+
+    def download_selected(self) -> None:
+        name = self.selected(self.catalog)
+        if name is None:
             return
-        repo, ok = QInputDialog.getText(self, "Download model", "Model id (e.g. facebook/musicgen-small):")
-        if ok and repo.strip():
-            self.download(repo.strip())
+        if not get_setting("allow_downloads"):
+            self.status.setText("Downloads are off: Timbre works offline unless you allow them "
+                                "(Settings → Allow model downloads). Or import a model folder.")
+            return
+        self.download(name)
 
-    def download(self, repo_id: str) -> None:
-        """Download through the store's hook, with a determinate bar once sizes are known."""
+    def download(self, name: str) -> None:
+        """Download in the background; the store's messages show as the progress text."""
+        from engines.music.models import download
+
         self.progress.show()
         self.progress.setRange(0, 0)
-        self.progress.setFormat(f"Downloading {repo_id}… %p%")
+        self.buttons["download"].setEnabled(False)
         bridge = _ProgressBridge()
-        bridge.changed.connect(lambda f: (self.progress.setRange(0, 1000), self.progress.setValue(int(f * 1000))))
+        bridge.said.connect(self.status.setText)
 
         def done(_result: object) -> None:
             self.progress.hide()
+            self.status.setText(f"Downloaded {name}.")
             self.refresh()
 
-        run_in_background(lambda: modelstore.download(repo_id, progress=lambda p: bridge.changed.emit(p.fraction)),
-                          done, self._failed)
+        run_in_background(lambda: download(name, say=bridge.said.emit), done, self._failed)
         self._bridge = bridge  # keep it alive while the download runs
 
     def remove_selected(self) -> None:
-        repo = self.selected_repo()
+        repo = self.selected(self.table)
         if repo is None:
             return
         if QMessageBox.question(self, "Remove model", f"Delete {repo} from the store?") == QMessageBox.StandardButton.Yes:
@@ -171,5 +209,19 @@ class ModelManager(QDialog):
 
     def _failed(self, exc: BaseException, _details: str) -> None:
         self.progress.hide()
-        QMessageBox.warning(self, "Models", str(exc))
+        self.status.setText(str(exc))
         self.refresh()
+
+
+def downloadable() -> list[tuple[str, str, float, str]]:
+    """(name, label, download GB, status) of every released checkpoint the engines know."""
+    try:
+        from engines.music import checkpoints
+    except ImportError:
+        return []
+    rows = []
+    for c in checkpoints.CHECKPOINTS:
+        note = checkpoints.melody_note(c)
+        state = "installed" if checkpoints.is_ready(c) else note or "not installed"
+        rows.append((c.name, c.label, c.download_gb, state))
+    return rows

@@ -312,7 +312,24 @@ class SpectrogramPanel(QWidget):
         self.colorbar.setImageItem(self._image, insert_in=item)
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.box.addWidget(self.plot, 1)
+        self.apply_theme()
         self.redraw(axes=True)
+
+    def apply_theme(self) -> None:
+        """Follow the app's theme (pyqtgraph does not read the Qt palette)."""
+        if self.plot is None:
+            return
+        from desktop.ui.theme import colors
+
+        c = colors()
+        self.plot.setBackground(c.base)
+        for name in ("left", "bottom"):
+            axis = self.plot.getPlotItem().getAxis(name)
+            axis.setPen(c.dim_text)
+            axis.setTextPen(c.text)
+        self.colorbar.axis.setPen(c.dim_text)
+        self.colorbar.axis.setTextPen(c.text)
+        self._playhead.setPen(c.playhead, width=2)
 
     def set_placement(self, placement: Placement | None) -> None:
         self.placement = placement

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,8 @@ class TakeRow(QWidget):
         self.label = QLabel(f"<b>{_escape(take.name)}</b><br><small>{what} · "
                             f"{format_time(take.duration)}</small>")
         self.label.setToolTip(detail or take.name)
+        # long names are cut at the panel's edge instead of widening the list
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.play = QToolButton()
         self.play.setText("▶")
         self.play.setAccessibleName(f"Play take {take.name}")
@@ -68,6 +71,7 @@ class TakesPanel(QWidget):
         self.search.textChanged.connect(self._filter)
         self.list = QListWidget()
         self.list.setAccessibleName("Take list")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(lambda item: self.place_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
@@ -85,7 +89,7 @@ class TakesPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, take.id)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, take.name)
             row = TakeRow(take, self.play_requested.emit, self.place_requested.emit)
-            item.setSizeHint(row.sizeHint())
+            item.setSizeHint(QSize(0, row.sizeHint().height()))  # as wide as the list, no wider
             self.list.addItem(item)
             self.list.setItemWidget(item, row)
         self._filter(self.search.text())

@@ -35,6 +35,8 @@ class Colors:
     selection: str
     ruler: str
     grid: str
+    warn_bg: str = "#6b4e16"
+    warn_text: str = "#ffffff"
 
 
 DARK = Colors(
@@ -48,12 +50,14 @@ LIGHT = Colors(
     button="#e3e3e3", highlight="#2a7bd0", highlight_text="#ffffff",
     track_bg="#f7f7f7", track_alt_bg="#eeeeee", clip="#9cc3ea", clip_selected="#5a9be0",
     wave="#17406b", playhead="#d21f1f", selection="#2a7bd044", ruler="#e2e2e2", grid="#d5d5d5",
+    warn_bg="#fff1c2", warn_text="#4a3500",
 )
 HIGH_CONTRAST = Colors(
-    window="#000000", base="#000000", alt_base="#101010", text="#ffffff", dim_text="#ffff00",
+    window="#000000", base="#000000", alt_base="#101010", text="#ffffff", dim_text="#a8a8a8",
     button="#000000", highlight="#ffff00", highlight_text="#000000",
     track_bg="#000000", track_alt_bg="#0c0c0c", clip="#003a80", clip_selected="#0060ff",
     wave="#ffffff", playhead="#ff3030", selection="#ffff0055", ruler="#1a1a1a", grid="#5a5a5a",
+    warn_bg="#ffff00", warn_text="#000000",
 )
 _BY_NAME = {"dark": DARK, "light": LIGHT, "high-contrast": HIGH_CONTRAST}
 
@@ -97,11 +101,22 @@ def apply_theme(app: QApplication, name: str = "dark", font_scale: float = 1.0) 
     font.setPointSizeF(max(6.0, float(base) * max(0.5, min(3.0, float(font_scale)))))
     app.setFont(font)
     border = "#ffffff" if _current is HIGH_CONTRAST else _current.grid
+    outlines = (  # high contrast: every control gets a visible white outline
+        "QPushButton, QToolButton, QComboBox, QLineEdit, QAbstractSpinBox, QPlainTextEdit,"
+        " QListWidget, QTextBrowser, QTableWidget { border: 1px solid #ffffff; padding: 2px; }"
+        "QPushButton:focus, QToolButton:focus, QComboBox:focus, QLineEdit:focus,"
+        " QAbstractSpinBox:focus, QPlainTextEdit:focus { border: 2px solid #ffff00; }"
+        "QPushButton:disabled, QToolButton:disabled { border: 1px dashed #808080; }"
+        if _current is HIGH_CONTRAST else ""
+    )
     app.setStyleSheet(
+        outlines +
         f"QDockWidget::title {{ padding: 4px; background: {_current.alt_base}; }}"
         f"QToolTip {{ color: {_current.text}; background: {_current.alt_base};"
         f" border: 1px solid {border}; }}"
-        f"#banner {{ background: #6b4e16; color: #ffffff; padding: 4px; }}"
+        f"#banner {{ background: {_current.warn_bg}; padding: 4px; }}"
+        f"#banner QLabel, #banner QToolButton {{ color: {_current.warn_text};"
+        f" border-color: {_current.warn_text}; background: transparent; }}"
         f"#notice {{ background: {_current.alt_base}; border-top: 1px solid {border}; }}"
     )
     return _current

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -116,7 +114,7 @@ def test_clone_button_refuses_without_a_consented_voice(window):
     assert window.notice.isVisible() and "voice" in window.notice.label.text().lower()
 
 
-def test_model_manager_lists_imports_and_removes(window, tmp_path):
+def test_model_manager_lists_imports_removes_and_guards_downloads(window, tmp_path, qtbot):
     from desktop.ui.model_manager import ModelManager
 
     folder = tmp_path / "tiny-model"
@@ -124,13 +122,22 @@ def test_model_manager_lists_imports_and_removes(window, tmp_path):
     (folder / "weights.safetensors").write_bytes(b"\0" * 4096)
     dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload_all)
     before = dialog.table.rowCount()
-    modelstore.import_folder(Path(folder), "test/tiny-model")
-    dialog.refresh()
+    assert not dialog.buttons["remove"].isEnabled()
+    dialog.import_folder(str(folder), "test/tiny-model")
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == before + 1, timeout=10_000)
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
-    assert dialog.table.rowCount() == before + 1 and rows["test/tiny-model"] == "4.0 KB"
+    assert rows["test/tiny-model"] == "4.0 KB"
+    dialog.table.selectRow(list(rows).index("test/tiny-model"))
+    assert dialog.buttons["remove"].isEnabled()
     modelstore.remove("test/tiny-model")
     dialog.refresh()
     assert dialog.table.rowCount() == before
+    # the catalogue offers released checkpoints; with downloads off it says so, offline
+    names = [dialog.catalog.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(dialog.catalog.rowCount())]
+    assert "musicgen-small" in names
+    dialog.catalog.selectRow(names.index("musicgen-small"))
+    dialog.buttons["download"].click()
+    assert "Downloads are off" in dialog.status.text() and dialog.progress.isHidden()
     dialog.close()
 
 
