@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_MARKED, EXIT_UNMARKED, EXIT_UNREADABLE = 0, 1, 2
@@ -62,30 +61,6 @@ def _describe_take(t: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
-def _detect_one(path: Path) -> dict[str, Any]:
-    from engines.audio_io import read_audio
-    from engines.errors import BadInput
-    from engines.tags import read_tags
-    from engines.watermark import detect
-
-    found = detect(read_audio(path))  # BadInput here means the audio is unreadable
-    try:
-        tags = read_tags(path)
-        provenance, fields = tags.provenance, tags.fields
-    except BadInput:  # readable audio whose tags are damaged: report, don't fail
-        provenance, fields = None, {}
-    return {
-        "file": str(path),
-        "watermark": found.present,
-        "verdict": found.verdict,
-        "score": round(found.score, 4),
-        "marked_fraction": round(found.marked_fraction, 3),
-        "note": found.reason,
-        "provenance": provenance,
-        "tags": fields,
-    }
-
-
 def _print_result(r: dict[str, Any]) -> None:
     verdict = {"present": "watermark present", "absent": "no watermark"}.get(
         r["verdict"], "watermark inconclusive"
@@ -111,11 +86,12 @@ def _print_result(r: dict[str, Any]) -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     from desktop.cli.common import fail
     from engines.errors import BadInput
+    from engines.file_check import check_file
 
     worst = EXIT_MARKED
     for name in args.files:
         try:
-            result = _detect_one(Path(name))
+            result = check_file(name).to_dict()
         except BadInput as exc:
             fail(str(exc))
             worst = EXIT_UNREADABLE
