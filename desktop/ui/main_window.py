@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_finished.connect(self._job_finished)
         self.jobs.engines_changed.connect(self.refresh_status)
         self._job_projects: dict[int, Project] = {}
+        self._task_done: dict[int, object] = {}
         self._build_docks()
 
         self._build_actions()
@@ -716,14 +717,13 @@ class MainWindow(QMainWindow):
             box.setCurrentText(current)
 
     def clone_voice(self) -> None:
-        """Switch the Speech panel to a cloning engine, only for a voice with consent."""
-        from engines.registry import engine_infos
-
+        """Speak as a cloned library voice: refused without the speaker's consent; a voice
+        with consent but no clone yet gets one made (a cancellable job of a few minutes)."""
         panel = self.panels["speech"]
         values = panel.form.values() if panel.form is not None else {}
-        name = values.get("voice") or self.voices.current
+        name = values.get("voice") if values.get("voice") in self.voices.names() else self.voices.current
         if not name:
-            self.notice.notify("Choose a library voice to clone first.", error=True)
+            self.notice.notify("Choose a library voice to clone first (Voice library panel).", error=True)
             return
         if self.voices.library is None:
             self.notice.notify(f"Cloning is refused: {self.voices.reason}", error=True)
@@ -733,13 +733,27 @@ class MainWindow(QMainWindow):
         except EngineError as exc:
             self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
             return
-        clones = engine_infos("clone")
-        usable = [i for i in clones if i.available]
-        if not usable:
-            why = clones[0].reason if clones else "no voice-cloning engine is installed"
-            self.notice.notify(f"No cloning engine can run here: {why}", error=True)
+        from engines.speech.voices import CLONE_KIND
+
+        if self.voices.library.get_clone(name, CLONE_KIND) is not None:
+            self._speak_as(name)
             return
-        panel.select_engine(usable[0].name)
+        from engines.speech.clone import clone_voice
+
+        job = self.jobs.submit_task("clone", f"Clone {name}",
+                                    lambda progress, cancel: clone_voice(name, progress=progress, cancel=cancel))
+        self._task_done[job.id] = lambda result: self._clone_ready(name, result)
+        self.docks["jobs"].raise_()
+
+    def _clone_ready(self, name: str, result) -> None:
+        self.voices.refresh()
+        self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
+                           "the search never heard); the Speech panel now speaks as it.")
+        self._speak_as(name)
+
+    def _speak_as(self, name: str) -> None:
+        panel = self.panels["speech"]
+        panel.select_engine("kokoro")
         if panel.form is not None and "voice" in panel.form.widgets:
             panel.form.set_value("voice", name)
         self.docks["speech"].raise_()
@@ -762,6 +776,13 @@ class MainWindow(QMainWindow):
             project.update_job(job.store_id, "running")
 
     def _job_finished(self, job: Job) -> None:
+        on_done = self._task_done.pop(job.id, None)
+        if on_done is not None:  # a library task (cloning), not a take for the project
+            if job.state == "done":
+                on_done(job.result)
+            elif job.state == "failed":
+                self.notice.notify(job.error, details=job.details, error=True)
+            return
         project = self._job_projects.pop(job.id, None)
         if project is None or project is not self.project:
             return

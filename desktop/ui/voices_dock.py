@@ -347,12 +347,26 @@ class VoicesPanel(QWidget):
         box.setText(f"Have {name} read this aloud, record it, then choose the recording:\n\n"
                     f"“{statement.text}”")
         choose = box.addButton("Choose recording…", QMessageBox.ButtonRole.AcceptRole)
+        record = box.addButton("Record now", QMessageBox.ButtonRole.ActionRole) if self.record else None
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() is choose:
+        if record is not None and box.clickedButton() is record:
+            self.notify.emit(f"Recording {name}'s consent statement… press R to stop.", "", False)
+            self.record(lambda clip: self._recorded_consent(name, clip))
+        elif box.clickedButton() is choose:
             path, _ = QFileDialog.getOpenFileName(self, "Consent recording", "", "Audio (*.wav *.flac *.ogg *.mp3)")
             if path:
                 self.check_consent(name, path)
+
+    def _recorded_consent(self, name: str, clip: Any) -> None:
+        if clip is None:
+            return
+        import tempfile
+
+        from engines.audio_io import write_audio
+
+        path = write_audio(Path(tempfile.mkdtemp(prefix="timbre-consent-")) / "consent.wav", clip)
+        self.check_consent(name, str(path))
 
     def check_consent(self, name: str, path: str) -> None:
         lib = self.library

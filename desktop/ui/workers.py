@@ -23,6 +23,7 @@ from engines.devices import is_oom_error
 from engines.errors import Cancelled, EngineError, OutOfMemory
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress updates a second reach the GUI
+TASKS = "tasks"  # the host that runs long library work (voice cloning) as cancellable jobs
 _ids = itertools.count(1)
 
 
@@ -44,6 +45,7 @@ class Job:
     oom: bool = False
     store_id: int | None = None  # the project's jobs row
     takes: list[Any] = field(default_factory=list)
+    result: Any = None  # what a task job returned
 
     @property
     def active(self) -> bool:
@@ -122,6 +124,13 @@ class EngineHost(QObject):
     def _run(self, job: Job) -> None:
         try:
             job.token.check()
+            if self.engine_name == TASKS:
+                job.state, job.stage = "running", "working"
+                self.progressed.emit(job)
+                job.result = job.request(self._progress_sink(job, 0.0, 1.0), job.token)
+                job.state, job.progress = "done", 1.0
+                self.finished.emit(job)
+                return
             if self.engine is None:
                 self.engine = build_engine(self.engine_name, self.options, self.device)
             if not self.loaded:
@@ -191,6 +200,10 @@ class JobManager(QObject):
         self.job_added.emit(job)
         self._host(engine, device, job.options).submitted.emit(job)
         return job
+
+    def submit_task(self, kind: str, label: str, fn: Any) -> Job:
+        """Queue ``fn(progress, cancel) -> result`` (not an engine) on the tasks thread."""
+        return self.submit(TASKS, kind, label, fn)
 
     def _loaded_changed(self, _engine: str, _loaded: bool) -> None:
         self.engines_changed.emit()

@@ -153,3 +153,23 @@ def test_quit_cancels_running_jobs_and_joins_threads(window, counting, qtbot):
     assert time.perf_counter() - started < 2.0
     assert first.token.cancelled and second.token.cancelled
     assert window.jobs._hosts == {}
+
+
+def test_library_tasks_run_as_cancellable_jobs(window, qtbot):
+    """Cloning runs through this path (minutes of search); here a counting task stands in."""
+
+    def count(progress, cancel, steps=400):
+        for i in range(steps):
+            cancel.check()
+            time.sleep(0.01)
+            progress(Progress(i + 1, steps, "searching"))
+        return steps
+
+    done = window.jobs.submit_task("clone", "Count", lambda p, c: count(p, c, 5))
+    qtbot.waitUntil(lambda: done.state == "done", timeout=5000)
+    assert done.result == 5 and window.jobs_panel.rows[done.id].bar.value() == 1000
+    long = window.jobs.submit_task("clone", "Count long", count)
+    qtbot.waitUntil(lambda: long.progress > 0.1, timeout=5000)
+    window.jobs_panel.rows[long.id].cancel.click()
+    qtbot.waitUntil(lambda: long.state == "cancelled", timeout=2000)
+    assert long.result is None and window.project.takes() == []

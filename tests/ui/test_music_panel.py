@@ -30,7 +30,7 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
 
     panel.examples.activated.emit(1)  # "Examples…" fills the prompt
     assert form.values()["prompt"].startswith("warm lo-fi hip hop")
-    form.set_value("duration", 1.0)
+    form.set_value("duration", 0.5)
     form.set_value("variations", 2)
     form.set_value("seed", 7)
     panel.generate_button.click()
@@ -40,5 +40,5 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     assert job.state == "done", job.error
     takes = window.project.takes()
     assert len(takes) == 2 and {t.engine for t in takes} == {"musicgen"}
-    assert all(abs(t.duration - 1.0) < 0.05 for t in takes) and takes[0].seed == 7
+    assert all(abs(t.duration - 0.5) < 0.05 for t in takes) and takes[0].seed == 7
     assert window.project.job(job.store_id).request["model"] == "debug"
