@@ -113,6 +113,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     request.validate()
     project = _open_project(args.project) if args.project else None
+    if project is not None and request.watermark is None:  # the project's setting decides
+        from dataclasses import replace
+
+        from desktop.project.provenance import watermark_enabled
+
+        request = replace(request, watermark=watermark_enabled(project))
     engine_cls = MusicGenEngine if args.family == "musicgen" else AudioGenEngine
     engine = engine_cls(model=args.model, window_seconds=args.window, speed=args.speed)
     if engine.source.debug:

@@ -78,18 +78,22 @@ def cmd_speak(args: argparse.Namespace) -> int:
         raise BadInput("Say where the speech goes: -o FILE and/or --project P.")
     resolved = resolve(args.voice, args.engine)
     bar = ProgressBar(f"speaking ({resolved.engine})")
-    take = speak(
-        text,
-        resolved,
-        language=args.language,
-        emotion=args.emotion,
-        stability=args.stability,
-        rate=args.rate,
-        pitch=args.pitch,
-        seed=args.seed,
-        world_toward=args.world_toward,
-        progress=bar,
-    )
+    from desktop.project.provenance import watermark_setting_at
+    from engines.watermark import watermarking
+
+    with watermarking(watermark_setting_at(args.project)):  # the project's setting, if any
+        take = speak(
+            text,
+            resolved,
+            language=args.language,
+            emotion=args.emotion,
+            stability=args.stability,
+            rate=args.rate,
+            pitch=args.pitch,
+            seed=args.seed,
+            world_toward=args.world_toward,
+            progress=bar,
+        )
     bar.close()
     params = take.provenance.params
     if args.output:

@@ -66,3 +66,15 @@ def prepare_export(project: Any, mix: Any) -> tuple[Any, dict[str, Any]]:
         document["watermark_score"] = round(detect(mix).score, 4)
     document["watermarked"] = marked
     return mix, document
+
+
+def watermark_setting_at(path: Any) -> bool | None:
+    """The setting of the project at ``path`` without keeping it open (None: no project
+    given, or the project follows the user setting), for commands that generate first and
+    store afterwards."""
+    if not path:
+        return None
+    from desktop.project.store import Project
+
+    with Project.open(path) as project:
+        return project_watermark(project)

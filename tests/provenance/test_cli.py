@@ -99,7 +99,7 @@ def test_export_tags_and_marks_the_mix_and_the_project_setting_turns_it_off(
     assert r.stdout.strip() == "watermarking in show: on (user setting)"
 
 
-def test_regenerate_a_speech_take_gives_identical_audio(timbre, tmp_path):
+def test_regenerate_a_speech_take_gives_identical_audio_and_the_setting_applies(timbre, tmp_path):
     """espeak-ng is deterministic, so its take (watermark included) comes back bit for bit."""
     from desktop.project.store import Project
 
@@ -116,6 +116,14 @@ def test_regenerate_a_speech_take_gives_identical_audio(timbre, tmp_path):
         a, b = p.load_audio(first.audio_sha256), p.load_audio(second.audio_sha256)
         assert a.samples.shape == b.samples.shape and (a.samples == b.samples).all()
         assert second.watermarked and second.engine == "espeak"
+
+    # The project's setting reaches the engine: off here, so the next take is not marked.
+    assert timbre("watermark", project, "off").returncode == 0
+    r = timbre("speak", "Unmarked by choice.", "--engine", "espeak", "--project", project)
+    assert r.returncode == 0, r.stderr
+    with Project.open(project) as p:
+        third = p.takes()[2]
+        assert third.watermarked is False and third.provenance["watermark_score"] is None
 
 
 def test_regenerate_refuses_an_imported_take(timbre, tmp_path, speech):
