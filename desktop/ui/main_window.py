@@ -480,11 +480,17 @@ class MainWindow(QMainWindow):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        from engines.audio_io import write_audio
+        from desktop.project.provenance import prepare_export
+        from engines.tags import write_tagged
 
         project = self.project
+
+        def export() -> Path:  # same as `timbre export`: watermark if generated, tag provenance
+            mix, document = prepare_export(project, project.mixdown())
+            return write_tagged(path, mix, document, title=project.name)
+
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        run_in_background(lambda: write_audio(path, project.mixdown()),
+        run_in_background(export,
                           lambda p: self.notice.notify(f"Exported {p}"), self._task_failed)
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
