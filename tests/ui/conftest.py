@@ -34,8 +34,12 @@ def project(tmp_path) -> Project:
 
 
 @pytest.fixture
-def window(qtbot, project):
+def window(qtbot, project, tmp_path, monkeypatch):
+    """A studio window with its own settings and voice library (nothing leaks between tests)."""
     from desktop.ui.main_window import MainWindow
+
+    monkeypatch.setenv("TIMBRE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(tmp_path / "data"))
 
     w = MainWindow(project)
     qtbot.addWidget(w)
