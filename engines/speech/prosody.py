@@ -29,6 +29,7 @@ PITCH_RANGE = (-12.0, 12.0)
 FRAME_PERIOD_MS = 5.0
 F0_FLOOR = 40.0  # a deep voice shifted down an octave still lies above this
 F0_CEIL = 900.0
+_PITCH_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,7 @@ def _time_stretch(samples: np.ndarray, sample_rate: int, target_frames: int) -> 
 def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_frames: int) -> np.ndarray:
     """Pitch level, range and length with WORLD: f0 is set exactly, the envelope is kept.
 
-    WORLD's own f0 analysis of the result can differ a little from the contour it was
-    given (voicing decisions move), so the result is measured once and the remaining
-    median error corrected in a second synthesis: the asked shift is what one hears.
+    The asked level is met as measured on the result (see the correction loop below).
     """
     import pyworld
 
@@ -173,14 +172,24 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     n_out = max(2, int(round(target_frames / sample_rate * 1000.0 / FRAME_PERIOD_MS)) + 1)
     new_f0, sp, ap = _resample_frames(new_f0, sp, ap, n_out)
     new_f0 = np.clip(new_f0, 0.0, sample_rate / 4)
-    out = pyworld.synthesize(new_f0, sp, ap, sample_rate, FRAME_PERIOD_MS)
-    heard = median_f0(out, sample_rate)
-    if heard > 0:
-        # Bounded: on a voice whose f0 is ambiguous (creaky, octave-hopping) the measurement
-        # itself wobbles, and it must not drag the shift far from the asked one.
-        error = float(np.clip(p.pitch - semitones(heard, median), -1.0, 1.0))
-        if abs(error) > 0.1:
-            out = pyworld.synthesize(new_f0 * 2.0 ** (error / 12.0), sp, ap, sample_rate, FRAME_PERIOD_MS)
+    # WORLD's analysis of its own output can differ from the contour it was given (voicing
+    # decisions move, creaky voices hop octaves), so the result is measured and the
+    # remaining median error corrected, a few times at most, keeping the closest.
+    best, best_error, correction = None, float("inf"), 0.0
+    for _ in range(_PITCH_PASSES):
+        out = pyworld.synthesize(new_f0 * 2.0 ** (correction / 12.0), sp, ap, sample_rate, FRAME_PERIOD_MS)
+        heard = median_f0(out, sample_rate)
+        if heard <= 0:
+            best = out if best is None else best
+            break
+        error = p.pitch - semitones(heard, median)
+        if abs(error) < best_error:
+            best, best_error = out, abs(error)
+        if abs(error) < 0.1:
+            break
+        # Bounded: an octave-hopping measurement must not drag the shift far off.
+        correction = float(np.clip(correction + error, -1.5, 1.5))
+    out = best
     peak = float(np.max(np.abs(out))) if len(out) else 0.0
     if peak > 0.999:  # WORLD can overshoot a full-scale input a little
         out = out * (0.999 / peak)

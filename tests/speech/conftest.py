@@ -38,11 +38,21 @@ def espeak():
     return engine
 
 
+_SPOKEN: dict[tuple, np.ndarray] = {}
+
+
 def speak(engine, text: str = SENTENCE, **kw) -> np.ndarray:
-    """The pipeline's output (without the watermark pass) as one mono array."""
+    """The pipeline's output (without the watermark pass) as one mono array.
+
+    Outputs are deterministic for a seed, so each distinct call is made once per session
+    (the neutral reference several tests compare against is synthesised only once).
+    """
     kw.setdefault("seed", 0)
-    request = SpeechRequest(text, **kw)
-    return np.concatenate([c.samples[0] for c in engine.stream(request)])
+    key = (engine.name, text, tuple(sorted(kw.items())))
+    if key not in _SPOKEN:
+        request = SpeechRequest(text, **kw)
+        _SPOKEN[key] = np.concatenate([c.samples[0] for c in engine.stream(request)])
+    return _SPOKEN[key]
 
 
 def speech_seconds(samples: np.ndarray, rate: int) -> float:

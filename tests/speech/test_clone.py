@@ -54,8 +54,9 @@ def test_style_search_cancels_between_candidates(kokoro, target):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        search_style(kokoro, target, CloneSettings(**{**TINY.__dict__, "max_candidates": 50}),
-                     progress, token)
+        settings = CloneSettings(**{**TINY.__dict__, "max_candidates": 50,
+                                    "start_voices": ("jf_alpha",)})
+        search_style(kokoro, target, settings, progress, token)
     assert any("searching" in s for s in seen)
 
 
