@@ -769,7 +769,10 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return None
         store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
-        job = self.jobs.submit(engine, kind, label, request, device, options)
+        from desktop.project.provenance import watermark_enabled
+
+        job = self.jobs.submit(engine, kind, label, request, device, options,
+                               watermark=watermark_enabled(self.project))
         job.store_id = store_id
         self._job_projects[job.id] = self.project
         self.docks["jobs"].raise_()

@@ -44,6 +44,7 @@ class Job:
     details: str = ""
     oom: bool = False
     store_id: int | None = None  # the project's jobs row
+    watermark: bool | None = None  # the project's watermark setting; None: the user's
     takes: list[Any] = field(default_factory=list)
     result: Any = None  # what a task job returned
 
@@ -141,7 +142,10 @@ class EngineHost(QObject):
             job.token.check()
             job.state, job.stage = "running", "generating"
             self.progressed.emit(job)
-            takes = self.engine.generate(job.request, self._progress_sink(job, 0.2, 0.8), job.token)
+            from engines.watermark import watermarking
+
+            with watermarking(job.watermark):  # set in this worker thread: context vars stay put
+                takes = self.engine.generate(job.request, self._progress_sink(job, 0.2, 0.8), job.token)
             job.token.check()
             job.takes, job.state, job.progress = list(takes), "done", 1.0
         except Cancelled:
@@ -194,8 +198,8 @@ class JobManager(QObject):
         return self._hosts[key][1]
 
     def submit(self, engine: str, kind: str, label: str, request: Any, device: str | None = None,
-               options: dict[str, Any] | None = None) -> Job:
-        job = Job(engine, kind, label, request, device, dict(options or {}))
+               options: dict[str, Any] | None = None, watermark: bool | None = None) -> Job:
+        job = Job(engine, kind, label, request, device, dict(options or {}), watermark=watermark)
         self.jobs.append(job)
         self.job_added.emit(job)
         self._host(engine, device, job.options).submitted.emit(job)
