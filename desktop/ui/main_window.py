@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
         self.act_open = act("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
         self.act_import = act("&Import audio…", self.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
         self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
+        self.act_check = act("Check for &watermark…", self.show_watermark_check, None,
+                             "Drop audio files to see if they carry the watermark, and their provenance")
         self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
                               "Installed models: sizes, import, download, remove, unload")
         self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -238,7 +240,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         m = bar.addMenu("&File")
         for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None,
-                  self.act_models, None, self.act_quit):
+                  self.act_check, self.act_models, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         self.file_menu = m
         m = bar.addMenu("&Edit")
@@ -819,6 +821,12 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
         dialog.open()
         self.model_manager = dialog
+
+    def show_watermark_check(self) -> None:
+        from desktop.ui.watermark_check import WatermarkCheckDialog
+
+        self.watermark_check = WatermarkCheckDialog(self)
+        self.watermark_check.open()
 
     # ---- appearance ----------------------------------------------------------------
     def set_theme(self, name: str) -> None:
