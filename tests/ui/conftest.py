@@ -64,3 +64,11 @@ def two_clips(window):
     c2 = tl.add_clip(t2, b.id, 3 * RATE)
     window.refresh()
     return window, {"t1": t1, "t2": t2, "c1": c1, "c2": c2, "a": a.id, "b": b.id}
+
+
+def reported(window, job) -> bool:
+    """True once the GUI thread has handled the job's end (its row shows the final state;
+    the window stores takes in the same signal delivery). The worker sets ``job.state``
+    a moment earlier, on its own thread, so waiting on that alone races."""
+    row = window.jobs_panel.rows.get(job.id)
+    return row is not None and not job.active and not row.cancel.isEnabled() and row.state.text() != "Running"

@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint
 
 from desktop.project.store import Project
 from engines.registry import engine_infos
+from tests.ui.conftest import reported
 from tests.ui.gestures import clip_point, drag, shortcut
 
 TEXT = "Welcome to the studio. This line was spoken by Piper."
@@ -41,7 +42,7 @@ def test_speech_to_timeline_edit_undo_redo_and_reopen_identical(window, qtbot):
     panel.form.set_value("text", TEXT)
     panel.generate_button.click()
     job = window.jobs.jobs[-1]
-    qtbot.waitUntil(lambda: not job.active, timeout=60_000)
+    qtbot.waitUntil(lambda: reported(window, job), timeout=60_000)
     assert job.state == "done", job.error
     [take] = window.project.takes()
     assert take.engine == "piper" and take.prompt == TEXT and 2.0 < take.duration < 10.0
@@ -96,7 +97,7 @@ def test_cancel_in_the_middle_of_a_long_speech(window, qtbot):
     job = window.jobs.jobs[-1]
     qtbot.waitUntil(lambda: job.state == "running" and job.progress > 0.25, timeout=60_000)
     window.jobs_panel.rows[job.id].cancel.click()
-    qtbot.waitUntil(lambda: not job.active, timeout=10_000)
+    qtbot.waitUntil(lambda: reported(window, job), timeout=10_000)
     assert job.state == "cancelled"
     assert window.project.takes() == []
     assert window.project.jobs()[-1].state == "cancelled"

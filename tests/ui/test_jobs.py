@@ -16,7 +16,7 @@ import pytest
 from engines.cancel import CancelToken, Progress
 from engines.provenance import GeneratedTake, Provenance
 from engines.registry import _SPECS, EngineSpec, register
-from tests.ui.conftest import tone
+from tests.ui.conftest import reported, tone
 
 
 @dataclass
@@ -95,7 +95,8 @@ def test_generate_queues_a_job_with_progress_and_the_take_lands_in_the_list(wind
     panel.form.set_value("prompt", "calm test tone")
     panel.generate_button.click()
     job = window.jobs.jobs[-1]
-    qtbot.waitUntil(lambda: job.state == "done", timeout=10_000)
+    qtbot.waitUntil(lambda: reported(window, job), timeout=10_000)
+    assert job.state == "done"
     row = window.jobs_panel.rows[job.id]
     assert row.bar.value() == 1000 and not row.cancel.isEnabled()
     takes = window.project.takes()
@@ -113,7 +114,8 @@ def test_cancel_mid_generation_stops_within_a_step(window, counting, qtbot):
     qtbot.waitUntil(lambda: job.state == "running" and job.progress > 0.25, timeout=10_000)
     started = time.perf_counter()
     window.jobs_panel.rows[job.id].cancel.click()
-    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=5_000)
+    qtbot.waitUntil(lambda: reported(window, job), timeout=5_000)
+    assert job.state == "cancelled"
     assert time.perf_counter() - started < 1.0
     assert window.project.takes() == []
     assert window.project.job(job.store_id).state == "cancelled"
@@ -128,7 +130,8 @@ def test_out_of_memory_offers_retry_on_cpu(window, counting, qtbot):
     assert window.jobs.jobs[-1].state == "failed"
     window.notice.action_button.click()
     retry = window.jobs.jobs[-1]
-    qtbot.waitUntil(lambda: retry.state == "done", timeout=10_000)
+    qtbot.waitUntil(lambda: reported(window, retry), timeout=10_000)
+    assert retry.state == "done"
     assert retry.device == "cpu" and window.project.takes()[0].device == "cpu"
 
 
@@ -166,10 +169,11 @@ def test_library_tasks_run_as_cancellable_jobs(window, qtbot):
         return steps
 
     done = window.jobs.submit_task("clone", "Count", lambda p, c: count(p, c, 5))
-    qtbot.waitUntil(lambda: done.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: reported(window, done), timeout=5000)
     assert done.result == 5 and window.jobs_panel.rows[done.id].bar.value() == 1000
     long = window.jobs.submit_task("clone", "Count long", count)
     qtbot.waitUntil(lambda: long.progress > 0.1, timeout=5000)
     window.jobs_panel.rows[long.id].cancel.click()
-    qtbot.waitUntil(lambda: long.state == "cancelled", timeout=2000)
+    qtbot.waitUntil(lambda: reported(window, long), timeout=2000)
+    assert long.state == "cancelled"
     assert long.result is None and window.project.takes() == []

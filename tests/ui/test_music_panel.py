@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox
 
 from engines.registry import engine_infos
+from tests.ui.conftest import reported
 
 
 def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbot):
@@ -36,7 +37,7 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     panel.generate_button.click()
     job = window.jobs.jobs[-1]
     assert job.options == {"model": "debug"}
-    qtbot.waitUntil(lambda: not job.active, timeout=120_000)
+    qtbot.waitUntil(lambda: reported(window, job), timeout=120_000)
     assert job.state == "done", job.error
     takes = window.project.takes()
     assert len(takes) == 2 and {t.engine for t in takes} == {"musicgen"}
