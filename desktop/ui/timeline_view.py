@@ -9,7 +9,7 @@ playhead, selected track) is saved in the project with ``set_state`` so reopenin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
@@ -63,10 +63,11 @@ class ViewState:
     playhead: int = 0  # frames
     track: int | None = None  # selected track id
     snapping: bool = True
+    clip: int | None = None  # selected clip id
+    selection: list[int] | None = None  # selected time range [start, end) in frames
 
     def to_dict(self) -> dict:
-        return {"pps": self.pps, "scroll": self.scroll, "playhead": self.playhead,
-                "track": self.track, "snapping": self.snapping}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> ViewState:
@@ -468,8 +469,6 @@ class TimelineView(QWidget):
         self.clips: list[Clip] = []
         self.take_names: dict[int, str] = {}
         self._take_sha: dict[int, str] = {}
-        self.selected_clip: int | None = None
-        self.selection: tuple[int, int] | None = None
         self._headers: dict[int, TrackHeader] = {}
         self._header_key: list[int] = []
 
@@ -587,7 +586,7 @@ class TimelineView(QWidget):
         if self.state.track not in ids:
             self.state.track = self.tracks[0].id if self.tracks else None
         if self.selected_clip is not None and self.clip(self.selected_clip) is None:
-            self.selected_clip = None
+            self.state.clip = None
             self.clip_selected.emit(None)
         self._rebuild_headers()
         self._fit_canvas_height()
@@ -645,7 +644,8 @@ class TimelineView(QWidget):
     # ---- selection and playhead ----------------------------------------------------
     def select_clip(self, clip_id: int | None) -> None:
         if clip_id != self.selected_clip:
-            self.selected_clip = clip_id
+            self.state.clip = clip_id
+            self._view_changed()
             clip = self.clip(clip_id)
             if clip is not None:
                 self.select_track(clip.track_id)
@@ -661,10 +661,18 @@ class TimelineView(QWidget):
             self.track_selected.emit(track_id)
             self._view_changed()
 
+    @property
+    def selected_clip(self) -> int | None:
+        return self.state.clip
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        return tuple(self.state.selection) if self.state.selection else None  # type: ignore[return-value]
+
     def set_selection(self, sel: tuple[int, int] | None) -> None:
-        self.selection = sel
+        self.state.selection = list(sel) if sel else None
         self.selection_changed.emit(sel)
-        self.canvas.update()
+        self._view_changed()
 
     def set_playhead(self, frame: int, follow: bool = False) -> None:
         frame = max(0, int(frame))

@@ -117,7 +117,10 @@ def test_zoom_shortcuts_click_playhead_and_view_restored_on_reopen(two_clips, qt
     shortcut(window, "Home")
     assert view.state.playhead == 0
     shortcut(window, "Ctrl+F")
+    view.select_clip(ids["c2"])
+    view.set_selection((RATE, 2 * RATE))
     fitted = view.state.to_dict()
+    assert fitted["clip"] == ids["c2"] and fitted["selection"] == [RATE, 2 * RATE]
     path = window.project.path
     window.close()
     reopened = Project.open(path)
