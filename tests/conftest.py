@@ -25,6 +25,16 @@ os.environ.pop("TIMBRE_DEVICE", None)
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_user_folders(tmp_path_factory, monkeypatch) -> Path:
+    """Each test gets its own settings and voice library (user-level state never leaks
+    between tests); the model store stays shared so models are built and loaded once."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("TIMBRE_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("TIMBRE_DATA_DIR", str(home / "data"))
+    return home
+
+
 @pytest.fixture(scope="session")
 def test_root() -> Path:
     return _ROOT
