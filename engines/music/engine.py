@@ -79,6 +79,8 @@ class MusicRequest:
             raise BadInput("The seed must be a non-negative integer.")
         if self.loop and self.continuation is not None:
             raise BadInput("A loop cannot also continue a clip; choose one of the two.")
+        if self.melody is not None and self.continuation is not None:
+            raise BadInput("Continue a clip or follow a melody, not both at once.")
 
     def to_record(self) -> dict[str, Any]:
         """JSON-able summary for a project's job row (audio inputs by length only)."""

@@ -169,3 +169,21 @@ def test_take_regenerates_identically_from_its_provenance(tiny_musicgen):
     request = tiny_musicgen.request_from_provenance(take.provenance)
     again = tiny_musicgen.generate(request)
     assert np.array_equal(again[1].clip.samples, take.clip.samples)
+
+
+def test_running_out_of_memory_on_the_cpu_is_one_clear_error(tiny_musicgen):
+    from engines.errors import OutOfMemory
+
+    def exhaust(p: Progress) -> None:
+        if p.stage == "generating" and p.done == 3:
+            raise MemoryError()
+
+    with pytest.raises(OutOfMemory, match="shorter"):
+        tiny_musicgen.generate(req(), progress=exhaust)
+    assert tiny_musicgen.generate(req())[0].clip.frames == 32000
+
+
+def test_melody_and_continuation_together_are_refused():
+    clip = AudioClip(np.zeros((1, 16000), np.float32), 16000)
+    with pytest.raises(BadInput, match="not both"):
+        req(melody=clip, continuation=clip).validate()
