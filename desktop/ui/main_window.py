@@ -475,6 +475,10 @@ class MainWindow(QMainWindow):
     def export_dialog(self) -> None:
         if self.project is None:
             return
+        if not self.project.clips():
+            self.notice.notify("There is nothing on the timeline to export yet. Import or generate audio first.",
+                               error=True)
+            return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
             "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3)")
