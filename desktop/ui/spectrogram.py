@@ -27,6 +27,7 @@ ROWS = 384  # display rows of the frequency axis
 FLOOR_DB, TOP_DB = -110.0, -10.0
 SCALES = ("linear", "log", "mel")
 MAX_TILES = 160  # ~80 MB of float16 tiles
+SPARSE_WINDOWS = 4  # FFT windows averaged per column when columns are far apart
 
 
 class AudioSource:
@@ -108,12 +109,27 @@ def level_for(seconds: float, sample_rate: int, pixels: int) -> int:
     return max(0, int(math.floor(math.log2(max(hop, 1) / BASE_HOP)))) if hop > BASE_HOP else 0
 
 
+def _spectrum(frames: np.ndarray) -> np.ndarray:
+    return np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) * _NORM
+
+
+def _frames_at(source: AudioSource, starts: np.ndarray) -> np.ndarray:
+    """One N_FFT window per start frame, read by seeking (zeros outside the audio)."""
+    frames = np.zeros((len(starts), N_FFT), np.float32)
+    for i, start in enumerate(int(s) for s in starts):
+        if start >= source.frames:
+            break
+        if start <= -N_FFT:  # wholly before the audio: silence
+            continue
+        chunk = source.read(max(0, start), N_FFT + min(0, start))
+        frames[i, max(0, -start) :][: len(chunk)] = chunk
+    return frames
+
+
 def compute_tile(source: AudioSource, level: int, tile: int) -> np.ndarray:
     """dB magnitudes, shape (TILE_COLS, N_FFT//2+1); column c is centred on frame c*hop."""
     hop = hop_for(level)
-    first = tile * TILE_COLS
-    centres = (first + np.arange(TILE_COLS)) * hop
-    frames = np.zeros((TILE_COLS, N_FFT), np.float32)
+    centres = (tile * TILE_COLS + np.arange(TILE_COLS)) * hop
     if hop <= 4 * N_FFT:  # dense: one read, strided frames
         start = int(centres[0]) - N_FFT // 2
         block = source.read(max(0, start), TILE_COLS * hop + N_FFT)
@@ -121,19 +137,13 @@ def compute_tile(source: AudioSource, level: int, tile: int) -> np.ndarray:
         need = (TILE_COLS - 1) * hop + N_FFT
         if len(block) < need:
             block = np.pad(block, (0, need - len(block)))
-        view = np.lib.stride_tricks.sliding_window_view(block, N_FFT)[::hop][:TILE_COLS]
-        frames[: len(view)] = view
-    else:  # sparse: seek to each column
-        for i, c in enumerate(centres):
-            if c >= source.frames:
-                break
-            start = int(c) - N_FFT // 2
-            chunk = source.read(max(0, start), N_FFT + min(0, start))
-            frames[i, N_FFT - len(chunk) if start < 0 else 0 :][: len(chunk)] = chunk
-    spectrum = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) * _NORM
+        spectrum = _spectrum(np.lib.stride_tricks.sliding_window_view(block, N_FFT)[::hop][:TILE_COLS])
+    else:  # sparse: average the power of a few windows spread over each column's span
+        offsets = (np.arange(SPARSE_WINDOWS) - (SPARSE_WINDOWS - 1) / 2) * hop / SPARSE_WINDOWS
+        power = sum(_spectrum(_frames_at(source, centres + off - N_FFT // 2)) ** 2 for off in offsets)
+        spectrum = np.sqrt(power / SPARSE_WINDOWS)
     db = 20.0 * np.log10(np.maximum(spectrum, 1e-7))
-    past = centres >= source.frames
-    db[past] = np.nan
+    db[centres >= source.frames] = np.nan
     return db.astype(np.float16)
 
 
@@ -293,13 +303,13 @@ class SpectrogramPanel(QWidget):
 
         c = colors()
         pg.setConfigOptions(imageAxisOrder="col-major", antialias=False)
-        self.plot = pg.PlotWidget(background=c.base)
+        self.plot = pg.PlotWidget(background=c.base, axisItems={"bottom": _time_axis()})
         self.plot.setAccessibleName("Spectrogram plot")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
-        item.setLabel("bottom", "Time", units="s")
+        item.setLabel("bottom", "Time")
         item.setLabel("left", "Frequency")
         self._image = pg.ImageItem()
         cmap = pg.colormap.get("inferno")
@@ -419,6 +429,19 @@ class SpectrogramPanel(QWidget):
         vb = self.plot.getPlotItem().getViewBox()
         point = vb.mapSceneToView(pos)
         self.readout.setText(self.readout_at(point.x(), point.y()))
+
+
+def _time_axis():
+    """A bottom axis labelled like the timeline ruler (m:ss, h:mm:ss), not in kiloseconds."""
+    import pyqtgraph as pg
+
+    from desktop.ui.timeline_view import format_time
+
+    class TimeAxis(pg.AxisItem):
+        def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+            return [format_time(v * scale, precise=spacing * scale < 1) for v in values]
+
+    return TimeAxis(orientation="bottom")
 
 
 def placement_for_clip(project, clip, name: str) -> Placement:

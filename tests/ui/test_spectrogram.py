@@ -113,3 +113,22 @@ def test_waveform_peaks_read_from_file_match_the_audio(tmp_path):
     for s, low, high in zip(starts.astype(int), lo, hi, strict=True):
         seg = ramp[s : s + RATE // 2]
         assert abs(high - seg.max()) < 0.02 and abs(low - seg.min()) < 0.02
+
+
+def test_coarse_tiles_read_from_a_file_cover_its_start(tmp_path):
+    """Coarse columns average windows that start before frame 0; reading a file there must
+    give silence, not the whole file (soundfile reads everything for a negative count)."""
+    from desktop.ui.spectrogram import FileSource, hop_for
+    from engines.audio import AudioClip
+    from engines.audio_io import write_audio
+
+    rate = 8000
+    t = np.arange(rate * 120) / rate
+    path = write_audio(tmp_path / "tone.flac", AudioClip((0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), rate))
+    level = 6
+    assert hop_for(level) > 4 * N_FFT  # the sparse, averaged path
+    tile = compute_tile(FileSource(path), level, 0).astype(np.float32)
+    inside = tile[: int(len(t) / hop_for(level))]
+    assert len(inside) > 20 and not np.isnan(inside).any()
+    freqs = np.arange(tile.shape[1]) * rate / N_FFT
+    assert np.all(np.abs(freqs[inside.argmax(axis=1)] - 300.0) <= rate / N_FFT)
