@@ -54,6 +54,7 @@ def to_kokoro(ipa: str, language: str) -> str:
         for old, new in _ENGLISH:
             ipa = ipa.replace(old, new)
         ipa = re.sub(r"(\S)\u0329", r"ᵊ\1", ipa).replace("\u0329", "")
+        ipa = ipa.replace("ɹɹ", "ɹ")  # espeak's linking r after an r-coloured vowel
     return ipa.replace("^", "")
 
 
