@@ -52,6 +52,7 @@ from desktop.ui.workers import Job, JobManager, request_dict
 from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
+DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
 
 
@@ -134,6 +135,9 @@ class MainWindow(QMainWindow):
         self._live_timer.setInterval(200)
         self._live_timer.timeout.connect(self._follow_recording)
         self.open_project(project)
+        docks = get_setting("window_docks")  # where the user put the panels last time
+        if isinstance(docks, str):
+            self.restoreState(QByteArray.fromBase64(docks.encode()), DOCK_LAYOUT_VERSION)
         geometry = get_setting("window_geometry")
         if isinstance(geometry, str):
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
@@ -878,6 +882,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop audio, save view state and close the project (also on quit)."""
         set_setting("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
+        set_setting("window_docks", bytes(self.saveState(DOCK_LAYOUT_VERSION).toBase64()).decode())
         self.jobs.shutdown()
         self.close_project()
         self.peaks.wait(5000)

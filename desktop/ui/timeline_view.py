@@ -545,6 +545,7 @@ class TimelineView(QWidget):
 
     def _sync_inspector(self) -> None:
         clip = self.clip(self.selected_clip)
+        self.canvas.setAccessibleDescription(self._describe(clip))
         for w in (self.clip_gain, self.fade_in, self.fade_out):
             w.blockSignals(True)
             w.setEnabled(clip is not None)
@@ -562,6 +563,16 @@ class TimelineView(QWidget):
         for w in (self.clip_gain, self.fade_in, self.fade_out):
             w.blockSignals(False)
         self.position_label.setText(f"Playhead {format_time(self.state.playhead / self.rate)}")
+
+    def _describe(self, clip: Clip | None) -> str:
+        """What a screen reader says about the canvas: the selection, then how to use it."""
+        where = f"Playhead at {format_time(self.state.playhead / self.rate)}. "
+        if clip is not None:
+            where += (f"Selected clip {self.take_names.get(clip.take_id, '')} on track "
+                      f"{self.track_name(clip.track_id)}, {format_time(clip.start_frame / self.rate)} to "
+                      f"{format_time(clip.end_frame / self.rate)}. ")
+        return where + ("Tab selects the next clip, Delete removes it, comma and period nudge it, "
+                        "Left and Right move the playhead; drag clips to move them, their edges to trim.")
 
     def _inspector_gain(self, value: float) -> None:
         if self.selected_clip is not None:

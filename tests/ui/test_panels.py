@@ -147,3 +147,21 @@ def test_device_setting_from_the_menu_shows_in_the_status_bar(window):
     assert "cpu" in window.status_device.text()
     window.device_actions["auto"].trigger()
     assert "Memory:" in window.status_memory.text() and "MB" in window.status_memory.text()
+
+
+def test_panel_layout_is_remembered(window, qtbot):
+    from desktop.project.store import Project
+    from desktop.ui.main_window import MainWindow
+
+    window.docks["jobs"].hide()
+    window.docks["voices"].setFloating(True)
+    path = window.project.path
+    window.close()
+    again = MainWindow(Project.open(path))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.docks["jobs"].isHidden() and again.docks["voices"].isFloating()
+    assert "Selected clip" not in again.view.canvas.accessibleDescription()
+    assert "Tab selects the next clip" in again.view.canvas.accessibleDescription()
+    again.close()
