@@ -40,6 +40,7 @@ TRACK_H = 88
 HEADER_W = 200
 EDGE_PX = 7  # how close to a clip edge a press trims instead of moving
 SNAP_PX = 8
+EDGE_SCROLL_PX = 30  # dragging this close to the canvas edge scrolls the timeline
 MIN_PPS, MAX_PPS = 0.05, 20_000.0
 TICK_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60,
               120, 300, 600, 900, 1800, 3600)
@@ -185,6 +186,10 @@ class TimelineCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.drag: _Drag | None = None
         self.preview: Clip | None = None
+        self._last_pos = QPointF()
+        self._edge_timer = QTimer(self)
+        self._edge_timer.setInterval(30)
+        self._edge_timer.timeout.connect(self._edge_scroll)
 
     # ---- geometry ------------------------------------------------------------------
     def x_of(self, frame: float) -> float:
@@ -360,7 +365,15 @@ class TimelineCanvas(QWidget):
                            Qt.CursorShape.OpenHandCursor if clip else Qt.CursorShape.IBeamCursor)
             v.hovered.emit(self.frame_at(pos.x()))
             return
-        d = self.drag
+        self._drag_to(pos)
+        if not self._edge_timer.isActive():
+            self._edge_timer.start()
+
+    def _drag_to(self, pos: QPointF) -> None:
+        v, d = self.view, self.drag
+        if d is None:
+            return
+        self._last_pos = pos
         frame = self.frame_at(pos.x())
         if d.mode == "range":
             a, b = sorted((d.press_frame, v.snap(frame, ignore=None)))
@@ -369,7 +382,20 @@ class TimelineCanvas(QWidget):
         self.preview = v.dragged(d.clip, d.mode, frame - d.press_frame, self.track_at(pos.y()))
         self.update()
 
+    def _edge_scroll(self) -> None:
+        """While dragging near the left or right edge, scroll and keep dragging."""
+        if self.drag is None:
+            self._edge_timer.stop()
+            return
+        x, w = self._last_pos.x(), self.width()
+        depth = x - (w - EDGE_SCROLL_PX) if x > w - EDGE_SCROLL_PX else min(0.0, x - EDGE_SCROLL_PX)
+        if depth:
+            v = self.view
+            v.scroll_to(v.state.scroll + depth * 0.5 / v.state.pps)
+            self._drag_to(self._last_pos)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self._edge_timer.stop()
         d, preview = self.drag, self.preview
         self.drag, self.preview = None, None
         if d is None or d.mode == "range" or preview is None:

@@ -135,3 +135,18 @@ def test_one_click_places_take_at_playhead_on_selected_track(two_clips):
     window.takes.row(ids["a"]).place.click()
     placed = [c for c in window.project.clips(ids["t2"]) if c.take_id == ids["a"]]
     assert [(c.start_frame, c.length_frames) for c in placed] == [(6 * RATE, 2 * RATE)]
+
+
+def test_dragging_at_the_edge_scrolls_and_carries_the_clip(two_clips, qtbot):
+    window, ids = two_clips
+    view = window.view
+    view.set_snapping(False)
+    canvas = view.canvas
+    p = clip_point(window, ids["c1"])
+    edge = QPoint(canvas.width() - 5, p.y())
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p)
+    QTest.mouseMove(canvas, edge)
+    qtbot.waitUntil(lambda: view.state.scroll > 1.0, timeout=5000)  # it keeps scrolling by itself
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, edge)
+    moved = window.project.clip(ids["c1"]).start_frame
+    assert moved / RATE > (edge.x() - p.x()) / view.state.pps  # farther than the window alone allows
