@@ -131,9 +131,11 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
                 "EntryNotFoundError",
                 "OfflineModeIsEnabled",
             ):
+                needs = "t5-base and facebook/encodec_32khz" if family == "musicgen" else "t5-large"
                 raise ModelMissing(
-                    f"{source}: a file it needs is not installed ({_short(exc)}). Download it "
-                    f"with 'timbre models download' or import the model folder."
+                    f"{source}: a file it needs is not installed ({_short(exc)}). "
+                    f"{family} checkpoints also need {needs}: install them with "
+                    "'timbre models download NAME' (or import their folders)."
                 ) from exc
             raise
 

@@ -85,3 +85,17 @@ def test_missing_model_says_how_to_get_it():
         resolve("musicgen-small", "musicgen")
     with pytest.raises(BadInput, match="Known models"):
         resolve("musicgen-tiny", "musicgen")
+
+
+def test_imported_model_without_its_text_encoder_says_what_to_install(tmp_path, debug_hub):
+    from engines.music.engine import MusicGenEngine
+    from engines.music.models import import_model
+
+    folder = tmp_path / "lonely"
+    shutil.copytree(_snapshot(debug_hub, MUSICGEN_DEBUG), folder)
+    import_model(folder)
+    try:
+        with pytest.raises(ModelMissing, match="t5-base and facebook/encodec_32khz"):
+            MusicGenEngine(model="local/lonely", device="cpu").load()
+    finally:
+        modelstore.remove("local/lonely")
