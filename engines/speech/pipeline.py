@@ -121,6 +121,8 @@ class SpeechEngine:
             raise BadInput("There is nothing to say: the text is empty. Type or load some text.")
         if request.voice is None:
             request.voice = self.default_voice
+        if request.seed is None:  # recorded in the provenance, so the take can be made again
+            request.seed = int(np.random.default_rng().integers(2**31))
         return request
 
     def stream(
