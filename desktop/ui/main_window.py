@@ -452,27 +452,39 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(self, "Import audio", "", AUDIO_FILTER)
         self.import_files(files)
 
-    def import_files(self, files: list[str]) -> None:
+    def import_files(self, files: list[str], track_id: int | None = None, at: int = 0) -> None:
+        """Read and store the files in the background, then place them with undoable edits:
+        on ``track_id`` at frame ``at`` (a drop on the timeline), else each on a new track."""
         project = self.project
         if project is None or not files:
             return
         self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
 
-        def work() -> list[str]:
-            failed = []
+        def work() -> tuple[list, list[str]]:
+            from engines.audio_io import read_audio
+
+            takes, failed = [], []
             for f in files:
                 try:
-                    project.import_file(f)
+                    takes.append(project.add_take(read_audio(f), Path(f).stem, "import", source_path=str(f)))
                 except (EngineError, ProjectError) as exc:
                     failed.append(str(exc))
-            return failed
+            return takes, failed
 
-        def done(failed: list[str]) -> None:
+        def done(result: tuple[list, list[str]]) -> None:
+            takes, failed = result
+            if project is self.project and self.timeline is not None:
+                start = at
+                for take in takes:
+                    track = track_id or self._guard(self.timeline.add_track, take.name)
+                    clip_id = self._guard(self.timeline.add_clip, track, take.id, start)
+                    if clip_id is not None and track_id is not None:  # one after another on that track
+                        start = self.project.clip(clip_id).end_frame
             self.refresh()
             if failed:
                 self.notice.notify(failed[0], details="\n".join(failed), error=True)
             else:
-                self.statusBar().showMessage(f"Imported {len(files)} file(s)", 3000)
+                self.statusBar().showMessage(f"Imported {len(takes)} file(s)", 3000)
 
         run_in_background(work, done, self._task_failed)
 
@@ -512,8 +524,16 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        """Files dropped on a track go there at the drop time; elsewhere, onto new tracks."""
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        self.import_files(files)
+        track_id, at = None, 0
+        if self.view is not None:
+            canvas = self.view.canvas
+            pos = canvas.mapFrom(self, event.position().toPoint())
+            track = canvas.track_at(pos.y()) if canvas.rect().contains(pos) else None
+            if track is not None:
+                track_id, at = track.id, canvas.frame_at(pos.x())
+        self.import_files(files, track_id, at)
         event.acceptProposedAction()
 
     # ---- transport -----------------------------------------------------------------

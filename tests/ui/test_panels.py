@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.spectrogram import row_frequencies
+from desktop.ui.timeline_view import RULER_H, TRACK_H
 from engines import modelstore
 from engines.audio_io import read_audio, write_audio
 from engines.settings import get_setting
@@ -36,17 +37,30 @@ def test_every_control_is_named_for_screen_readers(two_clips):
     assert unnamed == []
 
 
-def test_drop_files_imports_them_as_tracks(window, qtbot, tmp_path):
-    path = tmp_path / "drum loop.wav"
-    write_audio(path, tone(1.0, 100))
+def drop(window, paths, at: QPoint) -> None:
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPoint(400, 300).toPointF(), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    window.dropEvent(QDropEvent(at.toPointF(), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+
+
+def test_dropped_files_become_tracks_or_land_where_dropped_and_undo(window, qtbot, tmp_path):
+    loop, hit = tmp_path / "drum loop.wav", tmp_path / "hit.wav"
+    write_audio(loop, tone(1.0, 100))
+    write_audio(hit, tone(0.5, 1000))
+    drop(window, [loop], QPoint(400, 300))
     qtbot.waitUntil(lambda: len(window.view.clips) == 1, timeout=5000)
     assert [t.name for t in window.project.tracks()] == ["drum loop"]
     assert window.takes.row(window.project.takes()[0].id) is not None
+    canvas = window.view.canvas
+    track = window.project.tracks()[0]
+    target = canvas.mapTo(window, QPoint(int(canvas.x_of(3 * RATE)), RULER_H + TRACK_H // 2))
+    drop(window, [hit], target)
+    qtbot.waitUntil(lambda: len(window.view.clips) == 2, timeout=5000)
+    placed = window.project.clips(track.id)[-1]
+    assert abs(placed.start_frame - 3 * RATE) <= RATE / window.view.state.pps
+    window.undo()  # an import is an ordinary, undoable edit
+    assert len(window.project.clips()) == 1 and len(window.project.takes()) == 2
 
 
 def test_export_action_writes_the_mix(two_clips, qtbot, tmp_path):
