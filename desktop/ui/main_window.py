@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -38,17 +37,18 @@ from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
 from desktop.ui.background import run_in_background
-from desktop.ui.forms import DEFAULT_CHOICE
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
-from desktop.ui.spectrogram import GrowingSource, Placement, SpectrogramPanel, placement_for_clip
+from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
 from desktop.ui.timeline_view import TimelineView
 from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
-from desktop.ui.workers import Job, JobManager, request_dict
+from desktop.ui.window_generation import GenerationMixin
+from desktop.ui.window_transport import TransportMixin
+from desktop.ui.workers import JobManager
 from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
@@ -86,7 +86,7 @@ def device_text() -> str:
         return f"Device: {wish} — {exc}"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     first_painted = Signal(float)  # seconds since the window was built
 
     def __init__(self, project: Project) -> None:
@@ -536,119 +536,6 @@ class MainWindow(QMainWindow):
         self.import_files(files, track_id, at)
         event.acceptProposedAction()
 
-    # ---- transport -----------------------------------------------------------------
-    def _audio_ready(self) -> bool:
-        if not self.audio.available:
-            self.notice.notify(self.audio.reason, error=True)
-            return False
-        return True
-
-    def toggle_play(self) -> None:
-        if self.audio.playing or self.audio.recording:
-            self.stop_audio()
-            return
-        project, view = self.project, self.view
-        if project is None or view is None or not self._audio_ready():
-            return
-        start = view.state.playhead
-        if start >= view.length_frames:
-            start = 0
-            view.set_playhead(0)
-        from engines.mixing import mixdown
-
-        tracks = project.mix_tracks()
-        run_in_background(
-            lambda: mixdown(tracks, project.sample_rate, project.channels, start=start),
-            lambda clip: self._start_playback(clip, start), self._task_failed)
-
-    def _start_playback(self, clip, origin: int) -> None:
-        self._play_origin = origin
-        self._play_clip(clip, follow=True)
-
-    def _play_clip(self, clip, follow: bool) -> None:
-        if not self._audio_ready():
-            return
-        try:
-            self.audio.play(clip)
-        except Exception as exc:  # noqa: BLE001 - device errors become a notification
-            self.notice.notify(f"Could not start playback: {exc}", error=True)
-            return
-        self._play_ratio = self.project.sample_rate / clip.sample_rate if self.project else 1.0
-        if follow:
-            self._play_timer.start()
-
-    def _follow_playback(self) -> None:
-        if self.view is not None and self.audio.playing:
-            self.view.set_playhead(self._play_origin + int(self.audio.position * self._play_ratio), follow=True)
-
-    def _playback_finished(self) -> None:
-        self._play_timer.stop()
-
-    def stop_audio(self) -> None:
-        self._play_timer.stop()
-        self.audio.stop()
-
-    def toggle_record(self) -> None:
-        if self.audio.recording:
-            self.stop_audio()
-            return
-        if not self._audio_ready() or self.project is None:
-            return
-        try:
-            self.audio.record(self.project.sample_rate)
-        except Exception as exc:  # noqa: BLE001 - no input device etc.
-            self.notice.notify(f"Could not start recording: {exc}", error=True)
-            return
-        self._record_origin = self.view.state.playhead if self.view else 0
-        self._live = GrowingSource(self.project.sample_rate, f"recording-{time.monotonic()}")
-        self._live_blocks = 0
-        self.spectrogram.set_placement(Placement(self._live, self._record_origin / self.project.sample_rate,
-                                                 title="Spectrogram · recording…"))
-        self._live_timer.start()
-        self.statusBar().showMessage("Recording… press R or Space to stop")
-
-    def _follow_recording(self) -> None:
-        """Feed what was recorded since the last tick to the live spectrogram."""
-        if not self.audio.recording:
-            self._live_timer.stop()
-            return
-        blocks = self.audio.recorded_blocks(self._live_blocks)
-        if not blocks:
-            return
-        self._live_blocks += len(blocks)
-        before = self._live.frames
-        self._live.append(np.concatenate(blocks))
-        self.spectrogram.cache.forget(self._live.key, before)
-        now = self._record_origin / self.project.sample_rate + self._live.frames / self._live.sample_rate
-        self.spectrogram.set_view(max(0.0, now - 10.0), max(10.0, now))
-        self.spectrogram.set_playhead(now)
-        self.spectrogram.redraw()
-
-    def record_to(self, sink) -> None:
-        """Record for a panel (voice references): ``sink(clip)`` gets the audio, or None
-        when recording cannot start; ``record_to(None)`` stops."""
-        if sink is None:
-            self.stop_audio()
-            return
-        self._record_sink = sink
-        self.toggle_record()
-        if not self.audio.recording:
-            self._record_sink = None
-            sink(None)
-
-    def _recording_done(self, clip) -> None:
-        self._live_timer.stop()
-        sink, self._record_sink = self._record_sink, None
-        if sink is not None:
-            self.update_spectrogram()
-            sink(clip)
-            return
-        if self.project is None or self.timeline is None or self.view is None:
-            return
-        take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")
-        self.refresh()
-        self.place_take(take.id, at=getattr(self, "_record_origin", 0))
-
     def _playhead_moved(self, frame: int) -> None:
         if self.view is None:
             return
@@ -687,160 +574,6 @@ class MainWindow(QMainWindow):
         else:
             self.spectrogram.set_view(clip.start_frame / rate, clip.end_frame / rate)
         self.spectrogram.set_playhead(view.state.playhead / rate)
-
-    def selected_clip_audio(self):
-        """The audio of the selected clip (its trimmed part), for continuation requests."""
-        view, project = self.view, self.project
-        clip = view.clip(view.selected_clip) if view is not None else None
-        if clip is None or project is None:
-            return None
-        audio = project.load_audio(project.take(clip.take_id).audio_sha256)
-        rate = project.sample_rate
-        return audio.slice_seconds(clip.offset_frame / rate, (clip.offset_frame + clip.length_frames) / rate)
-
-    # ---- generation ----------------------------------------------------------------
-    def _form_choices(self, engine: str) -> dict[str, list[str]]:
-        """Pick-lists for request fields: the engine's own voices, then library voices."""
-        from engines.speech.prosody import EMOTIONS
-
-        own: list[str] = []
-        try:
-            from engines.speech import voices as speech_voices
-
-            if engine == "piper":
-                own = ["joe", *speech_voices.imported_piper_voices()]
-            elif engine == "kokoro":
-                own = list(speech_voices.KOKORO_SHIPPED)
-        except (ImportError, EngineError):
-            pass
-        choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
-        if engine in ("musicgen", "audiogen"):
-            from engines.music.engine import NORMALIZE_CHOICES
-
-            choices["normalize"] = list(NORMALIZE_CHOICES)
-        return choices
-
-    def _model_options(self, engine: str) -> list[tuple[str, str, bool]]:
-        """(name, label, installed) of the checkpoints an engine can load, for the Model box."""
-        if engine not in ("musicgen", "audiogen"):
-            return []
-        from engines.music import checkpoints
-
-        found = [(c.name, c.label, checkpoints.is_ready(c)) for c in checkpoints.CHECKPOINTS
-                 if c.family == engine]
-        debug = checkpoints.DEBUG_CHECKPOINTS[engine]
-        return [*found, (debug.name, debug.label, True)]
-
-    def _prepare_speech(self, engine: str, request):
-        """A library voice name becomes its engine and settings (refused without consent)."""
-        name = getattr(request, "voice", None)
-        if not name or name not in self.voices.names():
-            return engine, request
-        from engines.speech.voices import resolve
-
-        resolved = resolve(name, None if engine == "piper" else engine)
-        for key, value in resolved.fields.items():
-            setattr(request, key, value)
-        return resolved.engine, request
-
-    def _voices_changed(self) -> None:
-        panel = self.panels["speech"]
-        if panel.form is not None and "voice" in panel.form.widgets:
-            box = panel.form.widgets["voice"]
-            current = box.currentText()
-            box.clear()
-            box.addItems([DEFAULT_CHOICE, *self._form_choices(panel.engine.name)["voice"]])
-            box.setCurrentText(current)
-
-    def clone_voice(self) -> None:
-        """Speak as a cloned library voice: refused without the speaker's consent; a voice
-        with consent but no clone yet gets one made (a cancellable job of a few minutes)."""
-        panel = self.panels["speech"]
-        values = panel.form.values() if panel.form is not None else {}
-        name = values.get("voice") if values.get("voice") in self.voices.names() else self.voices.current
-        if not name:
-            self.notice.notify("Choose a library voice to clone first (Voice library panel).", error=True)
-            return
-        if self.voices.library is None:
-            self.notice.notify(f"Cloning is refused: {self.voices.reason}", error=True)
-            return
-        try:
-            self.voices.library.require_consent(name)
-        except EngineError as exc:
-            self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
-            return
-        from engines.speech.voices import CLONE_KIND
-
-        if self.voices.library.get_clone(name, CLONE_KIND) is not None:
-            self._speak_as(name)
-            return
-        from engines.speech.clone import clone_voice
-
-        job = self.jobs.submit_task("clone", f"Clone {name}",
-                                    lambda progress, cancel: clone_voice(name, progress=progress, cancel=cancel))
-        self._task_done[job.id] = lambda result: self._clone_ready(name, result)
-        self.docks["jobs"].raise_()
-
-    def _clone_ready(self, name: str, result) -> None:
-        self.voices.refresh()
-        self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
-                           "the search never heard); the Speech panel now speaks as it.")
-        self._speak_as(name)
-
-    def _speak_as(self, name: str) -> None:
-        panel = self.panels["speech"]
-        panel.select_engine("kokoro")
-        if panel.form is not None and "voice" in panel.form.widgets:
-            panel.form.set_value("voice", name)
-        self.docks["speech"].raise_()
-
-    def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
-                   device: str | None = None) -> Job | None:
-        if self.project is None:
-            return None
-        store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
-        from desktop.project.provenance import watermark_enabled
-
-        job = self.jobs.submit(engine, kind, label, request, device, options,
-                               watermark=watermark_enabled(self.project))
-        job.store_id = store_id
-        self._job_projects[job.id] = self.project
-        self.docks["jobs"].raise_()
-        return job
-
-    def _job_updated(self, job: Job) -> None:
-        project = self._job_projects.get(job.id)
-        if project is not None and job.state == "running" and not getattr(job, "_marked", False):
-            job._marked = True  # type: ignore[attr-defined]
-            project.update_job(job.store_id, "running")
-
-    def _job_finished(self, job: Job) -> None:
-        on_done = self._task_done.pop(job.id, None)
-        if on_done is not None:  # a library task (cloning), not a take for the project
-            if job.state == "done":
-                on_done(job.result)
-            elif job.state == "failed":
-                self.notice.notify(job.error, details=job.details, error=True)
-            return
-        project = self._job_projects.pop(job.id, None)
-        if project is None or project is not self.project:
-            return
-        state = {"done": "done", "cancelled": "cancelled"}.get(job.state, "failed")
-        project.update_job(job.store_id, state, progress=job.progress, error=job.error)
-        if job.state == "done":
-            for i, take in enumerate(job.takes):
-                name = job.label if len(job.takes) == 1 else f"{job.label} ({i + 1})"
-                project.add_take(take.clip, name, job.kind, provenance=take.provenance, job_id=job.store_id)
-            self.refresh()
-            self.notice.notify(f"{len(job.takes)} take(s) ready from {job.engine}: {job.label}")
-        elif job.state == "cancelled":
-            self.statusBar().showMessage(f"Cancelled: {job.label}", 4000)
-        elif job.oom and job.device != "cpu":
-            self.notice.notify(job.error, details=job.details, error=True, action=(
-                "Retry on CPU",
-                lambda: self.submit_job(job.engine, job.kind, job.request, job.label, job.options, "cpu")))
-        else:
-            self.notice.notify(job.error, details=job.details, error=True)
 
     def show_model_manager(self) -> None:
         from desktop.ui.model_manager import ModelManager

@@ -1,0 +1,167 @@
+"""The main window's generation side: forms' pick-lists, models, library voices and consent,
+cloning, submitting jobs and storing their takes.
+
+A mixin of :class:`desktop.ui.main_window.MainWindow` (it uses the window's panels, job
+manager, project and notifications); kept apart so the window module stays about layout.
+"""
+
+from __future__ import annotations
+
+from desktop.ui.forms import DEFAULT_CHOICE
+from desktop.ui.workers import Job, request_dict
+from engines.errors import EngineError
+
+
+class GenerationMixin:
+    def selected_clip_audio(self):
+        """The audio of the selected clip (its trimmed part), for continuation requests."""
+        view, project = self.view, self.project
+        clip = view.clip(view.selected_clip) if view is not None else None
+        if clip is None or project is None:
+            return None
+        audio = project.load_audio(project.take(clip.take_id).audio_sha256)
+        rate = project.sample_rate
+        return audio.slice_seconds(clip.offset_frame / rate, (clip.offset_frame + clip.length_frames) / rate)
+
+    def _form_choices(self, engine: str) -> dict[str, list[str]]:
+        """Pick-lists for request fields: the engine's own voices, then library voices."""
+        from engines.speech.prosody import EMOTIONS
+
+        own: list[str] = []
+        try:
+            from engines.speech import voices as speech_voices
+
+            if engine == "piper":
+                own = ["joe", *speech_voices.imported_piper_voices()]
+            elif engine == "kokoro":
+                own = list(speech_voices.KOKORO_SHIPPED)
+        except (ImportError, EngineError):
+            pass
+        choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
+        if engine in ("musicgen", "audiogen"):
+            from engines.music.engine import NORMALIZE_CHOICES
+
+            choices["normalize"] = list(NORMALIZE_CHOICES)
+        return choices
+
+    def _model_options(self, engine: str) -> list[tuple[str, str, bool]]:
+        """(name, label, installed) of the checkpoints an engine can load, for the Model box."""
+        if engine not in ("musicgen", "audiogen"):
+            return []
+        from engines.music import checkpoints
+
+        found = [(c.name, c.label, checkpoints.is_ready(c)) for c in checkpoints.CHECKPOINTS
+                 if c.family == engine]
+        debug = checkpoints.DEBUG_CHECKPOINTS[engine]
+        return [*found, (debug.name, debug.label, True)]
+
+    def _prepare_speech(self, engine: str, request):
+        """A library voice name becomes its engine and settings (refused without consent)."""
+        name = getattr(request, "voice", None)
+        if not name or name not in self.voices.names():
+            return engine, request
+        from engines.speech.voices import resolve
+
+        resolved = resolve(name, None if engine == "piper" else engine)
+        for key, value in resolved.fields.items():
+            setattr(request, key, value)
+        return resolved.engine, request
+
+    def _voices_changed(self) -> None:
+        panel = self.panels["speech"]
+        if panel.form is not None and "voice" in panel.form.widgets:
+            box = panel.form.widgets["voice"]
+            current = box.currentText()
+            box.clear()
+            box.addItems([DEFAULT_CHOICE, *self._form_choices(panel.engine.name)["voice"]])
+            box.setCurrentText(current)
+
+    def clone_voice(self) -> None:
+        """Speak as a cloned library voice: refused without the speaker's consent; a voice
+        with consent but no clone yet gets one made (a cancellable job of a few minutes)."""
+        panel = self.panels["speech"]
+        values = panel.form.values() if panel.form is not None else {}
+        name = values.get("voice") if values.get("voice") in self.voices.names() else self.voices.current
+        if not name:
+            self.notice.notify("Choose a library voice to clone first (Voice library panel).", error=True)
+            return
+        if self.voices.library is None:
+            self.notice.notify(f"Cloning is refused: {self.voices.reason}", error=True)
+            return
+        try:
+            self.voices.library.require_consent(name)
+        except EngineError as exc:
+            self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
+            return
+        from engines.speech.voices import CLONE_KIND
+
+        if self.voices.library.get_clone(name, CLONE_KIND) is not None:
+            self._speak_as(name)
+            return
+        from engines.speech.clone import clone_voice
+
+        job = self.jobs.submit_task("clone", f"Clone {name}",
+                                    lambda progress, cancel: clone_voice(name, progress=progress, cancel=cancel))
+        self._task_done[job.id] = lambda result: self._clone_ready(name, result)
+        self.docks["jobs"].raise_()
+
+    def _clone_ready(self, name: str, result) -> None:
+        self.voices.refresh()
+        self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
+                           "the search never heard); the Speech panel now speaks as it.")
+        self._speak_as(name)
+
+    def _speak_as(self, name: str) -> None:
+        panel = self.panels["speech"]
+        panel.select_engine("kokoro")
+        if panel.form is not None and "voice" in panel.form.widgets:
+            panel.form.set_value("voice", name)
+        self.docks["speech"].raise_()
+
+    def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
+                   device: str | None = None) -> Job | None:
+        if self.project is None:
+            return None
+        store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
+        from desktop.project.provenance import watermark_enabled
+
+        job = self.jobs.submit(engine, kind, label, request, device, options,
+                               watermark=watermark_enabled(self.project))
+        job.store_id = store_id
+        self._job_projects[job.id] = self.project
+        self.docks["jobs"].raise_()
+        return job
+
+    def _job_updated(self, job: Job) -> None:
+        project = self._job_projects.get(job.id)
+        if project is not None and job.state == "running" and not getattr(job, "_marked", False):
+            job._marked = True  # type: ignore[attr-defined]
+            project.update_job(job.store_id, "running")
+
+    def _job_finished(self, job: Job) -> None:
+        on_done = self._task_done.pop(job.id, None)
+        if on_done is not None:  # a library task (cloning), not a take for the project
+            if job.state == "done":
+                on_done(job.result)
+            elif job.state == "failed":
+                self.notice.notify(job.error, details=job.details, error=True)
+            return
+        project = self._job_projects.pop(job.id, None)
+        if project is None or project is not self.project:
+            return
+        state = {"done": "done", "cancelled": "cancelled"}.get(job.state, "failed")
+        project.update_job(job.store_id, state, progress=job.progress, error=job.error)
+        if job.state == "done":
+            for i, take in enumerate(job.takes):
+                name = job.label if len(job.takes) == 1 else f"{job.label} ({i + 1})"
+                project.add_take(take.clip, name, job.kind, provenance=take.provenance, job_id=job.store_id)
+            self.refresh()
+            self.notice.notify(f"{len(job.takes)} take(s) ready from {job.engine}: {job.label}")
+        elif job.state == "cancelled":
+            self.statusBar().showMessage(f"Cancelled: {job.label}", 4000)
+        elif job.oom and job.device != "cpu":
+            self.notice.notify(job.error, details=job.details, error=True, action=(
+                "Retry on CPU",
+                lambda: self.submit_job(job.engine, job.kind, job.request, job.label, job.options, "cpu")))
+        else:
+            self.notice.notify(job.error, details=job.details, error=True)
