@@ -435,7 +435,7 @@ def _time_axis():
     """A bottom axis labelled like the timeline ruler (m:ss, h:mm:ss), not in kiloseconds."""
     import pyqtgraph as pg
 
-    from desktop.ui.timeline_view import format_time
+    from desktop.ui.timeline_canvas import format_time
 
     class TimeAxis(pg.AxisItem):
         def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API

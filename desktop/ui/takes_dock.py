@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.project.models import Take
-from desktop.ui.timeline_view import format_time
+from desktop.ui.timeline_canvas import format_time
 
 
 class TakeRow(QWidget):

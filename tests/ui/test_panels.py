@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.spectrogram import row_frequencies
-from desktop.ui.timeline_view import RULER_H, TRACK_H
+from desktop.ui.timeline_canvas import RULER_H, TRACK_H
 from engines import modelstore
 from engines.audio_io import read_audio, write_audio
 from engines.settings import get_setting

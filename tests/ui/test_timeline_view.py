@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from desktop.project.store import Project
-from desktop.ui.timeline_view import RULER_H, TRACK_H
+from desktop.ui.timeline_canvas import RULER_H, TRACK_H
 from tests.ui.conftest import RATE
 from tests.ui.gestures import clip_point, drag, shortcut
 
