@@ -6,6 +6,8 @@ Each test gets a fresh project and a real ``MainWindow`` on it; audio is synthes
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,11 @@ def reported(window, job) -> bool:
     a moment earlier, on its own thread, so waiting on that alone races."""
     row = window.jobs_panel.rows.get(job.id)
     return row is not None and not job.active and not row.cancel.isEnabled() and row.state.text() != "Running"
+
+
+def pytest_collection_modifyitems(items):
+    """Everything here drives Qt widgets: mark it ``gui`` (pyproject's marker)."""
+    here = str(Path(__file__).parent)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.gui)
