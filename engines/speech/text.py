@@ -81,7 +81,7 @@ def _strip_markup(text: str) -> str:
 
 def split_sentences(paragraph: str) -> list[str]:
     """Sentences of one paragraph; abbreviations like "Dr." do not end a sentence."""
-    pieces = re.split(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+", paragraph.strip())
+    pieces = re.split(r"(?:(?<=[.!?…。！？][\"'”’)\]])|(?<=[.!?…。！？]))\s+", paragraph.strip())
     out: list[str] = []
     for piece in pieces:
         if out and re.search(r"(?:^|\s)([\w.]+)\.$", out[-1]):

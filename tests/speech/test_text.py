@@ -40,6 +40,11 @@ def test_sentences_paragraphs_and_abbreviations():
     ]
 
 
+def test_closing_quotes_stay_with_their_sentence():
+    segs = segments('He said "Hi." Then he left! (Quietly.) Fine?')
+    assert [s.text for s in segs] == ['He said "Hi."', "Then he left!", "(Quietly.)", "Fine?"]
+
+
 def test_ssml_document_keeps_words_and_paragraphs():
     segs = segments(
         "<speak><p>Hello &amp; welcome.</p><p><emphasis>Second</emphasis> one.</p></speak>"
