@@ -30,15 +30,18 @@ class TransportMixin:
         project, view = self.project, self.view
         if project is None or view is None or not self._audio_ready():
             return
-        start = view.state.playhead
-        if start >= view.length_frames:
+        start, end = view.state.playhead, None
+        if view.selection is not None:  # as in Audacity: a selection plays just that range
+            start, end = view.selection
+            view.set_playhead(start)
+        elif start >= view.length_frames:
             start = 0
             view.set_playhead(0)
         from engines.mixing import mixdown
 
         tracks = project.mix_tracks()
         run_in_background(
-            lambda: mixdown(tracks, project.sample_rate, project.channels, start=start),
+            lambda: mixdown(tracks, project.sample_rate, project.channels, start=start, end=end),
             lambda clip: self._start_playback(clip, start), self._task_failed)
 
     def _start_playback(self, clip, origin: int) -> None:

@@ -39,8 +39,14 @@ def main(project_path: str) -> None:
     clips = window.project.clips()
     out["recorded_clips"] = [(c.start_frame, c.length_frames) for c in clips]
     out["record_peak"] = max(levels, default=0.0)
-    window.view.set_playhead(0)
+    window.view.set_selection((0, 4_800))  # a selection plays just that range
     window.act_play.trigger()
+    pump(app, 5, lambda: window.audio.playing)
+    pump(app, 10, lambda: not window.audio.playing)
+    out["selection_position"] = window.audio.position
+    window.view.set_selection(None)
+    window.view.set_playhead(0)
+    window.act_play.trigger()  # the whole timeline: this is what the output file keeps
     pump(app, 5, lambda: window.audio.playing)
     out["played"] = window.audio.playing or window.audio.position > 0
     pump(app, 10, lambda: not window.audio.playing)

@@ -46,6 +46,7 @@ def test_record_then_play_through_alsa_files(tmp_path):
     assert start == 0 and length >= 48_000 and 0.2 < report["record_peak"] <= 0.26
     assert "recording" in report["live_title"] and report["live_frames"] >= 48_000
     assert report["played"] and report["play_position"] == length
+    assert report["selection_position"] == 4_800
     played = np.frombuffer(out.read_bytes(), "<i2").astype(np.float32) / 32767
     spectrum = np.abs(np.fft.rfft(played[: 4096 * 2]))
     assert abs(spectrum.argmax() * 48_000 / (4096 * 2) - 300) < 12  # what was recorded came back out
