@@ -61,6 +61,11 @@ HELP: dict[str, str] = {
     "rate": "Speaking rate: 2.0 is twice as fast, 0.5 half as fast.",
     "pitch": "Pitch shift in semitones.",
     "model": "Which model of this engine to use; larger is better and slower.",
+    "normalize": "How each take's level is set: to a loudness target (LUFS), to a peak level, "
+                 "or left as the model made it.",
+    "target_lufs": "Loudness to normalise to, in LUFS: -14 suits streaming, -23 broadcast.",
+    "peak_db": "Highest level after peak normalising, in dB below full scale.",
+    "watermark": "Mark the takes with an inaudible watermark that says they were generated.",
     "model_id": "Which model of this engine to use; larger is better and slower.",
 }
 RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
@@ -75,7 +80,7 @@ FALLBACK_RANGE = (-1_000_000.0, 1_000_000.0, 0.1)
 AUDIO_FILE_FIELDS = ("melody",)  # AudioClip fields read from a file (others: the selected clip)
 TEXT_FIELDS = ("prompt", "description", "text")
 # Request fields the engine layer fills in itself (resolved voices, clone data, provenance).
-INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward"}
+INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward", "voice_pitch"}
 
 
 def _unwrap(hint: Any) -> tuple[Any, bool]:

@@ -39,6 +39,9 @@ def test_speech_to_timeline_edit_undo_redo_and_reopen_identical(window, qtbot):
     path = window.project.path
     panel = speech_panel(window)
     assert panel.form is not None and "text" in panel.form.widgets
+    for name in ("voice", "language", "emotion", "stability", "rate", "pitch", "seed"):
+        widget = panel.form.widgets[name]
+        assert widget.toolTip() not in ("", widget.accessibleName()), name
     panel.form.set_value("text", TEXT)
     panel.generate_button.click()
     job = window.jobs.jobs[-1]

@@ -26,6 +26,8 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
                  "cfg_coef", "continuation", "melody", "loop", "normalize"):
         assert name in form.widgets, name
     assert "Creativity" in form.widgets["temperature"].toolTip()
+    unexplained = [n for n, w in form.widgets.items() if w.toolTip() in ("", w.accessibleName())]
+    assert unexplained == []  # every parameter says what it does
     assert isinstance(form.widgets["continuation"], QCheckBox)
     assert form.values()["watermark"] is None  # half-checked: the user's setting decides
 
