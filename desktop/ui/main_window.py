@@ -194,6 +194,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.resizeDocks([self.docks["spectrogram"], self.docks["jobs"]], [1000, 380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["spectrogram"]], [300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["takes"], self.docks["music"]], [250, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["takes"], self.docks["voices"]], [340, 360], Qt.Orientation.Vertical)
 
     # ---- actions -------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
