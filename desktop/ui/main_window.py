@@ -104,6 +104,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.audio.recorded.connect(self._recording_done)
         self._play_origin = 0
         self._record_sink = None
+        self._spectrogram_key: tuple | None = None  # the clip the spectrogram shows
         self._play_ratio = 1.0
 
         self.banner = Banner()
@@ -372,6 +373,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     def close_project(self) -> None:
         if self.project is None:
             return
+        self._spectrogram_key = None
         self.stop_audio()
         if self.view is not None:
             self.view.detach()
@@ -540,10 +542,10 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     def _playhead_moved(self, frame: int) -> None:
         if self.view is None:
             return
-        seconds = frame / self.view.rate
-        self.spectrogram.set_playhead(seconds, follow=self.audio.playing)
-        if self.view.selected_clip is None and not self.audio.playing:
-            self.update_spectrogram()
+        if self.audio.playing or self.view.selected_clip is None:
+            self.update_spectrogram(playing=self.audio.playing)
+        else:
+            self.spectrogram.set_playhead(frame / self.view.rate)
 
     # ---- spectrogram ---------------------------------------------------------------
     def spectrogram_clip(self):
@@ -558,18 +560,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             clip = next((c for c in under if c.track_id == view.state.track), under[0] if under else None)
         return clip
 
-    def update_spectrogram(self) -> None:
+    def update_spectrogram(self, playing: bool = False) -> None:
+        """Show the followed clip; while playing, keep its placement and scroll with the playhead."""
         view, project = self.view, self.project
         clip = self.spectrogram_clip()
         if view is None or project is None or clip is None:
-            self.spectrogram.set_placement(None)
+            if not playing:
+                self._spectrogram_key = None
+                self.spectrogram.set_placement(None)
+            elif view is not None:
+                self.spectrogram.set_playhead(view.state.playhead / view.rate, follow=True)
             return
         rate = view.rate
-        current = self.spectrogram.placement
-        placement = placement_for_clip(project, clip, view.take_names.get(clip.take_id, "Clip"))
-        if current is None or (current.source.key, current.start_s, current.offset_s, current.length_s) != (
-                placement.source.key, placement.start_s, placement.offset_s, placement.length_s):
-            self.spectrogram.set_placement(placement)
+        key = (clip.take_id, clip.start_frame, clip.offset_frame, clip.length_frames)
+        if key != self._spectrogram_key:  # opening the file only when the clip changes
+            self._spectrogram_key = key
+            self.spectrogram.set_placement(
+                placement_for_clip(project, clip, view.take_names.get(clip.take_id, "Clip")))
+        if playing:
+            self.spectrogram.set_playhead(view.state.playhead / rate, follow=True)
+            return
         if view.selection is not None:
             self.spectrogram.set_view(view.selection[0] / rate, view.selection[1] / rate)
         else:

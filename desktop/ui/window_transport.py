@@ -85,6 +85,7 @@ class TransportMixin:
         self._record_origin = self.view.state.playhead if self.view else 0
         self._live = GrowingSource(self.project.sample_rate, f"recording-{time.monotonic()}")
         self._live_blocks = 0
+        self._spectrogram_key = None
         self.spectrogram.set_placement(Placement(self._live, self._record_origin / self.project.sample_rate,
                                                  title="Spectrogram · recording…"))
         self._live_timer.start()

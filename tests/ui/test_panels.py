@@ -85,6 +85,16 @@ def test_spectrogram_follows_the_selected_clip(two_clips, qtbot):
     assert abs(float(freq.split()[0].replace(",", "")) - 880) < 30 and float(level.split()[0]) > -15
 
 
+def test_spectrogram_follows_the_playhead_across_clips(two_clips):
+    window, ids = two_clips
+    window.view.select_clip(None)
+    window.view.set_playhead(RATE)
+    assert "low tone" in window.spectrogram.placement.title
+    window.view.set_playhead(4 * RATE)
+    assert "high tone" in window.spectrogram.placement.title
+    assert window.spectrogram.view_range == (3.0, 5.0) and window.spectrogram.playhead_s == 4.0
+
+
 def test_theme_and_font_scale_apply_and_persist(window):
     app = QApplication.instance()
     window.set_theme("light")
