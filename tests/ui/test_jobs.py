@@ -177,3 +177,16 @@ def test_library_tasks_run_as_cancellable_jobs(window, qtbot):
     qtbot.waitUntil(lambda: reported(window, long), timeout=2000)
     assert long.state == "cancelled"
     assert long.result is None and window.project.takes() == []
+
+
+def test_progress_reaches_the_gui_at_most_ten_times_a_second(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("steps", 75)  # 75 engine steps in about 1.5 s
+    updates = []
+    window.jobs.job_updated.connect(lambda job: updates.append(job.progress))
+    panel.generate_button.click()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: reported(window, job), timeout=10_000)
+    assert job.state == "done"
+    assert 3 <= len(updates) <= 25  # throttled (plus state changes), not one per step
+    assert updates == sorted(updates) and updates[-1] == 1.0
