@@ -9,7 +9,7 @@
   counted separately as "inconclusive".
 - Audible cost: SNR of marked against original, and embed/detect speed.
 
-Run: ``make bench-watermark`` (prints a table; about 10 minutes on 2 cores).
+Run: ``make bench-watermark`` (prints a table; 15–25 minutes on 2 busy cores).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from engines.provenance import Provenance
 from engines.watermark import detect, finalize_take, watermarker
 from tests.provenance import corpus
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 
 
 def _marked_sets() -> dict[str, list]:
     return {
-        "speech": corpus.speech(10),
-        "music": corpus.music(10, seed=21),
-        "noise": corpus.noise(10, seed=21),
+        "speech": corpus.speech(8),
+        "music": corpus.music(8, seed=21),
+        "noise": corpus.noise(8, seed=21),
     }
 
 
@@ -52,7 +52,7 @@ def test_bench_watermark_robustness_and_cost():
             detect_s += time.perf_counter() - t0
             for name, attack in corpus.ATTACKS.items():
                 rows.setdefault((kind, name), Counter())[detect(attack(take.clip)).verdict] += 1
-    print("\nwatermark detection after handling (present / inconclusive / absent of 10)")
+    print("\nwatermark detection after handling (present / inconclusive / absent of 8)")
     for (kind, attack), c in rows.items():
         print(f"  {kind:6s} {attack:13s} {c['present']:3d} {c['inconclusive']:3d} {c['absent']:3d}")
     print("audible cost: SNR of marked vs original, dB (median, min)")
@@ -61,7 +61,7 @@ def test_bench_watermark_robustness_and_cost():
     print(f"speed: finalize (embed + verify) RTF {embed_s / audio_s:.3f}, "
           f"detect (unattacked) RTF {detect_s / audio_s:.3f}")
     for attack in ["none", *corpus.ATTACKS]:
-        assert rows[("speech", attack)]["present"] >= 9, (attack, rows[("speech", attack)])
+        assert rows[("speech", attack)]["present"] >= 7, (attack, rows[("speech", attack)])
         assert rows[("noise", attack)]["absent"] <= 2, (attack, rows[("noise", attack)])
 
 
