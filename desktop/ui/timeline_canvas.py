@@ -108,7 +108,9 @@ class TimelineCanvas(QWidget):
             bg = c.track_alt_bg if i % 2 else c.track_bg
             p.fillRect(QRectF(0, RULER_H + i * TRACK_H, w, TRACK_H), QColor(bg))
             if v.tracks[i].id == v.state.track:
-                p.fillRect(QRectF(0, RULER_H + i * TRACK_H, w, TRACK_H), QColor(c.highlight).lighter(100).darker(400))
+                selected = QColor(c.highlight)
+                selected.setAlpha(45)  # a tint of the highlight over the row's own background
+                p.fillRect(QRectF(0, RULER_H + i * TRACK_H, w, TRACK_H), selected)
         self._paint_grid(p, w)
         if v.selection is not None:
             a, b = v.selection

@@ -71,6 +71,7 @@ class TrackHeader(QFrame):
     def __init__(self, view: TimelineView, track: Track) -> None:
         super().__init__()
         self.view, self.track_id = view, track.id
+        self.setObjectName("trackHeader")
         self.setFixedHeight(TRACK_H)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.name = QLineEdit(track.name)
@@ -146,7 +147,9 @@ class TrackHeader(QFrame):
 
     def set_selected(self, on: bool) -> None:
         c = colors()
-        self.setStyleSheet(f"TrackHeader {{ border-left: 4px solid {c.highlight}; }}" if on else "")
+        self.setStyleSheet(f"#trackHeader {{ border: 1px solid {c.grid}; border-left: 4px solid {c.highlight};"
+                           f" background: {c.alt_base}; }}" if on else
+                           f"#trackHeader {{ border: 1px solid {c.grid}; border-left: 4px solid transparent; }}")
 
 
 class TimelineView(QWidget):
