@@ -70,7 +70,7 @@ def test_consent_refused_for_another_speaker_and_a_wrong_phrase(lib, tmp_path, w
 @needs_whisper
 def test_consent_accepted_for_the_same_voice_then_cloning_is_allowed(lib, tmp_path, warm_models):
     statement = lib.statement("Joe")
-    path = write_audio(tmp_path / "consent.wav", m.joe(statement.text, 1.1, 0.667))
+    path = write_audio(tmp_path / "consent.wav", m.joe(statement.text, 1.1))
     result = lib.record_consent("Joe", path)
     assert result.accepted and result.phrase_heard
     assert result.similarity >= consent.THRESHOLD
