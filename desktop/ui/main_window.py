@@ -104,6 +104,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.audio.recorded.connect(self._recording_done)
         self._play_origin = 0
         self._record_sink = None
+        self.banking = None  # the voice banking window, made on first use
         self._spectrogram_key: tuple | None = None  # the clip the spectrogram shows
         self._play_ratio = 1.0
 
@@ -220,6 +221,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
         self.act_check = act("Check for &watermark…", self.show_watermark_check, None,
                              "Drop audio files to see if they carry the watermark, and their provenance")
+        self.act_banking = act("Voice &banking…", self.show_banking, None,
+                               "Record a voice bank one prompt at a time (in its own window)")
         self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
                               "Installed models: sizes, import, download, remove, unload")
         self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -246,7 +249,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         bar = self.menuBar()
         m = bar.addMenu("&File")
         for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None,
-                  self.act_check, self.act_models, None, self.act_quit):
+                  self.act_check, self.act_banking, self.act_models, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         self.file_menu = m
         m = bar.addMenu("&Edit")
@@ -594,6 +597,23 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         dialog.open()
         self.model_manager = dialog
 
+    def show_banking(self) -> None:
+        """The voice banking panel in its own window, with its own audio: its one-key
+        controls must not meet the studio's Space/R, nor its recordings the timeline's."""
+        if self.banking is None:
+            from desktop.ui.banking.panel import BankingPanel
+
+            audio = AudioIO(self)
+            audio.probe()
+            self.banking = BankingPanel(audio)
+            self.banking.setWindowTitle("Voice banking — Timbre Studio")
+            self.banking.setWindowFlag(Qt.WindowType.Window)
+            self.banking.setParent(self, Qt.WindowType.Window)
+            self.banking.resize(1000, 720)
+        self.banking.show()
+        self.banking.raise_()
+        self.banking.activateWindow()
+
     def show_watermark_check(self) -> None:
         from desktop.ui.watermark_check import WatermarkCheckDialog
 
@@ -648,6 +668,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         set_setting("window_geometry", bytes(self.saveGeometry().toBase64()).decode())
         set_setting("window_docks", bytes(self.saveState(DOCK_LAYOUT_VERSION).toBase64()).decode())
         self.jobs.shutdown()
+        if self.banking is not None:
+            self.banking.audio.stop()
+            self.banking.close()
         self.close_project()
         self.peaks.wait(5000)
 

@@ -189,3 +189,12 @@ def test_panel_layout_is_remembered(window, qtbot):
     assert "Selected clip" not in again.view.canvas.accessibleDescription()
     assert "Tab selects the next clip" in again.view.canvas.accessibleDescription()
     again.close()
+
+
+def test_voice_banking_opens_in_its_own_window_with_its_own_audio(window):
+    window.act_banking.trigger()
+    panel = window.banking
+    assert panel.isWindow() and panel.isVisible() and panel.accessibleName() == "Voice banking"
+    assert panel.audio is not window.audio  # its recordings never land on the timeline
+    window.act_banking.trigger()
+    assert window.banking is panel
