@@ -159,8 +159,7 @@ class TimelineView(QWidget):
     track_selected = Signal(object)
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # (start, end) frames or None
-    hovered = Signal(int)
-    view_changed = Signal()
+    hovered = Signal(int)  # the frame under the mouse
 
     def __init__(self, project: Project, timeline: Timeline, peaks: PeakCache | None = None) -> None:
         super().__init__()
@@ -205,6 +204,7 @@ class TimelineView(QWidget):
         layout.addWidget(self.hbar)
         layout.addWidget(self.inspector)
 
+        self.hovered.connect(self._show_cursor)
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(400)
@@ -278,6 +278,10 @@ class TimelineView(QWidget):
                       f"{format_time(clip.end_frame / self.rate)}. ")
         return where + ("Tab selects the next clip, Delete removes it, comma and period nudge it, "
                         "Left and Right move the playhead; drag clips to move them, their edges to trim.")
+
+    def _show_cursor(self, frame: int) -> None:
+        self.position_label.setText(f"Playhead {format_time(self.state.playhead / self.rate)}"
+                                    f"   ·   mouse {format_time(frame / self.rate)}")
 
     def _inspector_gain(self, value: float) -> None:
         if self.selected_clip is not None:
@@ -515,7 +519,6 @@ class TimelineView(QWidget):
     # ---- persistence ---------------------------------------------------------------
     def _view_changed(self) -> None:
         self.canvas.update()
-        self.view_changed.emit()
         self._save_timer.start()
 
     def save_view(self) -> None:
