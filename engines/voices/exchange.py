@@ -21,6 +21,7 @@ import json
 import math
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -217,13 +218,18 @@ def _read_members(file: Path) -> tuple[dict, dict[str, bytes]]:
             raise _bad(file, "its manifest is too large")
         try:
             manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise _bad(file, f"its manifest is damaged ({exc})") from exc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _bad(file, f"its manifest is not valid JSON ({exc})") from exc
         blobs = {}
         for info in infos:
             if info.filename == "manifest.json":
                 continue
-            data = zf.read(info)
+            try:  # sizes were checked above; zipfile stops at the declared size and CRC
+                data = zf.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise _bad(file, f"{info.filename} is damaged ({exc})") from exc
             digest = hashlib.sha256(data).hexdigest()
             if digest != info.filename.split("/")[1].split(".")[0]:
                 raise _bad(file, f"{info.filename} is damaged (its checksum does not match)")
