@@ -38,6 +38,7 @@ def _backend(language: str):
                 with_stress=True,
                 tie="^",
                 language_switch="remove-flags",
+                words_mismatch="ignore",
             )
         return _BACKENDS[language]
 
@@ -70,5 +71,6 @@ def phonemize(text: str, language: str = "en-us") -> str:
             "fr-fr, es, de, it, pt-br, hi or ja."
         ) from exc
     with _LOCK:
-        ipa = backend.phonemize([text], strip=True)[0]
+        # espeak may merge or split words ("don't", numbers); the count check only warns.
+        ipa = backend.phonemize([text], strip=True, njobs=1)[0]
     return to_kokoro(ipa, lang)

@@ -30,7 +30,7 @@ from engines.speech import clone as cl
 from engines.speech.prosody import median_f0
 from engines.speech.request import SpeechRequest
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(4 * 3600)]  # searches take minutes
 
 REFERENCE_TEXT = (
     "My grandfather kept bees behind the old stone barn.",
