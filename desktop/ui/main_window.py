@@ -239,6 +239,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_zoom_in = act("Zoom in", lambda: self.view.zoom(2.0), "Ctrl+1")
         self.act_zoom_out = act("Zoom out", lambda: self.view.zoom(0.5), "Ctrl+3")
         self.act_fit = act("Fit project in window", lambda: self.view.zoom_fit(), "Ctrl+F")
+        self.act_zoom_sel = act("Zoom to selection", lambda: self.view.zoom_to_selection(), "Ctrl+E")
+        self.act_shortcuts = act("Keyboard shortcuts", self.show_shortcuts, "F1",
+                                 "Every command and its keys")
         self.act_snap = act("Snapping", lambda on: self.view.set_snapping(on), None,
                             "Snap clips and edges to other clips, the playhead and zero", checkable=True)
         self.act_font_up = act("Larger text", lambda: self.scale_font(1.1), "Ctrl+=")
@@ -260,7 +263,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         for a in (self.act_play, self.act_record, self.act_home, self.act_end):
             m.addAction(a)
         m = bar.addMenu("&View")
-        for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, None, self.act_font_up,
+        for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_zoom_sel, None, self.act_font_up,
                   self.act_font_down, self.act_font_reset):
             m.addSeparator() if a is None else m.addAction(a)
         themes = m.addMenu("Theme")
@@ -279,6 +282,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.view_menu = m
+        bar.addMenu("&Help").addAction(self.act_shortcuts)
 
     def _build_settings_menu(self, menu) -> None:
         """Device, downloads and watermarking: stored with engines.settings, read by engines."""
@@ -596,6 +600,40 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
         dialog.open()
         self.model_manager = dialog
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """(command, keys) for every window action that has keys, as the Help lists them."""
+        rows = []
+        for a in self.actions():
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+            if keys:
+                rows.append((a.text().replace("&", "").rstrip("…"), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem
+
+        rows = self.shortcut_table()
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(len(rows), 2, dialog)
+        table.setAccessibleName("Keyboard shortcuts")
+        table.setHorizontalHeaderLabels(["Command", "Keys"])
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        extra = [("Next / previous clip (timeline)", "Tab, Shift+Tab"), ("Delete clip (timeline)", "Delete"),
+                 ("Move playhead (timeline)", "Left, Right (Shift: finer)"),
+                 ("Nudge clip (timeline)", ", and ."), ("Zoom around the mouse", "Ctrl+wheel")]
+        table.setRowCount(len(rows) + len(extra))
+        for r, (name, keys) in enumerate(rows + extra):
+            table.setItem(r, 0, QTableWidgetItem(name))
+            table.setItem(r, 1, QTableWidgetItem(keys))
+        box = QVBoxLayout(dialog)
+        box.addWidget(table)
+        dialog.resize(520, 560)
+        dialog.open()
+        self.shortcuts_dialog = dialog
 
     def show_banking(self) -> None:
         """The voice banking panel in its own window, with its own audio: its one-key

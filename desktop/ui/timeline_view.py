@@ -483,6 +483,16 @@ class TimelineView(QWidget):
         self.state.pps = min(MAX_PPS, max(MIN_PPS, width / seconds))
         self.scroll_to(0.0)
 
+    def zoom_to_selection(self) -> None:
+        """The time selection, else the selected clip, fills the visible width."""
+        clip = self.clip(self.selected_clip)
+        span = self.selection or ((clip.start_frame, clip.end_frame) if clip else None)
+        if span is None:
+            return
+        seconds = max((span[1] - span[0]) / self.rate, 0.01)
+        self.state.pps = min(MAX_PPS, max(MIN_PPS, max(200, self.canvas.width() - 20) / seconds))
+        self.scroll_to(span[0] / self.rate - 10 / self.state.pps)
+
     def scroll_to(self, seconds: float, from_bar: bool = False) -> None:
         seconds = max(0.0, seconds)
         if abs(seconds - self.state.scroll) < 1e-9 and from_bar:

@@ -150,3 +150,16 @@ def test_dragging_at_the_edge_scrolls_and_carries_the_clip(two_clips, qtbot):
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, edge)
     moved = window.project.clip(ids["c1"]).start_frame
     assert moved / RATE > (edge.x() - p.x()) / view.state.pps  # farther than the window alone allows
+
+
+def test_zoom_to_selection_and_shortcut_help(two_clips):
+    window, ids = two_clips
+    view = window.view
+    view.select_clip(ids["c2"])
+    shortcut(window, "Ctrl+E")
+    assert abs(view.canvas.x_of(3 * RATE) - 10) < 1 and abs(view.canvas.x_of(5 * RATE) - (view.canvas.width() - 10)) < 2
+    table = dict(window.shortcut_table())
+    assert table["Play/Stop"] == "Space" and table["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
+    assert table["Zoom in"] == "Ctrl+1" and table["Import audio"] == "Ctrl+Shift+I"
+    shortcut(window, "F1")
+    assert window.shortcuts_dialog.isVisible()
