@@ -197,6 +197,7 @@ class SpeechEngine:
             params=params,
             seed=request.seed,
             voice=request.voice_label or request.voice,
+            consent=request.consent,
         )
         from engines.watermark import finalize_take
 

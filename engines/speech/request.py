@@ -32,6 +32,7 @@ class SpeechRequest:
     reference: Any = None  # engines.audio.AudioClip of the voice to clone from
     convert_toward: Any = None  # engines.speech.world_convert.VoiceStats: WORLD post-process
     voice_label: str | None = None  # the library voice's name, for provenance
+    consent: dict[str, Any] | None = None  # the library voice's consent record, for provenance
     extra: dict[str, Any] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Piper voice the user imported into the model store, then an engine's own voice i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,8 @@ def resolve(name: str | None, engine: str | None = None) -> ResolvedVoice:
 
 def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
     voice = library.require_consent(name)
-    fields: dict[str, Any] = {"voice_label": voice.name}
+    record = {**dataclasses.asdict(voice.consent), "path": voice.consent.path.name}
+    fields: dict[str, Any] = {"voice_label": voice.name, "consent": record}
     if re.fullmatch(r"[a-z]{2,3}([-_][a-z]{2,4})?", voice.language.lower()):
         fields["language"] = voice.language.lower()
     if engine == "chatterbox":
