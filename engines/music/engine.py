@@ -153,6 +153,7 @@ class AudiocraftEngine:
         self.window_seconds = window_seconds  # shorter windows than the model's: less memory
         self.speed = speed  # "fast" keeps the numerics; "int8" trades a little quality
         self._speed_used = "stock"
+        self._version = ""
         self._model: Any = None
         self._source: Source | None = None
         self._device = "cpu"
@@ -197,6 +198,7 @@ class AudiocraftEngine:
             model.max_duration = self.window_seconds
             model.set_generation_params(extend_stride=default_stride * ratio)
         self._speed_used = self._apply_speed(model, device)
+        self._version = self._model_version()
         self._model, self._device = model, device
         progress(Progress(1, 1, f"loaded {self.model_label}"))
 
@@ -232,14 +234,14 @@ class AudiocraftEngine:
     def sample_rate(self) -> int:
         return int(self._model.sample_rate)
 
-    def model_version(self) -> str:
-        """The snapshot revision (a commit or content hash) of the weights used."""
+    def _model_version(self) -> str:
+        """The snapshot revision (a commit or content hash) of the weights being loaded."""
         from pathlib import Path
 
         from engines import modelstore
 
         source = self.source
-        if Path(source.location).is_dir():
+        if Path(source.location).is_absolute():  # a model folder used in place
             return modelstore.folder_revision(Path(source.location))
         ref = source.cache / ("models--" + source.location.replace("/", "--")) / "refs" / "main"
         return ref.read_text().strip() if ref.is_file() else ""
@@ -422,7 +424,7 @@ class AudiocraftEngine:
     ) -> list[GeneratedTake]:
         from engines.watermark import finalize_take
 
-        version = self.model_version()
+        version = self._version
         ckpt = self.source.checkpoint
         takes = []
         for index, clip in enumerate(clips):

@@ -22,12 +22,16 @@ This is done on the loaded model instance; no audiocraft file is changed.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 SPEEDS = ("stock", "fast", "int8")
 
 
+@functools.cache
 def _attention_classes() -> tuple[type, type]:
+    """Built on first use (they subclass audiocraft's, which imports torch); cached so
+    ``isinstance`` recognises modules already swapped."""
     import torch
     from audiocraft.modules.streaming import StreamingModule
     from torch import nn
@@ -50,6 +54,8 @@ def _attention_classes() -> tuple[type, type]:
 
     class SelfAttention(StreamingModule):
         """Causal self-attention with a preallocated key/value cache while streaming."""
+
+        accelerated = True
 
         def __init__(self, src: Any) -> None:
             super().__init__()
@@ -96,6 +102,8 @@ def _attention_classes() -> tuple[type, type]:
     class CrossAttention(StreamingModule):
         """Cross-attention whose keys and values are computed once per generation."""
 
+        accelerated = True
+
         def __init__(self, src: Any) -> None:
             super().__init__()
             dim = src.in_proj_weight.shape[0] // 3
@@ -141,6 +149,8 @@ def can_accelerate(lm: Any) -> str:
     """Why this LM's layers cannot take the fast attention, or ''."""
     for layer in lm.transformer.layers:
         attn = layer.self_attn
+        if getattr(attn, "accelerated", False):
+            continue
         if not getattr(attn, "custom", False) or attn.rope is not None or attn.kv_repeat != 1:
             return "its attention uses rotary embeddings, grouped heads or torch's MHA"
         if attn.past_context is not None or attn.qk_layer_norm:

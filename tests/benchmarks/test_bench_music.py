@@ -25,6 +25,9 @@ import pytest
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 SECONDS = float(os.environ.get("TIMBRE_BENCH_SECONDS", "2.0"))
+# On a machine shared with other jobs, 2 OpenMP threads spin-wait for each other and can be
+# many times slower than 1: TIMBRE_BENCH_THREADS=1 gives steadier numbers there.
+THREADS = int(os.environ.get("TIMBRE_BENCH_THREADS", "0"))
 # 19 tokens with the stand-in T5 vocabulary, about what t5-base makes of a 12-word prompt
 PROMPT = "calm piano with soft strings"
 ENCODEC_32K = dict(
@@ -117,6 +120,8 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
 
     from engines.music.fast import accelerate, quantize_int8
 
+    if THREADS:
+        torch.set_num_threads(THREADS)
     model = small_sized_musicgen
     lm = model.lm
 

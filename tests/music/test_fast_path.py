@@ -72,3 +72,15 @@ def test_int8_speed_is_recorded_in_provenance(debug_hub):
     take = engine.generate(MusicRequest("calm piano", duration=0.5, seed=2, watermark=False))[0]
     assert take.provenance.params["speed"] == "int8" and take.provenance.dtype == "int8-dynamic"
     assert np.isfinite(take.clip.samples).all()
+
+
+def test_accelerate_is_idempotent_and_int8_applies_on_top(stock_model):
+    from engines.music.fast import accelerate, can_accelerate, quantize_int8
+
+    lm = accelerate(copy.deepcopy(stock_model.lm))
+    assert can_accelerate(lm) == ""
+    layer = lm.transformer.layers[0]
+    before = layer.self_attn
+    assert accelerate(lm).transformer.layers[0].self_attn is before
+    quantize_int8(lm)
+    assert "quantized.dynamic" in type(lm.transformer.layers[0].linear1).__module__
