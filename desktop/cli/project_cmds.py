@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -83,32 +82,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
-    from desktop.project.provenance import prepare_export
+    from desktop.project.export import export_project
     from desktop.project.store import Project
-    from engines.audio_io import format_for
-    from engines.errors import BadInput
-    from engines.loudness import integrated_lufs, normalize_loudness, true_peak_db
-    from engines.tags import write_tagged
 
-    out = Path(args.output)
-    fmt = format_for(out, args.format)
     with Project.open(args.project) as p:
-        if not p.clips():
-            raise BadInput(f"{p.name} has nothing on its timeline to export. Import or generate audio first.")
         bar = ProgressBar("mixing")
-        mix = p.mixdown(progress=bar)
+        result = export_project(p, args.output, args.format, args.lufs, progress=bar)
         bar.close()
-        mix, document = prepare_export(p, mix)  # watermark if generated audio is in it
-        title = p.name
-    if args.lufs is not None:
-        mix = normalize_loudness(mix, args.lufs, max_true_peak_db=-1.0)
-    elif mix.peak > 1.0:
-        from engines.loudness import peak_normalize
-
-        mix = peak_normalize(mix, -1.0)
-    write_tagged(out, mix, document, fmt, title=title)
-    print(
-        f"exported {out} ({fmt}, {mix.duration:.2f} s, {integrated_lufs(mix):.1f} LUFS, "
-        f"true peak {true_peak_db(mix):.1f} dBTP)"
-    )
+    print(result.summary())
     return 0

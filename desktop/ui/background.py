@@ -40,18 +40,34 @@ def run_in_background(
     on_done: Callable[[Any], None],
     on_error: Callable[[BaseException, str], None],
     pool: QThreadPool | None = None,
+    owner: QObject | None = None,
 ) -> None:
-    """Call ``fn()`` in the thread pool; ``on_done``/``on_error`` run on the GUI thread."""
+    """Call ``fn()`` in the thread pool; ``on_done``/``on_error`` run on the GUI thread.
+
+    With an ``owner`` (the window or panel the callbacks touch), a task that finishes after
+    its owner was closed reports nowhere instead of touching deleted widgets. The owner
+    defaults to the widget whose method ``on_error`` (or ``on_done``) is.
+    """
+    import shiboken6
+
+    if owner is None:  # callbacks that are methods of a widget belong to that widget
+        candidate = getattr(on_error, "__self__", None) or getattr(on_done, "__self__", None)
+        owner = candidate if isinstance(candidate, QObject) else None
     bridge = _Bridge()
     _live.add(bridge)  # keep the bridge alive until it has reported
 
+    def owner_gone() -> bool:
+        return owner is not None and not shiboken6.isValid(owner)
+
     def finish(result: Any) -> None:
         _live.discard(bridge)
-        on_done(result)
+        if not owner_gone():
+            on_done(result)
 
     def fail(exc: BaseException, details: str) -> None:
         _live.discard(bridge)
-        on_error(exc, details)
+        if not owner_gone():
+            on_error(exc, details)
 
     bridge.done.connect(finish)
     bridge.failed.connect(fail)

@@ -512,14 +512,12 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        from desktop.project.provenance import prepare_export
-        from engines.tags import write_tagged
+        from desktop.project.export import export_project
 
         project = self.project
 
-        def export() -> Path:  # same as `timbre export`: watermark if generated, tag provenance
-            mix, document = prepare_export(project, project.mixdown())
-            return write_tagged(path, mix, document, title=project.name)
+        def export() -> Path:  # the same path as `timbre export`
+            return export_project(project, path).path
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
         run_in_background(export,
