@@ -69,8 +69,9 @@ def test_bench_watermark_false_positives():
     watermarker()
     clean = {
         "speech": corpus.speech(40),
-        "music": corpus.music(40, seed=99),
-        "noise": corpus.noise(30, seed=99),
+        # Seeds 7 and 99 were used to choose the re-pitch confirmation; these are fresh.
+        "music": corpus.music(40, seed=2024),
+        "noise": corpus.noise(30, seed=2024),
     }
     total = Counter()
     print("\nclean clips (present = false positive / inconclusive / absent)")
