@@ -41,13 +41,14 @@ THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
 MIN_SECONDS = 0.1  # perth's STFT (n_fft 2048) needs at least this much audio
 WINDOW_SECONDS = 60.0
 OVERLAP_SECONDS = 1.0
-# Re-pitch factors that remove a real mark (it reads at most ~0.26 after them, ~0.1
-# typically, also after MP3, noise or gain) while a response caused by tonal content
+# Re-pitch factors that remove a real mark (it reads ~0.1 after them, up to ~0.47 on short
+# stereo takes, also after MP3, noise or gain) while a response caused by tonal content
 # usually survives at least one of them; a real mark must read below CONFIRM_MAX after
-# each and below CONFIRM_MEAN on average. (±2 % is too little: real marks survive it.)
+# each and below CONFIRM_MEAN on average. Stricter limits turned real marks inconclusive;
+# ±2 % is too little (real marks survive it).
 CONFIRM_SHIFTS = (0.96, 1.04, 0.92, 1.08)
-CONFIRM_MAX = 0.35
-CONFIRM_MEAN = 0.2
+CONFIRM_MAX = 0.5
+CONFIRM_MEAN = 0.25
 DETECT_SECONDS = 10.0  # detection window: a marked stretch this long is found anywhere
 MAX_PASSES = 2  # embedding passes before giving up on a take the decoder cannot find
 

@@ -54,16 +54,20 @@ def prepare_export(project: Any, mix: Any) -> tuple[Any, dict[str, Any]]:
 
     A mix that contains generated audio is watermarked as a whole (when the project's
     setting is on), so the mark survives even where a generated take sits under louder
-    imported material; a mix of imported audio only is never marked.
+    imported material; a mix the decoder already reads as marked is left as it is, and a
+    mix of imported audio only is never marked.
     """
-    from engines.watermark import detect, embed
+    from engines.watermark import THRESHOLD, embed, raw_score
 
     document = export_document(project)
     generated = any(t.get("engine") for t in document["takes"])
     marked = generated and watermark_enabled(project)
     if marked:
-        mix = embed(mix)
-        document["watermark_score"] = round(detect(mix).score, 4)
+        score = raw_score(mix)
+        if score < THRESHOLD:  # marking an already marked mix again only costs quality
+            mix = embed(mix)
+            score = raw_score(mix)
+        document["watermark_score"] = round(score, 4)
     document["watermarked"] = marked
     return mix, document
 
