@@ -112,6 +112,7 @@ def _timbre(name: str) -> str:
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(2400)  # ~5 min alone, far more on a shared 2-core machine
 def test_consent_threshold_separates_speakers():
     speakers = _speakers()
     voice_emb = {
