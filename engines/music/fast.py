@@ -177,12 +177,15 @@ def accelerate(lm: Any) -> Any:
 def quantize_int8(lm: Any) -> Any:
     """Dynamic int8 quantisation of every linear layer of the (accelerated) transformer and
     output heads; the text conditioner and embeddings stay float32."""
+    import warnings
+
     import torch
     from torch import nn
 
     accelerate(lm)
-    lm.transformer = torch.ao.quantization.quantize_dynamic(
-        lm.transformer, {nn.Linear}, dtype=torch.qint8
-    )
-    lm.linears = torch.ao.quantization.quantize_dynamic(lm.linears, {nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch 2.13 announces a future move of these APIs
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+        quantize = torch.ao.quantization.quantize_dynamic
+        lm.transformer = quantize(lm.transformer, {nn.Linear}, dtype=torch.qint8)
+        lm.linears = quantize(lm.linears, {nn.Linear}, dtype=torch.qint8)
     return lm

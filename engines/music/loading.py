@@ -113,10 +113,15 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
     ``state_dict.bin`` and ``compression_state_dict.bin``.
     """
     prepare_imports()
-    from audiocraft.models import AudioGen, MusicGen
+    import warnings
 
+    from audiocraft.models import AudioGen, MusicGen
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a terminal bar per T5/EnCodec load is noise here
     cls = {"musicgen": MusicGen, "audiogen": AudioGen}[family]
-    with hub_cache(cache), safe_checkpoint_loading():
+    with hub_cache(cache), safe_checkpoint_loading(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
         try:
             return cls.get_pretrained(source, device=device)
         except Exception as exc:
