@@ -172,11 +172,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     print("checkpoints (timbre models download NAME):")
     for ckpt in CHECKPOINTS:
         note = melody_note(ckpt)
-        state = checkpoint_status(ckpt) + (f"; {note}" if note else "")
-        print(f"  {ckpt.name:28s} {ckpt.label:52s} ~{ckpt.download_gb:.1f} GB  {state}")
-    print(
-        "  debug                        tiny random model (noise, for testing)      always available"
-    )
+        state = checkpoint_status(ckpt)
+        extra = f" — {note}" if note else ""
+        print(f"  {ckpt.name:29s} ~{ckpt.download_gb:3.1f} GB  {state:14s} {ckpt.label}{extra}")
+    print(f"  {'debug':29s}  0.0 GB  {'available':14s} tiny random model (noise, for testing)")
     installed = modelstore.list_installed()
     if installed:
         print("installed in the store:")

@@ -19,9 +19,18 @@ from engines.music.tiny import AUDIOGEN_DEBUG, MUSICGEN_DEBUG
 CHECKPOINT_FILES = ("state_dict.bin", "compression_state_dict.bin")
 
 # What to fetch from each dependency repo: configs, tokenizer and safetensors weights only.
+_T5_FILES = (
+    "config.json",
+    "spiece.model",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "model.safetensors",
+)
+# Only the files that exist on the hub are fetched; pickled .bin weights never are.
 DEPENDENCY_FILES: dict[str, tuple[str, ...]] = {
-    "t5-base": ("config.json", "spiece.model", "tokenizer.json", "model.safetensors"),
-    "t5-large": ("config.json", "spiece.model", "tokenizer.json", "model.safetensors"),
+    "t5-base": _T5_FILES,
+    "t5-large": _T5_FILES,
     "facebook/encodec_32khz": ("config.json", "preprocessor_config.json", "model.safetensors"),
 }
 
@@ -192,5 +201,5 @@ def is_ready(ckpt: Checkpoint) -> bool:
 def melody_note(ckpt: Checkpoint) -> str:
     """Why a melody checkpoint cannot run here, or ''."""
     if ckpt.melody and importlib.util.find_spec("demucs") is None:
-        return "needs the demucs package (melody stem separation), which is not installed"
+        return "needs the demucs package (melody stem separation), not installed"
     return ""
