@@ -89,3 +89,24 @@ def test_models_list_and_offline_download_fails_in_one_line(timbre_cli):
     assert r.returncode == 1
     assert r.stderr.startswith("timbre: Cannot download") and r.stderr.strip().count("\n") == 0
     assert "Traceback" not in r.stderr
+
+
+def test_models_import_list_remove(timbre_cli, tmp_path, debug_hub):
+    import shutil
+
+    from engines.music.tiny import MUSICGEN_DEBUG
+
+    folder = debug_hub / ("models--" + MUSICGEN_DEBUG.replace("/", "--"))
+    snapshot = folder / "snapshots" / (folder / "refs" / "main").read_text().strip()
+    mine = tmp_path / "my-model"
+    shutil.copytree(snapshot, mine)
+    r = timbre_cli("models", "import", mine)
+    assert r.returncode == 0, r.stderr
+    assert "imported" in r.stdout and "--model local/my-model" in r.stdout
+    assert "local/my-model" in timbre_cli("models", "list").stdout
+    r = timbre_cli("models", "remove", "local/my-model")
+    assert r.returncode == 0 and "removed local/my-model" in r.stdout
+    r = timbre_cli("models", "remove", "local/my-model")
+    assert r.returncode == 1 and "not installed" in r.stderr
+    r = timbre_cli("models", "import", tmp_path / "nowhere")
+    assert r.returncode == 1 and "not a folder" in r.stderr
