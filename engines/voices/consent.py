@@ -24,13 +24,14 @@ from engines.errors import EngineError
 
 # Calibrated (see module docstring) on 104 same-speaker and 2,188 different-speaker trials
 # (consents in other words, at other rates, with noise at 20/15/10 dB, reverb, telephone band,
-# MP3). Same speaker: 0.78–0.98, mean 0.93; different: 0.37–0.94, mean 0.60; equal error
-# rate ≈ 5.6 % at 0.845. At 0.84: FRR 4.8 % (5/104, all five a Kokoro voice recorded in a
-# reverberant room against a dry reference: "re-record in a quieter, drier room" fixes it)
-# and FAR 5.8 % (126/2,188, every one a near-copy from the same synthesiser: WORLD-vocoded
-# joe with formants moved ≤ 12 %, espeak-ng's male voices against each other and f2/f4, the
-# Japanese female Kokoro styles nezumi/gongitsune/tebukuro). No trial across synthesisers (joe, espeak-ng, Kokoro) passed; the
-# highest was 0.73.
+# MP3), two runs (Piper's delivery noise is random). Same speaker: 0.78–0.98, mean 0.93;
+# different: 0.37–0.94, mean 0.61; equal error rate 5.6–5.9 % at 0.845–0.85. At 0.84:
+# FRR 3.8–4.8 % (4–5/104, every one a Kokoro voice recorded in a reverberant room against a
+# dry reference: re-recording in a drier room fixes it) and FAR 5.8–5.9 % (126–130/2,188,
+# every one a near-copy from the same synthesiser: WORLD-vocoded joe with formants moved
+# ≤ 12 %, espeak-ng's male voices against each other and f2/f4, the Japanese female Kokoro
+# styles nezumi/gongitsune/tebukuro). No trial across synthesisers (joe, espeak-ng, Kokoro)
+# passed; the highest was 0.72.
 THRESHOLD = 0.84
 
 PHRASE_WORDS = 5
