@@ -14,7 +14,8 @@ factor of each engine's bare call against the same text through the pipeline (ne
 delivery, no watermark) — the pipeline's overhead.
 
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
-``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s).
+``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
+``TIMBRE_BENCH_VOICES`` a comma-separated subset of the reference voices.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ REFERENCE_TEXT = (
     "When the weather turned cold, we sold the honey at the village market.",
 )
 BUDGET = float(os.environ.get("TIMBRE_BENCH_CLONE_BUDGET", "600"))
+ONLY = [v for v in os.environ.get("TIMBRE_BENCH_VOICES", "").split(",") if v]  # subset to run
 RTF_TEXT = (
     "The library opens at nine in the morning. Visitors can borrow up to five books at a time. "
     "On weekends, volunteers read stories to children in the garden. Please return your books "
@@ -114,6 +116,8 @@ def test_bench_cloning(kokoro):
     }
     rows = []
     for name, (say, starts) in targets.items():
+        if ONLY and name not in ONLY:
+            continue
         from engines.voices.embedding import embed
 
         ref, rate = _joined(say, REFERENCE_TEXT)
