@@ -9,11 +9,9 @@ in WAL mode with foreign keys on, so a killed commit simply never happened. Jobs
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +30,7 @@ from desktop.project.errors import (
 )
 from desktop.project.models import Clip, Job, Marker, Take, Track
 from desktop.project.schema import LATEST, MIGRATIONS
+from engines.blobs import connect
 
 SUFFIX = ".timbre"
 DB_NAME = "project.db"
@@ -61,17 +60,6 @@ def project_path(path: str | os.PathLike[str]) -> Path:
     """``foo`` and ``foo.timbre`` name the same project folder."""
     p = Path(path).expanduser()
     return p if p.suffix == SUFFIX else p.with_name(p.name + SUFFIX)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Project:
@@ -135,12 +123,9 @@ class Project:
     def _connect(cls, folder: Path) -> Project:
         db_path = folder / DB_NAME
         try:
-            db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
+            db = connect(db_path, timeout=5.0, check_same_thread=False)
+            db.isolation_level = None  # transactions are explicit (Project.transaction)
             db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=5000")
             version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise ProjectCorrupt(
@@ -259,30 +244,10 @@ class Project:
         return self.path / AUDIO_DIR / f"{sha256}.wav"
 
     def _write_audio_file(self, clip: Any) -> str:
-        """Write float32 WAV to a temp file, fsync, rename to its sha256. Returns the hash."""
-        import soundfile as sf
+        """Store float32 WAV under its sha256 (temp file, fsync, rename). Returns the hash."""
+        from engines.blobs import put_audio
 
-        folder = self.path / AUDIO_DIR
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".part")
-        os.close(fd)
-        try:
-            sf.write(tmp, clip.samples.T, clip.sample_rate, format="WAV", subtype="FLOAT")
-            digest = hashlib.sha256()
-            with open(tmp, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-                os.fsync(handle.fileno())
-            sha = digest.hexdigest()
-            final = self.audio_path(sha)
-            if final.exists():
-                os.unlink(tmp)
-            else:
-                os.replace(tmp, final)
-                _fsync_dir(folder)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return sha
+        return put_audio(clip, self.path / AUDIO_DIR, self.audio_path, "wav", "FLOAT")
 
     def _read_audio(self, sha256: str) -> Any:
         from engines.audio_io import read_audio

@@ -13,11 +13,9 @@ Nothing is held in memory between calls, so closing the app mid-session loses no
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 from engines.audio import AudioClip
 from engines.banking.prompts import DEFAULT_SCRIPT, load_script
 from engines.banking.quality import GREEN, RED, QualityReport, check_take
+from engines.blobs import connect
 from engines.errors import BadInput
 from engines.provenance import now_iso
 
@@ -177,10 +176,7 @@ class VoiceBank:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=10)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
+        db = connect(self.db_path, timeout=10)
         try:
             db.executescript(SCHEMA)
             with db:
@@ -204,25 +200,9 @@ class VoiceBank:
 
     def _put(self, clip: AudioClip) -> str:
         """Store ``clip`` as FLAC under the SHA-256 of its encoded bytes (once)."""
-        from engines.audio_io import write_audio
+        from engines.blobs import put_audio
 
-        staging = self.path / "takes"
-        staging.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=staging, suffix=".flac")
-        os.close(fd)
-        try:
-            write_audio(tmp, clip, "flac")
-            sha = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-            final = self.blob_path(sha)
-            final.parent.mkdir(exist_ok=True)
-            if final.exists():
-                Path(tmp).unlink()
-            else:
-                os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return sha
+        return put_audio(clip, self.path / "takes", self.blob_path, "flac")
 
     def audio(self, take: Take, trimmed: bool = True) -> AudioClip:
         from engines.audio_io import read_audio

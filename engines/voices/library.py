@@ -24,13 +24,10 @@ API used by the speech engines (keep it small)::
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import io
 import json
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.audio import AudioClip
+from engines.blobs import connect, put_audio, put_bytes
 from engines.cancel import CancelToken, Progress
 from engines.errors import BadInput
 from engines.voices.consent import (
@@ -208,10 +206,7 @@ class VoiceLibrary:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=15)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA journal_mode = WAL")
+        db = connect(self.db_path, timeout=15)
         try:
             with db:
                 yield db
@@ -222,24 +217,10 @@ class VoiceLibrary:
         return self.blobs / sha[:2] / f"{sha}.{ext}"
 
     def _put_blob(self, data: bytes, ext: str) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        path = self._blob_path(sha, ext)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        return sha
+        return put_bytes(data, self.blobs, lambda sha: self._blob_path(sha, ext))
 
     def _put_clip(self, clip: AudioClip) -> str:
-        from engines.audio_io import write_audio
-
-        with tempfile.TemporaryDirectory(dir=self.blobs) as tmp:
-            path = write_audio(Path(tmp) / "clip.flac", clip)
-            return self._put_blob(path.read_bytes(), "flac")
+        return put_audio(clip, self.blobs, lambda sha: self._blob_path(sha, "flac"))
 
     def _collect_garbage(self, db: sqlite3.Connection, shas: set[str]) -> None:
         """Delete blob files no row refers to any more (the refcount is the query)."""

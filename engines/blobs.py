@@ -1,0 +1,105 @@
+"""Content-addressed files and SQLite connections, shared by every Timbre store.
+
+The project store, the voice library and voice banks all keep audio as files named by the
+sha256 of their bytes next to a SQLite database. The write order is what makes them crash
+safe: the file is written to a temporary name, fsynced and renamed to its hash *before* any
+row points at it, so a crash leaves at worst an unreferenced file and never a row without
+its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from engines.audio import AudioClip
+
+PathFor = Callable[[str], Path]  # sha256 → where that content lives
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def adopt(tmp: Path, path_for: PathFor) -> str:
+    """Move a finished temporary file to its content address; returns the hash.
+
+    If that content is already stored the temporary file is dropped (deduplication).
+    """
+    try:
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        sha = file_sha256(tmp)
+        final = path_for(sha)
+        if final.exists():
+            tmp.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return sha
+
+
+def staging_file(folder: Path, suffix: str) -> Path:
+    """A temporary file in ``folder`` (same filesystem as the final place, so rename is atomic).
+    Its ``.incoming-`` name marks it as never referenced, for clean-up after a crash."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=suffix)
+    os.close(fd)
+    return Path(tmp)
+
+
+def put_bytes(data: bytes, folder: Path, path_for: PathFor) -> str:
+    tmp = staging_file(folder, ".part")
+    tmp.write_bytes(data)
+    return adopt(tmp, path_for)
+
+
+def put_audio(
+    clip: AudioClip, folder: Path, path_for: PathFor, fmt: str = "flac", subtype: str | None = None
+) -> str:
+    """Encode ``clip`` (soundfile) and store it under the hash of the encoded bytes."""
+    import soundfile as sf
+
+    from engines.audio_io import FORMATS
+
+    sf_format, default_subtype = FORMATS[fmt]
+    tmp = staging_file(folder, f".{fmt}.part")
+    try:
+        sf.write(tmp, clip.samples.T, clip.sample_rate, format=sf_format,
+                 subtype=subtype or default_subtype)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return adopt(tmp, path_for)
+
+
+def connect(path: Path, timeout: float = 10.0, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A SQLite connection as every store wants it: rows by name, foreign keys, WAL."""
+    db = sqlite3.connect(path, timeout=timeout, check_same_thread=check_same_thread)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    return db
