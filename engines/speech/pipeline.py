@@ -90,6 +90,9 @@ class SpeechEngine:
     def voices(self) -> list[str]:
         raise NotImplementedError
 
+    def _begin(self, request: SpeechRequest) -> None:
+        """Called once per request before its first chunk (engines seed their randomness)."""
+
     def model_version(self) -> str:
         return ""
 
@@ -135,6 +138,7 @@ class SpeechEngine:
         """Yield the speech chunk by chunk (each with its following gap or pause)."""
         request = self.check_request(request)
         self.load(progress, cancel)
+        self._begin(request)
         stats = stats if stats is not None else StreamStats()
         started = time.perf_counter()
         plan = segments(request.text, request.language)

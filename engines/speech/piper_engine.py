@@ -79,6 +79,16 @@ class PiperEngine(SpeechEngine):
                 raise BadInput(f"{path.name} could not be loaded as a Piper voice: {exc}") from exc
         return self._voices[path]
 
+    def _begin(self, request: SpeechRequest) -> None:
+        """Piper draws its noise inside the ONNX graph, from a generator that onnxruntime
+        seeds when the session is created; a fresh session seeded with the take's seed makes
+        the take reproducible (about 0.35 s per request)."""
+        import onnxruntime
+
+        onnxruntime.set_seed(int(request.seed or 0))
+        self._voices.pop(voice_model_path(request.voice or BUNDLED), None)
+        self._voice(request.voice or BUNDLED)
+
     def unload(self) -> None:
         self._voices.clear()
         super().unload()
