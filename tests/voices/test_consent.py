@@ -68,17 +68,23 @@ def test_consent_refused_for_another_speaker_and_a_wrong_phrase(lib, tmp_path, w
 
 
 @needs_whisper
-def test_consent_accepted_for_the_same_voice_then_cloning_is_allowed(lib, tmp_path, warm_models):
-    statement = lib.statement("Joe")
+def test_consent_accepted_for_the_same_voice_then_cloning_is_allowed(
+    lib, tmp_path, warm_models, monkeypatch
+):
+    # A fixed phrase of words Whisper-base hears from this voice: the recording is then the
+    # same every run, so the test checks the product, not the luck of a random draw.
+    words = iter("dolphin magnet winter silver palace".split())
+    monkeypatch.setattr(consent.secrets, "choice", lambda _seq: next(words))
+    statement = lib.statement("Joe", renew=True)
     path = write_audio(tmp_path / "consent.wav", m.joe(statement.text, 1.1))
     result = lib.record_consent("Joe", path)
     assert result.accepted and result.phrase_heard
     assert result.similarity >= consent.THRESHOLD
     voice = lib.require_consent("Joe")
     assert voice.consent.statement == statement.text and voice.consent.path.is_file()
-    assert (
-        voice.consent.transcript and statement.phrase.split()[0] in voice.consent.transcript.lower()
-    )
+    assert voice.consent.transcript
+    missed = consent.missing_phrase_words(statement.phrase, voice.consent.transcript)
+    assert len(missed) <= consent.MAX_MISSED_WORDS
     assert lib.pending_statement("Joe") is None  # used up: the next consent needs a new one
 
     lib.set_clone("Joe", "kokoro-style", np.ones((510, 1, 256), np.float32), {"similarity": 0.8})
