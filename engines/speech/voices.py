@@ -103,6 +103,15 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
     if engine == "chatterbox":
         fields["reference"] = library.reference_audio(name)
         return ResolvedVoice("chatterbox", fields)
+    banked = library.get_clone(name, "piper")  # the person's own trained Piper voice (banking)
+    if banked is not None and engine in (None, "piper"):
+        model = imported_piper_voices().get(str(banked.meta.get("piper_voice", "")))
+        if model is None:
+            raise BadInput(
+                f"The Piper model of '{voice.name}' is no longer in the model store; import it "
+                "again with timbre bank import-voice."
+            )
+        return ResolvedVoice("piper", {**fields, "voice": model})
     clone = library.get_clone(name, CLONE_KIND)
     if clone is None:
         raise BadInput(

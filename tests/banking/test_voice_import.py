@@ -51,6 +51,19 @@ def test_trained_voice_joins_the_library_with_references_and_consent(
     assert clone.meta["recorded_prompts"] == len(clean_takes)
     assert clone.meta["piper_voice"] in imported_piper_voices()
 
+    # The person can now speak in their banked voice, by its name.
+    from engines.registry import create
+    from engines.speech.request import SpeechRequest
+    from engines.speech.voices import resolve
+
+    resolved = resolve("Ada Banked")
+    assert resolved.engine == "piper"
+    assert resolved.fields["voice"] == imported_piper_voices()[clone.meta["piper_voice"]]
+    engine = create("piper")
+    takes = engine.generate(SpeechRequest("Hello, it is still me.", **resolved.fields), lambda _p: None)
+    assert takes[0].clip.duration > 0.5
+    assert takes[0].provenance.consent is not None
+
 
 def test_a_file_that_is_not_a_piper_voice_is_refused_and_nothing_is_kept(tmp_path, clean_takes):
     from engines.banking.voice_import import import_piper_voice
