@@ -9,12 +9,13 @@ closing the window mid-session loses nothing and the next session resumes where 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -30,12 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.audio import AudioIO, LevelMeter
+from desktop.ui.spectrogram import ArraySource, GrowingSource, Placement, SpectrogramPanel
 from engines.audio import AudioClip
 from engines.banking.bank import Prompt, VoiceBank
 
 VERDICT_COLOURS = {"green": "#3cb371", "amber": "#e0b000", "red": "#e04040"}
 IDLE, RECORDING, CHECKING, REVIEW = "idle", "recording", "checking", "review"
 NORMAL_PT, LARGE_PT = 18, 34
+LIVE_SECONDS = 10.0  # the live spectrogram shows the last ten seconds
+_takes = itertools.count()  # names each take's spectrogram source in the tile cache
 
 
 class _Relay(QObject):
@@ -43,49 +47,6 @@ class _Relay(QObject):
 
     checked = Signal(object, object)  # Take, QualityReport
     failed = Signal(str)
-
-
-class TakeSpectrogram(QWidget):
-    """The last take's spectrogram (log magnitude, 0–8 kHz), so breaths and noise show."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setMinimumHeight(90)
-        self.setAccessibleName("Take spectrogram")
-        self._image: QImage | None = None
-
-    def show_clip(self, clip: AudioClip | None) -> None:
-        self._image = None if clip is None else _spectrogram_image(clip)
-        self.update()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#101418"))
-        if self._image is not None:
-            p.drawImage(self.rect(), self._image)
-        p.end()
-
-
-def _spectrogram_image(clip: AudioClip, bins: int = 128) -> QImage:
-    x = clip.mono().samples[0]
-    hop, n = 256, 1024
-    frames = max(1, (x.size - n) // hop)
-    idx = np.arange(n)[None, :] + hop * np.arange(frames)[:, None]
-    spec = np.abs(np.fft.rfft(np.pad(x, (0, n))[idx] * np.hanning(n), axis=1))
-    top = int(8000 / (clip.sample_rate / 2) * spec.shape[1])
-    spec = spec[:, : max(2, top)]
-    rows = np.linspace(0, spec.shape[1] - 1, bins).astype(int)
-    db = 20 * np.log10(spec[:, rows].T[::-1] + 1e-6)
-    level = np.clip((db + 90) / 90, 0, 1)
-    pixels = np.ascontiguousarray((level * 255).astype(np.uint8))
-    image = QImage(
-        pixels.data,
-        pixels.shape[1],
-        pixels.shape[0],
-        pixels.shape[1],
-        QImage.Format.Format_Grayscale8,
-    )
-    return image.copy()
 
 
 class BankingPanel(QWidget):
@@ -108,7 +69,13 @@ class BankingPanel(QWidget):
         self._relay = _Relay(self)
         self._relay.checked.connect(self._on_checked)
         self._relay.failed.connect(self._on_failed)
-        self.audio.recorded.connect(self.take_recorded)
+        self._recording_here = False  # the shared audio's recordings are ours only when we started them
+        self._live: GrowingSource | None = None
+        self._live_blocks = 0
+        self._live_timer = QTimer(self)
+        self._live_timer.setInterval(200)
+        self._live_timer.timeout.connect(self._follow_recording)
+        self.audio.recorded.connect(self._audio_recorded)
         self._build()
         if bank is not None:
             self.set_bank(bank)
@@ -149,8 +116,11 @@ class BankingPanel(QWidget):
         meter_row.addWidget(self.meter)
         meter_row.addWidget(self.verdict_label, 1)
         root.addLayout(meter_row)
-        self.spectrogram = TakeSpectrogram()
-        root.addWidget(self.spectrogram)
+        self.spectrogram = SpectrogramPanel()  # the studio's own: live while recording, then the take
+        self.spectrogram.setMinimumHeight(170)
+        self.spectrogram.ensure_plot()
+        self.spectrogram.title.setText("Spectrogram · shows live while you record")
+        root.addWidget(self.spectrogram, 2)
 
         buttons = QHBoxLayout()
         self.main_button = self._button("Record  [Space]", self.primary_action)
@@ -294,12 +264,54 @@ class BankingPanel(QWidget):
             except RuntimeError as exc:
                 self.verdict_label.setText(str(exc))
                 return
+            self._recording_here = True
+            self._start_live()
             self.verdict_label.setText("Recording… read the sentence, then press Space.")
             self._set_state(RECORDING)
         elif self.state == RECORDING:
             self.audio.stop()  # emits recorded → take_recorded
         elif self.state == REVIEW:
             self.accept_and_next()
+
+    def _start_live(self) -> None:
+        """Show the recording as it arrives, as the main window does (``_follow_recording``)."""
+        self._live = GrowingSource(self.audio.rate, f"bank-recording-{next(_takes)}")
+        self._live_blocks = 0
+        self.spectrogram.set_placement(Placement(self._live, title="Spectrogram · recording…"))
+        self.spectrogram.set_view(0.0, LIVE_SECONDS)
+        self.spectrogram.set_playhead(0.0)
+        self._live_timer.start()
+
+    def _follow_recording(self) -> None:
+        """Feed what was recorded since the last tick to the live spectrogram."""
+        if self._live is None or not self.audio.recording:
+            self._live_timer.stop()
+            return
+        blocks = self.audio.recorded_blocks(self._live_blocks)
+        if not blocks:
+            return
+        self._live_blocks += len(blocks)
+        before = self._live.frames
+        self._live.append(np.concatenate(blocks))
+        self.spectrogram.cache.forget(self._live.key, before)
+        now = self._live.frames / self._live.sample_rate
+        self.spectrogram.set_view(max(0.0, now - LIVE_SECONDS), max(LIVE_SECONDS, now))
+        self.spectrogram.set_playhead(now)
+        self.spectrogram.redraw()
+
+    def _show_take(self, clip: AudioClip) -> None:
+        mono = clip.mono().samples[0]
+        source = ArraySource(mono, clip.sample_rate, f"bank-take-{next(_takes)}")
+        self.spectrogram.set_placement(Placement(source, title="Spectrogram · this take"))
+        self.spectrogram.set_view(0.0, max(clip.duration, 1e-3))
+        self.spectrogram.set_playhead(0.0)
+
+    def _audio_recorded(self, clip: AudioClip) -> None:
+        """The shared audio finished a recording: a take only if this panel started it."""
+        if not self._recording_here:
+            return
+        self._recording_here = False
+        self.take_recorded(clip)
 
     def _message_entered(self) -> None:
         """Enter in a message field records it and hands the keys back to the panel."""
@@ -327,7 +339,10 @@ class BankingPanel(QWidget):
         """A finished recording (from the microphone, or handed in by a test or an import)."""
         if self.bank is None or (self.prompt is None and self.message is None):
             return
+        self._live_timer.stop()
+        self._live = None
         self.last_clip = clip
+        self._show_take(clip)
         self._set_state(CHECKING)
         bank, prompt_id, message = self.bank, self.prompt.id if self.prompt else "", self.message
 
@@ -352,7 +367,6 @@ class BankingPanel(QWidget):
         self.verdict_label.setText(
             f"<b style='color:{colour}'>● {report.verdict.upper()}</b> — {report.summary()}"
         )
-        self.spectrogram.show_clip(self.last_clip)
         self._set_state(REVIEW)
 
     def _on_failed(self, message: str) -> None:
