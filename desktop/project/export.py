@@ -31,6 +31,7 @@ def export_project(
     out: str | Path,
     fmt: str | None = None,
     lufs: float | None = None,
+    channels: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
@@ -50,6 +51,8 @@ def export_project(
     mix, document = prepare_export(project, mix)
     if cancel is not None:
         cancel.check()
+    if channels is not None:  # e.g. the mono podcast preset (−19 LUFS is a mono target)
+        mix = mix.with_channels(channels)
     if lufs is not None:
         mix = normalize_loudness(mix, lufs, max_true_peak_db=-1.0)
     elif mix.peak > 1.0:

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -508,20 +509,34 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
             "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3)")
-        if path:
-            self.export_to(path)
+        if not path:
+            return
+        from engines.podcast.presets import PRESETS
 
-    def export_to(self, path: str) -> None:
+        keep = "Keep the mix's levels"
+        choices = [keep, *(p.label for p in PRESETS.values())]
+        choice, ok = QInputDialog.getItem(
+            self, "Export loudness", "Loudness of the exported file (true peak ≤ −1 dBTP):",
+            choices, 0, False)
+        if ok:
+            preset = next((p for p in PRESETS.values() if p.label == choice), None)
+            self.export_to(path, preset)
+
+    def export_to(self, path: str, preset: object | None = None) -> None:
+        """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
+        preset from engines.podcast.presets (target LUFS and channel count), or None."""
         from desktop.project.export import export_project
 
         project = self.project
+        lufs = getattr(preset, "lufs", None)
+        channels = getattr(preset, "channels", None)
 
-        def export() -> Path:  # the same path as `timbre export`
-            return export_project(project, path).path
+        def export() -> object:
+            return export_project(project, path, lufs=lufs, channels=channels)
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        run_in_background(export,
-                          lambda p: self.notice.notify(f"Exported {p}"), self._task_failed)
+        run_in_background(export, lambda r: self.notice.notify(r.summary().capitalize()),
+                          self._task_failed)
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
         known = isinstance(exc, (EngineError, ProjectError))

@@ -198,3 +198,27 @@ def test_voice_banking_opens_in_its_own_window_with_its_own_audio(window):
     assert panel.audio is not window.audio  # its recordings never land on the timeline
     window.act_banking.trigger()
     assert window.banking is panel
+
+
+def test_export_dialog_offers_loudness_presets(two_clips, qtbot, tmp_path, monkeypatch):
+    """A podcaster exports from the studio at −19 LUFS mono, as from `timbre export`."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from engines.loudness import integrated_lufs, true_peak_db
+
+    window, _ids = two_clips
+    out = tmp_path / "episode.flac"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    offered = []
+
+    def choose(_parent, _title, _label, items, *_args):
+        offered.extend(items)
+        return "Podcast, mono (−19 LUFS)", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", choose)
+    window.export_dialog()
+    qtbot.waitUntil(lambda: "Exported" in window.notice.label.text(), timeout=30_000)
+    assert "Keep the mix's levels" in offered and "Podcast, stereo (−16 LUFS)" in offered
+    mix = read_audio(out)
+    assert mix.channels == 1
+    assert abs(integrated_lufs(mix) + 19.0) <= 0.5 and true_peak_db(mix) <= -1.0
