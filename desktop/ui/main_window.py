@@ -220,6 +220,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_open = act("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
         self.act_import = act("&Import audio…", self.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
         self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
+        self.act_master = act("&Master episode…", self.show_podcast_master, None,
+                              "Master a podcast episode: voices, music bed, intro, outro, chapters")
         self.act_check = act("Check for &watermark…", self.show_watermark_check, None,
                              "Drop audio files to see if they carry the watermark, and their provenance")
         self.act_banking = act("Voice &banking…", self.show_banking, None,
@@ -252,7 +254,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
-        for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, None,
+        for a in (self.act_new, self.act_open, None, self.act_import, self.act_export, self.act_master, None,
                   self.act_check, self.act_banking, self.act_models, None, self.act_quit):
             m.addSeparator() if a is None else m.addAction(a)
         self.file_menu = m
@@ -521,6 +523,19 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         if ok:
             preset = next((p for p in PRESETS.values() if p.label == choice), None)
             self.export_to(path, preset)
+
+    def show_podcast_master(self) -> None:
+        """Open the episode mastering dialog on this project (desktop.ui.podcast_dialog)."""
+        from desktop.ui.podcast_dialog import PodcastDialog
+
+        if self.project is None:
+            return
+        if not self.project.clips():
+            self.notice.notify("There is nothing on the timeline to master yet. Import or record voices first.",
+                               error=True)
+            return
+        self.podcast_dialog = PodcastDialog(self.project, self, notify=self.notice.notify)
+        self.podcast_dialog.show()
 
     def export_to(self, path: str, preset: object | None = None) -> None:
         """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
