@@ -19,6 +19,7 @@ from pathlib import Path
 from engines.audio import AudioClip
 
 PathFor = Callable[[str], Path]  # sha256 → where that content lives
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
 
 
 def fsync_dir(path: Path) -> None:
@@ -88,8 +89,13 @@ def put_audio(
     sf_format, default_subtype = FORMATS[fmt]
     tmp = staging_file(folder, f".{fmt}.part")
     try:
-        sf.write(tmp, clip.samples.T, clip.sample_rate, format=sf_format,
-                 subtype=subtype or default_subtype)
+        with sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels, subtype or default_subtype,
+                          format=sf_format) as handle:
+            if sf_format == "WAV":
+                # libsndfile stamps float WAVs with a PEAK chunk holding the write time; the
+                # same audio must give the same bytes, or content addressing cannot dedupe.
+                sf._snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+            handle.write(clip.samples.T)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -167,7 +167,9 @@ class TimelineView(QWidget):
         self.project, self.timeline = project, timeline
         self.rate = project.sample_rate
         self.peak_cache = peaks or PeakCache(self)
-        self.peak_cache.ready.connect(lambda _key: self.canvas.update())
+        # A method, not a lambda: Qt drops the connection when this view is destroyed, while
+        # the shared peak cache lives on (a lambda would repaint a deleted canvas).
+        self.peak_cache.ready.connect(self._waveforms_ready)
         self.state = ViewState.from_dict(project.get_state("view"))
         self.tracks: list[Track] = []
         self.clips: list[Clip] = []
@@ -212,7 +214,11 @@ class TimelineView(QWidget):
         timeline.listeners.append(self._on_edit)
         self.reload()
 
+    def _waveforms_ready(self, _key: str) -> None:
+        self.canvas.update()
+
     # ---- inspector -----------------------------------------------------------------
+
     def _spin(self, name: str, tip: str, lo: float, hi: float, suffix: str, step: float) -> QDoubleSpinBox:
         s = QDoubleSpinBox()
         s.setRange(lo, hi)
