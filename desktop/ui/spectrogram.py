@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
@@ -79,6 +80,21 @@ class GrowingSource(AudioSource):
     def __init__(self, sample_rate: int, key: str) -> None:
         self.key, self.sample_rate, self.frames = key, int(sample_rate), 0
         self._buffer = np.zeros(sample_rate * 10, np.float32)
+        self._blocks = 0  # how many of the recorder's blocks are in already
+
+    def pull(self, audio: Any, cache: Any) -> float | None:
+        """Take what ``audio`` (desktop.ui.audio.AudioIO) recorded since the last pull and
+        drop the cache's now-stale last tiles; returns the recorded seconds, or None when
+        nothing new arrived. The main window and the banking panel both follow recordings
+        with this, on a GUI-thread timer."""
+        blocks = audio.recorded_blocks(self._blocks)
+        if not blocks:
+            return None
+        self._blocks += len(blocks)
+        before = self.frames
+        self.append(np.concatenate(blocks))
+        cache.forget(self.key, before)
+        return self.frames / self.sample_rate
 
     def append(self, samples: np.ndarray) -> None:
         mono = samples.mean(axis=1) if samples.ndim == 2 else samples

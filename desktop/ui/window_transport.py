@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from desktop.ui.background import run_in_background
 from desktop.ui.spectrogram import GrowingSource, Placement
 
@@ -84,7 +82,6 @@ class TransportMixin:
             return
         self._record_origin = self.view.state.playhead if self.view else 0
         self._live = GrowingSource(self.project.sample_rate, f"recording-{time.monotonic()}")
-        self._live_blocks = 0
         self._spectrogram_key = None
         self.spectrogram.set_placement(Placement(self._live, self._record_origin / self.project.sample_rate,
                                                  title="Spectrogram · recording…"))
@@ -96,14 +93,10 @@ class TransportMixin:
         if not self.audio.recording:
             self._live_timer.stop()
             return
-        blocks = self.audio.recorded_blocks(self._live_blocks)
-        if not blocks:
+        seconds = self._live.pull(self.audio, self.spectrogram.cache)
+        if seconds is None:
             return
-        self._live_blocks += len(blocks)
-        before = self._live.frames
-        self._live.append(np.concatenate(blocks))
-        self.spectrogram.cache.forget(self._live.key, before)
-        now = self._record_origin / self.project.sample_rate + self._live.frames / self._live.sample_rate
+        now = self._record_origin / self.project.sample_rate + seconds
         self.spectrogram.set_view(max(0.0, now - 10.0), max(10.0, now))
         self.spectrogram.set_playhead(now)
         self.spectrogram.redraw()

@@ -13,7 +13,6 @@ import itertools
 import threading
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -71,7 +70,6 @@ class BankingPanel(QWidget):
         self._relay.failed.connect(self._on_failed)
         self._recording_here = False  # the shared audio's recordings are ours only when we started them
         self._live: GrowingSource | None = None
-        self._live_blocks = 0
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(200)
         self._live_timer.timeout.connect(self._follow_recording)
@@ -276,7 +274,6 @@ class BankingPanel(QWidget):
     def _start_live(self) -> None:
         """Show the recording as it arrives, as the main window does (``_follow_recording``)."""
         self._live = GrowingSource(self.audio.rate, f"bank-recording-{next(_takes)}")
-        self._live_blocks = 0
         self.spectrogram.set_placement(Placement(self._live, title="Spectrogram · recording…"))
         self.spectrogram.set_view(0.0, LIVE_SECONDS)
         self.spectrogram.set_playhead(0.0)
@@ -287,14 +284,9 @@ class BankingPanel(QWidget):
         if self._live is None or not self.audio.recording:
             self._live_timer.stop()
             return
-        blocks = self.audio.recorded_blocks(self._live_blocks)
-        if not blocks:
+        now = self._live.pull(self.audio, self.spectrogram.cache)
+        if now is None:
             return
-        self._live_blocks += len(blocks)
-        before = self._live.frames
-        self._live.append(np.concatenate(blocks))
-        self.spectrogram.cache.forget(self._live.key, before)
-        now = self._live.frames / self._live.sample_rate
         self.spectrogram.set_view(max(0.0, now - LIVE_SECONDS), max(LIVE_SECONDS, now))
         self.spectrogram.set_playhead(now)
         self.spectrogram.redraw()
