@@ -81,6 +81,12 @@ def is_installed(repo_id: str, required: tuple[str, ...] = ()) -> bool:
     return snap is not None and all((snap / name).exists() for name in required)
 
 
+def installed_size(repo_id: str) -> int:
+    """Bytes of the installed snapshot's files (0 when not installed)."""
+    snap = snapshot_path(repo_id)
+    return 0 if snap is None else sum(p.stat().st_size for p in snap.rglob("*") if p.is_file())
+
+
 def require(repo_id: str, label: str, required: tuple[str, ...] = ()) -> Path:
     snap = snapshot_path(repo_id)
     if snap is None or not all((snap / name).exists() for name in required):
@@ -131,11 +137,21 @@ def import_folder(src: Path, repo_id: str) -> InstalledModel:
     if snap.exists():
         shutil.rmtree(snap)
     tmp.rename(snap)
-    (folder / "refs").mkdir(parents=True, exist_ok=True)
-    ref_tmp = folder / "refs" / "main.tmp"
-    ref_tmp.write_text(revision)
-    ref_tmp.replace(folder / "refs" / "main")
+    mark_installed(repo_id, revision)
     return InstalledModel(repo_id, revision, snap, _tree_size(folder))
+
+
+def mark_installed(repo_id: str, revision: str) -> None:
+    """Point ``refs/main`` at a complete snapshot (atomically): from now on it is installed.
+
+    Written last, after every file is in place and verified, so an interrupted import or
+    download never looks installed.
+    """
+    refs = repo_folder(repo_id) / "refs"
+    refs.mkdir(parents=True, exist_ok=True)
+    tmp = refs / "main.tmp"
+    tmp.write_text(revision)
+    tmp.replace(refs / "main")
 
 
 def remove(repo_id: str) -> bool:

@@ -196,9 +196,15 @@ def cmd_models_import(args: argparse.Namespace) -> int:
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
     from engines.music.models import download
 
-    for repo_id in download(args.name, print):
+    bar = ProgressBar("download")
+    try:
+        repos = download(args.name, print, progress=bar)
+    finally:
+        bar.close()
+    for repo_id in repos:
         print(f"installed {repo_id}")
     return 0
 

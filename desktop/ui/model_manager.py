@@ -30,7 +30,11 @@ from PySide6.QtWidgets import (
 
 from desktop.ui.background import run_in_background
 from engines import modelstore
+from engines.cancel import CancelToken
+from engines.errors import Cancelled
 from engines.settings import get_setting
+
+PROGRESS_STEPS = 1000  # the bar's resolution: a 3 GB download moves it every 3 MB
 
 
 def human_size(n: int) -> str:
@@ -43,7 +47,10 @@ def human_size(n: int) -> str:
 
 
 class _ProgressBridge(QObject):
+    """Carries a download's messages and byte counts from its worker thread to the dialog."""
+
     said = Signal(str)
+    moved = Signal(float, float)  # bytes done, bytes in all
 
 
 class ModelManager(QDialog):
@@ -66,7 +73,13 @@ class ModelManager(QDialog):
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Download progress")
+        self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.hide()
+        self.cancel_download = QPushButton("Cancel download")
+        self.cancel_download.setToolTip("Stop the download; the next download resumes where it stopped")
+        self.cancel_download.setAccessibleName("Cancel download")
+        self.cancel_download.hide()
+        self._cancel: CancelToken | None = None
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip, slot in (
@@ -93,7 +106,10 @@ class ModelManager(QDialog):
         box.addWidget(self.catalog, 2)
         box.addWidget(self.engines_label)
         box.addWidget(self.status)
-        box.addWidget(self.progress)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_download)
+        box.addLayout(progress_row)
         box.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.catalog.itemSelectionChanged.connect(self._selection_changed)
@@ -177,22 +193,44 @@ class ModelManager(QDialog):
         self.download(name)
 
     def download(self, name: str) -> None:
-        """Download in the background; the store's messages show as the progress text."""
+        """Download in the background: the bar counts bytes of the whole download (it starts
+        where an interrupted one stopped), the store's messages show as the status text."""
         from engines.music.models import download
 
+        self._cancel = cancel = CancelToken()
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self.progress.show()
-        self.progress.setRange(0, 0)
+        self.cancel_download.show()
         self.buttons["download"].setEnabled(False)
         bridge = _ProgressBridge()
         bridge.said.connect(self.status.setText)
+        bridge.moved.connect(self._moved)
+        self.cancel_download.clicked.connect(cancel.cancel)
+
+        def work() -> list[str]:
+            return download(name, say=bridge.said.emit, cancel=cancel,
+                            progress=lambda p: bridge.moved.emit(p.done, p.total))
 
         def done(_result: object) -> None:
-            self.progress.hide()
+            self._download_ended()
             self.status.setText(f"Downloaded {name}.")
             self.refresh()
 
-        run_in_background(lambda: download(name, say=bridge.said.emit), done, self._failed)
+        run_in_background(work, done, self._failed)
         self._bridge = bridge  # keep it alive while the download runs
+
+    def _moved(self, done: float, total: float) -> None:
+        if total > 0:
+            self.progress.setValue(round(PROGRESS_STEPS * min(done, total) / total))
+            self.progress.setFormat(f"%p%  ({human_size(int(done))} of {human_size(int(total))})")
+
+    def _download_ended(self) -> None:
+        self.progress.hide()
+        self.cancel_download.hide()
+        if self._cancel is not None:
+            self.cancel_download.clicked.disconnect()
+            self._cancel = None
 
     def remove_selected(self) -> None:
         repo = self.selected(self.table)
@@ -208,8 +246,11 @@ class ModelManager(QDialog):
         self.refresh()
 
     def _failed(self, exc: BaseException, _details: str) -> None:
-        self.progress.hide()
-        self.status.setText(str(exc))
+        self._download_ended()
+        if isinstance(exc, Cancelled):
+            self.status.setText("Download cancelled. Download again to resume where it stopped.")
+        else:
+            self.status.setText(str(exc))
         self.refresh()
 
 

@@ -1,24 +1,25 @@
 """The model manager behind ``timbre models``: status, download, import, remove.
 
-Downloads go through huggingface_hub into the store (hub-cache layout): interrupted files
-are resumed, LFS files are checked against the hub's SHA-256, and with no network the
-command stops at once with one sentence. Imports are checked by loading the checkpoint the
+Downloads (:mod:`engines.download`, on huggingface_hub's URLs and session) go into the
+store in hub-cache layout with progress in bytes; a download that was interrupted,
+cancelled or killed resumes where it stopped, every file is checked against the hub's
+checksum, and with no network the command stops at once with one sentence. Imports are checked by loading the checkpoint the
 way the engine will (``weights_only``), so a folder that would need pickle code execution
 is refused before it is copied.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from engines import modelstore
+from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
+from engines.download import RemoteFile, endpoint, fetch_repo
 from engines.errors import BadInput, EngineError, ModelMissing
 from engines.music.checkpoints import CHECKPOINT_FILES, DEPENDENCY_FILES, Checkpoint, by_name
 
-NETWORK_TIMEOUT_S = "10"
+NETWORK_TIMEOUT_S = 10.0
 
 
 def checkpoint_status(ckpt: Checkpoint) -> str:
@@ -29,7 +30,14 @@ def checkpoint_status(ckpt: Checkpoint) -> str:
 
 
 def _files_for(repo_id: str) -> tuple[str, ...]:
+    """The files to fetch from a repo (those of them the hub has)."""
     return DEPENDENCY_FILES.get(repo_id, CHECKPOINT_FILES)
+
+
+def _needed_for(repo_id: str) -> tuple[str, ...]:
+    """The files without which a repo is not installed. A dependency repo lacks some
+    optional tokenizer files on the hub, so only its config and weights are required."""
+    return ("config.json", "model.safetensors") if repo_id in DEPENDENCY_FILES else CHECKPOINT_FILES
 
 
 def _offline_error(repo_id: str, exc: BaseException) -> EngineError:
@@ -40,72 +48,115 @@ def _offline_error(repo_id: str, exc: BaseException) -> EngineError:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+class _Plan:
+    """What one repo's download needs: the hub revision and the wanted files."""
+
+    def __init__(self, repo_id: str, revision: str, files: list[RemoteFile]) -> None:
+        self.repo_id, self.revision, self.files = repo_id, revision, files
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
 
 
-def download_repo(repo_id: str, say: Callable[[str], None] = print) -> Path:
-    """Fetch the files the engines use from one repo (resuming), then verify LFS hashes."""
-    modelstore.configure_hub_env(allow_download=True)
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", NETWORK_TIMEOUT_S)
-    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", NETWORK_TIMEOUT_S)
-    import huggingface_hub
+def _hub_errors(repo_id: str, exc: Exception) -> EngineError:
     from huggingface_hub.errors import HfHubHTTPError
 
-    cache = str(modelstore.hub_cache())
+    if isinstance(exc, EngineError):
+        return exc
+    status = getattr(getattr(exc, "response", None), "status_code", 0)
+    if isinstance(exc, HfHubHTTPError) and status in (401, 404):
+        return BadInput(f"{repo_id} does not exist on the hub or needs a login.")
+    return _offline_error(repo_id, exc)
+
+
+def _plan(repo_id: str) -> _Plan:
+    """Ask the hub (``HF_ENDPOINT`` when set) which of the wanted files the repo has."""
+    import huggingface_hub
+
     try:
-        api = huggingface_hub.HfApi()
-        info = api.model_info(repo_id, files_metadata=True)
-        wanted = set(_files_for(repo_id))
-        present = {s.rfilename: s for s in info.siblings or [] if s.rfilename in wanted}
-        if not present:
-            raise BadInput(
-                f"{repo_id} on the hub has none of the files {', '.join(sorted(wanted))}."
-            )
-        say(f"downloading {repo_id} ({len(present)} files)")
-        folder = Path(
-            huggingface_hub.snapshot_download(
-                repo_id, revision=info.sha, allow_patterns=sorted(present), cache_dir=cache
-            )
-        )
-    except EngineError:
-        raise
+        api = huggingface_hub.HfApi(endpoint=endpoint())
+        info = api.model_info(repo_id, files_metadata=True, timeout=NETWORK_TIMEOUT_S)
     except Exception as exc:  # noqa: BLE001 - httpx, OSError, hub errors: all mean "no download"
-        status = getattr(getattr(exc, "response", None), "status_code", 0)
-        if isinstance(exc, HfHubHTTPError) and status in (401, 404):
-            raise BadInput(f"{repo_id} does not exist on the hub or needs a login.") from exc
-        raise _offline_error(repo_id, exc) from exc
+        raise _hub_errors(repo_id, exc) from exc
+    wanted = set(_files_for(repo_id))
+    files = [
+        RemoteFile(
+            s.rfilename,
+            int(s.size or 0),
+            sha256=s.lfs.sha256 if s.lfs is not None else None,
+            blob_id=s.blob_id if s.lfs is None else None,
+        )
+        for s in info.siblings or []
+        if s.rfilename in wanted
+    ]
+    if not files:
+        raise BadInput(f"{repo_id} on the hub has none of the files {', '.join(sorted(wanted))}.")
+    return _Plan(repo_id, str(info.sha), sorted(files, key=lambda f: f.name))
+
+
+def _download(
+    repos: list[str],
+    say: Callable[[str], None],
+    progress: ProgressCallback,
+    cancel: CancelToken | None = None,
+    installed_bytes: int = 0,
+) -> dict[str, Path]:
+    """Plan every repo first, so progress is in bytes of the whole download.
+
+    ``installed_bytes`` (the parts already installed) count as done, so the bar of a
+    download resumed after its text encoder finished does not start lower than it stopped.
+    """
+    modelstore.configure_hub_env(allow_download=True)
+    try:
+        plans = [_plan(repo_id) for repo_id in repos]
+        total = installed_bytes + sum(p.size for p in plans)
+        say(f"downloading {', '.join(repos)} ({sum(p.size for p in plans) / 1e9:.2f} GB)")
+        folders: dict[str, Path] = {}
+        before = installed_bytes
+        for plan in plans:
+
+            def on_bytes(n: int, before: int = before, plan: _Plan = plan) -> None:
+                if cancel is not None:
+                    cancel.check()  # the partial file stays: the next download resumes it
+                progress(Progress(before + n, total, f"{plan.repo_id}"))
+
+            try:
+                folders[plan.repo_id] = fetch_repo(plan.repo_id, plan.revision, plan.files, on_bytes)
+            except Exception as exc:  # noqa: BLE001 - see _hub_errors
+                raise _hub_errors(plan.repo_id, exc) from exc
+            before += plan.size
+        return folders
     finally:
         modelstore.configure_hub_env(allow_download=False)
-    for name, sibling in present.items():
-        lfs = getattr(sibling, "lfs", None)
-        if lfs is not None and _sha256(folder / name) != lfs.sha256:
-            (folder / name).unlink(missing_ok=True)
-            raise EngineError(
-                f"{repo_id}/{name} is corrupt (its SHA-256 does not match the hub's); it was "
-                "deleted — run the download again."
-            )
-    return folder
 
 
-def download(name: str, say: Callable[[str], None] = print) -> list[str]:
-    """Download a checkpoint by name (and its T5 / EnCodec), or any single hub repo id."""
+def download(
+    name: str,
+    say: Callable[[str], None] = print,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[str]:
+    """Download a checkpoint by name (and its T5 / EnCodec), or any single hub repo id.
+
+    ``progress`` is in bytes of the whole checkpoint (parts already installed or partly
+    fetched count as done); ``cancel`` stops between chunks and leaves the partial file
+    for the next attempt to resume.
+    """
     ckpt = by_name(name)
     if ckpt is None and "/" not in name and name not in DEPENDENCY_FILES:
         raise BadInput(f"'{name}' is not a known checkpoint; see 'timbre models list'.")
     repos = [*ckpt.dependencies, ckpt.repo_id] if ckpt else [name]
-    done = []
+    missing, installed_bytes = [], 0
     for repo_id in repos:
-        if modelstore.is_installed(repo_id, _files_for(repo_id)):
+        if modelstore.is_installed(repo_id, _needed_for(repo_id)):
             say(f"{repo_id} is already installed")
+            installed_bytes += modelstore.installed_size(repo_id)
         else:
-            download_repo(repo_id, say)
-        done.append(repo_id)
-    return done
+            missing.append(repo_id)
+    if missing:
+        _download(missing, say, progress, cancel, installed_bytes)
+    return repos
 
 
 def check_checkpoint_folder(path: Path) -> None:

@@ -1,0 +1,137 @@
+"""Resumable, verified downloads of model files from the hub into the model store.
+
+huggingface_hub (2.x) retries a dropped connection within one call, but deletes the
+partial file when a download fails or is stopped, so a 3 GB checkpoint interrupted at 90 %
+(the laptop slept, the user quit or pressed Cancel) starts again from zero. Here each file
+goes to ``<repo>/partial/<revision>/<name>.part``, which survives the process; the next
+attempt asks the server only for the rest (HTTP ``Range``). A finished file is checked —
+LFS files by the hub's SHA-256, small files by their git blob id — before it is moved into
+``snapshots/<revision>/``, and the revision becomes the installed one only when every file
+is in place (:func:`engines.modelstore.mark_installed`).
+
+The hub's own pieces do the rest: URLs (``hf_hub_url``), headers and token
+(``build_hf_headers``) and its HTTP session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines import modelstore
+from engines.errors import BadInput, EngineError
+
+CHUNK_BYTES = 1 << 20  # progress and cancel granularity
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a hub repo, as the hub's file metadata describes it."""
+
+    name: str
+    size: int
+    sha256: str | None = None  # LFS files
+    blob_id: str | None = None  # git blob id (sha1 of "blob <size>\0" + content)
+
+    def matches(self, path: Path) -> bool:
+        if path.stat().st_size != self.size:
+            return False
+        if self.sha256:
+            return _digest(path, hashlib.sha256()) == self.sha256
+        if self.blob_id:
+            return _digest(path, hashlib.sha1(f"blob {self.size}\0".encode())) == self.blob_id
+        return True
+
+
+def _digest(path: Path, digest: hashlib._Hash) -> str:
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def endpoint() -> str | None:
+    """The hub to talk to: ``HF_ENDPOINT`` when set (a mirror), read at call time."""
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def _get(url: str, start: int) -> object:
+    from huggingface_hub.utils import build_hf_headers, get_session
+
+    headers = build_hf_headers()
+    headers["Accept-Encoding"] = "identity"  # byte offsets must be those of the file
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    return get_session().stream("GET", url, headers=headers, follow_redirects=True, timeout=TIMEOUT_S)
+
+
+def _fetch_file(url: str, part: Path, file: RemoteFile, on_bytes: Callable[[int], None]) -> None:
+    """Append the missing bytes of ``file`` to ``part``; ``on_bytes`` gets its size on disk."""
+    start = part.stat().st_size if part.exists() else 0
+    if start > file.size:
+        part.unlink()
+        start = 0
+    on_bytes(start)
+    if start == file.size:
+        return
+    with _get(url, start) as response:  # type: ignore[attr-defined]
+        if response.status_code in (401, 403, 404):
+            raise BadInput(f"{url} does not exist on the hub or needs a login.")
+        if response.status_code >= 400:
+            raise OSError(f"the hub answered HTTP {response.status_code} for {url}")
+        mode = "ab" if response.status_code == 206 else "wb"  # 200: the server sent it all
+        done = start if mode == "ab" else 0
+        with part.open(mode) as handle:
+            for chunk in response.iter_bytes(CHUNK_BYTES):
+                handle.write(chunk)
+                done += len(chunk)
+                on_bytes(done)  # may raise Cancelled: what was written stays for next time
+
+
+def _on_disk(final: Path, part: Path, size: int) -> int:
+    if final.is_file() and final.stat().st_size == size:
+        return size
+    return min(part.stat().st_size, size) if part.is_file() else 0
+
+
+def fetch_repo(
+    repo_id: str, revision: str, files: list[RemoteFile], on_bytes: Callable[[int], None]
+) -> Path:
+    """Download ``files`` of ``repo_id`` at ``revision`` into the store and install it.
+
+    ``on_bytes`` gets the repo's bytes on disk so far (resumed and already present bytes
+    included), so a progress bar starts where the last attempt stopped.
+    """
+    from huggingface_hub import hf_hub_url
+
+    folder = modelstore.repo_folder(repo_id)
+    snap = folder / "snapshots" / revision
+    partial = folder / "partial" / revision
+    snap.mkdir(parents=True, exist_ok=True)
+    partial.mkdir(parents=True, exist_ok=True)
+    on_bytes(sum(_on_disk(snap / f.name, partial / (f.name + ".part"), f.size) for f in files))
+    before = 0
+    for file in files:
+        final = snap / file.name
+        if _on_disk(final, final, file.size) < file.size:
+            part = partial / (file.name + ".part")
+            url = hf_hub_url(repo_id, file.name, revision=revision, endpoint=endpoint())
+            _fetch_file(url, part, file, lambda n, before=before: on_bytes(before + n))
+            if not file.matches(part):
+                part.unlink(missing_ok=True)
+                raise EngineError(
+                    f"{repo_id}/{file.name} is corrupt (it does not match the hub's checksum); "
+                    "it was deleted — run the download again."
+                )
+            final.parent.mkdir(parents=True, exist_ok=True)
+            part.replace(final)
+        before += file.size
+        on_bytes(before)
+    shutil.rmtree(folder / "partial", ignore_errors=True)
+    modelstore.mark_installed(repo_id, revision)
+    return snap

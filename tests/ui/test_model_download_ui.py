@@ -1,0 +1,90 @@
+"""The model manager's download: a determinate byte progress bar, cancel, and resume.
+
+Served by a local stand-in for the hub (tests.music.fake_hub; the real hub cannot be
+reached here) with placeholder files of the released checkpoint's names: this checks the
+dialog's behaviour, not model loading (tests/music/test_model_download.py loads one).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engines import modelstore
+from engines.settings import set_setting
+from tests.music.fake_hub import FakeHub, serve
+
+MB = 1 << 20
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    fake = FakeHub(pace_s=0.01)
+    fake.repos = {
+        "t5-base": {"config.json": b"{}", "model.safetensors": os.urandom(MB)},
+        "facebook/encodec_32khz": {"config.json": b"{}", "model.safetensors": os.urandom(MB)},
+        "facebook/musicgen-small": {"state_dict.bin": os.urandom(2 * MB), "compression_state_dict.bin": b"x" * 999},
+    }
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
+    set_setting("allow_downloads", True)
+    with serve(fake) as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        yield fake
+    modelstore.configure_hub_env(allow_download=False)
+
+
+def _dialog(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.model_manager import ModelManager
+
+    dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload_all)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    names = [dialog.catalog.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(dialog.catalog.rowCount())]
+    dialog.catalog.selectRow(names.index("musicgen-small"))
+    return dialog
+
+
+def test_download_shows_bytes_then_installs(window, qtbot, hub, monkeypatch):
+    from engines import download as downloading
+
+    monkeypatch.setattr(downloading, "CHUNK_BYTES", 128 * 1024)
+    dialog = _dialog(window, qtbot)
+    values, formats = [], []
+    dialog.progress.valueChanged.connect(lambda v: (values.append(v), formats.append(dialog.progress.text())))
+    dialog.buttons["download"].click()
+    assert dialog.progress.isVisible() and dialog.cancel_download.isVisible()
+    assert not dialog.buttons["download"].isEnabled()
+    qtbot.waitUntil(lambda: dialog.status.text() == "Downloaded musicgen-small.", timeout=60_000)
+    assert dialog.progress.isHidden() and dialog.cancel_download.isHidden()
+    assert values == sorted(values) and values[-1] == dialog.progress.maximum()
+    assert any(0 < v < dialog.progress.maximum() for v in values)  # it moved, not just jumped to the end
+    assert any("MB of 4.0 MB" in f for f in formats)
+    assert modelstore.is_installed("facebook/musicgen-small")
+    states = {dialog.catalog.item(r, 0).text(): dialog.catalog.item(r, 2).text() for r in range(dialog.catalog.rowCount())}
+    assert any(state == "installed" for label, state in states.items() if "small" in label.lower())
+
+
+def test_cancelled_download_resumes_where_it_stopped(window, qtbot, hub, monkeypatch):
+    from engines import download as downloading
+
+    monkeypatch.setattr(downloading, "CHUNK_BYTES", 64 * 1024)
+    dialog = _dialog(window, qtbot)
+    dialog.buttons["download"].click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0.3 * dialog.progress.maximum(), timeout=60_000)
+    dialog.cancel_download.click()
+    qtbot.waitUntil(lambda: "cancelled" in dialog.status.text(), timeout=20_000)
+    assert dialog.progress.isHidden() and dialog.buttons["download"].isEnabled()
+    assert not modelstore.is_installed("facebook/musicgen-small")
+
+    hub.ranges.clear()
+    first = []
+    dialog.progress.valueChanged.connect(first.append)
+    dialog.buttons["download"].click()
+    qtbot.waitUntil(lambda: dialog.status.text() == "Downloaded musicgen-small.", timeout=60_000)
+    moved = [v for v in first if v]  # (the bar is reset to 0 as the download starts)
+    assert moved[0] > 0.3 * dialog.progress.maximum()  # then starts where it stopped
+    assert any(start > 0 for _path, start in hub.ranges)  # and only the rest was asked for
+    assert modelstore.is_installed("facebook/musicgen-small")
