@@ -111,7 +111,9 @@ def _download(
     try:
         plans = [_plan(repo_id) for repo_id in repos]
         total = installed_bytes + sum(p.size for p in plans)
-        say(f"downloading {', '.join(repos)} ({sum(p.size for p in plans) / 1e9:.2f} GB)")
+        size = sum(p.size for p in plans)
+        amount = f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"
+        say(f"downloading {', '.join(repos)} ({amount})")
         folders: dict[str, Path] = {}
         before = installed_bytes
         for plan in plans:
