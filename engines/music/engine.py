@@ -14,6 +14,7 @@ is added here is what a studio needs around it:
 from __future__ import annotations
 
 import contextlib
+import random
 import secrets
 import threading
 from collections.abc import Iterator
@@ -115,6 +116,18 @@ def normalise(clip: AudioClip, request: MusicRequest) -> AudioClip:
     if request.normalize == "peak":
         return peak_normalize(clip, request.peak_db)
     return clip
+
+
+@contextlib.contextmanager
+def _python_random(seed: int) -> Iterator[None]:
+    """Seed Python's ``random`` meanwhile: demucs (melody stems) draws its time shift there,
+    not from torch, so without this the same seed gives different melody takes."""
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
 @contextlib.contextmanager
@@ -362,7 +375,12 @@ class AudiocraftEngine:
         descriptions = [request.prompt or None] * n
         threads = 1 if self.source.debug else None
         try:
-            with torch.random.fork_rng(devices=[]), _torch_threads(threads), torch.inference_mode():
+            with (
+                torch.random.fork_rng(devices=[]),
+                _python_random(request.seed),
+                _torch_threads(threads),
+                torch.inference_mode(),
+            ):
                 torch.manual_seed(request.seed)
                 if torch.cuda.is_available():
                     torch.cuda.manual_seed_all(request.seed)
