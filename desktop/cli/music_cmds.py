@@ -66,7 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ls = msub.add_parser("list", help="every checkpoint and whether it is installed")
     ls.set_defaults(func=cmd_models_list)
     imp = msub.add_parser(
-        "import", help="import a model folder (state_dict.bin + compression_state_dict.bin)"
+        "import",
+        help="import a model folder (state_dict.bin + compression_state_dict.bin), or demucs' "
+        "htdemucs file 955717e8-8726e21a.th (melody checkpoints)",
     )
     imp.add_argument("path")
     imp.add_argument("--as", dest="repo_id", help="id to store it under (default local/FOLDER)")
@@ -185,9 +187,13 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_import(args: argparse.Namespace) -> int:
+    from engines.music.melody import HTDEMUCS_REPO, describe_import
     from engines.music.models import import_model
 
     model = import_model(Path(args.path), args.repo_id)
+    if model.repo_id == HTDEMUCS_REPO:
+        print(f"imported {args.path} as {model.repo_id}: {describe_import(model)}")
+        return 0
     print(
         f"imported {args.path} as {model.repo_id} ({model.size_bytes / 1e9:.2f} GB); "
         f"use it with --model {model.repo_id}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engines import modelstore
 from engines.errors import BadInput, ModelMissing
+from engines.music import melody
 from engines.music.tiny import AUDIOGEN_DEBUG, MUSICGEN_DEBUG
 
 CHECKPOINT_FILES = ("state_dict.bin", "compression_state_dict.bin")
@@ -175,6 +176,8 @@ def resolve(name: str | None, family: str) -> Source:
                 f"{label} also needs {dep}, which is not installed — run "
                 f"'timbre models download {ckpt.name}' (it fetches dependencies too)."
             )
+    if ckpt is not None and ckpt.melody:
+        melody.require(label)
     return Source(ckpt, repo_id, modelstore.hub_cache(), family)
 
 
@@ -193,13 +196,11 @@ def unavailable_reason(family: str) -> str | None:
 def is_ready(ckpt: Checkpoint) -> bool:
     if not modelstore.is_installed(ckpt.repo_id, CHECKPOINT_FILES):
         return False
-    if ckpt.melody and importlib.util.find_spec("demucs") is None:
+    if ckpt.melody and melody.missing_reason() is not None:
         return False
     return all(modelstore.is_installed(dep) for dep in ckpt.dependencies)
 
 
 def melody_note(ckpt: Checkpoint) -> str:
-    """Why a melody checkpoint cannot run here, or ''."""
-    if ckpt.melody and importlib.util.find_spec("demucs") is None:
-        return "needs the demucs package (melody stem separation), not installed"
-    return ""
+    """What a melody checkpoint needs besides its own files, or '' (see engines.music.melody)."""
+    return (melody.missing_reason() or "") if ckpt.melody else ""

@@ -9,6 +9,10 @@ Checkpoints are read by ``torch.load`` with ``weights_only=True`` (torch's defau
 2.6, which audiocraft relies on). Released checkpoints store their config as YAML text;
 some re-exported ones pickle OmegaConf containers, so exactly those OmegaConf classes are
 allowed through torch's safe-globals list. Nothing else is unpickled.
+
+Melody checkpoints also build demucs' ``htdemucs`` while they load (see
+:mod:`engines.music.melody`): their load runs inside ``melody.demucs_loading``, which points
+torch hub at the installed weights and keeps that load weights-only too.
 """
 
 from __future__ import annotations
@@ -86,14 +90,35 @@ def _omegaconf_safe_globals() -> list[Any]:
 
 
 @contextlib.contextmanager
+def allowing(safe: list[Any]) -> Iterator[None]:
+    """Add ``safe`` to torch's weights-only allowlist meanwhile; nests safely.
+
+    ``torch.serialization.safe_globals`` removes its globals on exit even when an outer
+    block had added them too, which would silently shrink the outer block's list; here
+    only the globals this block actually added are removed.
+    """
+    import torch
+
+    present = set(map(id, torch.serialization.get_safe_globals()))
+    added = [g for g in safe if id(g) not in present]
+    torch.serialization.add_safe_globals(added)
+    try:
+        yield
+    finally:
+        if added:
+            ours = set(map(id, added))
+            keep = [g for g in torch.serialization.get_safe_globals() if id(g) not in ours]
+            torch.serialization.clear_safe_globals()
+            torch.serialization.add_safe_globals(keep)
+
+
+@contextlib.contextmanager
 def safe_checkpoint_loading() -> Iterator[None]:
     """``torch.load`` stays ``weights_only`` (even if the environment tries to turn that
     off) and accepts OmegaConf configs."""
-    import torch
-
     forced = os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
     try:
-        with torch.serialization.safe_globals(_omegaconf_safe_globals()):
+        with allowing(_omegaconf_safe_globals()):
             yield
     finally:
         if forced is not None:
@@ -118,13 +143,26 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
     from audiocraft.models import AudioGen, MusicGen
     from transformers.utils import logging as hf_logging
 
+    from engines.music import melody
+
     hf_logging.disable_progress_bar()  # a terminal bar per T5/EnCodec load is noise here
     cls = {"musicgen": MusicGen, "audiogen": AudioGen}[family]
-    with hub_cache(cache), safe_checkpoint_loading(), warnings.catch_warnings():
+    with (
+        hub_cache(cache),
+        safe_checkpoint_loading(),
+        _demucs_if_needed(family, source, cache),
+        warnings.catch_warnings(),
+    ):
         warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
         try:
             return cls.get_pretrained(source, device=device)
         except Exception as exc:
+            if is_unsafe_pickle_error(exc) and melody.raised_by_demucs(exc):
+                raise ModelMissing(
+                    f"{source}: demucs' htdemucs weights ({melody.find_hub_dir()}) would run "
+                    "pickled code when loaded, so they were not loaded. Replace them with the "
+                    f"official file: {melody.import_hint()}."
+                ) from exc
             if is_unsafe_pickle_error(exc):
                 raise ModelMissing(
                     f"{source}: the checkpoint contains pickled code objects, which Timbre does "
@@ -143,6 +181,35 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
                     "'timbre models download NAME' (or import their folders)."
                 ) from exc
             raise
+
+
+def _lm_checkpoint(source: str, cache: Path) -> Path | None:
+    """The LM file ``get_pretrained`` will read for ``source`` (a folder or an id in ``cache``)."""
+    folder = Path(source)
+    if folder.is_absolute():
+        path = folder / "state_dict.bin"
+        return path if path.is_file() else None
+    repo = cache / ("models--" + source.replace("/", "--"))
+    ref = repo / "refs" / "main"
+    if not ref.is_file():
+        return None
+    path = repo / "snapshots" / ref.read_text().strip() / "state_dict.bin"
+    return path if path.is_file() else None
+
+
+@contextlib.contextmanager
+def _demucs_if_needed(family: str, source: str, cache: Path) -> Iterator[None]:
+    """For a model with a chroma-stem (melody) conditioner: demucs' htdemucs, loaded safely,
+    or one clear line saying how to install it. Other models: nothing."""
+    from engines.music import melody
+
+    lm = _lm_checkpoint(source, cache) if family == "musicgen" else None
+    if lm is None or not melody.lm_needs_demucs(lm):
+        yield
+        return
+    hub = melody.require(source)
+    with melody.demucs_loading(hub):
+        yield
 
 
 def _short(exc: BaseException) -> str:

@@ -193,7 +193,15 @@ def check_checkpoint_folder(path: Path) -> None:
 
 
 def import_model(path: Path, repo_id: str | None = None) -> modelstore.InstalledModel:
+    """Import a checkpoint folder, or demucs' htdemucs file (``.th``) for the melody
+    checkpoints (stored as ``demucs/htdemucs``; see :mod:`engines.music.melody`)."""
+    from engines.music import melody
+
     path = Path(path).expanduser()
+    if path.is_file() and melody.is_demucs_file(path):
+        if repo_id not in (None, melody.HTDEMUCS_REPO):
+            raise BadInput(f"demucs weights are always stored as {melody.HTDEMUCS_REPO}.")
+        return melody.import_htdemucs(path)[0]
     if not path.is_dir():
         raise BadInput(f"{path} is not a folder. Choose the folder that holds the model files.")
     check_checkpoint_folder(path)

@@ -14,6 +14,12 @@ on-disk form as ``facebook/musicgen-*`` and ``facebook/audiogen-medium``:
 
 They live in their own hub cache (``debug_hub()``), never in the user's model store, so a
 tiny ``t5-base`` can never shadow the real one. Their audio is noise: they test plumbing.
+
+For the melody checkpoints there is also a tiny musicgen-melody (``self_wav`` chroma-stem
+conditioner prepended with the text, as in audiocraft's ``chroma2music`` config) and a tiny
+random HTDemucs built with demucs' own class and saved in demucs' format
+(``serialize_model``) as the ``955717e8-8726e21a.th`` that ``htdemucs`` resolves to — see
+:func:`build_tiny_melody` and :func:`save_tiny_htdemucs`.
 """
 
 from __future__ import annotations
@@ -127,6 +133,74 @@ def lm_config(
             }
         },
     }
+
+
+def melody_lm_config(**kwargs: Any) -> dict[str, Any]:
+    """:func:`lm_config` with musicgen-melody's conditioning (audiocraft's ``chroma2music``):
+    the melody's chroma (demucs stems → 12 bins, argmax) and the T5 text both prepended."""
+    cfg = lm_config(**kwargs)
+    description = cfg["conditioners"]["description"]
+    cfg["conditioners"] = {
+        "args": {"merge_text_conditions_p": 0.25, "drop_desc_p": 0.5},  # training-only
+        "self_wav": {
+            "model": "chroma_stem",
+            "chroma_stem": {
+                "sample_rate": 32_000,
+                "n_chroma": 12,
+                "radix2_exp": 14,
+                "argmax": True,
+                "match_len_on_eval": False,
+                "eval_wavs": None,
+                "n_eval_wavs": 100,
+                "cache_path": None,
+            },
+        },
+        "description": description,
+    }
+    cfg["fuser"].update(prepend=["self_wav", "description"], cross=[])
+    cfg["attribute_dropout"] = {
+        "args": {"active_on_eval": False},
+        "text": {},
+        "wav": {"self_wav": 0.5},
+    }
+    return cfg
+
+
+def save_tiny_htdemucs(path: Path, seed: int = 1234) -> Path:
+    """A random-weight HTDemucs (demucs' class, tiny widths, htdemucs' 4 sources) written as
+    demucs writes its releases: ``serialize_model`` (class, args, half-precision state).
+
+    Its biases are zero: with random biases the stems are a constant hum whose chroma is
+    the same whatever the input, so the melody would never reach the LM; without them the
+    stems (and so the chroma) depend on the input, so tests can see that it does.
+    """
+    from fractions import Fraction
+
+    from engines.music.loading import prepare_imports
+
+    prepare_imports()  # demucs imports torchaudio (through openunmix): the stand-in
+    import torch
+    from demucs.htdemucs import HTDemucs
+    from demucs.states import serialize_model
+    from omegaconf import OmegaConf
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = HTDemucs(
+            sources=["drums", "bass", "other", "vocals"],
+            channels=4,
+            dconv_comp=2,
+            t_layers=1,
+            t_heads=2,
+            segment=Fraction(5, 2),  # the release trains on 39/5 s; shorter is faster here
+        )
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if name.endswith("bias"):
+                    param.zero_()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(serialize_model(model, OmegaConf.create({"tiny": True}), half=True), path)
+    return path
 
 
 def _encodec_config(sample_rate: int, ratios: list[int], n_q: int, bins: int) -> dict[str, Any]:
@@ -285,6 +359,58 @@ def _save_audiocraft_encodec(path: Path, cfg: dict[str, Any]) -> None:
     torch.save(
         {"xp.cfg": OmegaConf.to_yaml(cfg), "best_state": model.state_dict(), "exported": True}, path
     )
+
+
+def build_tiny_melody(
+    cache: Path,
+    demucs_hub: Path,
+    repo_id: str = "facebook/musicgen-melody",
+    codec_id: str = "facebook/encodec_32khz",
+    segment_duration: float = 30.0,
+) -> Path:
+    """A tiny random musicgen-melody as ``repo_id`` in the hub cache ``cache``, with its
+    ``t5-base`` and EnCodec (``codec_id``), exactly in the released checkpoint's layout.
+
+    audiocraft builds demucs' htdemucs while it builds the melody conditioner, so a tiny
+    HTDemucs is written first into the torch hub folder ``demucs_hub`` (unless one is
+    there) and the LM is built reading it — the same safe route a real load takes. Meant for
+    a test or throwaway store: it installs a tiny ``t5-base`` there.
+    """
+    from engines.music.loading import hub_cache, prepare_imports
+    from engines.music.melody import HTDEMUCS_FILE, demucs_loading
+
+    prepare_imports()
+    import torch
+
+    weights = demucs_hub / "checkpoints" / HTDEMUCS_FILE
+    if not weights.is_file():
+        save_tiny_htdemucs(weights)
+    card = 64
+    cache.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(dir=cache) as tmp,
+        torch.random.fork_rng(),
+        hub_cache(cache),
+        demucs_loading(demucs_hub),
+    ):
+        torch.manual_seed(4321)
+        work = Path(tmp)
+        for name, build in (
+            (TEXT_ENCODER, lambda out: _text_encoder(out, work)),
+            (codec_id, lambda out: _hf_encodec(out, card)),
+        ):
+            out = work / name.replace("/", "--")
+            out.mkdir()
+            build(out)
+            write_snapshot(cache, name, out)
+        music = work / "melody"
+        music.mkdir()
+        cfg = melody_lm_config(
+            dim=32, num_heads=2, num_layers=2, n_q=4, card=card, segment_duration=segment_duration
+        )
+        _save_lm(music, cfg)
+        torch.save({"pretrained": codec_id, "exported": True}, music / "compression_state_dict.bin")
+        return write_snapshot(cache, repo_id, music)
 
 
 def build_debug_models(cache: Path | None = None, segment_duration: float = 30.0) -> Path:
