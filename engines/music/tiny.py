@@ -367,6 +367,7 @@ def build_tiny_melody(
     repo_id: str = "facebook/musicgen-melody",
     codec_id: str = "facebook/encodec_32khz",
     segment_duration: float = 30.0,
+    stereo: bool = False,
 ) -> Path:
     """A tiny random musicgen-melody as ``repo_id`` in the hub cache ``cache``, with its
     ``t5-base`` and EnCodec (``codec_id``), exactly in the released checkpoint's layout.
@@ -375,6 +376,9 @@ def build_tiny_melody(
     HTDemucs is written first into the torch hub folder ``demucs_hub`` (unless one is
     there) and the LM is built reading it — the same safe route a real load takes. Meant for
     a test or throwaway store: it installs a tiny ``t5-base`` there.
+
+    ``stereo`` makes it like musicgen-stereo-melody: the mono EnCodec applied per channel,
+    the two channels' codebooks interleaved (8 streams, delays 0,0,1,1,2,2,3,3).
     """
     from engines.music.loading import hub_cache, prepare_imports
     from engines.music.melody import HTDEMUCS_FILE, demucs_loading
@@ -399,6 +403,8 @@ def build_tiny_melody(
             (TEXT_ENCODER, lambda out: _text_encoder(out, work)),
             (codec_id, lambda out: _hf_encodec(out, card)),
         ):
+            if (cache / ("models--" + name.replace("/", "--")) / "refs" / "main").is_file():
+                continue  # already built into this cache (a second tiny melody model)
             out = work / name.replace("/", "--")
             out.mkdir()
             build(out)
@@ -406,8 +412,16 @@ def build_tiny_melody(
         music = work / "melody"
         music.mkdir()
         cfg = melody_lm_config(
-            dim=32, num_heads=2, num_layers=2, n_q=4, card=card, segment_duration=segment_duration
+            dim=32,
+            num_heads=2,
+            num_layers=2,
+            n_q=8 if stereo else 4,
+            card=card,
+            segment_duration=segment_duration,
         )
+        if stereo:
+            cfg["codebooks_pattern"]["delay"]["delays"] = [0, 0, 1, 1, 2, 2, 3, 3]
+            cfg["interleave_stereo_codebooks"] = {"use": True, "per_timestep": False}
         _save_lm(music, cfg)
         torch.save({"pretrained": codec_id, "exported": True}, music / "compression_state_dict.bin")
         return write_snapshot(cache, repo_id, music)

@@ -51,13 +51,15 @@ def _evil_th(path: Path, marker: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def melody_setup(tmp_path_factory):
-    """A store with the tiny random melody checkpoint (no htdemucs imported), a torch home
+    """A store with the tiny random melody checkpoints, mono and stereo (no htdemucs
+    imported), a torch home
     whose hub cache holds the tiny random HTDemucs, the same file loose, and melodies."""
     from engines.music.tiny import build_tiny_melody, save_tiny_htdemucs
 
     root = tmp_path_factory.mktemp("melody")
     store, torch_home = root / "store", root / "torch-home"
     build_tiny_melody(store, torch_home / "hub")
+    build_tiny_melody(store, torch_home / "hub", "facebook/musicgen-stereo-melody", stereo=True)
     loose = save_tiny_htdemucs(root / "download" / HTDEMUCS_FILE)
     return SimpleNamespace(
         root=root,
@@ -178,6 +180,23 @@ def test_melody_changes_the_take_random_weights(use_store, imported_htdemucs):
     assert np.array_equal(a, a_again)
     assert np.abs(a - b).max() > 1e-4  # a different melody changes the prepended chroma
     assert np.abs(a - none).max() > 1e-4
+
+
+def test_stereo_melody_random_weights(use_store, imported_htdemucs):
+    """musicgen-stereo-melody: interleaved stereo codebooks, the same melody conditioner."""
+    from engines.music.engine import MusicGenEngine, MusicRequest
+
+    engine = MusicGenEngine(model="musicgen-stereo-melody", device="cpu")
+
+    def take(melody: Path):
+        request = MusicRequest("calm piano", duration=1.0, seed=5, melody=read_audio(melody),
+                               normalize="none", watermark=False)  # fmt: skip
+        return engine.generate(request)[0].clip.samples
+
+    a, a_again, b = (take(m) for m in (use_store.melody_a, use_store.melody_a, use_store.melody_b))
+    assert a.shape == (2, 32_000) and np.abs(a[0] - a[1]).max() > 1e-4  # two real channels
+    assert np.array_equal(a, a_again)
+    assert np.abs(a - b).max() > 1e-4
 
 
 def test_conditioner_separates_with_the_imported_random_weight_htdemucs(
