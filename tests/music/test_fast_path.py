@@ -84,3 +84,31 @@ def test_accelerate_is_idempotent_and_int8_applies_on_top(stock_model):
     assert accelerate(lm).transformer.layers[0].self_attn is before
     quantize_int8(lm)
     assert "quantized.dynamic" in type(lm.transformer.layers[0].linear1).__module__
+
+
+def test_fast_linears_run_on_onednn_and_int8_gets_plain_layers_back(stock_model):
+    import torch
+    from torch.nn import functional as F
+    from torch.profiler import ProfilerActivity, profile
+
+    from engines.music.fast import accelerate, quantize_int8
+
+    lm = accelerate(copy.deepcopy(stock_model.lm))
+    layer = lm.transformer.layers[0]
+    fused = layer.linear1
+    assert type(fused).__name__ == "FastLinear" and fused.gelu
+    assert all(type(head).__name__ == "FastLinear" for head in lm.linears)
+    x = torch.randn(2, 1, fused.in_features)
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        got = fused(x)
+    if torch.backends.mkldnn.is_available():
+        assert "mkldnn::_linear_pointwise" in {e.name for e in prof.events()}
+    want = F.gelu(F.linear(x, fused.weight, fused.bias))
+    assert (got - want).abs().max() < 1e-5
+    with torch.enable_grad():  # autograd falls back to F.linear
+        x.requires_grad_(True)
+        fused(x).sum().backward()
+        assert x.grad is not None
+    int8 = quantize_int8(lm)
+    assert int8.transformer.layers[0].activation is F.gelu  # un-fused before quantising
+    assert not any(type(m).__name__ == "FastLinear" for m in int8.modules())
