@@ -84,6 +84,9 @@ class ModelManager(QDialog):
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip, slot in (
             ("import", "Import folder…", "Copy a model folder into the store", self.import_dialog),
+            ("import_file", "Import file…",
+             "Import demucs' htdemucs weights (955717e8-8726e21a.th), which the melody checkpoints need",
+             self.import_file_dialog),
             ("download", "Download", "Download the model selected in the lower list", self.download_selected),
             ("remove", "Remove", "Delete the selected installed model from the store", self.remove_selected),
             ("unload", "Unload engines", "Free the memory of every loaded engine", self.unload_all),
@@ -167,6 +170,24 @@ class ModelManager(QDialog):
         repo, ok = QInputDialog.getText(self, "Model id", "Install as (e.g. facebook/musicgen-small):")
         if ok and repo.strip():
             self.import_folder(folder, repo.strip())
+
+    def import_file_dialog(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Model file to import", "", "demucs weights (*.th);;All files (*)")
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> None:
+        """A single-file model (demucs' htdemucs): checked without running pickled code."""
+        def work() -> str:
+            from engines.music.melody import describe_import
+            from engines.music.models import import_model
+
+            model = import_model(Path(path))
+            return f"Imported {model.repo_id}: {describe_import(model)}"
+
+        self.status.setText(f"Importing {path}…")
+        run_in_background(work, lambda text: (self.status.setText(str(text)), self.refresh()), self._failed)
 
     def import_folder(self, folder: str, repo_id: str) -> None:
         """Checkpoints are checked for pickled code first; other folders are copied as they are."""

@@ -126,9 +126,15 @@ def safe_checkpoint_loading() -> Iterator[None]:
 
 
 def is_unsafe_pickle_error(exc: BaseException) -> bool:
+    """Whether a weights-only load failed because the file names code to run (a class or
+    function outside the allowed ones) — not because it is no pickle at all ("Unsupported
+    operand": a text file, a truncated download), which deserves a different message."""
     import pickle
 
-    return isinstance(exc, pickle.UnpicklingError) or "weights_only" in str(exc)
+    text = str(exc)
+    if "Unsupported operand" in text:
+        return False
+    return isinstance(exc, pickle.UnpicklingError) or "weights_only" in text
 
 
 def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:

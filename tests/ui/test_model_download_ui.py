@@ -88,3 +88,25 @@ def test_cancelled_download_resumes_where_it_stopped(window, qtbot, hub, monkeyp
     assert moved[0] > 0.3 * dialog.progress.maximum()  # then starts where it stopped
     assert any(start > 0 for _path, start in hub.ranges)  # and only the rest was asked for
     assert modelstore.is_installed("facebook/musicgen-small")
+
+
+def test_import_file_takes_random_weight_htdemucs_and_refuses_other_files(window, qtbot, tmp_path, monkeypatch):
+    from engines.music.melody import HTDEMUCS_FILE, HTDEMUCS_REPO
+    from engines.music.tiny import save_tiny_htdemucs
+
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
+    dialog = _dialog(window, qtbot)
+    weights = save_tiny_htdemucs(tmp_path / HTDEMUCS_FILE)
+    dialog.import_file(str(weights))
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Imported"), timeout=60_000)
+    assert "not the official" in dialog.status.text()  # random weights: honest about it
+    assert modelstore.is_installed(HTDEMUCS_REPO)
+    assert HTDEMUCS_REPO in [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+
+    junk = tmp_path / "notes.th"
+    junk.write_text("not a model")
+    dialog.import_file(str(junk))
+    qtbot.waitUntil(lambda: "notes.th" in dialog.status.text() and "Importing" not in dialog.status.text(),
+                    timeout=30_000)
+    assert "cannot be read" in dialog.status.text() and "pickled code" not in dialog.status.text()
+    assert [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())] == [HTDEMUCS_REPO]
