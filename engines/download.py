@@ -135,3 +135,28 @@ def fetch_repo(
     shutil.rmtree(folder / "partial", ignore_errors=True)
     modelstore.mark_installed(repo_id, revision)
     return snap
+
+
+def remote_size(url: str) -> int:
+    """The size the server announces for ``url`` (HEAD, redirects followed)."""
+    from huggingface_hub.utils import build_hf_headers, get_session
+
+    headers = {**build_hf_headers(), "Accept-Encoding": "identity"}
+    response = get_session().head(url, headers=headers, follow_redirects=True, timeout=TIMEOUT_S)
+    if response.status_code >= 400:
+        raise OSError(f"{url} answered HTTP {response.status_code}")
+    return int(response.headers.get("Content-Length", 0))
+
+
+def fetch_url(url: str, part: Path, file: RemoteFile, on_bytes: Callable[[int], None]) -> Path:
+    """One file from a plain URL into ``part`` (resuming, checked); for the few weights
+    that live outside the hub (demucs' htdemucs). The caller moves it into the store."""
+    part.parent.mkdir(parents=True, exist_ok=True)
+    _fetch_file(url, part, file, on_bytes)
+    if not file.matches(part):
+        part.unlink(missing_ok=True)
+        raise EngineError(
+            f"{url} arrived corrupt (it does not match its published checksum); it was "
+            "deleted — run the download again."
+        )
+    return part

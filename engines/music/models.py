@@ -10,13 +10,15 @@ is refused before it is copied.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.download import RemoteFile, endpoint, fetch_repo
+from engines.download import RemoteFile, endpoint, fetch_repo, fetch_url, remote_size
 from engines.errors import BadInput, EngineError, ModelMissing
+from engines.music import melody
 from engines.music.checkpoints import CHECKPOINT_FILES, DEPENDENCY_FILES, Checkpoint, by_name
 
 NETWORK_TIMEOUT_S = 10.0
@@ -158,7 +160,38 @@ def download(
             missing.append(repo_id)
     if missing:
         _download(missing, say, progress, cancel, installed_bytes)
+    if ckpt is not None and ckpt.melody:
+        _download_htdemucs(say, progress, cancel)
+        repos.append(melody.HTDEMUCS_REPO)
     return repos
+
+
+def _download_htdemucs(say: Callable[[str], None], progress: ProgressCallback, cancel: CancelToken | None) -> None:
+    """demucs' htdemucs weights, which the melody checkpoints load: not on the hub, so
+    fetched from demucs' own URL, checked against the official SHA-256, then imported
+    through the same weights-only check as a file the user imports."""
+    if melody.find_hub_dir() is not None:
+        say(f"{melody.HTDEMUCS_REPO} is already installed")
+        return
+    part = modelstore.repo_folder(melody.HTDEMUCS_REPO) / "partial" / (melody.HTDEMUCS_FILE + ".part")
+    modelstore.configure_hub_env(allow_download=True)
+    try:
+        size = remote_size(melody.HTDEMUCS_URL)
+        say(f"downloading {melody.HTDEMUCS_REPO} ({size / 1e6:.1f} MB)")
+
+        def on_bytes(n: int) -> None:
+            if cancel is not None:
+                cancel.check()
+            progress(Progress(n, size, melody.HTDEMUCS_REPO))
+
+        file = RemoteFile(melody.HTDEMUCS_FILE, size, sha256=melody.HTDEMUCS_SHA256)
+        fetch_url(melody.HTDEMUCS_URL, part, file, on_bytes)
+    except Exception as exc:  # noqa: BLE001 - see _hub_errors
+        raise _hub_errors(melody.HTDEMUCS_REPO, exc) from exc
+    finally:
+        modelstore.configure_hub_env(allow_download=False)
+    melody.import_htdemucs(part)
+    shutil.rmtree(part.parent, ignore_errors=True)
 
 
 def check_checkpoint_folder(path: Path) -> None:
@@ -195,8 +228,6 @@ def check_checkpoint_folder(path: Path) -> None:
 def import_model(path: Path, repo_id: str | None = None) -> modelstore.InstalledModel:
     """Import a checkpoint folder, or demucs' htdemucs file (``.th``) for the melody
     checkpoints (stored as ``demucs/htdemucs``; see :mod:`engines.music.melody`)."""
-    from engines.music import melody
-
     path = Path(path).expanduser()
     if path.is_file() and melody.is_demucs_file(path):
         if repo_id not in (None, melody.HTDEMUCS_REPO):

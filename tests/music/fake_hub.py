@@ -25,6 +25,7 @@ class FakeHub:
     corrupt: set[str] = field(default_factory=set)  # "repo/file": bytes served differ from the listed hash
     ranges: list[tuple[str, int]] = field(default_factory=list)  # (path, first byte) of every GET
     pace_s: float = 0.0  # pause after every 64 KB sent, to act like a slow connection
+    plain: dict[str, bytes] = field(default_factory=dict)  # other URL paths ("/x/y.th") and their bytes
     url: str = ""
 
     def add_folder(self, repo_id: str, folder: Path) -> None:
@@ -48,8 +49,11 @@ class FakeHub:
             ],
         }
 
+    def data(self, repo_id: str, name: str) -> bytes:
+        return self.plain[name] if not repo_id else self.repos[repo_id][name]
+
     def served(self, repo_id: str, name: str) -> bytes:
-        data = self.repos[repo_id][name]
+        data = self.data(repo_id, name)
         if f"{repo_id}/{name}" in self.corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         return data
@@ -63,7 +67,10 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _file(self) -> tuple[str, str] | None:
-            parts = unquote(urlparse(self.path).path).strip("/").split("/")
+            path = unquote(urlparse(self.path).path)
+            if path in hub.plain:
+                return "", path
+            parts = path.strip("/").split("/")
             if "resolve" not in parts:
                 return None
             i = parts.index("resolve")
@@ -79,7 +86,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
 
         def _file_headers(self, repo_id: str, name: str, length: int) -> None:
-            data = hub.repos[repo_id][name]
+            data = hub.data(repo_id, name)
             self.send_header("X-Repo-Commit", hub.commit(repo_id))
             self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
             self.send_header("Accept-Ranges", "bytes")
@@ -90,7 +97,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if found is None:
                 return self._not_found()
             self.send_response(200)
-            self._file_headers(*found, len(hub.repos[found[0]][found[1]]))
+            self._file_headers(*found, len(hub.data(*found)))
             self.end_headers()
 
         def do_GET(self) -> None:  # noqa: N802
