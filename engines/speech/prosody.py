@@ -27,9 +27,13 @@ from engines.errors import BadInput
 RATE_RANGE = (0.5, 2.0)
 PITCH_RANGE = (-12.0, 12.0)
 FRAME_PERIOD_MS = 5.0
-F0_FLOOR = 40.0  # a deep voice shifted down an octave still lies above this
-F0_CEIL = 900.0
+F0_FLOOR = 30.0  # a deep, creaky voice shifted down an octave still lies above this
+F0_CEIL = 1100.0  # a high voice's peaks shifted up an octave still lie below this
 _PITCH_PASSES = 3
+_PITCH_TOLERANCE_ST = 0.2  # stop correcting once the measured shift is this close
+_OCTAVE_WINDOW = 41  # voiced frames (~0.2 s) in the running median octave errors are judged by
+_LOUD_DB = 20.0  # frames this far below the loud voiced frames do not count for the median
+_OUTLIER_OCTAVES = 0.75  # nor frames further than this from it (a run in another register)
 
 
 @dataclass(frozen=True)
@@ -104,19 +108,114 @@ def stability_layer(stability: float, rng: np.random.Generator) -> Prosody:
 
 
 def f0_track(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """f0 in Hz every 5 ms (0 where unvoiced), WORLD DIO refined by StoneMask."""
+    """f0 in Hz every 5 ms (0 where unvoiced): WORLD Harvest, octave errors folded back.
+
+    Harvest rather than DIO: on a creaky voice (Piper joe) DIO marks most vowels unvoiced
+    and reports the rest an octave up (a median of 160 Hz for a ~110 Hz voice), so a
+    shift built on it whispers the vowels and measures the wrong register. The range is
+    wide enough for a deep voice an octave down (30 Hz) and a high one an octave up.
+    """
     import pyworld
 
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, t = pyworld.dio(x, sample_rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS)
-    return pyworld.stonemask(x, f0, t, sample_rate)
+    floor, ceil = _search_range(x, sample_rate)
+    f0, _ = pyworld.harvest(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=FRAME_PERIOD_MS)
+    return fold_octave_errors(f0)
+
+
+def _search_range(x: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """Where Harvest looks: two octaves below to 1.3 above DIO's rough register.
+
+    Harvest's cost grows with the octaves searched and as the floor drops (twice as fast for
+    a high voice than over the whole 30–1100 Hz); DIO is cheap, and when it errs on speech it
+    errs an octave up, which the margins still cover.
+    """
+    import pyworld
+
+    f0, _ = pyworld.dio(x, sample_rate, f0_floor=40.0, f0_ceil=900.0, frame_period=FRAME_PERIOD_MS)
+    voiced = f0[f0 > 0]
+    if voiced.size < 3:
+        return F0_FLOOR, F0_CEIL
+    register = float(np.median(voiced))
+    return max(F0_FLOOR, register / 4.0), min(F0_CEIL, register * 2.5)
+
+
+def fold_octave_errors(f0: np.ndarray, tolerance: float = 0.3, max_jump: float = 0.55) -> np.ndarray:
+    """Trackers jump an octave (or two) for a few frames; intonation does not.
+
+    Each voiced frame is compared, in octaves, with the running median of its voiced
+    neighbours (~0.2 s): a frame a whole number of octaves off (within ``tolerance``) is
+    folded back, any other frame more than ``max_jump`` off is called unvoiced, and voiced
+    islands shorter than 3 frames are dropped.
+    """
+    from scipy.ndimage import median_filter
+
+    f0 = np.array(f0, dtype=np.float64)
+    for _ in range(2):  # a second pass judges by a median no longer pulled by the errors
+        voiced = np.flatnonzero(f0 > 0)
+        if len(voiced) < 3:
+            return np.zeros_like(f0)
+        logf = np.log2(f0[voiced])
+        local = median_filter(logf, size=min(_OCTAVE_WINDOW, len(logf)), mode="nearest")
+        off = logf - local
+        octaves = np.round(off)
+        fold = (octaves != 0) & (np.abs(off - octaves) < tolerance)
+        f0[voiced[fold]] = 2.0 ** (logf[fold] - octaves[fold])
+        f0[voiced[~fold & (np.abs(off) > max_jump)]] = 0.0
+    edges = np.flatnonzero(np.diff(np.r_[0, (f0 > 0).astype(np.int8), 0]))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start < 3:
+            f0[start:stop] = 0.0
+    return f0
+
+
+def _frame_db(samples: np.ndarray, sample_rate: int, frames: int) -> np.ndarray:
+    """Level of a 30 ms window around each 5 ms frame, in dB."""
+    hop = sample_rate * FRAME_PERIOD_MS / 1000.0
+    half = int(0.015 * sample_rate)
+    power = np.concatenate([[0.0], np.cumsum(np.asarray(samples, np.float64) ** 2)])
+    centre = np.round(np.arange(frames) * hop).astype(int)
+    lo = np.clip(centre - half, 0, len(samples))
+    hi = np.clip(centre + half, 0, len(samples))
+    mean = (power[hi] - power[lo]) / np.maximum(hi - lo, 1)
+    return 10.0 * np.log10(mean + 1e-12)
+
+
+def _voiced_median(samples: np.ndarray, sample_rate: int, f0: np.ndarray) -> float:
+    """Median f0 of the loud voiced frames (log domain), 0.0 when nothing is voiced.
+
+    Quiet "voiced" frames are mostly consonants and breath the tracker hears a pitch in;
+    runs far from the voice's register are mostly noise heard as a low pitch (after WORLD
+    synthesis, the noise that replaces a creaky vowel the tracker called unvoiced). Either
+    would move the median by whether it happens to be counted, not by the voice's pitch.
+    """
+    voiced = f0 > 0
+    if not voiced.any():
+        return 0.0
+    level = _frame_db(samples, sample_rate, len(f0))
+    loud = voiced & (level >= np.percentile(level[voiced], 90) - _LOUD_DB)
+    logf = np.log2(f0[loud if loud.any() else voiced])
+    centre = float(np.median(logf))
+    for _ in range(3):
+        # Runs an octave off the register (a tracker's octave error too long to be judged
+        # locally) are folded back; other runs far away (noise heard as pitch) do not count.
+        off = logf - centre
+        octaves = np.round(off)
+        fold = (octaves != 0) & (np.abs(off - octaves) < 0.3)
+        logf = np.where(fold, logf - octaves, logf)
+        near = np.abs(logf - centre) <= _OUTLIER_OCTAVES
+        if not near.any():
+            break
+        centre = float(np.median(logf[near]))
+    return float(2.0**centre)
 
 
 def median_f0(samples: np.ndarray, sample_rate: int) -> float:
-    """Median f0 of the voiced frames in Hz (0.0 when nothing is voiced)."""
-    f0 = f0_track(samples, sample_rate)
-    voiced = f0[f0 > 0]
-    return float(np.exp(np.median(np.log(voiced)))) if voiced.size else 0.0
+    """Median f0 of the voiced speech in Hz (0.0 when nothing is voiced).
+
+    The measure the pitch controls are held to (tests and the correction loop alike).
+    """
+    return _voiced_median(samples, sample_rate, f0_track(samples, sample_rate))
 
 
 def semitones(a_hz: float, b_hz: float) -> float:
@@ -163,19 +262,24 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     voiced = f0 > 0
     if voiced.sum() < 3:  # nothing to pitch: only the length changes
         return _time_stretch(samples, sample_rate, target_frames)
+    median = _voiced_median(x, sample_rate, f0)
+    f0 = _fill_creak(x, sample_rate, f0)
+    voiced = f0 > 0
     times = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0
     sp = pyworld.cheaptrick(x, f0, times, sample_rate)
     ap = pyworld.d4c(x, f0, times, sample_rate)
-    median = float(np.exp(np.median(np.log(f0[voiced]))))
     new_f0 = np.zeros_like(f0)
     new_f0[voiced] = median * 2.0 ** (p.pitch / 12.0 + p.pitch_range * np.log2(f0[voiced] / median))
     n_out = max(2, int(round(target_frames / sample_rate * 1000.0 / FRAME_PERIOD_MS)) + 1)
     new_f0, sp, ap = _resample_frames(new_f0, sp, ap, n_out)
     new_f0 = np.clip(new_f0, 0.0, sample_rate / 4)
-    # WORLD's analysis of its own output can differ from the contour it was given (voicing
-    # decisions move, creaky voices hop octaves), so the result is measured and the
-    # remaining median error corrected, a few times at most, keeping the closest.
-    best, best_error, correction = None, float("inf"), 0.0
+    # The shifted contour is exact, but the measure of the result is not the contour: WORLD
+    # renders creaky or breathy frames cleanly periodic, and its noise excitation can be
+    # heard as voiced. The result is therefore measured as the input was, and the rest of
+    # the error corrected (secant steps), a few times at most, keeping the closest.
+    best, best_error = None, float("inf")
+    tried: list[tuple[float, float]] = []  # (correction, measured error)
+    correction = 0.0
     for _ in range(_PITCH_PASSES):
         out = pyworld.synthesize(new_f0 * 2.0 ** (correction / 12.0), sp, ap, sample_rate, FRAME_PERIOD_MS)
         heard = median_f0(out, sample_rate)
@@ -185,15 +289,60 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
         error = p.pitch - semitones(heard, median)
         if abs(error) < best_error:
             best, best_error = out, abs(error)
-        if abs(error) < 0.1:
+        if abs(error) < _PITCH_TOLERANCE_ST:
             break
-        # Bounded: an octave-hopping measurement must not drag the shift far off.
-        correction = float(np.clip(correction + error, -1.5, 1.5))
+        tried.append((correction, error))
+        correction = _next_correction(tried)
     out = best
     peak = float(np.max(np.abs(out))) if len(out) else 0.0
     if peak > 0.999:  # WORLD can overshoot a full-scale input a little
         out = out * (0.999 / peak)
     return _fit_length(out.astype(np.float32), target_frames)
+
+
+def _fill_creak(x: np.ndarray, sample_rate: int, f0: np.ndarray, max_gap_s: float = 0.15) -> np.ndarray:
+    """Voice the loud, low-pitched-sounding frames the tracker left unvoiced (creak).
+
+    A creaky vowel has no steady period, so Harvest calls it unvoiced and WORLD would
+    resynthesise it as noise: the shifted voice whispers there, and that noise is then
+    heard as some random pitch. Frames that are loud (within ``_LOUD_DB`` of the voiced
+    peaks), mostly below 1 kHz (vowels, not fricatives) and in a short gap next to voiced
+    frames get the contour interpolated (in log f0) across the gap.
+    """
+    from scipy.signal import butter, sosfilt
+
+    voiced = f0 > 0
+    if voiced.sum() < 3:
+        return f0
+    level = _frame_db(x, sample_rate, len(f0))
+    low = _frame_db(sosfilt(butter(4, 1000.0, fs=sample_rate, output="sos"), x), sample_rate, len(f0))
+    candidate = ~voiced & (level >= np.percentile(level[voiced], 90) - _LOUD_DB) & (low >= level - 3.0)
+    idx = np.flatnonzero(voiced)
+    out = f0.copy()
+    gap = int(max_gap_s * 1000.0 / FRAME_PERIOD_MS)
+    for i in np.flatnonzero(candidate):
+        k = np.searchsorted(idx, i)
+        left = idx[k - 1] if k > 0 else None
+        right = idx[k] if k < len(idx) else None
+        near = [j for j in (left, right) if j is not None and abs(j - i) <= gap]
+        if near:
+            out[i] = float(np.exp(np.interp(i, near, np.log(f0[near])))) if len(near) == 2 else f0[near[0]]
+    return out
+
+
+def _next_correction(tried: list[tuple[float, float]], limit: float = 1.5) -> float:
+    """Next correction in semitones: a secant step once two tries are known, else add the error.
+
+    Bounded, so a measure that jumps (an octave-ambiguous voice) cannot drag the shift far.
+    """
+    (c1, e1) = tried[-1]
+    step = e1
+    if len(tried) >= 2:
+        c0, e0 = tried[-2]
+        slope = (e1 - e0) / (c1 - c0) if c1 != c0 else 0.0
+        if slope < -0.25:  # the error falls as the correction grows, as it should
+            step = -e1 / slope
+    return float(np.clip(c1 + step, -limit, limit))
 
 
 def _resample_frames(
