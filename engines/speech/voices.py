@@ -123,6 +123,13 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
             f"'{voice.name}' is cloned for Kokoro; use --engine kokoro (or leave --engine out)."
         )
     fields["style"] = clone.data
-    fields["voice_pitch"] = float(clone.meta.get("pitch_offset", 0.0))
+    world = clone.meta.get("world")
+    if world:  # the pitch/formant shift the search fitted, as the clone sounded when judged
+        from engines.speech.world_convert import WorldShift
+
+        fields["convert_toward"] = WorldShift(float(world["pitch"]), float(world["warp"]))
+        fields["extra"] = {"clone_world": dict(world)}  # recorded in the take's provenance
+    else:  # clones made before the shift was fitted carry only a pitch offset
+        fields["voice_pitch"] = float(clone.meta.get("pitch_offset", 0.0))
     fields["voice"] = clone.meta.get("base", "clone")
     return ResolvedVoice("kokoro", fields)

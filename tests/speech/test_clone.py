@@ -1,4 +1,5 @@
-"""Style search: a tiny real search (real Kokoro, real Resemblyzer), cancel, consent gate.
+"""Style search: a tiny real search (real Kokoro, real Resemblyzer), cancel, consent gate,
+and the WORLD post-process a clone carries into timbre speak.
 
 The long search that reaches the issue's similarity goal runs in make bench-voice.
 """
@@ -13,13 +14,16 @@ from engines.errors import Cancelled
 from engines.speech.clone import CloneSettings, search_style, word_error_rate
 from engines.speech.request import SpeechRequest
 
+SHORT = "Please bring the red box to the kitchen before dinner."
 TINY = CloneSettings(
     budget_s=120,
     max_candidates=2,
     check_intelligibility=False,
     start_voices=("jf_alpha", "jm_kumo"),
     scoring=("Good morning to you, my friend.",),
+    fit=(),
     held_out=("The garden looks lovely today.",),
+    post_process=False,  # fitted in its own test below
 )
 
 
@@ -35,13 +39,23 @@ def target(espeak):
 
 def test_tiny_style_search_starts_from_nearest_shipped_style_and_never_gets_worse(kokoro, target):
     result = search_style(kokoro, target, TINY)
-    assert result.base in ("jf_alpha", "jm_kumo")
+    assert result.nearest in ("jf_alpha", "jm_kumo")
+    assert np.array_equal(result.base_style, kokoro.styles[result.nearest])
     assert result.candidates == 2
     assert result.style.shape == (510, 256)
-    base = kokoro.styles[result.base]
-    assert np.allclose(result.style[:, 128:], base[:, 128:])  # prosody dims untouched
+    # whatever the start (a shipped style, a mix, a prosody swap), the search adds one
+    # offset to every row, so the clone speaks any sentence length
+    a, k = kokoro.styles["jf_alpha"], kokoro.styles["jm_kumo"]
+    starts = [a, k, (a + k) / 2, np.concatenate([a[:, :128], k[:, 128:]], axis=1),
+              np.concatenate([k[:, :128], a[:, 128:]], axis=1)]
+    offsets = [result.style - s for s in starts]
+    assert any(np.allclose(d, d[0], atol=1e-5) for d in offsets)
     assert -1.0 <= result.similarity <= 1.0 and -1.0 <= result.start_similarity <= 1.0
-    assert result.score >= result.start_similarity - 0.5  # accepted score is a real cosine
+    if result.post is None:
+        assert result.similarity == result.style_similarity
+    else:  # a fitted shift is kept only when it beat the plain voice on the fitting sentences
+        assert result.post.warp in (0.88, 0.94, 1.0, 1.06, 1.12)
+    assert result.meta()["world"] == (None if result.post is None else result.post.as_dict())
 
 
 def test_style_search_cancels_between_candidates(kokoro, target):
@@ -70,3 +84,65 @@ def test_clone_command_needs_a_library_voice_with_consent(timbre_cli):
     out = timbre_cli("voice", "clone", "Nobody", "--budget", "5")
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and "Nobody" in out.stderr
+
+
+def test_world_shift_moves_pitch_and_formants_by_the_fixed_amounts(kokoro):
+    from engines.speech.prosody import median_f0, semitones
+    from engines.speech.world_convert import WorldShift, _analyse, _envelope, best_warp, convert
+
+    rate = kokoro.sample_rate
+    plain = kokoro.raw(SHORT, SpeechRequest(SHORT, voice="jf_alpha"))
+    shifted = convert(plain, rate, WorldShift(pitch=-4.0, warp=0.9))
+    assert len(shifted) == len(plain)
+    assert abs(semitones(median_f0(shifted, rate), median_f0(plain, rate)) + 4.0) < 0.5
+
+    def envelope(x):
+        a = _analyse(x, rate)
+        return _envelope(a.sp, a.f0, rate)
+
+    # best_warp(a, b) is the scale that turns a's envelope into b's
+    assert abs(best_warp(envelope(plain), envelope(shifted)) - 0.9) < 0.03
+
+
+def test_post_process_fit_finds_the_shift_that_made_the_target(kokoro):
+    """A target made by shifting the clone's own speech is matched by that shift, not by none."""
+    from engines.audio import AudioClip
+    from engines.speech.clone import fit_post_process
+    from engines.speech.world_convert import WorldShift, convert
+    from engines.voices.embedding import cosine, embed
+
+    rate = kokoro.sample_rate
+    audio = kokoro.raw(SHORT, SpeechRequest(SHORT, voice="jf_alpha"))
+    made = convert(audio, rate, WorldShift(pitch=0.0, warp=0.88))
+    target = embed(AudioClip(made, rate))
+    post, score = fit_post_process(audio, rate, target, None, warps=(0.88, 1.0, 1.12))
+    assert post == WorldShift(pitch=0.0, warp=0.88)
+    assert score > cosine(embed(AudioClip(audio, rate)), target) + 0.01
+
+
+def test_cloned_voice_speaks_with_its_saved_post_process(kokoro, tmp_path):
+    """What timbre speak --voice NAME does with a clone whose search fitted a WORLD shift."""
+    from engines.audio_io import write_audio
+    from engines.speech import service
+    from engines.speech.prosody import median_f0, semitones
+    from engines.speech.voices import CLONE_KIND, resolve
+    from engines.speech.world_convert import WorldShift
+    from engines.voices.library import open_library
+    from tests.voices import material
+
+    lib = open_library()
+    lib.add("Sam", [write_audio(tmp_path / "ref.wav", material.joe(" ".join(material.SENTENCES[:2])))])
+    lib.statement("Sam")
+    said = write_audio(tmp_path / "consent.wav", material.joe(lib.statement("Sam").text, 1.1))
+    lib.record_consent("Sam", said, check_phrase=False)
+    style = kokoro.styles["jf_alpha"]
+    lib.set_clone("Sam", CLONE_KIND, style, {"base": "jf_alpha", "world": {"pitch": -5.0, "warp": 0.94}})
+
+    voice = resolve("Sam")
+    assert voice.engine == "kokoro" and voice.fields["convert_toward"] == WorldShift(-5.0, 0.94)
+    take = service.speak(SHORT, voice, seed=0)
+    plain = service.speak(SHORT, resolve("jf_alpha"), seed=0)
+    rate = take.clip.sample_rate
+    moved = semitones(median_f0(take.clip.samples[0], rate), median_f0(plain.clip.samples[0], rate))
+    assert abs(moved + 5.0) < 0.75
+    assert take.provenance.params["clone_world"] == {"pitch": -5.0, "warp": 0.94}
