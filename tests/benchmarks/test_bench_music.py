@@ -200,6 +200,15 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
         f"stock's own streaming vs its full forward: max |Δlogit| {diffs['stock audiocraft']:.2e}; "
         f"int8 argmax agreement with stock {int8_agree:.1%}"
     )
+    paired = {
+        name: statistics.median([a / b for a, b in zip(times["stock audiocraft"], ts, strict=True)])
+        for name, ts in times.items()
+        if name not in ("stock audiocraft", "batch of 4")
+    }
+    print(
+        "median of per-repeat ratios to stock: "
+        + "; ".join(f"{n}: {r:.2f}×" for n, r in paired.items())
+    )
     print(
         "all timings (s): "
         + "; ".join(f"{n}: {[round(t, 1) for t in ts]}" for n, ts in times.items())
