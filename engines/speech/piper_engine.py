@@ -54,6 +54,29 @@ def voice_model_path(voice: str) -> Path:
     return path
 
 
+def _load_voice(path: Path):
+    """A Piper voice whose in-graph noise comes from a seeded table when it can."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    from engines.speech import piper_noise
+
+    model = path.read_bytes()
+    rewritten = piper_noise.rewrite(model)
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(
+        rewritten or model, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
+    return PiperVoice(
+        config=config, session=piper_noise.SeededSession(session) if rewritten else session
+    )
+
+
 class PiperEngine(SpeechEngine):
     name = "piper"
     label = "Piper"
@@ -69,24 +92,33 @@ class PiperEngine(SpeechEngine):
         self._voice(BUNDLED)
 
     def _voice(self, voice: str):
-        from piper import PiperVoice
-
         path = voice_model_path(voice)
         if path not in self._voices:
             try:
-                self._voices[path] = PiperVoice.load(path)
+                self._voices[path] = _load_voice(path)
             except Exception as exc:  # onnxruntime/json errors on a damaged import
                 raise BadInput(f"{path.name} could not be loaded as a Piper voice: {exc}") from exc
         return self._voices[path]
 
     def _begin(self, request: SpeechRequest) -> None:
-        """Piper draws its noise inside the ONNX graph, from a generator that onnxruntime
-        seeds when the session is created; a fresh session seeded with the take's seed makes
-        the take reproducible (about 0.35 s per request)."""
+        """Seed the take's noise, so the same seed gives the same audio.
+
+        Piper draws its noise inside the ONNX graph. Voices are loaded with that noise fed
+        from a table at offsets drawn here from the seed (:mod:`piper_noise`); a voice the
+        rewrite cannot handle (or without the onnx package) gets a fresh session seeded
+        with the take's seed instead, which costs ~0.35 s per request.
+        """
+        from engines.speech.piper_noise import SeededSession
+
+        path = voice_model_path(request.voice or BUNDLED)
+        voice = self._voice(request.voice or BUNDLED)
+        if isinstance(voice.session, SeededSession):
+            voice.session.rng = np.random.default_rng(int(request.seed or 0))
+            return
         import onnxruntime
 
         onnxruntime.set_seed(int(request.seed or 0))
-        self._voices.pop(voice_model_path(request.voice or BUNDLED), None)
+        self._voices.pop(path, None)
         self._voice(request.voice or BUNDLED)
 
     def unload(self) -> None:
