@@ -41,6 +41,25 @@ def test_no_false_positive_on_clean_speech_music_and_noise(perth):
     assert "present" not in verdicts, verdicts
 
 
+def test_marked_speech_carries_perths_spectral_ripple_and_clean_speech_does_not(
+    marked_speech, speech
+):
+    """The second check: perth adds a fixed ripple below 2 kHz; its long-term spectrum
+    shows it in the marked take, not in the clean one."""
+    mark = wm.pattern_match(wm._to_model_rate(marked_speech.clip.samples[0], speech.sample_rate))
+    clean = wm.pattern_match(wm._to_model_rate(speech.samples[0], speech.sample_rate))
+    assert mark > 2 * wm.PATTERN_MIN and clean < mark / 3, (mark, clean)
+    assert detect(marked_speech.clip).pattern == pytest.approx(mark, abs=1e-6)
+
+
+def test_chord_clip_that_fooled_the_earlier_detector_is_not_called_marked(perth):
+    """Clean block chords (music seed 2024, clip 30) read 0.67 and passed the four-shift
+    re-pitch check; re-pitched eight ways they respond twice, so: inconclusive."""
+    chords = corpus.music(31, seed=2024)[30]
+    found = detect(chords)
+    assert found.score > wm.THRESHOLD and found.verdict == "inconclusive", found
+
+
 def test_steady_hum_triggers_the_decoder_but_is_reported_inconclusive(perth):
     """Perth's decoder answers ~1.0 to clean mains hum; re-pitching exposes that it is the
     content, so the verdict is 'inconclusive' rather than a false 'present'."""
