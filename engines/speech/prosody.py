@@ -263,7 +263,7 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     if voiced.sum() < 3:  # nothing to pitch: only the length changes
         return _time_stretch(samples, sample_rate, target_frames)
     median = _voiced_median(x, sample_rate, f0)
-    f0 = _fill_creak(x, sample_rate, f0)
+    f0 = _fill_creak(x, sample_rate, f0, median)
     voiced = f0 > 0
     times = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0
     sp = pyworld.cheaptrick(x, f0, times, sample_rate)
@@ -300,33 +300,35 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     return _fit_length(out.astype(np.float32), target_frames)
 
 
-def _fill_creak(x: np.ndarray, sample_rate: int, f0: np.ndarray, max_gap_s: float = 0.15) -> np.ndarray:
-    """Voice the loud, low-pitched-sounding frames the tracker left unvoiced (creak).
+def _fill_creak(
+    x: np.ndarray, sample_rate: int, f0: np.ndarray, pitch_hz: float, max_gap_s: float = 0.15
+) -> np.ndarray:
+    """Voice the loud, vowel-like frames the tracker left unvoiced (creak), at ``pitch_hz``.
 
     A creaky vowel has no steady period, so Harvest calls it unvoiced and WORLD would
     resynthesise it as noise: the shifted voice whispers there, and that noise is then
     heard as some random pitch. Frames that are loud (within ``_LOUD_DB`` of the voiced
-    peaks), mostly below 1 kHz (vowels, not fricatives) and in a short gap next to voiced
-    frames get the contour interpolated (in log f0) across the gap.
+    peaks), mostly below 1 kHz (vowels, not fricatives) and within ``max_gap_s`` of voiced
+    frames are voiced at the voice's median pitch: interpolating from the neighbours
+    instead moved the result's median by up to 2.4 st on joe (whose voiced frames fall in
+    two clusters), while frames at the median leave it where it was.
     """
     from scipy.signal import butter, sosfilt
 
     voiced = f0 > 0
-    if voiced.sum() < 3:
+    if voiced.sum() < 3 or pitch_hz <= 0:
         return f0
     level = _frame_db(x, sample_rate, len(f0))
     low = _frame_db(sosfilt(butter(4, 1000.0, fs=sample_rate, output="sos"), x), sample_rate, len(f0))
     candidate = ~voiced & (level >= np.percentile(level[voiced], 90) - _LOUD_DB) & (low >= level - 3.0)
     idx = np.flatnonzero(voiced)
+    k = np.searchsorted(idx, np.flatnonzero(candidate))
+    frames = np.flatnonzero(candidate)
+    left = np.abs(frames - idx[np.maximum(k - 1, 0)])
+    right = np.abs(idx[np.minimum(k, len(idx) - 1)] - frames)
+    gap = max_gap_s * 1000.0 / FRAME_PERIOD_MS
     out = f0.copy()
-    gap = int(max_gap_s * 1000.0 / FRAME_PERIOD_MS)
-    for i in np.flatnonzero(candidate):
-        k = np.searchsorted(idx, i)
-        left = idx[k - 1] if k > 0 else None
-        right = idx[k] if k < len(idx) else None
-        near = [j for j in (left, right) if j is not None and abs(j - i) <= gap]
-        if near:
-            out[i] = float(np.exp(np.interp(i, near, np.log(f0[near])))) if len(near) == 2 else f0[near[0]]
+    out[frames[np.minimum(left, right) <= gap]] = pitch_hz
     return out
 
 

@@ -173,9 +173,9 @@ def test_bench_pipeline_overhead(kokoro):
     sentences = [s.text for s in segments(RTF_TEXT) if isinstance(s, Say)]
     print("\n\nReal-time factor: bare engine calls (one per sentence) vs the pipeline")
     print("pipeline = text front-end, request checks and seeding, silence trim, levelling to")
-    print("-23 LUFS, gaps; neutral delivery; no watermark, no file (best of 5, interleaved)")
-    print(f"{'engine':8s} {'audio s':>8s} {'raw RTF':>8s} {'pipe RTF':>8s} {'overhead':>9s} "
-          f"{'median':>7s} {'first chunk':>11s}")
+    print("-23 LUFS, gaps; neutral delivery; no watermark, no file (best of 5-25, interleaved)")
+    print(f"{'engine':8s} {'audio s':>8s} {'raw RTF':>8s} {'pipe RTF':>8s} {'best/best':>9s} "
+          f"{'paired':>7s} {'first chunk':>11s}")
     overheads = []
     for name, engine in engines.items():
         engine.load()
@@ -191,7 +191,10 @@ def test_bench_pipeline_overhead(kokoro):
             for _ in engine.stream(SpeechRequest(RTF_TEXT, seed=0)):
                 pass
 
-        raw_times, pipe_times = _interleaved(raw, piped)
+        start = time.perf_counter()
+        raw()
+        repeats = int(np.clip(3.0 / (time.perf_counter() - start), 5, 25))  # more for fast engines
+        raw_times, pipe_times = _interleaved(raw, piped, repeats)
         t_raw, t_pipe = min(raw_times), min(pipe_times)
         median_overhead = float(np.median(np.array(pipe_times) / np.array(raw_times))) - 1
         from engines.speech.pipeline import StreamStats
@@ -200,8 +203,10 @@ def test_bench_pipeline_overhead(kokoro):
         for _ in engine.stream(SpeechRequest(RTF_TEXT, seed=0), stats=stats):
             break
         overhead = t_pipe / t_raw - 1
-        overheads.append(overhead)
+        overheads.append(median_overhead)
         print(f"{name:8s} {audio_s:8.2f} {t_raw / audio_s:8.3f} {t_pipe / audio_s:8.3f} "
               f"{overhead:+9.1%} {median_overhead:+7.1%} {stats.first_chunk_s:10.2f}s")
-    print(f"\noverhead goal ≤ 5 %: {'met' if max(overheads) <= 0.05 else 'not met'} "
-          f"(worst {max(overheads):+.1%})")
+    # Judged by the median of the paired (back-to-back) ratios: on a shared machine one
+    # side's best time can fall in a quiet moment the other never gets.
+    print(f"\noverhead goal ≤ 5 % (median of paired ratios): "
+          f"{'met' if max(overheads) <= 0.05 else 'not met'} (worst {max(overheads):+.1%})")
