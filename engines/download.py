@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engines import modelstore
+from engines.blobs import file_sha256
 from engines.errors import BadInput, EngineError
 
 CHUNK_BYTES = 1 << 20  # progress and cancel granularity
@@ -42,7 +43,7 @@ class RemoteFile:
         if path.stat().st_size != self.size:
             return False
         if self.sha256:
-            return _digest(path, hashlib.sha256()) == self.sha256
+            return file_sha256(path) == self.sha256
         if self.blob_id:
             return _digest(path, hashlib.sha1(f"blob {self.size}\0".encode())) == self.blob_id
         return True
@@ -93,8 +94,13 @@ def _fetch_file(url: str, part: Path, file: RemoteFile, on_bytes: Callable[[int]
                 on_bytes(done)  # may raise Cancelled: what was written stays for next time
 
 
+def _complete(final: Path, size: int) -> bool:
+    return final.is_file() and final.stat().st_size == size
+
+
 def _on_disk(final: Path, part: Path, size: int) -> int:
-    if final.is_file() and final.stat().st_size == size:
+    """Bytes of one file already here: all of it, or what its partial file holds."""
+    if _complete(final, size):
         return size
     return min(part.stat().st_size, size) if part.is_file() else 0
 
@@ -118,7 +124,7 @@ def fetch_repo(
     before = 0
     for file in files:
         final = snap / file.name
-        if _on_disk(final, final, file.size) < file.size:
+        if not _complete(final, file.size):
             part = partial / (file.name + ".part")
             url = hf_hub_url(repo_id, file.name, revision=revision, endpoint=endpoint())
             _fetch_file(url, part, file, lambda n, before=before: on_bytes(before + n))

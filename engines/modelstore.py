@@ -84,7 +84,7 @@ def is_installed(repo_id: str, required: tuple[str, ...] = ()) -> bool:
 def installed_size(repo_id: str) -> int:
     """Bytes of the installed snapshot's files (0 when not installed)."""
     snap = snapshot_path(repo_id)
-    return 0 if snap is None else sum(p.stat().st_size for p in snap.rglob("*") if p.is_file())
+    return 0 if snap is None else _tree_size(snap)
 
 
 def require(repo_id: str, label: str, required: tuple[str, ...] = ()) -> Path:
@@ -123,12 +123,16 @@ def folder_revision(src: Path) -> str:
     return digest.hexdigest()
 
 
-def import_folder(src: Path, repo_id: str) -> InstalledModel:
-    """Copy a model folder into the store as ``repo_id`` (replacing an older import)."""
+def import_folder(src: Path, repo_id: str, revision: str | None = None) -> InstalledModel:
+    """Copy a model folder into the store as ``repo_id`` (replacing an older import).
+
+    The snapshot is named ``revision`` (default: a hash of the folder's files); symlinks in
+    ``src`` are copied as the files they point to.
+    """
     src = Path(src)
     if not src.is_dir():
         raise BadInput(f"{src} is not a folder. Choose the folder that holds the model files.")
-    revision = folder_revision(src)
+    revision = revision or folder_revision(src)
     folder = repo_folder(repo_id)
     snap = folder / "snapshots" / revision
     tmp = folder / "snapshots" / (revision + ".partial")

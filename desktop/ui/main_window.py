@@ -501,12 +501,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
         run_in_background(work, done, self._task_failed)
 
-    def export_dialog(self) -> None:
+    def _timeline_has_audio(self, to_do: str, remedy: str) -> bool:
+        """False (and says why) when there is no project or nothing on its timeline."""
         if self.project is None:
-            return
+            return False
         if not self.project.clips():
-            self.notice.notify("There is nothing on the timeline to export yet. Import or generate audio first.",
-                               error=True)
+            self.notice.notify(f"There is nothing on the timeline to {to_do} yet. {remedy}", error=True)
+            return False
+        return True
+
+    def export_dialog(self) -> None:
+        if not self._timeline_has_audio("export", "Import or generate audio first."):
             return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
@@ -528,11 +533,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         """Open the episode mastering dialog on this project (desktop.ui.podcast_dialog)."""
         from desktop.ui.podcast_dialog import PodcastDialog
 
-        if self.project is None:
-            return
-        if not self.project.clips():
-            self.notice.notify("There is nothing on the timeline to master yet. Import or record voices first.",
-                               error=True)
+        if not self._timeline_has_audio("master", "Import or record voices first."):
             return
         self.podcast_dialog = PodcastDialog(self.project, self, notify=self.notice.notify)
         self.podcast_dialog.show()

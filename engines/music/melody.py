@@ -36,16 +36,16 @@ official release's (:data:`HTDEMUCS_SHA256`) so the user is told whether it is t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
-import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engines import modelstore
+from engines.blobs import file_sha256
 from engines.errors import BadInput, ModelMissing
 
 HTDEMUCS_FILE = "955717e8-8726e21a.th"  # demucs/remote/files.txt, named by htdemucs.yaml
@@ -204,14 +204,6 @@ class HTDemucsInfo:
         return self.sha256 == HTDEMUCS_SHA256
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_htdemucs_file(path: Path) -> HTDemucsInfo:
     """Refuse a file that is not an HTDemucs in demucs' format, or that would run code.
 
@@ -251,7 +243,7 @@ def check_htdemucs_file(path: Path) -> HTDemucsInfo:
             f"{' and '.join(MELODY_STEMS)} stems (use htdemucs, {HTDEMUCS_FILE})."
         )
     params = sum(p.numel() for p in model.parameters())
-    return HTDemucsInfo(sha256_file(path), sources, params)
+    return HTDemucsInfo(file_sha256(path), sources, params)
 
 
 def import_htdemucs(path: Path) -> tuple[modelstore.InstalledModel, HTDemucsInfo]:
@@ -261,18 +253,11 @@ def import_htdemucs(path: Path) -> tuple[modelstore.InstalledModel, HTDemucsInfo
     if not path.is_file():
         raise BadInput(f"{path} is not a file. Choose demucs' {HTDEMUCS_FILE}.")
     info = check_htdemucs_file(path)
-    folder = modelstore.repo_folder(HTDEMUCS_REPO)
-    snap = folder / "snapshots" / info.sha256
-    tmp = folder / "snapshots" / (info.sha256 + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "checkpoints").mkdir(parents=True)
-    shutil.copyfile(path, tmp / "checkpoints" / HTDEMUCS_FILE)
-    if snap.exists():
-        shutil.rmtree(snap)
-    tmp.rename(snap)
-    modelstore.mark_installed(HTDEMUCS_REPO, info.sha256)
-    size = (snap / "checkpoints" / HTDEMUCS_FILE).stat().st_size
-    return modelstore.InstalledModel(HTDEMUCS_REPO, info.sha256, snap, size), info
+    with tempfile.TemporaryDirectory() as staging:  # the torch hub layout demucs reads
+        (Path(staging) / "checkpoints").mkdir()
+        (Path(staging) / "checkpoints" / HTDEMUCS_FILE).symlink_to(path.resolve())
+        model = modelstore.import_folder(Path(staging), HTDEMUCS_REPO, revision=info.sha256)
+    return model, info
 
 
 def is_demucs_file(path: Path) -> bool:
