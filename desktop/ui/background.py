@@ -6,6 +6,7 @@ one-off file work that must not freeze the window either.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -71,4 +72,12 @@ def run_in_background(
 
     bridge.done.connect(finish)
     bridge.failed.connect(fail)
-    (pool or QThreadPool.globalInstance()).start(_Task(fn, bridge))
+    if pool is not None:
+        pool.start(_Task(fn, bridge))
+        return
+    # Each task gets a thread of its own rather than one reused from Qt's global pool:
+    # after an export in a pool thread, the podcast master's SciPy FFT crashed (segfault in
+    # pocketfft) when the same thread ran it next — state some library leaves behind in a
+    # thread. A fresh thread per task costs well under a millisecond; like the pool, quitting
+    # waits for a running task (an export is never cut off mid-write).
+    threading.Thread(target=_Task(fn, bridge).run, name="timbre-background").start()
