@@ -15,6 +15,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     info = psub.add_parser("info", help="tracks, clips, takes and jobs of a project")
     info.add_argument("path")
     info.set_defaults(func=cmd_info)
+    check = psub.add_parser(
+        "check", help="check the database and that every take's audio is there and intact"
+    )
+    check.add_argument("path")
+    check.set_defaults(func=cmd_check)
+    repair = psub.add_parser(
+        "repair", help="salvage a damaged project into a new database (the old one is kept)"
+    )
+    repair.add_argument("path")
+    repair.set_defaults(func=cmd_repair)
 
     imp = sub.add_parser("import", help="import audio files, each as a take on a new track")
     imp.add_argument("project")
@@ -38,9 +48,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from desktop.cli.common import fail
     from desktop.project.store import Project
 
     with Project.open(args.path) as p:
+        if p.damaged:  # say so first; then show what can still be read
+            fail(p.damaged)
         rate = p.sample_rate
         print(f"project   {p.name}  ({p.path})")
         print(f"format    {rate} Hz, {p.channels} ch")
@@ -58,7 +71,44 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {tk.id:3d} {tk.kind:7s} {tk.duration:7.2f} s  {tk.name}  {what}")
         failed = [j for j in jobs if j.state == "failed"]
         print(f"jobs      {len(jobs)} ({len(failed)} failed)")
-        print(f"integrity {p.integrity_check()}")
+        missing = sum(1 for tk in takes if not p.audio_path(tk.audio_sha256).is_file())
+        state = p.integrity_check() if p.damaged is None else "damaged"
+        if missing:
+            state = f"{missing} take(s) missing their audio — run: timbre project check {p.path}"
+        print(f"integrity {state}")
+    return 1 if p.damaged or missing else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from desktop.cli.common import fail
+    from desktop.project.repair import check_project
+
+    report = check_project(args.path)
+    for problem in report.problems:
+        print(f"problem   {problem}")
+    if report.unreferenced:
+        print(f"note      {report.unreferenced} audio file(s) no take uses (removed when the "
+              "project is next opened by one program alone)")
+    if not report.ok:
+        return fail(f"{report.path} has {len(report.problems)} problem(s). Run: timbre project "
+                    f"repair {report.path} (the damaged database is kept).")
+    print(f"ok        {report.path}: database intact, {report.takes} take(s) with intact audio")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from desktop.project.repair import repair_project
+
+    report = repair_project(args.path)
+    for table, n in report.rows.items():
+        bad = report.unreadable.get(table, 0)
+        print(f"{table:12s} {n} row(s) saved" + (f", {bad} unreadable" if bad else ""))
+    if report.recovered:
+        print(f"recovered    {report.recovered} take(s) whose rows were lost, as "
+              "'Recovered audio …' takes")
+    for line in report.dropped:
+        print(f"dropped      {line}")
+    print(f"repaired {report.path}; the damaged database is kept as {report.kept.name}")
     return 0
 
 

@@ -25,3 +25,11 @@ class ProjectCorrupt(ProjectError):
 
 class ProjectReadOnly(ProjectError):
     pass
+
+
+class ProjectBusy(ProjectError):
+    """Another program kept the project's database locked for longer than we wait."""
+
+
+class ProjectDamaged(ProjectCorrupt):
+    """The database failed its integrity check: opened read-only, nothing is deleted."""

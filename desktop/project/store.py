@@ -2,15 +2,23 @@
 
 Crash safety comes from ordering. Audio is written to a temporary file, fsynced and renamed
 to its content hash *before* the rows that point at it are inserted in one transaction; a
-crash in between leaves only an unreferenced file, which the next open removes. SQLite runs
-in WAL mode with foreign keys on, so a killed commit simply never happened. Jobs still
-"running" when the app died are marked failed on open; a take is only ever inserted whole.
+crash in between leaves only an unreferenced file. SQLite runs in WAL mode with foreign keys
+on, so a killed commit simply never happened; a take is only ever inserted whole.
+
+Several programs may have one project open at once (the studio and a command line, a batch
+of workers). The clean-up of a crash's leftovers — unreferenced audio, staging files, jobs
+still "running" — therefore runs only when this opener is provably alone (see
+``desktop.project.lease``), never follows a symlink, touches only names the store itself
+makes, and never runs on a database that fails its integrity check: a damaged project opens
+read-only and ``timbre project repair`` salvages it into a new file, keeping the original.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,13 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from desktop.project.errors import (
+    ProjectBusy,
     ProjectCorrupt,
+    ProjectDamaged,
     ProjectError,
     ProjectExists,
     ProjectNotFound,
     ProjectReadOnly,
     SchemaTooNew,
 )
+from desktop.project.lease import Lease
 from desktop.project.models import Clip, Job, Marker, Take, Track
 from desktop.project.schema import LATEST, MIGRATIONS
 from engines.blobs import connect
@@ -37,6 +48,11 @@ DB_NAME = "project.db"
 AUDIO_DIR = "audio"
 DEFAULT_RATE = 48_000
 DEFAULT_CHANNELS = 2
+BUSY_TIMEOUT_S = 30.0  # how long a write waits for another program's transaction
+RATE_RANGE = (8_000, 384_000)
+MAX_TIMELINE_HOURS = 48  # no clip position or length beyond this is a real edit
+# Only names the store itself creates are ever removed from audio/.
+_STORE_NAME = re.compile(r"(?:[0-9a-f]{64}\.wav|\.incoming-[^/]+)\Z")
 
 TRACK_FIELDS = ("name", "position", "gain_db", "pan", "mute", "solo")
 CLIP_FIELDS = (
@@ -62,12 +78,27 @@ def project_path(path: str | os.PathLike[str]) -> Path:
     return p if p.suffix == SUFFIX else p.with_name(p.name + SUFFIX)
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _busy_message(folder: Path) -> str:
+    return (
+        f"The project {folder} is busy: another program kept it locked for "
+        f"{BUSY_TIMEOUT_S:.0f} s. Wait for it to finish (or close it) and try again."
+    )
+
+
 class Project:
     """An open project. Thread-safe for writes (one lock); reads are cheap."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, db: sqlite3.Connection, lease: Lease | None = None) -> None:
         self.path = path
         self.db = db
+        self.lease = lease
+        # Set when the database failed its integrity check: every write is refused with it.
+        self.damaged: str | None = None
         self._lock = threading.RLock()
         self._load_audio = lru_cache(maxsize=64)(self._read_audio)
 
@@ -92,6 +123,8 @@ class Project:
             )
         (folder / AUDIO_DIR).mkdir(parents=True, exist_ok=True)
         project = cls._connect(folder)
+        assert project.lease is not None
+        project.lease.share()
         with project.transaction():
             project._set_meta("name", folder.stem)
             project._set_meta("created", now())
@@ -114,33 +147,48 @@ class Project:
                 f"The project {folder} is read-only (its folder or database cannot be "
                 "written). Copy it to a folder you can write to, or fix its permissions."
             )
-        (folder / AUDIO_DIR).mkdir(exist_ok=True)
+        audio = folder / AUDIO_DIR
+        if not audio.is_symlink():
+            audio.mkdir(exist_ok=True)
         project = cls._connect(folder)
-        project._recover()
+        try:
+            project._recover()
+        except BaseException:
+            project.close()
+            raise
         return project
 
     @classmethod
     def _connect(cls, folder: Path) -> Project:
         db_path = folder / DB_NAME
+        lease = Lease(folder)
         try:
-            db = connect(db_path, timeout=5.0, check_same_thread=False)
+            db = connect(db_path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
             db.isolation_level = None  # transactions are explicit (Project.transaction)
             db.execute("PRAGMA synchronous=FULL")
             version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            lease.release()
+            if _is_busy(exc):
+                raise ProjectBusy(_busy_message(folder)) from exc
             raise ProjectCorrupt(
-                f"{db_path} is not a readable project database ({exc}). "
-                "Restore it from a backup (project.db.v*.bak) if there is one."
+                f"{db_path} is not a readable project database ({exc}). Run: timbre project "
+                f"repair {folder} — or restore it from a backup (project.db.v*.bak) if there is one."
             ) from exc
         if version > LATEST:
             db.close()
+            lease.release()
             raise SchemaTooNew(
                 f"{folder.name} was saved by a newer Timbre Studio (project format {version}; "
                 f"this version reads up to {LATEST}). Update Timbre Studio to open it."
             )
-        project = cls(folder, db)
+        project = cls(folder, db, lease)
         if version < LATEST:
-            project._migrate(version)
+            try:
+                project._migrate(version)
+            except BaseException:
+                lease.release()
+                raise
         return project
 
     def _migrate(self, version: int) -> None:
@@ -163,25 +211,76 @@ class Project:
                     raise
 
     def _recover(self) -> None:
-        """After a crash: fail interrupted jobs, drop files no row points at."""
-        with self.transaction():
-            self.db.execute(
-                "UPDATE jobs SET state='failed', finished=?, error=? "
-                "WHERE state IN ('queued','running')",
-                (now(), "Interrupted: Timbre Studio closed before this job finished. Run it again."),
-            )
+        """Check the database; when alone, fail interrupted jobs and drop crash leftovers.
+
+        Nothing is deleted unless this opener holds the lease exclusively (no other program
+        can still commit what looks unreferenced) and the database passed its integrity
+        check (a damaged index must not turn into deleted takes).
+        """
+        assert self.lease is not None
+        alone = self.lease.try_exclusive()
+        try:
+            self.damaged = self._integrity_problem()
+            if self.damaged is None and alone:
+                with self.transaction():
+                    self.db.execute(
+                        "UPDATE jobs SET state='failed', finished=?, error=? "
+                        "WHERE state IN ('queued','running')",
+                        (now(), "Interrupted: Timbre Studio closed before this job finished. "
+                         "Run it again."),
+                    )
+                self._remove_leftovers()
+        finally:
+            self.lease.share()
+
+    def _integrity_problem(self) -> str | None:
+        """None when ``PRAGMA integrity_check`` passes, else a one-line message for users.
+
+        integrity_check (not quick_check) because only it compares indexes with their
+        tables, and a damaged index is exactly what made a take look unreferenced.
+        """
+        try:
+            result = [r[0] for r in self.db.execute("PRAGMA integrity_check(20)")]
+        except sqlite3.DatabaseError as exc:
+            result = [str(exc)]
+        if result == ["ok"]:
+            return None
+        return (
+            f"The project {self.path.name} is damaged ({result[0]}); it was opened read-only "
+            f"and nothing in it was changed. Run: timbre project repair {self.path} "
+            "(the damaged file is kept)."
+        )
+
+    def _remove_leftovers(self) -> None:
+        """Delete unreferenced audio and staging files — only in a real ``audio/`` folder,
+        only regular files, only names the store makes; never through a symlink."""
+        folder = self.path / AUDIO_DIR
+        if folder.is_symlink() or not folder.is_dir():
+            return
         known = {r[0] for r in self.db.execute("SELECT sha256 FROM audio_files")}
-        for f in (self.path / AUDIO_DIR).iterdir():
-            if f.is_file() and f.stem not in known:
-                f.unlink(missing_ok=True)
+        known |= {r[0] for r in self.db.execute("SELECT audio_sha256 FROM takes")}
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not _STORE_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.name.endswith(".wav") and entry.name[:-4] in known:
+                    continue
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass  # a read-only file or a race with the user: leave it
 
     def close(self) -> None:
         with self._lock:
-            try:
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass
+            if self.lease is not None and self.damaged is None:
+                try:
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    pass
             self.db.close()
+            if self.lease is not None:
+                self.lease.release()
+                self.lease = None
 
     def __enter__(self) -> Project:
         return self
@@ -189,16 +288,56 @@ class Project:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check_writable(self) -> None:
+        """Refuse a write up front (before any audio is stored) on a damaged project."""
+        if self.damaged is not None:
+            raise ProjectDamaged(self.damaged)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; SQLite's own errors become one-line ``ProjectError``s."""
+        self.check_writable()
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise self._translate(exc) from exc
             try:
                 yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
+                self.db.execute("COMMIT")
+            except BaseException as exc:
+                if self.db.in_transaction:
+                    try:
+                        self.db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                    exc, sqlite3.IntegrityError
+                ):
+                    raise self._translate(exc) from exc
                 raise
-            self.db.execute("COMMIT")
+
+    def _translate(self, exc: sqlite3.DatabaseError) -> ProjectError:
+        text = str(exc).lower()
+        if _is_busy(exc):
+            return ProjectBusy(_busy_message(self.path))
+        if "disk is full" in text or "disk i/o error" in text:
+            return ProjectError(
+                f"Could not save to {self.path}: the disk is full (or failing). Free some "
+                "space and try again; what was saved before is intact."
+            )
+        if "readonly" in text or "read-only" in text:
+            return ProjectReadOnly(
+                f"The project {self.path} cannot be written (read-only). Copy it to a folder "
+                "you can write to, or fix its permissions."
+            )
+        if "malformed" in text or "not a database" in text:
+            self.damaged = self.damaged or (
+                f"The project {self.path.name} is damaged ({exc}). Run: timbre project repair "
+                f"{self.path} (the damaged file is kept)."
+            )
+            return ProjectDamaged(self.damaged)
+        return ProjectError(f"Could not save to {self.path}: {exc}.")
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -225,7 +364,8 @@ class Project:
         return default if raw is None else json.loads(raw)
 
     def set_state(self, key: str, value: Any) -> None:
-        self.set_meta(key, json.dumps(value))
+        if self.damaged is None:  # view state is not worth an error on a read-only project
+            self.set_meta(key, json.dumps(value))
 
     @property
     def name(self) -> str:
@@ -233,11 +373,26 @@ class Project:
 
     @property
     def sample_rate(self) -> int:
-        return int(self.get_meta("sample_rate", str(DEFAULT_RATE)) or DEFAULT_RATE)
+        return self._meta_int("sample_rate", DEFAULT_RATE, *RATE_RANGE)
 
     @property
     def channels(self) -> int:
-        return int(self.get_meta("channels", str(DEFAULT_CHANNELS)) or DEFAULT_CHANNELS)
+        return self._meta_int("channels", DEFAULT_CHANNELS, 1, 2)
+
+    def _meta_int(self, key: str, default: int, low: int, high: int) -> int:
+        """A numeric setting read back checked: a crafted or damaged value must become a
+        message, not a 745 GiB allocation or a division by zero."""
+        raw = self.get_meta(key, str(default)) or str(default)
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ProjectCorrupt(
+                f"The project {self.path} has an impossible {key.replace('_', ' ')} "
+                f"({raw!r}; expected {low}–{high}). Run: timbre project repair {self.path}"
+            )
+        return value
 
     # ---- audio files ---------------------------------------------------------------
     def audio_path(self, sha256: str) -> Path:
@@ -271,6 +426,7 @@ class Project:
         at_frame: int = 0,
     ) -> Take:
         """Store audio and its take row (and optionally a clip) in one transaction."""
+        self.check_writable()
         sha = self._write_audio_file(clip)
         prov = provenance.to_dict() if provenance is not None else {}
         with self.transaction() as db:
@@ -335,17 +491,19 @@ class Project:
         self, db: sqlite3.Connection, track_id: int, take_id: int, at: int, clip: Any
     ) -> int:
         length = round(clip.frames * self.sample_rate / clip.sample_rate)
-        cur = db.execute(
-            "INSERT INTO clips(track_id, take_id, start_frame, offset_frame, length_frames)"
-            " VALUES (?,?,?,0,?)",
-            (track_id, take_id, at, length),
+        clip_id = self._reserve_id(db, "clips")
+        db.execute(
+            "INSERT INTO clips(id, track_id, take_id, start_frame, offset_frame, length_frames)"
+            " VALUES (?,?,?,?,0,?)",
+            (clip_id, track_id, take_id, at, length),
         )
-        return int(cur.lastrowid)
+        return clip_id
 
     def import_file(self, path: str | os.PathLike[str]) -> tuple[Take, Track, Clip]:
         """A file becomes a take, a new track named after it, and a clip at frame 0."""
         from engines.audio_io import read_audio
 
+        self.check_writable()
         src = Path(path)
         clip = read_audio(src)
         sha = self._write_audio_file(clip)
@@ -367,7 +525,9 @@ class Project:
     # ---- tracks, clips, markers ---------------------------------------------------
     def _insert_track(self, db: sqlite3.Connection, name: str) -> int:
         pos = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM tracks").fetchone()[0]
-        return int(db.execute("INSERT INTO tracks(name, position) VALUES (?, ?)", (name, pos)).lastrowid)
+        track_id = self._reserve_id(db, "tracks")
+        db.execute("INSERT INTO tracks(id, name, position) VALUES (?, ?, ?)", (track_id, name, pos))
+        return track_id
 
     def tracks(self) -> list[Track]:
         rows = self.db.execute("SELECT * FROM tracks ORDER BY position, id")
@@ -428,9 +588,27 @@ class Project:
                     )
 
     def next_id(self, table: str) -> int:
+        """Reserve a fresh id for a row an edit is about to insert.
+
+        Reserved in the database (a counter in ``meta``, committed at once), not read as
+        ``MAX(id) + 1``: two programs editing one project would otherwise both pick the
+        same id and the second insert would fail. Ids are never reused, so an undone
+        insert can be redone with its id.
+        """
         if table not in EDITABLE:
             raise ProjectError(f"unknown table {table}")
-        return int(self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0])
+        with self.transaction() as db:
+            return self._reserve_id(db, table)
+
+    def _reserve_id(self, db: sqlite3.Connection, table: str) -> int:
+        """Inside a write transaction: the next id of ``table`` no program has had yet."""
+        key = f"next_id.{table}"
+        highest = db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+        row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        counter = int(row[0]) if row and str(row[0]).isdigit() else 0
+        new_id = max(int(highest), counter)
+        self._set_meta(key, str(new_id + 1))
+        return new_id
 
     # ---- jobs ----------------------------------------------------------------------
     def create_job(self, kind: str, engine: str = "", request: dict | None = None) -> int:
@@ -469,9 +647,11 @@ class Project:
         takes = {t.id: t for t in self.takes()}
         out = []
         for track in self.tracks():
+            self._check_values("track", track.id, gain_db=track.gain_db, pan=track.pan)
             clips = []
             for c in self.clips(track.id):
                 sha = takes[c.take_id].audio_sha256
+                self._check_clip(c, self.take_frames(takes[c.take_id]))
                 clips.append(
                     MixClip(
                         audio=lambda sha=sha: self.load_audio(sha),
@@ -485,6 +665,36 @@ class Project:
                 )
             out.append(MixTrack(clips, track.gain_db, track.mute, track.solo, track.pan))
         return out
+
+    def _check_clip(self, c: Clip, take_frames: int) -> None:
+        """A clip's numbers as stored must describe audio that exists (see _check_values)."""
+        self._check_values(
+            "clip", c.id, gain_db=c.gain_db, start_frame=c.start_frame,
+            offset_frame=c.offset_frame, length_frames=c.length_frames,
+            fade_in_frames=c.fade_in_frames, fade_out_frames=c.fade_out_frames,
+        )
+        if c.offset_frame + c.length_frames > take_frames + 1:
+            self._impossible("clip", c.id, "length_frames", c.length_frames)
+
+    def _check_values(self, kind: str, row_id: int, **values: Any) -> None:
+        """Refuse numbers no edit can make (a crafted or damaged project.db): a gain of
+        1e308 dB or a clip a year long must become one line, not a huge allocation."""
+        limit = MAX_TIMELINE_HOURS * 3600 * self.sample_rate
+        for name, value in values.items():
+            if name == "gain_db":
+                ok = isinstance(value, int | float) and -200.0 <= value <= 60.0
+            elif name == "pan":
+                ok = isinstance(value, int | float) and -1.0 <= value <= 1.0
+            else:
+                ok = isinstance(value, int) and 0 <= value <= limit
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
+                self._impossible(kind, row_id, name, value)
+
+    def _impossible(self, kind: str, row_id: int, name: str, value: Any) -> None:
+        raise ProjectCorrupt(
+            f"The project {self.path} has an impossible {name.replace('_', ' ')} ({value!r}) "
+            f"on {kind} {row_id}. Undo the last edit, or delete that {kind}, and try again."
+        )
 
     def mixdown(self, progress: Any = None, cancel: Any = None) -> Any:
         from engines.cancel import no_progress

@@ -379,6 +379,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.setWindowTitle(f"{project.name} — Timbre Studio")
         set_setting("last_project", str(project.path))
         self._after_edit("")
+        if project.damaged:
+            self.setWindowTitle(f"{project.name} (damaged, read-only) — Timbre Studio")
+            self.notice.notify(project.damaged, error=True)
 
     def close_project(self) -> None:
         if self.project is None:
@@ -448,6 +451,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         if self.view is None or self.timeline is None:
             return None
         track = track_id or self.view.state.track or self._guard(self.timeline.add_track)
+        if track is None:  # the new track was refused (already said in the notice)
+            return None
         start = self.view.state.playhead if at is None else at
         clip_id = self._guard(self.timeline.add_clip, track, take_id, start)
         if clip_id is not None:

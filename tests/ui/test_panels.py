@@ -222,3 +222,31 @@ def test_export_dialog_offers_loudness_presets(two_clips, qtbot, tmp_path, monke
     mix = read_audio(out)
     assert mix.channels == 1
     assert abs(integrated_lufs(mix) + 19.0) <= 0.5 and true_peak_db(mix) <= -1.0
+
+
+def test_a_damaged_project_opens_read_only_with_a_clear_notice(window, tmp_path):
+    """The studio opens what it can read, says so, and refuses edits in one line."""
+    import sqlite3
+
+    from desktop.project.store import Project
+
+    with Project.create(tmp_path / "hurt") as p:
+        sha = p.add_take(tone(0.5), "t", "import").audio_sha256
+    db = tmp_path / "hurt.timbre" / "project.db"
+    con = sqlite3.connect(db)
+    page = con.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name='sqlite_autoindex_audio_files_1'"
+    ).fetchone()[0]
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    data = bytearray(db.read_bytes())
+    at = data.index(sha.encode(), (page - 1) * size, page * size)
+    data[at + 10 : at + 14] = b"ZZZZ"
+    db.write_bytes(bytes(data))
+
+    damaged = Project.open(tmp_path / "hurt.timbre")
+    window.open_project(damaged)
+    assert "read-only" in window.windowTitle()
+    assert "timbre project repair" in window.notice.label.text()
+    assert window.place_take(damaged.takes()[0].id) is None  # refused, not crashed
+    assert "repair" in window.notice.label.text()
