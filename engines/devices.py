@@ -110,13 +110,22 @@ def run_with_oom_fallback(
         if not is_oom_error(exc):
             raise
         if device == "cpu":
-            raise OutOfMemory(
-                "Ran out of memory on the CPU. Close other programs, generate a shorter "
-                "piece or fewer variations, or use a smaller model."
-            ) from exc
+            raise _cpu_oom() from exc
         message = f"Out of memory on {device}; retrying on the CPU (slower)."
         log.warning(message)
         if notify is not None:
             notify(message)
         free_device_memory(device)
-    return fn("cpu"), "cpu"
+    try:
+        return fn("cpu"), "cpu"
+    except Exception as exc:  # noqa: BLE001 - the retry's own OOM is the final answer
+        if is_oom_error(exc):
+            raise _cpu_oom() from exc
+        raise
+
+
+def _cpu_oom() -> OutOfMemory:
+    return OutOfMemory(
+        "Ran out of memory on the CPU. Close other programs, generate a shorter "
+        "piece or fewer variations, or use a smaller model.", device="cpu"
+    )

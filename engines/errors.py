@@ -20,7 +20,15 @@ class DeviceUnavailable(EngineError):
 
 
 class OutOfMemory(EngineError):
-    """The device ran out of memory, even after any fallback that was allowed."""
+    """The device ran out of memory, even after any fallback that was allowed.
+
+    ``device`` is the one that ran out: engines that already fall back to the CPU raise
+    this with ``"cpu"``, and then offering "Retry on CPU" would only load a second copy.
+    """
+
+    def __init__(self, message: str, device: str = "cpu") -> None:
+        super().__init__(message)
+        self.device = device
 
 
 class BadInput(EngineError):

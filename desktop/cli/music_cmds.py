@@ -89,7 +89,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
     from engines.audio_io import format_for, read_audio
     from engines.errors import BadInput
-    from engines.music.engine import AudioGenEngine, MusicGenEngine, MusicRequest
+    from engines.music.engine import MusicRequest
     from engines.tags import provenance_document, write_tagged
 
     out_dir = Path(args.output_dir or ".")
@@ -121,41 +121,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from desktop.project.provenance import watermark_enabled
 
         request = replace(request, watermark=watermark_enabled(project))
-    engine_cls = MusicGenEngine if args.family == "musicgen" else AudioGenEngine
-    engine = engine_cls(model=args.model, window_seconds=args.window, speed=args.speed)
+    from desktop.session import JobSpec, create_engine, run_job
+
+    engine = create_engine(
+        args.family, {"model": args.model, "window_seconds": args.window, "speed": args.speed}
+    )
     if engine.source.debug:
         print("note: the debug model is a tiny random model — it makes noise, for testing only")
-    job = project.create_job(args.kind, engine.name, request.to_record()) if project else None
+    spec = JobSpec(args.family, args.kind, request, args.prompt[:40],
+                   {"model": args.model, "speed": args.speed}, watermark=request.watermark)
     bar = ProgressBar(args.kind)
+    project_name = project.name if project is not None else ""
     try:
-        if project:
-            project.update_job(job, state="running")
-        takes = engine.generate(request, bar)
-    except BaseException as exc:
-        if project:
-            project.update_job(
-                job,
-                state="cancelled" if isinstance(exc, KeyboardInterrupt) else "failed",
-                error=str(exc),
-            )
-            project.close()
-        raise
+        outcome = run_job(spec, project, engine=engine, progress=bar)
     finally:
         bar.close()
-    for take in takes:
+        if project is not None:
+            project.close()
+    for i, take in enumerate(outcome.takes):
         prov = take.provenance
         index = prov.params["variation"]
         path = out_dir / f"{args.kind}-{_slug(args.prompt)}-{prov.seed}-{index}.{fmt}"
         write_tagged(path, take.clip, provenance_document([prov.to_dict()]), fmt, title=args.prompt)
         line = f"wrote {path} ({take.clip.duration:.2f} s, {take.clip.sample_rate} Hz, seed {prov.seed})"
-        if project:
-            name = f"{args.prompt[:40]} #{index}"
-            added = project.add_take(take.clip, name, args.kind, provenance=prov, job_id=job)
-            line += f" → take {added.id} in {project.name}"
+        if outcome.stored:
+            line += f" → take {outcome.stored[i].id} in {project_name}"
         print(line)
-    if project:
-        project.update_job(job, state="done", progress=1.0)
-        project.close()
     return 0
 
 

@@ -69,48 +69,42 @@ def _text(args: argparse.Namespace) -> str:
 
 def cmd_speak(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
+    from desktop.project.store import Project
+    from desktop.session import JobSpec, run_job
     from engines.errors import BadInput
-    from engines.speech.service import speak
+    from engines.speech.service import engine, speech_request
     from engines.speech.voices import resolve
 
     text = _text(args)
     if not args.output and not args.project:
         raise BadInput("Say where the speech goes: -o FILE and/or --project P.")
     resolved = resolve(args.voice, args.engine)
+    request = speech_request(
+        text, resolved, language=args.language, emotion=args.emotion,
+        stability=args.stability, rate=args.rate, pitch=args.pitch, seed=args.seed,
+        world_toward=args.world_toward,
+    )
+    spec = JobSpec(resolved.engine, "speech", request, text[:40].strip())
     bar = ProgressBar(f"speaking ({resolved.engine})")
-    from desktop.project.provenance import watermark_setting_at
-    from engines.watermark import watermarking
-
-    with watermarking(watermark_setting_at(args.project)):  # the project's setting, if any
-        take = speak(
-            text,
-            resolved,
-            language=args.language,
-            emotion=args.emotion,
-            stability=args.stability,
-            rate=args.rate,
-            pitch=args.pitch,
-            seed=args.seed,
-            world_toward=args.world_toward,
-            progress=bar,
-        )
-    bar.close()
+    project = Project.open(args.project) if args.project else None
+    project_name = project.name if project is not None else ""
+    try:
+        outcome = run_job(spec, project, engine=engine(resolved.engine), progress=bar,
+                          place="new-track", track_name=f"Speech ({resolved.engine})")
+    finally:
+        bar.close()
+        if project is not None:
+            project.close()
+    take = outcome.takes[0]
     params = take.provenance.params
     if args.output:
         from engines.tags import provenance_document, write_tagged
 
         write_tagged(args.output, take.clip, provenance_document([take.provenance.to_dict()]))
         print(f"wrote {args.output}")
-    if args.project:
-        from desktop.project.store import Project
-        from desktop.project.timeline import Timeline
-
-        with Project.open(args.project) as project:
-            clip = take.clip.resampled(project.sample_rate).with_channels(project.channels)
-            track = Timeline(project).add_track(f"Speech ({resolved.engine})")
-            added = project.add_take(clip, text[:40].strip(), "speech", take.provenance,
-                                     place_on_track=track)
-            print(f"added take {added.id} to {project.name}, track {track}")
+    if project is not None:
+        added = outcome.stored[0]
+        print(f"added take {added.id} to {project_name}, track {outcome.track_id}")
     print(
         f"{resolved.engine}: {take.clip.duration:.2f} s of speech in {params['synthesis_s']:.2f} s "
         f"(first chunk after {params['first_chunk_s']:.2f} s, {params['chunks']} chunks)",

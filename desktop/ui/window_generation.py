@@ -7,8 +7,9 @@ manager, project and notifications); kept apart so the window module stays about
 
 from __future__ import annotations
 
+from desktop.session.jobs import request_record
 from desktop.ui.forms import DEFAULT_CHOICE
-from desktop.ui.workers import Job, request_dict
+from desktop.ui.workers import Job
 from engines.errors import EngineError
 
 
@@ -122,21 +123,18 @@ class GenerationMixin:
                    device: str | None = None) -> Job | None:
         if self.project is None:
             return None
-        store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
+        store_id = self.project.create_job(kind, engine, {**request_record(request), **(options or {})})
         from desktop.project.provenance import watermark_enabled
 
         job = self.jobs.submit(engine, kind, label, request, device, options,
-                               watermark=watermark_enabled(self.project))
-        job.store_id = store_id
+                               watermark=watermark_enabled(self.project),
+                               project=self.project, store_id=store_id)
         self._job_projects[job.id] = self.project
         self.docks["jobs"].raise_()
         return job
 
     def _job_updated(self, job: Job) -> None:
-        project = self._job_projects.get(job.id)
-        if project is not None and job.state == "running" and not getattr(job, "_marked", False):
-            job._marked = True  # type: ignore[attr-defined]
-            project.update_job(job.store_id, "running")
+        """Job rows are written by the worker (desktop.session.run_job); nothing to do."""
 
     def _job_finished(self, job: Job) -> None:
         on_done = self._task_done.pop(job.id, None)
@@ -149,12 +147,7 @@ class GenerationMixin:
         project = self._job_projects.pop(job.id, None)
         if project is None or project is not self.project:
             return
-        state = {"done": "done", "cancelled": "cancelled"}.get(job.state, "failed")
-        project.update_job(job.store_id, state, progress=job.progress, error=job.error)
-        if job.state == "done":
-            for i, take in enumerate(job.takes):
-                name = job.label if len(job.takes) == 1 else f"{job.label} ({i + 1})"
-                project.add_take(take.clip, name, job.kind, provenance=take.provenance, job_id=job.store_id)
+        if job.state == "done":  # the worker stored the takes; the window only shows them
             self.refresh()
             self.notice.notify(f"{len(job.takes)} take(s) ready from {job.engine}: {job.label}")
         elif job.state == "cancelled":

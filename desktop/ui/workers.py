@@ -9,7 +9,6 @@ one step even while the host is busy; a job cancelled while still queued never s
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import time
 import traceback
@@ -44,6 +43,8 @@ class Job:
     details: str = ""
     oom: bool = False
     store_id: int | None = None  # the project's jobs row
+    project: Any = None  # where the takes are stored (by the worker, not the GUI thread)
+    stored: list[Any] = field(default_factory=list)  # the project's take rows
     watermark: bool | None = None  # the project's watermark setting; None: the user's
     takes: list[Any] = field(default_factory=list)
     result: Any = None  # what a task job returned
@@ -53,37 +54,11 @@ class Job:
         return self.state in ("queued", "loading", "running")
 
 
-def request_dict(request: Any) -> dict[str, Any]:
-    """A JSON-friendly copy of a request for the project's job row (audio left out)."""
-    if not dataclasses.is_dataclass(request):
-        return {}
-    out = {}
-    for f in dataclasses.fields(request):
-        value = getattr(request, f.name)
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            out[f.name] = value
-        elif isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
-            out[f.name] = list(value)
-        else:
-            out[f.name] = type(value).__name__
-    return out
-
-
 def build_engine(name: str, options: dict[str, Any], device: str | None) -> Any:
-    """The engine instance for a job. With a ``model`` option the engine class is built
-    directly: the registry's check answers for the family ("any model installed?"), while the
-    engine itself says whether the chosen model (e.g. the always-present debug one) can load."""
-    kwargs = {**options, **({"device": device} if device else {})}
-    if "model" not in options:
-        from engines.registry import create
+    """The engine instance for a job: always through the registry (session.create_engine)."""
+    from desktop.session import create_engine
 
-        return create(name, **kwargs)
-    import importlib
-
-    from engines.registry import spec
-
-    module_name, _, class_name = spec(name).factory.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)(**kwargs)
+    return create_engine(name, options, device)
 
 
 class EngineHost(QObject):
@@ -142,16 +117,19 @@ class EngineHost(QObject):
             job.token.check()
             job.state, job.stage = "running", "generating"
             self.progressed.emit(job)
-            from engines.watermark import watermarking
+            from desktop.session import JobSpec, run_job
 
-            with watermarking(job.watermark):  # set in this worker thread: context vars stay put
-                takes = self.engine.generate(job.request, self._progress_sink(job, 0.2, 0.8), job.token)
-            job.token.check()
-            job.takes, job.state, job.progress = list(takes), "done", 1.0
+            # The whole lifecycle (watermark, storing, job row) runs here, off the GUI thread.
+            spec = JobSpec(self.engine_name, job.kind, job.request, job.label, job.options,
+                           job.watermark)
+            outcome = run_job(spec, job.project, engine=self.engine, job_id=job.store_id,
+                              progress=self._progress_sink(job, 0.2, 0.8), cancel=job.token)
+            job.takes, job.stored = outcome.takes, outcome.stored
+            job.state, job.progress = "done", 1.0
         except Cancelled:
             job.state, job.error = "cancelled", "Cancelled."
-        except OutOfMemory as exc:
-            job.state, job.error, job.oom = "failed", str(exc), True
+        except OutOfMemory as exc:  # the engine's own CPU fallback ran out too: no retry
+            job.state, job.error, job.oom = "failed", str(exc), exc.device != "cpu"
         except EngineError as exc:
             job.state, job.error = "failed", str(exc)
             job.details = traceback.format_exc()
@@ -160,6 +138,10 @@ class EngineHost(QObject):
             job.oom = is_oom_error(exc)
             job.error = (f"{self.engine_name} ran out of memory." if job.oom
                          else f"{self.engine_name} failed: {type(exc).__name__}: {exc}")
+        if job.project is not None and job.store_id is not None and job.state != "done":
+            from desktop.session import end_job  # e.g. cancelled while queued: never started
+
+            end_job(job.project, job.store_id, job.state, job.error)
         self.finished.emit(job)
 
     @Slot()
@@ -198,8 +180,10 @@ class JobManager(QObject):
         return self._hosts[key][1]
 
     def submit(self, engine: str, kind: str, label: str, request: Any, device: str | None = None,
-               options: dict[str, Any] | None = None, watermark: bool | None = None) -> Job:
-        job = Job(engine, kind, label, request, device, dict(options or {}), watermark=watermark)
+               options: dict[str, Any] | None = None, watermark: bool | None = None,
+               project: Any = None, store_id: int | None = None) -> Job:
+        job = Job(engine, kind, label, request, device, dict(options or {}), watermark=watermark,
+                  project=project, store_id=store_id)
         self.jobs.append(job)
         self.job_added.emit(job)
         self._host(engine, device, job.options).submitted.emit(job)

@@ -53,6 +53,26 @@ def speak(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> GeneratedTake:
+    request = speech_request(text, voice, language=language, emotion=emotion,
+                             stability=stability, rate=rate, pitch=pitch, seed=seed,
+                             world_toward=world_toward)
+    return engine(voice.engine).generate(request, progress, cancel)[0]
+
+
+def speech_request(
+    text: str,
+    voice: ResolvedVoice,
+    *,
+    language: str | None = None,
+    emotion: str = "neutral",
+    stability: float = DEFAULT_STABILITY,
+    rate: float = 1.0,
+    pitch: float = 0.0,
+    seed: int | None = None,
+    world_toward: str | None = None,
+) -> SpeechRequest:
+    """The request a resolved voice and the user's settings make (consent checked for a
+    conversion toward a library voice)."""
     request = SpeechRequest(text, emotion=emotion, stability=stability, rate=rate, pitch=pitch,
                             seed=seed)
     for key, value in voice.fields.items():
@@ -62,4 +82,4 @@ def speak(
     if world_toward:
         request.convert_toward = world_target(world_toward)
         request.extra["world_toward"] = world_toward
-    return engine(voice.engine).generate(request, progress, cancel)[0]
+    return request
