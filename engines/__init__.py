@@ -13,6 +13,7 @@ from engines.errors import (
     EngineError,
     ModelMissing,
     OutOfMemory,
+    TimbreError,
 )
 from engines.provenance import GeneratedTake, Provenance
 from engines.registry import EngineInfo, EngineSpec, create, engine_infos
@@ -32,6 +33,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "Provenance",
+    "TimbreError",
     "create",
     "engine_infos",
     "no_progress",

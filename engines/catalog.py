@@ -1,14 +1,16 @@
-"""Every engine the studio knows, registered with a cheap availability check.
+"""Every built-in engine, each with a cheap availability check: one line per engine.
 
-Each engine module registers its specs here by name and import path; the engine code itself
-(and torch) is imported only when the engine is created.
+Only names, labels and import paths live here; the engine code itself (and torch) is
+imported when the engine is created. ``engines.registry`` reads ``CATALOG`` on first use;
+an engine from outside registers itself with ``engines.registry.register``.
 """
 
 from __future__ import annotations
 
-from engines.registry import EngineSpec, register  # noqa: F401 - used by the entries below
+from engines.base import EngineSpec
 
-# Engine issues add their entries below, one block per engine family.
+CATALOG: list[EngineSpec] = []
+_ENTRY = CATALOG.append
 
 # --- speech (issue 5): checks import only the small engines.speech modules, never onnxruntime.
 
@@ -22,11 +24,11 @@ def _speech_check(module: str):
     return check
 
 
-register(EngineSpec("piper", "Piper (joe, imported voices)", "speech",
+_ENTRY(EngineSpec("piper", "Piper (joe, imported voices)", "speech",
                     "engines.speech.piper_engine:PiperEngine", check=_speech_check("piper_engine")))
-register(EngineSpec("kokoro", "Kokoro-82M (style voices, clones)", "speech",
+_ENTRY(EngineSpec("kokoro", "Kokoro-82M (style voices, clones)", "speech",
                     "engines.speech.kokoro_engine:KokoroEngine", check=_speech_check("kokoro_assets")))
-register(EngineSpec("espeak", "espeak-ng (many languages)", "speech",
+_ENTRY(EngineSpec("espeak", "espeak-ng (many languages)", "speech",
                     "engines.speech.espeak_engine:EspeakEngine", check=_speech_check("espeak_engine")))
 
 # --- music and sound effects (issue 3): checks read the model store only, never torch.
@@ -41,11 +43,11 @@ def _music_check(family: str):
     return check
 
 
-register(EngineSpec("musicgen", "MusicGen (audiocraft)", "music",
+_ENTRY(EngineSpec("musicgen", "MusicGen (audiocraft)", "music",
                     "engines.music.engine:MusicGenEngine", check=_music_check("musicgen")))
-register(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
+_ENTRY(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
                     "engines.music.engine:AudioGenEngine", check=_music_check("audiogen")))
-register(EngineSpec("chatterbox", "Chatterbox (zero-shot cloning, weights via model manager)",
+_ENTRY(EngineSpec("chatterbox", "Chatterbox (zero-shot cloning, weights via model manager)",
                     "speech", "engines.speech.chatterbox_engine:ChatterboxEngine",
                     check=_speech_check("chatterbox_engine")))
 
@@ -63,5 +65,5 @@ def _voice_library_check() -> str | None:
     return None
 
 
-register(EngineSpec("voice-library", "Voice library (clean-up, Resemblyzer, consent)", "analysis",
+_ENTRY(EngineSpec("voice-library", "Voice library (clean-up, Resemblyzer, consent)", "analysis",
                     "engines.voices.library:open_library", check=_voice_library_check))

@@ -1,13 +1,32 @@
-"""One error hierarchy for the engine layer.
+"""The one error tree of Timbre Studio.
 
-Every message is written for the person using the studio: what happened, and what to do
-next. The GUI shows ``str(error)`` as a one-line notification and the CLI prints it.
+Every message is written for the person using the studio: what happened, which file, and
+what to do next. The GUI shows ``str(error)`` as a one-line notification and the CLI prints
+it; catching :class:`TimbreError` catches every error raised on purpose::
+
+    TimbreError
+    ├── EngineError                 engines/ (this module)
+    │   ├── ModelMissing
+    │   ├── DeviceUnavailable
+    │   ├── OutOfMemory             .device: the one that ran out
+    │   ├── BadInput
+    │   └── Cancelled
+    └── ProjectError                desktop/project/errors.py
+        ├── ProjectNotFound, ProjectExists, SchemaTooNew, ProjectReadOnly, ProjectBusy
+        └── ProjectCorrupt
+            └── ProjectDamaged      failed its integrity check: opened read-only
+
+The root lives here because the engine layer must not import the desktop app.
 """
 
 from __future__ import annotations
 
 
-class EngineError(Exception):
+class TimbreError(Exception):
+    """Root of every error Timbre Studio raises on purpose (message written for users)."""
+
+
+class EngineError(TimbreError):
     """Base of every error the engine layer raises on purpose."""
 
 

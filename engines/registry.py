@@ -8,39 +8,13 @@ from an import path only when first used.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from engines.base import EngineInfo, EngineSpec
 from engines.errors import EngineError, ModelMissing
 
-
-@dataclass(frozen=True)
-class EngineInfo:
-    name: str
-    label: str
-    kind: str  # "music" | "sfx" | "speech" | "clone" | "analysis" | "watermark"
-    available: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """How to find and build one engine. ``factory`` is "module:Class"."""
-
-    name: str
-    label: str
-    kind: str
-    factory: str
-    check: Callable[[], str | None] = field(default=lambda: None)  # reason when unavailable
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def info(self) -> EngineInfo:
-        try:
-            reason = self.check()
-        except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
-            reason = f"could not check: {exc}"
-        return EngineInfo(self.name, self.label, self.kind, reason is None, reason or "")
+__all__ = ["EngineInfo", "EngineSpec", "create", "engine_class", "engine_infos", "register",
+           "request_type", "spec", "specs", "unregister"]
 
 
 _SPECS: dict[str, EngineSpec] = {}
@@ -85,16 +59,62 @@ def create(name: str, **kwargs: Any) -> Any:
     info = s.info()
     if not info.available and kwargs.get("model") is None:
         raise ModelMissing(f"{s.label}: {info.reason}")
-    module_name, _, class_name = s.factory.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**{**s.options, **kwargs})
+    return engine_class(name)(**{**s.options, **kwargs})
+
+
+def engine_class(name: str) -> type:
+    """The engine's class, imported from its spec (cheap for most; no weights loaded)."""
+    module_name, _, class_name = spec(name).factory.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def request_type(name: str) -> type:
+    """The request dataclass an engine's ``generate`` takes, without building the engine."""
+    import typing
+
+    cls = engine_class(name)
+    declared = getattr(cls, "request_type", None)
+    if declared is None:
+        try:
+            declared = typing.get_type_hints(cls.generate).get("request")
+        except Exception:  # noqa: BLE001 - unresolvable annotations: say so below
+            declared = None
+    if not isinstance(declared, type):
+        raise EngineError(f"The engine '{name}' does not say what settings it takes "
+                          "(no request_type).")
+    return declared
 
 
 _catalog_loaded = False
 
 
 def _load_catalog() -> None:
+    """Add the built-in engines on first use (a plug-in registered earlier keeps its name)."""
     global _catalog_loaded
     if not _catalog_loaded:
         _catalog_loaded = True
-        importlib.import_module("engines.catalog")
+        from engines.catalog import CATALOG
+
+        for entry in [*CATALOG, *_plugins()]:
+            _SPECS.setdefault(entry.name, entry)
+
+
+PLUGIN_GROUP = "timbre.engines"
+
+
+def _plugins() -> list[EngineSpec]:
+    """Engines other packages offer through the ``timbre.engines`` entry-point group: each
+    entry point names an ``EngineSpec`` (or a list of them). A broken plug-in is listed as
+    unavailable with the reason, never hides the others."""
+    from importlib.metadata import entry_points
+
+    found: list[EngineSpec] = []
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = point.load()
+            found.extend(loaded if isinstance(loaded, list | tuple) else [loaded])
+        except Exception as exc:  # noqa: BLE001 - one broken plug-in must not stop the studio
+            reason = f"the plug-in could not be loaded ({type(exc).__name__}: {exc})"
+            found.append(EngineSpec(point.name, point.value, "plugin", point.value,
+                                    check=lambda reason=reason: reason))
+    return found

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from engines.cancel import Progress
-from engines.errors import EngineError
+from engines.errors import TimbreError
 
 
 def fail(message: str, code: int = 1) -> int:
@@ -17,11 +17,9 @@ def fail(message: str, code: int = 1) -> int:
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; turn the errors a user can act on into one line and exit status 1."""
-    from desktop.project.errors import ProjectError
-
     try:
         return int(func(args) or 0)
-    except (EngineError, ProjectError) as exc:
+    except TimbreError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return fail("cancelled.", 130)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from engines.errors import TimbreError
 
-class ProjectError(Exception):
+
+class ProjectError(TimbreError):
     """Base of every error the project store raises on purpose."""
 
 

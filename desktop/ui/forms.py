@@ -2,9 +2,8 @@
 
 Why generated: each engine owns its request dataclass (``engines.*``), and new parameters
 must appear in the panel without GUI changes. A field's widget follows its type; its label,
-range and tooltip come from the field's ``metadata`` (``label``, ``help``, ``min``, ``max``,
-``step``, ``choices``) when the engine gives them, else from the explanations below, which
-say what each knob does in words a creator uses (temperature: creativity, …).
+range and tooltip come from ``engines.fields`` — the field's own ``metadata`` first, else the
+shared explanations there — the same source the command line's ``timbre run`` flags use.
 """
 
 from __future__ import annotations
@@ -32,72 +31,17 @@ from PySide6.QtWidgets import (
 
 from engines.audio import AudioClip
 from engines.errors import BadInput
+from engines.fields import (
+    AUDIO_FILE_FIELDS,
+    TEXT_FIELDS,
+    default_of,
+    editable_fields,
+    help_for,
+    label_for,
+    range_for,
+)
 
-HELP: dict[str, str] = {
-    "prompt": "Describe what you want to hear: instruments, mood, tempo, setting.",
-    "description": "Describe what you want to hear.",
-    "text": "The words to speak. Long texts are split into sentences.",
-    "temperature": "Creativity: higher values surprise more, lower values play it safe.",
-    "cfg_coef": "How closely it follows the prompt: higher sticks to the words, lower "
-                "lets the model wander.",
-    "cfg": "How closely it follows the prompt: higher sticks to the words, lower lets the "
-           "model wander.",
-    "top_k": "Consider only the k most likely next sounds at each step (0 = no limit); "
-             "smaller is safer, larger is more varied.",
-    "top_p": "Consider the most likely next sounds up to this total probability (0 = off).",
-    "duration": "Length of each take in seconds.",
-    "seconds": "Length of each take in seconds.",
-    "variations": "How many different takes to make from the same settings.",
-    "num_variations": "How many different takes to make from the same settings.",
-    "seed": "The same seed and settings give the same take again; -1 picks a new one each time.",
-    "melody": "An audio file whose melody the music should follow (chroma conditioning).",
-    "melody_path": "An audio file whose melody the music should follow.",
-    "continuation": "Continue from the audio of the selected clip instead of starting fresh.",
-    "loop": "Make the end flow back into the start, for seamless looping.",
-    "voice": "A voice from your library, or the engine's own voice.",
-    "language": "Language of the text (for pronunciation).",
-    "emotion": "Speaking style: changes pitch, pitch range, loudness and pace together.",
-    "stability": "Stability: lower varies delivery between takes, higher is steadier.",
-    "rate": "Speaking rate: 2.0 is twice as fast, 0.5 half as fast.",
-    "pitch": "Pitch shift in semitones.",
-    "model": "Which model of this engine to use; larger is better and slower.",
-    "normalize": "How each take's level is set: to a loudness target (LUFS), to a peak level, "
-                 "or left as the model made it.",
-    "target_lufs": "Loudness to normalise to, in LUFS: -14 suits streaming, -23 broadcast.",
-    "peak_db": "Highest level after peak normalising, in dB below full scale.",
-    "watermark": "Mark the takes with an inaudible watermark that says they were generated.",
-    "model_id": "Which model of this engine to use; larger is better and slower.",
-}
-RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
-    "temperature": (0.05, 3.0, 0.05), "cfg_coef": (0.0, 20.0, 0.5), "cfg": (0.0, 20.0, 0.5),
-    "top_k": (0, 2000, 10), "top_p": (0.0, 1.0, 0.05), "duration": (0.5, 300.0, 0.5),
-    "seconds": (0.5, 300.0, 0.5), "variations": (1, 8, 1), "num_variations": (1, 8, 1),
-    "seed": (-1, 2**31 - 1, 1), "stability": (0.0, 1.0, 0.05), "rate": (0.5, 2.0, 0.05),
-    "pitch": (-12.0, 12.0, 0.5), "target_lufs": (-40.0, -5.0, 0.5), "peak_db": (-20.0, 0.0, 0.1),
-}
 DEFAULT_CHOICE = "Default"  # an optional pick-list's "let the engine choose"
-FALLBACK_RANGE = (-1_000_000.0, 1_000_000.0, 0.1)
-AUDIO_FILE_FIELDS = ("melody",)  # AudioClip fields read from a file (others: the selected clip)
-TEXT_FIELDS = ("prompt", "description", "text")
-# Request fields the engine layer fills in itself (resolved voices, clone data, provenance).
-INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward", "voice_pitch"}
-
-
-def _unwrap(hint: Any) -> tuple[Any, bool]:
-    """``X | None`` → (X, True)."""
-    args = typing.get_args(hint)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        return (rest[0] if len(rest) == 1 else hint), True
-    return hint, False
-
-
-def label_for(f: dataclasses.Field) -> str:
-    return str(f.metadata.get("label") or f.name.replace("_", " ").capitalize())
-
-
-def help_for(f: dataclasses.Field) -> str:
-    return str(f.metadata.get("help") or HELP.get(f.name) or label_for(f))
 
 
 class RequestForm(QWidget):
@@ -116,12 +60,8 @@ class RequestForm(QWidget):
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.readers: dict[str, Callable[[], Any]] = {}
         self.widgets: dict[str, QWidget] = {}
-        hints = typing.get_type_hints(request_type)
         choices = choices or {}
-        for f in dataclasses.fields(request_type):
-            if not f.init or f.name in INTERNAL or f.metadata.get("hidden"):
-                continue
-            hint, optional = _unwrap(hints.get(f.name, Any))
+        for f, hint, optional in editable_fields(request_type):
             widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))
             if widget is None:
                 continue
@@ -132,16 +72,8 @@ class RequestForm(QWidget):
             self.readers[f.name] = reader
             self.widgets[f.name] = widget
 
-    @staticmethod
-    def _default(f: dataclasses.Field) -> Any:
-        if f.default is not dataclasses.MISSING:
-            return f.default
-        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            return f.default_factory()  # type: ignore[misc]
-        return None
-
     def _widget_for(self, f: dataclasses.Field, hint: Any, optional: bool, extra: list[str] | None):
-        default = self._default(f)
+        default = default_of(f)
         meta = f.metadata
         options = meta.get("choices") or extra
         if typing.get_origin(hint) is typing.Literal:
@@ -179,21 +111,21 @@ class RequestForm(QWidget):
             check = QCheckBox("Use the selected clip")
             return check, lambda: self._selected_clip() if check.isChecked() else None
         if hint is int:
-            lo, hi, step = RANGES.get(f.name, (-1_000_000, 1_000_000, 1))
+            lo, hi, step = range_for(f, int)
             spin = QSpinBox()
-            spin.setRange(int(meta.get("min", lo)), int(meta.get("max", hi)))
-            spin.setSingleStep(int(meta.get("step", step)))
+            spin.setRange(int(lo), int(hi))
+            spin.setSingleStep(int(step))
             if f.name == "seed" or optional:
                 spin.setMinimum(-1)
                 spin.setSpecialValueText("random")
             spin.setValue(int(default) if default is not None else spin.minimum())
             return spin, lambda: (None if optional and spin.value() == -1 else spin.value())
         if hint is float:
-            lo, hi, step = RANGES.get(f.name, FALLBACK_RANGE)
+            lo, hi, step = range_for(f, float)
             dspin = QDoubleSpinBox()
             dspin.setDecimals(2)
-            dspin.setRange(float(meta.get("min", lo)), float(meta.get("max", hi)))
-            dspin.setSingleStep(float(meta.get("step", step)))
+            dspin.setRange(float(lo), float(hi))
+            dspin.setSingleStep(float(step))
             dspin.setValue(float(default) if default is not None else dspin.minimum())
             return dspin, dspin.value
         if hint is Path or (hint is str and any(k in f.name for k in ("path", "file", "melody"))):

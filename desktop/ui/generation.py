@@ -9,8 +9,6 @@ import it when a job loads them.
 
 from __future__ import annotations
 
-import importlib
-import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.ui.forms import TEXT_FIELDS, RequestForm
 from engines.audio import AudioClip
 from engines.errors import EngineError
-from engines.registry import EngineInfo, engine_infos, spec
+from engines.registry import EngineInfo, engine_infos, request_type
 
 EXAMPLES = {
     "music": [
@@ -53,17 +51,11 @@ KIND_TITLES = {"music": "Music", "sfx": "Sound effects", "speech": "Speech"}
 
 
 def request_type_for(engine_name: str) -> type | None:
-    """The request dataclass an engine's ``generate`` takes, without building the engine."""
-    module_name, _, class_name = spec(engine_name).factory.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    declared = getattr(cls, "request_type", None)
-    if declared is not None:
-        return declared
+    """The request dataclass of an engine (None: the engine gives no form)."""
     try:
-        hint = typing.get_type_hints(cls.generate).get("request")
-    except Exception:  # noqa: BLE001 - unresolvable annotations: no form
+        return request_type(engine_name)
+    except EngineError:
         return None
-    return hint if isinstance(hint, type) else None
 
 
 class GenerationPanel(QWidget):

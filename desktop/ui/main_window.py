@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.project.errors import ProjectError
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
@@ -50,7 +49,7 @@ from desktop.ui.waveforms import PeakCache
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
 from desktop.ui.workers import JobManager
-from engines.errors import EngineError
+from engines.errors import EngineError, TimbreError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
@@ -419,7 +418,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         """Run an edit; a refused edit becomes a notification, not a crash."""
         try:
             return fn(*args)
-        except (ProjectError, EngineError) as exc:
+        except TimbreError as exc:
             self.notice.notify(str(exc), error=True)
             return None
 
@@ -485,7 +484,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             for f in files:
                 try:
                     takes.append(project.add_take(read_audio(f), Path(f).stem, "import", source_path=str(f)))
-                except (EngineError, ProjectError) as exc:
+                except TimbreError as exc:
                     failed.append(str(exc))
             return takes, failed
 
@@ -560,7 +559,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                           self._task_failed)
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
-        known = isinstance(exc, (EngineError, ProjectError))
+        known = isinstance(exc, TimbreError)
         self.notice.notify(str(exc) if known else f"{type(exc).__name__}: {exc}", details=details, error=True)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API

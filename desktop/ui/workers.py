@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engines.cancel import CancelToken, Progress
 from engines.devices import is_oom_error
-from engines.errors import Cancelled, EngineError, OutOfMemory
+from engines.errors import Cancelled, OutOfMemory, TimbreError
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress updates a second reach the GUI
 TASKS = "tasks"  # the host that runs long library work (voice cloning) as cancellable jobs
@@ -130,7 +130,7 @@ class EngineHost(QObject):
             job.state, job.error = "cancelled", "Cancelled."
         except OutOfMemory as exc:  # the engine's own CPU fallback ran out too: no retry
             job.state, job.error, job.oom = "failed", str(exc), exc.device != "cpu"
-        except EngineError as exc:
+        except TimbreError as exc:  # engine or project (disk full, busy): one line
             job.state, job.error = "failed", str(exc)
             job.details = traceback.format_exc()
         except Exception as exc:  # noqa: BLE001 - any crash becomes a notification, not a dead thread

@@ -225,3 +225,25 @@ def test_progress_reaches_the_gui_at_most_ten_times_a_second(window, counting, q
     assert job.state == "done"
     assert 3 <= len(updates) <= 25  # throttled (plus state changes), not one per step
     assert updates == sorted(updates) and updates[-1] == 1.0
+
+
+def test_an_engine_registered_through_the_public_api_appears_in_its_panel(window, qtbot):
+    """What a plug-in does (engines.registry.register) is enough for the studio to offer it."""
+    from tests.foundation.plugin_fixture.timbre_tone_plugin import ToneEngine, ToneRequest
+
+    register(EngineSpec("tone-gui", "Tone (GUI test)", "sfx",
+                        "tests.foundation.plugin_fixture.timbre_tone_plugin:ToneEngine"))
+    try:
+        panel = window.panels["sfx"]
+        panel.refresh_engines()
+        panel.select_engine("tone-gui")
+        assert panel.engine.name == "tone-gui" and panel.form.request_type is ToneRequest
+        assert "pitch_hz" in panel.form.widgets and ToneEngine.name == "tone-plugin"
+        assert panel.form.widgets["pitch_hz"].maximum() == 2000.0  # range from its metadata
+        panel.form.set_value("text", "gui beep")
+        panel.generate_button.click()
+        job = window.jobs.jobs[-1]
+        qtbot.waitUntil(lambda: reported(window, job), timeout=20_000)
+        assert job.state == "done" and window.project.takes()[-1].engine == "tone-plugin"
+    finally:
+        unregister("tone-gui")
