@@ -45,10 +45,6 @@ class Prosody:
     pitch_range: float = 1.0  # factor on the f0 contour's spread around its median
     energy_db: float = 0.0  # level relative to the studio's speech loudness
 
-    @property
-    def neutral_shape(self) -> bool:
-        return self.rate == 1.0 and self.pitch == 0.0 and self.pitch_range == 1.0
-
     def then(self, other: Prosody) -> Prosody:
         """Combine two layers (a preset, then the user's own settings, then variation)."""
         return Prosody(
