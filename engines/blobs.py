@@ -109,3 +109,45 @@ def connect(path: Path, timeout: float = 10.0, check_same_thread: bool = True) -
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA journal_mode = WAL")
     return db
+
+
+class SchemaTooNewError(Exception):
+    """Raised by :func:`migrate` for a file from a newer version; callers turn it into their
+    own error (a ``ProjectError`` or ``EngineError``) with a message for the user."""
+
+
+def migrate(db: sqlite3.Connection, migrations: list[str], backup: Path | None = None) -> int:
+    """Bring a store's database to ``len(migrations)`` (``PRAGMA user_version``).
+
+    The one way every store (project, voice library, voice bank) opens its schema:
+    ``migrations[i]`` takes version ``i`` to ``i + 1``, each step commits with its version
+    bump or not at all, and an existing database is copied to ``backup`` first (its version
+    appended) so a failed step never costs data. A newer file raises
+    :class:`SchemaTooNewError`. Returns the version found.
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    latest = len(migrations)
+    if version > latest:
+        raise SchemaTooNewError(f"format {version}; this version reads up to {latest}")
+    if version == latest:
+        return version
+    if version > 0 and backup is not None:
+        dest = sqlite3.connect(f"{backup}.v{version}.bak")
+        with dest:
+            db.backup(dest)
+        dest.close()
+    was = db.isolation_level
+    db.isolation_level = None  # the script manages its own transaction
+    try:
+        for target in range(version, latest):
+            script = (f"BEGIN IMMEDIATE;\n{migrations[target]}\n"
+                      f"PRAGMA user_version={target + 1};\nCOMMIT;")
+            try:
+                db.executescript(script)
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+    finally:
+        db.isolation_level = was
+    return version

@@ -192,23 +192,15 @@ class Project:
         return project
 
     def _migrate(self, version: int) -> None:
-        if version > 0:  # an existing project: keep a copy before changing it
-            backup = self.path / f"{DB_NAME}.v{version}.bak"
-            dest = sqlite3.connect(backup)
-            with dest:
-                self.db.backup(dest)
-            dest.close()
-        for target in range(version, LATEST):
-            # One script per step: schema change and version bump commit together or not at all.
-            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[target]}\nPRAGMA user_version={target + 1};\nCOMMIT;"
-            with self._lock:
-                try:
-                    self.db.executescript(script)
-                except BaseException:
-                    if self.db.in_transaction:
-                        self.db.execute("ROLLBACK")
-                    self.db.close()
-                    raise
+        """Forward to the latest schema (backup ``project.db.vN.bak`` first)."""
+        from engines.blobs import migrate
+
+        with self._lock:
+            try:
+                migrate(self.db, MIGRATIONS, backup=self.path / DB_NAME)
+            except BaseException:
+                self.db.close()
+                raise
 
     def _recover(self) -> None:
         """Check the database; when alone, fail interrupted jobs and drop crash leftovers.

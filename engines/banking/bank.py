@@ -25,7 +25,7 @@ from typing import Any
 from engines.audio import AudioClip
 from engines.banking.prompts import DEFAULT_SCRIPT, load_script
 from engines.banking.quality import GREEN, RED, QualityReport, check_take
-from engines.blobs import connect
+from engines.blobs import SchemaTooNewError, connect, migrate
 from engines.errors import BadInput
 from engines.provenance import now_iso
 
@@ -34,7 +34,8 @@ MILESTONES = ((50, "quick"), (400, "usable"), (800, "good"), (1600, "best"))
 SCRIPT, MESSAGE, CONSENT = "script", "message", "consent"
 ACCEPTED, REJECTED, REPLACED = "accepted", "rejected", "replaced"
 
-SCHEMA = """
+MIGRATIONS = [  # engines.blobs.migrate: append new steps, never edit released ones
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS prompts (
     id TEXT PRIMARY KEY,
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS takes (
     status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'replaced'))
 );
 CREATE INDEX IF NOT EXISTS takes_prompt ON takes(prompt_id);
-"""
+""",
+]
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class VoiceBank:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.db_path = self.path / DB_NAME
+        self._migrated = False
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -178,7 +181,13 @@ class VoiceBank:
     def _db(self) -> Iterator[sqlite3.Connection]:
         db = connect(self.db_path, timeout=10)
         try:
-            db.executescript(SCHEMA)
+            if not self._migrated:  # once per bank object, not on every connection
+                try:
+                    migrate(db, MIGRATIONS, backup=self.db_path)
+                except SchemaTooNewError as exc:
+                    raise BadInput(f"The voice bank {self.path} was written by a newer Timbre "
+                                   f"Studio ({exc}). Update Timbre Studio to use it.") from exc
+                self._migrated = True
             with db:
                 yield db
         finally:

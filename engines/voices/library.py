@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.audio import AudioClip
-from engines.blobs import connect, put_audio, put_bytes
+from engines.blobs import SchemaTooNewError, connect, migrate, put_audio, put_bytes
 from engines.cancel import CancelToken, Progress
 from engines.errors import BadInput
 from engines.voices.consent import (
@@ -53,7 +53,8 @@ ProgressFn = Callable[[Progress], None]
 AUDIO_EXTS = ("wav", "flac", "ogg", "mp3")
 KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
-SCHEMA = """
+MIGRATIONS = [  # engines.blobs.migrate: append new steps, never edit released ones
+    """
 CREATE TABLE IF NOT EXISTS voices (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -99,7 +100,8 @@ CREATE TABLE IF NOT EXISTS clones (
     updated TEXT NOT NULL,
     PRIMARY KEY (voice_id, kind)
 );
-"""
+""",
+]
 
 
 @dataclass(frozen=True)
@@ -199,8 +201,14 @@ class VoiceLibrary:
         self.blobs = self.root / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "library.sqlite"
-        with self._db() as db:
-            db.executescript(SCHEMA)
+        db = connect(self.db_path, timeout=15)
+        try:
+            migrate(db, MIGRATIONS, backup=self.db_path)
+        except SchemaTooNewError as exc:
+            raise BadInput(f"The voice library {self.root} was written by a newer Timbre "
+                           f"Studio ({exc}). Update Timbre Studio to use it.") from exc
+        finally:
+            db.close()
 
     # -- storage plumbing -------------------------------------------------------------
 
