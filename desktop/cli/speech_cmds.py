@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def cmd_speak(args: argparse.Namespace) -> int:
     text = _text(args)
     if not args.output and not args.project:
         raise BadInput("Say where the speech goes: -o FILE and/or --project P.")
+    if args.output:
+        from engines.audio_io import format_for
+        from engines.files import check_output
+
+        format_for(Path(args.output))
+        check_output(Path(args.output))  # refused before the speech is made, not after
     resolved = resolve(args.voice, args.engine)
     bar = ProgressBar(f"speaking ({resolved.engine})")
     from desktop.project.provenance import watermark_setting_at
@@ -107,9 +114,17 @@ def cmd_speak(args: argparse.Namespace) -> int:
 
         with Project.open(args.project) as project:
             clip = take.clip.resampled(project.sample_rate).with_channels(project.channels)
-            track = Timeline(project).add_track(f"Speech ({resolved.engine})")
-            added = project.add_take(clip, text[:40].strip(), "speech", take.provenance,
-                                     place_on_track=track)
+            # The audio (the big write) is stored before the track exists, so a full disk
+            # leaves no empty track behind; at worst a take that is not on the timeline.
+            added = project.add_take(clip, text[:40].strip(), "speech", take.provenance)
+            timeline = Timeline(project)
+            track = timeline.add_track(f"Speech ({resolved.engine})")
+            try:
+                timeline.add_clip(track, added.id, 0)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the first error is the one to show
+                    timeline.undo()
+                raise
             print(f"added take {added.id} to {project.name}, track {track}")
     print(
         f"{resolved.engine}: {take.clip.duration:.2f} s of speech in {params['synthesis_s']:.2f} s "
