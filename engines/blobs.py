@@ -90,8 +90,11 @@ def put_audio(
     sf_format, default_subtype = FORMATS[fmt]
     tmp = staging_file(folder, f".{fmt}.part")
     try:
-        with reporting(folder), sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels, subtype or default_subtype,
-                          format=sf_format) as handle:
+        with (
+            reporting(folder),
+            sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels, subtype or default_subtype,
+                         format=sf_format) as handle,
+        ):
             if sf_format == "WAV":
                 # libsndfile stamps float WAVs with a PEAK chunk holding the write time; the
                 # same audio must give the same bytes, or content addressing cannot dedupe.

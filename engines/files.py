@@ -53,9 +53,24 @@ class DiskFull(CannotWrite):
 
 
 def _umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it; restored at once
-    os.umask(mask)
-    return mask
+    """The process umask. Linux shows it in /proc; elsewhere it is read by setting it,
+    which for an instant would give files other threads create a wide-open mode, so
+    that is done once and remembered."""
+    global _known_umask
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    if _known_umask is None:
+        _known_umask = os.umask(0o077)
+        os.umask(_known_umask)
+    return _known_umask
+
+
+_known_umask: int | None = None
 
 
 def _kind_of(mode: int) -> str | None:
