@@ -1,15 +1,14 @@
 """Reading and writing audio files, with one clear sentence for every bad input.
 
 soundfile (libsndfile) reads and writes WAV, FLAC, OGG/Vorbis and MP3, so no ffmpeg is
-needed. Writes go to a temporary file that is fsynced and renamed, so a crash never leaves
-a half-written file under the final name.
+needed. Writes go through :func:`engines.files.atomic_write` (temporary file, fsync,
+rename), so a crash or a full disk never leaves a half-written file under the final name.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -112,35 +111,31 @@ def format_for(path: Path, fmt: str | None = None) -> str:
     return fmt
 
 
+def encode_audio(
+    target: str | os.PathLike[str], clip: AudioClip, fmt: str, subtype: str | None = None
+) -> None:
+    """Encode ``clip`` into ``target`` as it is (no temp file, no rename): the part of a
+    write that :func:`engines.files.atomic_write` wraps. ``fmt`` is one of :data:`FORMATS`."""
+    import soundfile as sf
+
+    sf_format, default_subtype = FORMATS[fmt]
+    if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
+        clip = clip.resampled(44100)
+    sf.write(str(target), clip.samples.T, clip.sample_rate, format=sf_format,
+             subtype=subtype or default_subtype)
+
+
 def write_audio(
     path: str | os.PathLike[str],
     clip: AudioClip,
     fmt: str | None = None,
     subtype: str | None = None,
 ) -> Path:
-    """Write atomically (temp file, fsync, rename). Returns the final path."""
-    import soundfile as sf
+    """Write atomically (see :func:`engines.files.atomic_write`). Returns the final path."""
+    from engines.files import atomic_write
 
     path = Path(path)
     fmt = format_for(path, fmt)
-    sf_format, default_subtype = FORMATS[fmt]
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.exists():
-        raise BadInput(f"The folder {folder} does not exist. Create it or choose another.")
-    if not os.access(folder, os.W_OK):
-        raise BadInput(f"The folder {folder} is read-only. Choose a folder you can write to.")
-    data = clip.samples.T
-    if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
-        clip = clip.resampled(44100)
-        data = clip.samples.T
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=f".{fmt}.part")
-    os.close(fd)
-    try:
-        sf.write(tmp, data, clip.sample_rate, format=sf_format, subtype=subtype or default_subtype)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        encode_audio(tmp, clip, fmt, subtype)
     return path

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engines.audio import AudioClip
+from engines.files import reporting
 
 PathFor = Callable[[str], Path]  # sha256 → where that content lives
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
@@ -89,8 +90,11 @@ def put_audio(
     sf_format, default_subtype = FORMATS[fmt]
     tmp = staging_file(folder, f".{fmt}.part")
     try:
-        with sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels, subtype or default_subtype,
-                          format=sf_format) as handle:
+        with (
+            reporting(folder),
+            sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels, subtype or default_subtype,
+                         format=sf_format) as handle,
+        ):
             if sf_format == "WAV":
                 # libsndfile stamps float WAVs with a PEAK chunk holding the write time; the
                 # same audio must give the same bytes, or content addressing cannot dedupe.
@@ -99,7 +103,8 @@ def put_audio(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return adopt(tmp, path_for)
+    with reporting(folder):  # fsync can meet a full disk too
+        return adopt(tmp, path_for)
 
 
 def connect(path: Path, timeout: float = 10.0, check_same_thread: bool = True) -> sqlite3.Connection:

@@ -12,11 +12,22 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from engines.errors import BadInput, ModelMissing
+from engines.files import (
+    DiskFull,
+    ensure_folder,
+    part_path,
+    remove_stale_parts,
+    reporting,
+    write_text,
+)
 from engines.paths import models_dir
+
+_HEADROOM = 64 << 20  # bytes kept free beyond the files themselves
 
 
 @dataclass(frozen=True)
@@ -112,35 +123,87 @@ def list_installed() -> list[InstalledModel]:
     return found
 
 
+def model_files(src: Path) -> list[tuple[Path, int]]:
+    """Every file of a model folder as (path relative to ``src``, size), checked before a
+    byte is copied: a device, FIFO or socket (or a symlink to one, e.g. to ``/dev/zero``,
+    which would fill the disk), a link to a folder (which can loop) and a broken link are
+    refused with one line. Symlinks to regular files are followed wherever they point: a
+    hub-cache snapshot links into ``../../blobs``."""
+    files: list[tuple[Path, int]] = []
+    for root, dirs, names in os.walk(src):  # does not follow links to folders
+        here = Path(root)
+        for name in dirs:
+            if (here / name).is_symlink():
+                raise BadInput(
+                    f"{(here / name).relative_to(src)} in {src} is a link to a folder; copy "
+                    "the files into the model folder instead and import it again."
+                )
+        for name in names:
+            entry = here / name
+            rel = entry.relative_to(src)
+            try:
+                info = entry.stat()  # follows a symlink to what it points at
+            except OSError:
+                raise BadInput(f"{rel} in {src} is a broken link; remove it or put the file "
+                               "it points to back, and import again.") from None
+            if not stat.S_ISREG(info.st_mode):
+                raise BadInput(f"{rel} in {src} is not a regular file (a device, pipe or socket, "
+                               "or a link to one); a model folder holds only files. Remove it "
+                               "and import again.")
+            files.append((rel, info.st_size))
+    return sorted(files)
+
+
 def folder_revision(src: Path) -> str:
     """A content hash of a folder, used as the snapshot revision of an imported model."""
     digest = hashlib.sha1()
-    for path in sorted(p for p in src.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(src)).encode())
-        with path.open("rb") as handle:
+    for rel, _size in model_files(src):
+        digest.update(str(rel).encode())
+        with (src / rel).open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def _check_room(need: int, where: Path, what: str) -> None:
+    """Refuse an import that cannot fit before copying (a full disk halfway helps nobody)."""
+    free = shutil.disk_usage(where).free
+    if need + _HEADROOM > free:
+        raise DiskFull(f"{what} needs {need / 1e9:.2f} GB but the disk holding {where} has "
+                       f"{free / 1e9:.2f} GB free. Free some space and try again.")
 
 
 def import_folder(src: Path, repo_id: str, revision: str | None = None) -> InstalledModel:
     """Copy a model folder into the store as ``repo_id`` (replacing an older import).
 
     The snapshot is named ``revision`` (default: a hash of the folder's files); symlinks in
-    ``src`` are copied as the files they point to.
+    ``src`` are copied as the files they point to (see :func:`model_files` for what is
+    refused). The copy goes to a ``.timbre-part`` folder first, removed on failure and, if
+    the process is killed, by the next import into the same model.
     """
     src = Path(src)
     if not src.is_dir():
         raise BadInput(f"{src} is not a folder. Choose the folder that holds the model files.")
-    revision = revision or folder_revision(src)
+    files = model_files(src)
     folder = repo_folder(repo_id)
-    snap = folder / "snapshots" / revision
-    tmp = folder / "snapshots" / (revision + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(src, tmp, symlinks=False)
-    if snap.exists():
-        shutil.rmtree(snap)
-    tmp.rename(snap)
+    snapshots = folder / "snapshots"
+    ensure_folder(snapshots)
+    _check_room(sum(size for _rel, size in files), snapshots, f"Importing {src.name}")
+    revision = revision or folder_revision(src)
+    snap = snapshots / revision
+    remove_stale_parts(snapshots)
+    tmp = part_path(snap)
+    try:
+        with reporting(snap):
+            for rel, _size in files:
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src / rel, tmp / rel)
+            if snap.exists():
+                shutil.rmtree(snap)
+            tmp.rename(snap)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     mark_installed(repo_id, revision)
     return InstalledModel(repo_id, revision, snap, _tree_size(folder))
 
@@ -151,11 +214,7 @@ def mark_installed(repo_id: str, revision: str) -> None:
     Written last, after every file is in place and verified, so an interrupted import or
     download never looks installed.
     """
-    refs = repo_folder(repo_id) / "refs"
-    refs.mkdir(parents=True, exist_ok=True)
-    tmp = refs / "main.tmp"
-    tmp.write_text(revision)
-    tmp.replace(refs / "main")
+    write_text(repo_folder(repo_id) / "refs" / "main", revision)
 
 
 def remove(repo_id: str) -> bool:

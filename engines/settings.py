@@ -7,11 +7,10 @@ rather than crashing the app, and writes are atomic.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from engines.files import write_text
 from engines.paths import config_dir
 
 DEFAULTS: dict[str, Any] = {
@@ -46,14 +45,7 @@ def load_settings() -> dict[str, Any]:
 
 
 def save_settings(values: dict[str, Any]) -> None:
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(values, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_text(settings_path(), json.dumps(values, indent=2, sort_keys=True))
 
 
 def get_setting(key: str) -> Any:

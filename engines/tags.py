@@ -120,6 +120,8 @@ def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: st
             if kind == "wav":
                 _write_riff_info(path, fields)
     except mutagen.MutagenError as exc:
+        if isinstance(exc.__cause__ or exc.__context__, OSError):
+            raise  # a disk error (full, removed): engines.files.reporting says which
         raise BadInput(f"Could not write tags into {path.name}: {exc}.") from exc
 
 
@@ -265,16 +267,12 @@ def write_tagged(
 ) -> Path:
     """Write audio and its tags, then rename into place: the final name never holds an
     untagged or half-tagged file."""
-    from engines.audio_io import format_for, write_audio
+    from engines.audio_io import encode_audio, format_for
+    from engines.files import atomic_write
 
     path = Path(path)
     fmt = format_for(path, fmt)
-    staging = path.with_name(f".{path.stem}-tagging.{fmt}")
-    try:
-        write_audio(staging, clip, fmt)
-        write_tags(staging, document, title or path.stem)
-        os.replace(staging, path)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        encode_audio(tmp, clip, fmt)
+        write_tags(tmp, document, title or path.stem)
     return path

@@ -16,7 +16,11 @@ def fail(message: str, code: int = 1) -> int:
 
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command; turn the errors a user can act on into one line and exit status 1."""
+    """Run a command; turn the errors a user can act on into one line and exit status 1.
+
+    Engine and project errors carry their own sentence. Disk and database errors that
+    reach here untyped (from a library) get one from :func:`disk_error_line`."""
+
     try:
         return int(func(args) or 0)
     except TimbreError as exc:
@@ -28,12 +32,35 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except PermissionError as exc:
-        return fail(f"permission denied: {exc.filename}. Choose a folder you can write to.")
-    except OSError as exc:
-        if exc.errno == 28:
-            return fail("the disk is full. Free some space and try again; nothing was lost.")
-        raise
+    except Exception as exc:
+        line = disk_error_line(exc)
+        if line is None:
+            raise
+        return fail(line)
+
+
+def disk_error_line(exc: BaseException) -> str | None:
+    """One sentence for a full, read-only or busy disk or database; None for other errors."""
+    import sqlite3
+    from pathlib import Path
+
+    from engines.files import cannot_write
+
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+        text = str(exc).lower()
+        if "disk is full" in text or "database or disk is full" in text:
+            return ("the disk is full: the project could not be saved. Free some space and try "
+                    "again; the project keeps its last saved state.")
+        if "locked" in text or "busy" in text:
+            return ("the project is busy: another Timbre (the studio or a command) is writing "
+                    "to it. Wait for it to finish or close it, then try again.")
+        if "readonly" in text or "read-only" in text:
+            return ("the project is read-only (its folder or disk cannot be written). Copy it "
+                    "to a folder you can write to, or check the disk.")
+        return None
+    filename = getattr(exc, "filename", None) or getattr(exc.__cause__, "filename", None)
+    mapped = cannot_write(exc, Path(str(filename or "a file")))
+    return None if mapped is None else str(mapped)
 
 
 class ProgressBar:

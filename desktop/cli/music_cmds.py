@@ -88,13 +88,12 @@ def _slug(text: str) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
     from engines.audio_io import format_for, read_audio
-    from engines.errors import BadInput
+    from engines.files import ensure_folder
     from engines.music.engine import MusicRequest
     from engines.tags import provenance_document, write_tagged
 
     out_dir = Path(args.output_dir or ".")
-    if not out_dir.is_dir():
-        raise BadInput(f"The output folder {out_dir} does not exist. Create it or choose another.")
+    ensure_folder(out_dir)  # created when missing, as audiocraft's audio_write does
     fmt = format_for(Path(f"x.{args.format}"))
     melody = getattr(args, "melody", None)
     request = MusicRequest(

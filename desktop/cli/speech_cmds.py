@@ -78,6 +78,12 @@ def cmd_speak(args: argparse.Namespace) -> int:
     text = _text(args)
     if not args.output and not args.project:
         raise BadInput("Say where the speech goes: -o FILE and/or --project P.")
+    if args.output:
+        from engines.audio_io import format_for
+        from engines.files import check_output
+
+        format_for(Path(args.output))
+        check_output(Path(args.output))  # refused before the speech is made, not after
     resolved = resolve(args.voice, args.engine)
     request = speech_request(
         text, resolved, language=args.language, emotion=args.emotion,

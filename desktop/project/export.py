@@ -38,11 +38,13 @@ def export_project(
     from desktop.project.provenance import prepare_export
     from engines.audio_io import format_for
     from engines.errors import BadInput
+    from engines.files import check_output
     from engines.loudness import integrated_lufs, normalize_loudness, peak_normalize, true_peak_db
     from engines.tags import write_tagged
 
     out = Path(out)
     fmt = format_for(out, fmt)
+    check_output(out)  # a folder or /dev/null is refused before the mix is rendered
     if not project.clips():
         raise BadInput(
             f"{project.name} has nothing on its timeline to export. Import or generate audio first."

@@ -192,8 +192,9 @@ class AudiocraftEngine:
             self._load_on(self.device_wish or choose_device(), progress)
 
     def _load_on(self, device: str, progress: ProgressCallback = no_progress) -> None:
-        from engines.music.loading import load_pretrained
+        from engines.music.loading import load_pretrained, quiet_libraries
 
+        quiet_libraries()
         source = self.source
         progress(Progress(0, 1, f"loading {self.model_label}"))
         if source.debug:

@@ -36,6 +36,25 @@ def prepare_imports() -> None:
     _standins.install()
 
 
+def quiet_libraries() -> None:
+    """Keep library progress bars (tqdm, transformers, huggingface_hub) and FutureWarnings
+    off the user's terminal: they speak to developers, and the studio and the CLI show
+    their own progress. Process-wide and idempotent; called before a model is built or
+    loaded."""
+    import warnings
+
+    os.environ["TQDM_DISABLE"] = "1"  # tqdm ≥ 4.66 reads its defaults from TQDM_* variables
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = "1"
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    disable_progress_bars()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 @contextlib.contextmanager
 def hub_cache(path: Path, offline: bool = True) -> Iterator[None]:
     """Point huggingface_hub (and so transformers and audiocraft) at ``path`` meanwhile."""

@@ -235,6 +235,7 @@ def import_model(path: Path, repo_id: str | None = None) -> modelstore.Installed
         return melody.import_htdemucs(path)[0]
     if not path.is_dir():
         raise BadInput(f"{path} is not a folder. Choose the folder that holds the model files.")
+    modelstore.model_files(path)  # refuse devices and odd links before torch opens anything
     check_checkpoint_folder(path)
     repo_id = repo_id or f"local/{path.resolve().name}"
     return modelstore.import_folder(path, repo_id)

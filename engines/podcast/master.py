@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from engines.audio import AudioClip
-from engines.audio_io import format_for, write_audio
+from engines.audio_io import encode_audio, format_for
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput
+from engines.files import atomic_write
 from engines.loudness import integrated_lufs, normalize_loudness, true_peak_db
 from engines.podcast.chapters import Chapter, write_chapters
 from engines.podcast.cleanup import CleanupSettings, clean_track
@@ -56,6 +57,9 @@ class MasterResult:
     preset: str = ""
 
 
+MIN_VOICE_S = 0.5
+
+
 def _prepare(clip: AudioClip, rate: int, channels: int) -> AudioClip:
     return clip.resampled(rate).with_channels(channels)
 
@@ -78,6 +82,12 @@ def master(
         raise BadInput("Give at least one voice track to master.")
     if not 0 <= request.duck_db <= 40:
         raise BadInput(f"A ducking depth of {request.duck_db} dB is outside 0…40 dB.")
+    for i, voice in enumerate(request.voices, start=1):
+        if voice.duration < MIN_VOICE_S:  # noise reduction and speech finding need some audio
+            raise BadInput(
+                f"Voice track {i} is only {voice.duration:.2f} s long; mastering needs at least "
+                f"{MIN_VOICE_S:g} s of speech."
+            )
     token = cancel or CancelToken()
     rate, channels = request.sample_rate, request.preset.channels
     total = len(request.voices) * 2 + 4
@@ -174,13 +184,14 @@ def export_episode(
 
     path = Path(path)
     fmt = format_for(path, fmt)
-    written = write_audio(path, result.clip, fmt)
     mastering = {
         "preset": result.preset,
         "lufs": round(result.lufs, 2),
         "true_peak_db": round(result.true_peak_db, 2),
     }
-    write_tags(written, provenance_document([], mastering=mastering), title or path.stem)
-    if tags or result.chapters:
-        write_chapters(written, result.chapters, result.clip.duration, dict(tags or {}), fmt)
-    return written
+    with atomic_write(path) as tmp:  # the final name never holds an untagged episode
+        encode_audio(tmp, result.clip, fmt)
+        write_tags(tmp, provenance_document([], mastering=mastering), title or path.stem)
+        if tags or result.chapters:
+            write_chapters(tmp, result.chapters, result.clip.duration, dict(tags or {}), fmt)
+    return path
