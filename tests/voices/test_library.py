@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engines.audio_io import write_audio
 from engines.errors import BadInput
+from engines.voices import consent
 from engines.voices.consent import THRESHOLD, ConsentRequired
 from engines.voices.embedding import cosine
 from engines.voices.library import open_library
@@ -21,6 +23,15 @@ from engines.voices.prepare import prepare_reference
 @pytest.fixture
 def lib(tmp_path):
     return open_library(tmp_path / "voices")
+
+
+def fixed_statement(lib, name: str) -> consent.Statement:
+    """A statement whose phrase Whisper-base hears from Piper joe (see test_consent), so a
+    genuine consent passes every run instead of by the luck of a random draw."""
+    words = iter("dolphin magnet winter silver palace".split())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(consent.secrets, "choice", lambda _seq: next(words))
+        return lib.statement(name, renew=True)
 
 
 def _blob_files(lib) -> set[Path]:
@@ -81,7 +92,13 @@ def test_clone_slot_needs_consent(lib, voice_files, warm_models):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, voice_files, warm_models):
-    """A voice with two clips, consent and two clone artefacts, exported to one file."""
+    """A voice with two clips, a genuine consent and two clone artefacts, in one file.
+
+    The consent is Piper joe reading the statement, checked as a user's would be (with the
+    phrase when Whisper-base is installed), so an import checks it again and keeps it.
+    """
+    from tests.voices.material import joe
+
     root = tmp_path_factory.mktemp("export")
     lib = open_library(root / "voices")
     lib.add(
@@ -91,8 +108,9 @@ def exported(tmp_path_factory, voice_files, warm_models):
         notes="calm",
         tags=["a", "b"],
     )
-    lib.statement("Joe")
-    lib.record_consent("Joe", voice_files["joe_b"], check_phrase=False)
+    statement = fixed_statement(lib, "Joe")
+    consent_wav = write_audio(root / "consent.wav", joe(statement.text, 1.1))
+    lib.record_consent("Joe", consent_wav)
     style = np.random.default_rng(1).standard_normal((510, 1, 256)).astype(np.float32)
     lib.set_clone("Joe", "kokoro-style", style, {"similarity": 0.81, "sentences": 2})
     lib.set_clone("Joe", "notes.bin", b"\x00\x01raw", {})
@@ -116,15 +134,20 @@ def test_export_then_import_is_identical(exported, tmp_path):
     for a, b in zip(after.clips, before.clips, strict=True):
         assert a.sha256 == b.sha256 and a.path.read_bytes() == b.path.read_bytes()
         assert a.original_path.read_bytes() == b.original_path.read_bytes()
-        assert np.array_equal(a.embedding, b.embedding)
-        assert a.report == b.report and a.duration == b.duration and a.source_name == b.source_name
-    assert np.array_equal(after.embedding, before.embedding)
+        # embeddings and durations are measured again from the stored audio, not copied
+        assert cosine(a.embedding, b.embedding) > 0.999
+        assert a.duration == pytest.approx(b.duration, abs=1e-3)
+        assert a.report == b.report and a.source_name == b.source_name
+    assert cosine(after.embedding, before.embedding) > 0.999
+    # a genuine consent passes the consent check again on import and is kept
+    assert after.has_consent
     assert after.consent.path.read_bytes() == before.consent.path.read_bytes()
-    assert (after.consent.statement, after.consent.similarity, after.consent.recorded) == (
+    assert (after.consent.statement, after.consent.recorded) == (
         before.consent.statement,
-        before.consent.similarity,
         before.consent.recorded,
     )
+    assert after.consent.similarity == pytest.approx(before.consent.similarity, abs=0.01)
+    assert after.consent.similarity >= THRESHOLD
     assert after.clone_kinds == before.clone_kinds == ("kokoro-style", "notes.bin")
     clone = other.get_clone("Joe", "kokoro-style")
     assert np.array_equal(clone.data, style) and clone.data.dtype == np.float32
