@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engines.audio_io import write_audio
 from engines.errors import BadInput
-from engines.voices import consent
 from engines.voices.consent import THRESHOLD, ConsentRequired
 from engines.voices.embedding import cosine
 from engines.voices.library import open_library
 from engines.voices.prepare import prepare_reference
+from tests.voices.voicefile import rewrite
 
 
 @pytest.fixture
 def lib(tmp_path):
     return open_library(tmp_path / "voices")
-
-
-def fixed_statement(lib, name: str) -> consent.Statement:
-    """A statement whose phrase Whisper-base hears from Piper joe (see test_consent), so a
-    genuine consent passes every run instead of by the luck of a random draw."""
-    words = iter("dolphin magnet winter silver palace".split())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(consent.secrets, "choice", lambda _seq: next(words))
-        return lib.statement(name, renew=True)
 
 
 def _blob_files(lib) -> set[Path]:
@@ -90,33 +79,6 @@ def test_clone_slot_needs_consent(lib, voice_files, warm_models):
 # -- export / import ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, voice_files, warm_models):
-    """A voice with two clips, a genuine consent and two clone artefacts, in one file.
-
-    The consent is Piper joe reading the statement, checked as a user's would be (with the
-    phrase when Whisper-base is installed), so an import checks it again and keeps it.
-    """
-    from tests.voices.material import joe
-
-    root = tmp_path_factory.mktemp("export")
-    lib = open_library(root / "voices")
-    lib.add(
-        "Joe",
-        [voice_files["joe_a"], voice_files["joe_b"]],
-        language="en",
-        notes="calm",
-        tags=["a", "b"],
-    )
-    statement = fixed_statement(lib, "Joe")
-    consent_wav = write_audio(root / "consent.wav", joe(statement.text, 1.1))
-    lib.record_consent("Joe", consent_wav)
-    style = np.random.default_rng(1).standard_normal((510, 1, 256)).astype(np.float32)
-    lib.set_clone("Joe", "kokoro-style", style, {"similarity": 0.81, "sentences": 2})
-    lib.set_clone("Joe", "notes.bin", b"\x00\x01raw", {})
-    return lib, lib.export("Joe", root / "joe"), style
-
-
 def test_export_then_import_is_identical(exported, tmp_path):
     lib, path, style = exported
     assert path.suffix == ".timbrevoice"
@@ -159,28 +121,12 @@ def test_export_then_import_is_identical(exported, tmp_path):
     assert other.import_file(path, name="Joe again").clips[0].path == after.clips[0].path
 
 
-def _rewrite(
-    src: Path, dst: Path, edit_manifest=None, extra: dict[str, bytes] | None = None
-) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "manifest.json" and edit_manifest is not None:
-                manifest = json.loads(data)
-                edit_manifest(manifest)
-                data = json.dumps(manifest).encode()
-            zout.writestr(info.filename, data)
-        for name, data in (extra or {}).items():
-            zout.writestr(name, data)
-    return dst
-
-
 @pytest.mark.parametrize(
     "entry", ["../evil.flac", "/tmp/evil.flac", "clips/../../evil.flac", "run.py"]
 )
 def test_import_refuses_path_traversal_and_stray_files(exported, tmp_path, entry):
     _lib, path, _style = exported
-    bad = _rewrite(path, tmp_path / "bad.timbrevoice", extra={entry: b"x"})
+    bad = rewrite(path, tmp_path / "bad.timbrevoice", extra={entry: b"x"})
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unexpected entry"):
         other.import_file(bad)
@@ -196,7 +142,7 @@ def test_import_refuses_a_manifest_pointing_outside(exported, tmp_path):
 
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unknown file"):
-        other.import_file(_rewrite(path, tmp_path / "bad.timbrevoice", escape))
+        other.import_file(rewrite(path, tmp_path / "bad.timbrevoice", escape))
     assert other.names() == []
 
 
@@ -226,7 +172,7 @@ def test_import_refuses_damaged_files_and_pickles(exported, tmp_path):
 
     with pytest.raises(BadInput, match="could not be read safely"):
         other.import_file(
-            _rewrite(path, tmp_path / "pickle.timbrevoice", add_clone, {entry: pickled})
+            rewrite(path, tmp_path / "pickle.timbrevoice", add_clone, {entry: pickled})
         )
     with pytest.raises(BadInput, match="not a voice export"):
         other.import_file(voice_file_that_is_not_a_zip(tmp_path))
