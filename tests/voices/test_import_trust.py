@@ -25,6 +25,7 @@ from engines.voices import transcribe
 from engines.voices.exchange import MAX_MEMBER_BYTES, MAX_TOTAL_BYTES
 from engines.voices.library import open_library
 from engines.voices.prepare import MAX_REFERENCE_S
+from tests.long_audio import long_flac
 from tests.voices import material as m
 from tests.voices.voicefile import rewrite
 
@@ -231,26 +232,8 @@ def test_a_zip_bomb_is_refused_from_the_directory_without_inflating(bomb, tmp_pa
     assert other.names() == []
 
 
-def _long_flac(path: Path, hours: float) -> Path:
-    """A one-second FLAC whose header announces ``hours`` of audio (as a long silent
-    recording's does): only a reader that decodes before looking would notice otherwise."""
-    import soundfile as sf
-
-    rate = 8000
-    sf.write(path, np.zeros(rate, np.float32), rate, format="FLAC")
-    data = bytearray(path.read_bytes())
-    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO comes first
-    at = 8 + 10  # sample rate (20 bits), channels (3), bits (5), total samples (36)
-    packed = int.from_bytes(data[at : at + 8], "big")
-    packed = (packed & ~((1 << 36) - 1)) | int(hours * 3600 * rate)
-    data[at : at + 8] = packed.to_bytes(8, "big")
-    path.write_bytes(bytes(data))
-    assert sf.info(str(path)).duration == pytest.approx(hours * 3600)
-    return path
-
-
 def test_a_ten_hour_reference_is_refused_from_its_header(tmp_path, capsys):
-    long = _long_flac(tmp_path / "ten-hours.flac", 10)
+    long = long_flac(tmp_path / "ten-hours.flac", 10)
     started = time.perf_counter()
     code, _out, err = run(capsys, "voice", "add", "Long", long)
     assert time.perf_counter() - started < 2.0
@@ -262,7 +245,7 @@ def test_a_ten_hour_reference_is_refused_from_its_header(tmp_path, capsys):
 
 def test_a_long_clip_inside_a_voice_file_is_refused_from_its_header(exported, tmp_path):
     _lib, path, _style = exported
-    data = _long_flac(tmp_path / "long.flac", 10).read_bytes()
+    data = long_flac(tmp_path / "long.flac", 10).read_bytes()
     entry = f"clips/{hashlib.sha256(data).hexdigest()}.flac"
     bad = rewrite(
         path,
