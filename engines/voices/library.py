@@ -189,8 +189,23 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def _npy_load(data: bytes) -> np.ndarray:
+    """An array from ``.npy`` bytes: no pickles, and the header's shape must match the data
+    (numpy allocates the declared shape before reading, so a header claiming 10¹² numbers
+    would otherwise ask for terabytes)."""
+    fmt = np.lib.format
+    buf = io.BytesIO(data)
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        version = fmt.read_magic(buf)
+        read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        if version not in read_header:
+            raise ValueError(f"npy format version {version} is not supported")
+        shape, _fortran, dtype = read_header[version](buf)
+        if dtype.hasobject:
+            raise ValueError("it holds Python objects, which are never unpickled")
+        if math.prod(shape) * dtype.itemsize != len(data) - buf.tell():
+            raise ValueError("its size does not match the shape in its header")
+        buf.seek(0)
+        return np.load(buf, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
         raise BadInput(f"A stored array could not be read safely: {exc}.") from exc
 

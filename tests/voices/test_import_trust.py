@@ -112,8 +112,26 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _npy_claiming(count: int) -> bytes:
+    """An .npy header announcing ``count`` float32 numbers, followed by none of them."""
+    buf = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (count,)}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
 SHORT_STYLE = _npy(np.ones(3, np.float32))
-STYLE_ENTRY = f"clones/{hashlib.sha256(SHORT_STYLE).hexdigest()}.npy"
+HUGE_STYLE = _npy_claiming(10**12)  # numpy would allocate 4 TB before reading
+
+
+def _style_clone_is(data: bytes):
+    entry = f"clones/{hashlib.sha256(data).hexdigest()}.npy"
+
+    def edit(manifest):
+        clone = next(c for c in manifest["clones"] if c["kind"] == "kokoro-style")
+        clone["file"] = entry
+
+    return edit, {entry: data}
 
 
 def _set(path: list, value):
@@ -124,11 +142,6 @@ def _set(path: list, value):
         target[path[-1]] = value
 
     return edit
-
-
-def _style_clone(manifest):
-    clone = next(c for c in manifest["clones"] if c["kind"] == "kokoro-style")
-    clone["file"] = STYLE_ENTRY
 
 
 @pytest.mark.parametrize(
@@ -143,7 +156,8 @@ def _style_clone(manifest):
         (_set(["clips", 0, "duration"], 1e12), {}, "duration must be a number"),
         (_set(["consent", "similarity"], "0.99"), {}, "similarity must be a number"),
         (_set(["voice", "tags"], ["x"] * 1000), {}, "voice.tags"),
-        (_style_clone, {STYLE_ENTRY: SHORT_STYLE}, "510×256"),
+        (*_style_clone_is(SHORT_STYLE), "510×256"),
+        (*_style_clone_is(HUGE_STYLE), "does not match the shape in its header"),
         (_set(["clones", 0, "meta", "world"], {"pitch": "high", "warp": 1}), {}, "pitch"),
         (_set(["clones", 0, "meta", "pitch_offset"], 1e9), {}, "pitch_offset"),
     ],
