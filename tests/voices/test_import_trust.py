@@ -178,18 +178,25 @@ def test_bad_rows_already_stored_give_one_line_not_a_traceback(exported, tmp_pat
     _lib, path, _style = exported
     lib = open_library()
     lib.import_file(path)
-    db = sqlite3.connect(lib.db_path)
-    with db:
-        db.execute("UPDATE clones SET data = ? WHERE kind = 'kokoro-style'", (SHORT_STYLE,))
-        db.execute("UPDATE clips SET report = ? WHERE position = 0", ('{"snr_db": "x"}',))
-    db.close()
 
-    code, out, err = run(capsys, "speak", "--voice", "Joe", "hello", "-o", tmp_path / "x.wav")
+    def store(sql: str, value) -> None:
+        db = sqlite3.connect(lib.db_path)
+        with db:
+            db.execute(sql, (value,))
+        db.close()
+
+    store("UPDATE clones SET data = ? WHERE kind = 'kokoro-style'", SHORT_STYLE)
+    code, _out, err = run(capsys, "speak", "--voice", "Joe", "hello", "-o", tmp_path / "x.wav")
     assert code == 1 and err.count("\n") == 1
-    assert "voice 'Joe' in the library is damaged" in err  # the report row, read first
-    code, out, err = run(capsys, "voice", "show", "Joe")
-    assert code == 1 and err.count("\n") == 1 and "is damaged (a clip's report" in err
-    assert "timbre voice remove 'Joe'" in err
+    assert "'kokoro-style' clone of the voice 'Joe' is damaged (a Kokoro style must be" in err
+    assert "timbre voice clone 'Joe'" in err
+
+    store("UPDATE clips SET report = ? WHERE position = 0", '{"snr_db": "x"}')
+    for args in (("voice", "show", "Joe"), ("voice", "list")):
+        code, _out, err = run(capsys, *args)
+        assert code == 1 and err.count("\n") == 1
+        assert "voice 'Joe' in the library is damaged (a clip's report is not valid" in err
+        assert "timbre voice remove 'Joe'" in err
 
 
 # -- 3. size limits, checked before anything is inflated or decoded -------------------
