@@ -174,6 +174,15 @@ def test_crafted_report_and_clone_fields_refuse_the_file(exported, tmp_path, edi
     assert other.names() == []
 
 
+@pytest.mark.parametrize("text", ['{"version": ' + "1" * 5000 + "}", "[" * 100_000])
+def test_a_manifest_that_breaks_the_json_parser_is_one_line(tmp_path, text):
+    path = tmp_path / "odd.timbrevoice"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("manifest.json", text)
+    with pytest.raises(BadInput, match="odd.timbrevoice .* its manifest is not valid JSON"):
+        open_library(tmp_path / "lib").import_file(path)
+
+
 def test_bad_rows_already_stored_give_one_line_not_a_traceback(exported, tmp_path, capsys):
     _lib, path, _style = exported
     lib = open_library()
