@@ -18,6 +18,7 @@ class FileCheck:
     marked_fraction: float = 0.0
     provenance: dict[str, Any] | None = None  # the tags' provenance document, if any
     tags: dict[str, str] = field(default_factory=dict)  # readable fields (title, comment...)
+    tags_error: str = ""  # why a crafted provenance tag was refused; "" when none was
 
     @property
     def watermark(self) -> bool:
@@ -31,18 +32,23 @@ def check_file(path: str | os.PathLike[str]) -> FileCheck:
     """Detect the watermark and read the tags; raises ``BadInput`` if the audio is unreadable.
 
     Damaged tags on readable audio are reported as "no provenance", not as an error: the
-    watermark verdict is the part that cannot be forged away by editing tags.
+    watermark verdict is the part that cannot be forged away by editing tags. A crafted
+    provenance tag (too large, too deep, wrong types) is refused: ``tags_error`` says why,
+    and the watermark verdict still stands.
     """
     from engines.audio_io import read_audio
     from engines.errors import BadInput
-    from engines.tags import read_tags
+    from engines.tags import BadTags, read_tags
     from engines.watermark import detect
 
     path = Path(path)
     found = detect(read_audio(path))
+    tags_error = ""
     try:
         tags = read_tags(path)
         provenance, fields = tags.provenance, tags.fields
+    except BadTags as exc:
+        provenance, fields, tags_error = None, {}, str(exc)
     except BadInput:
         provenance, fields = None, {}
     return FileCheck(
@@ -53,4 +59,5 @@ def check_file(path: str | os.PathLike[str]) -> FileCheck:
         round(found.marked_fraction, 3),
         provenance,
         fields,
+        tags_error,
     )

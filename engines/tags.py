@@ -18,7 +18,9 @@ payload of the INFO list is composed here, since mutagen has no INFO writer.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +33,26 @@ PROVENANCE_KEY = "TIMBRE_PROVENANCE"
 DOCUMENT_FORMAT = "timbre-provenance/1"
 SOFTWARE = "Timbre Studio"
 
+# A provenance tag is read from files anyone can edit, so it is parsed defensively: a size
+# cap before parsing (a document of 10,000 takes is ~5 MB, a typical one a few kB), a nesting
+# cap checked on the text before json.loads (which recurses: 100,000 '[' raise RecursionError),
+# and every field the front ends format checked by type after.
+MAX_DOCUMENT_CHARS = 8 << 20
+MAX_DOCUMENT_DEPTH = 32
+MAX_TAKES = 10_000
+_TEXT_FIELDS = (
+    "engine", "model_id", "model_version", "prompt", "voice", "device", "dtype", "created",
+    "app_version", "kind", "name",
+)
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
 # RIFF INFO ids for the readable fields.
 _INFO_IDS = {"title": "INAM", "software": "ISFT", "date": "ICRD", "comment": "ICMT"}
+
+
+class BadTags(BadInput):
+    """A provenance tag is there but is not a document this app writes (crafted or broken
+    in a way a damaged file is not): it is refused, never half-shown."""
 
 
 @dataclass
@@ -194,16 +214,82 @@ def read_tags(path: str | os.PathLike[str]) -> FileTags:
             fields, payload = _read_id3(path, kind)
             if kind == "wav":
                 fields = {**_read_riff_info(path), **fields}
-    except mutagen.MutagenError as exc:
+    except (mutagen.MutagenError, struct.error, IndexError, ValueError, EOFError) as exc:
         raise BadInput(f"Could not read the tags of {path.name}: {exc}.") from exc
-    document = None
-    if payload:
-        try:
-            loaded = json.loads(payload)
-            document = loaded if isinstance(loaded, dict) else None
-        except ValueError:
-            document = None  # a damaged field is reported as "no provenance", not a crash
+    document = parse_document(payload, path.name) if payload else None
     return FileTags(document, fields)
+
+
+def _depth(text: str) -> int:
+    """How deep JSON brackets nest, strings left out; cheap, and it never recurses."""
+    depth = deepest = 0
+    for ch in re.findall(r"[\[\]{}]", _STRINGS.sub("", text)):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_document(payload: str, name: str) -> dict[str, Any] | None:
+    """The provenance document in a tag; None when the text is not JSON at all (a damaged
+    tag reads as "no provenance"), :class:`BadTags` when it is too large, nested too deep
+    or has fields of the wrong type (it would otherwise crash whoever shows it)."""
+
+    def refuse(why: str) -> BadTags:
+        return BadTags(
+            f"{name}: its provenance tag was refused ({why}); it is not a tag this app "
+            "writes, so none of it is shown."
+        )
+
+    if not isinstance(payload, str):
+        raise refuse("it is not text")
+    if len(payload) > MAX_DOCUMENT_CHARS:
+        raise refuse(f"it is {len(payload) / 1e6:.1f} MB, at most {MAX_DOCUMENT_CHARS / 1e6:.1f}")
+    if _depth(payload) > MAX_DOCUMENT_DEPTH:
+        raise refuse(f"it is nested more than {MAX_DOCUMENT_DEPTH} levels deep")
+    try:
+        loaded = json.loads(payload)
+    except RecursionError:
+        raise refuse(f"it is nested more than {MAX_DOCUMENT_DEPTH} levels deep") from None
+    except ValueError:
+        return None  # a damaged field is reported as "no provenance", not a crash
+    if not isinstance(loaded, dict):
+        return None
+    problem = _document_problem(loaded)
+    if problem:
+        raise refuse(problem)
+    return loaded
+
+
+def _document_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with a document's types, or None; checks what the front ends read."""
+    for key in ("format", "app_version", "kind"):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
+            return f"{key} is not text"
+    takes = doc.get("takes", [])
+    if takes is None:
+        return None
+    if not isinstance(takes, list) or len(takes) > MAX_TAKES:
+        return f"takes is not a list of at most {MAX_TAKES}"
+    for i, take in enumerate(takes):
+        if not isinstance(take, dict):
+            return f"take {i + 1} is not an object"
+        for key in _TEXT_FIELDS:
+            if take.get(key) is not None and not isinstance(take[key], str):
+                return f"take {i + 1}: {key} is not text"
+        seed = take.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            return f"take {i + 1}: seed is not a whole number"
+        score = take.get("watermark_score")
+        if score is not None and (
+            isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score)
+        ):
+            return f"take {i + 1}: watermark_score is not a number"
+        if not isinstance(take.get("watermarked", False), bool):
+            return f"take {i + 1}: watermarked is not true or false"
+        for key in ("params", "consent"):
+            if take.get(key) is not None and not isinstance(take[key], dict):
+                return f"take {i + 1}: {key} is not an object"
+    return None
 
 
 def _read_vorbis(path: Path, kind: str) -> tuple[dict[str, str], str | None]:

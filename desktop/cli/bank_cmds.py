@@ -123,10 +123,10 @@ def _print_report(report) -> None:
 
 
 def cmd_add_take(args: argparse.Namespace) -> int:
-    from engines.audio_io import read_audio
+    from engines.banking.bank import read_take
 
     bank = _bank(args.project)
-    take, report = bank.add_take(args.prompt_id, read_audio(args.file), source_name=args.file)
+    take, report = bank.add_take(args.prompt_id, read_take(args.file), source_name=args.file)
     _print_report(report)
     state = "accepted" if take.status == "accepted" else "kept but not accepted: record it again"
     print(f"take     {take.id} for {args.prompt_id}, {state}")
@@ -187,10 +187,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_message(args: argparse.Namespace) -> int:
-    from engines.audio_io import read_audio
+    from engines.banking.bank import read_take
 
     bank = _bank(args.project)
-    prompt, _take, report = bank.add_message(args.text, read_audio(args.file), args.tag)
+    prompt, _take, report = bank.add_message(args.text, read_take(args.file), args.tag)
     print(f'banked   {prompt.id}  "{prompt.text}"  tags: {", ".join(prompt.tags) or "-"}')
     _print_report(report)
     return 0
@@ -208,7 +208,7 @@ def cmd_messages(args: argparse.Namespace) -> int:
 
 
 def cmd_consent(args: argparse.Namespace) -> int:
-    from engines.audio_io import read_audio
+    from engines.banking.bank import read_take
     from engines.banking.voice_import import statement_for
 
     bank = _bank(args.project)
@@ -218,10 +218,9 @@ def cmd_consent(args: argparse.Namespace) -> int:
         print(f"  {text}")
         print(f"then: timbre bank consent {args.project} --name {args.name!r} RECORDING")
         return 0
+    clip = read_take(args.file)  # refused before the statement is stored as a prompt
     prompt = bank.consent_prompt(text)
-    take, report = bank.add_take(
-        prompt.id, read_audio(args.file), accept=True, source_name=args.file
-    )
+    take, report = bank.add_take(prompt.id, clip, accept=True, source_name=args.file)
     _print_report(report)
     print(f"consent recording stored (take {take.id}); it is checked when the voice is imported")
     return 0

@@ -1,7 +1,9 @@
 """``timbre detect``, ``timbre regenerate`` and ``timbre watermark``.
 
 ``detect`` exits 0 when every file carries the watermark, 1 when any does not (or its
-watermark cannot be confirmed) and 2 when any file cannot be read, so scripts can gate on it.
+watermark cannot be confirmed) and 2 when any file cannot be read or carries a provenance tag
+this app refuses (crafted: too large, too deep, fields of the wrong type), so scripts can
+gate on it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "detect",
         help="check audio files for the Timbre watermark and show their provenance",
         description="Exit status: 0 every file is watermarked, 1 some file is not, "
-        "2 some file could not be read.",
+        "2 some file could not be read or carries a crafted provenance tag.",
     )
     det.add_argument("files", nargs="+", metavar="FILE")
     det.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
@@ -98,8 +100,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
             continue
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str))
+        elif result["tags_error"]:  # one line: the refusal, and the verdict that still holds
+            mark = "present" if result["watermark"] else "not confirmed"
+            fail(f"{result['tags_error']} Its watermark: {mark} (score {result['score']:.2f}).")
         else:
             _print_result(result)
+        if result["tags_error"]:
+            worst = EXIT_UNREADABLE
+            continue
         if not result["watermark"] and worst == EXIT_MARKED:
             worst = EXIT_UNMARKED
     sys.stdout.flush()

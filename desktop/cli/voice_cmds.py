@@ -250,7 +250,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    voice = _library().import_file(args.file, name=args.name)
+    import sys
+
+    def notice(message: str) -> None:
+        print(f"timbre: {message}", file=sys.stderr)
+
+    voice = _library().import_file(args.file, name=args.name, notice=notice)
     print(
         f"imported voice '{voice.name}': {len(voice.clips)} clip(s), "
         f"consent {'yes' if voice.has_consent else 'no'}"

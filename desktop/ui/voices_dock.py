@@ -400,4 +400,8 @@ class VoicesPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Import voice", "", "Voices (*.timbrevoice *.zip);;All files (*)")
         if path and self.library is not None:
             lib = self.library
-            self._run(lambda: lib.import_file(path), "Voice imported.")
+            # A dropped consent is told at once (signals cross threads safely).
+            def notice(message: str) -> None:
+                self.notify.emit(message, "", True)
+
+            self._run(lambda: lib.import_file(path, notice=notice), "Voice imported.")

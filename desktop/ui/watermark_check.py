@@ -36,6 +36,9 @@ def describe(check) -> str:
     if check.note:
         lines.append(check.note)
     doc = check.provenance
+    if check.tags_error:  # a crafted tag: say so rather than show "none"
+        lines.append(check.tags_error)
+        return "\n".join(lines)
     if doc is None:
         lines.append("No provenance in the file's tags.")
         return "\n".join(lines)

@@ -62,6 +62,36 @@ CREATE INDEX IF NOT EXISTS takes_prompt ON takes(prompt_id);
 ]
 
 
+
+# A bank phrase is one sentence read aloud (2–10 s; the consent statement ~20 s). A take a
+# minute long is the wrong file, and a 10-hour one used 4.8 GB and minutes of checking before
+# it was refused; so the length is checked from the file header before anything is decoded.
+MAX_TAKE_S = 60.0
+_LONG_TAKE_HINT = "Record one phrase per take, or cut the phrase out of the long recording."
+
+
+def check_take_length(clip: AudioClip, name: str = "The take") -> None:
+    """Refuse a decoded take longer than :data:`MAX_TAKE_S` (one sentence, not a session)."""
+    from engines.audio_limits import describe_seconds
+
+    if clip.duration > MAX_TAKE_S:
+        raise BadInput(
+            f"{name} is {describe_seconds(clip.duration)} long; a bank take may be at most "
+            f"{describe_seconds(MAX_TAKE_S)}. {_LONG_TAKE_HINT}"
+        )
+
+
+def read_take(path: str | os.PathLike[str]) -> AudioClip:
+    """A recording for the bank, its length checked from the header before decoding."""
+    from engines.audio_io import read_audio
+    from engines.audio_limits import check_length
+
+    check_length(path, MAX_TAKE_S, "a bank take", _LONG_TAKE_HINT)
+    clip = read_audio(path)
+    check_take_length(clip, Path(path).name)
+    return clip
+
+
 @dataclass(frozen=True)
 class Prompt:
     id: str
@@ -267,6 +297,7 @@ class VoiceBank:
         prompt's previous accepted take (which is kept, marked replaced).
         """
         prompt = self.prompt(prompt_id)
+        check_take_length(clip, source_name and Path(source_name).name or "The take")
         report = check_take(clip, prompt.text)
         accepted = report.verdict != RED if accept is None else accept
         sha = self._put(clip)
@@ -416,6 +447,7 @@ class VoiceBank:
         self, text: str, clip: AudioClip, tags: list[str] | None = None
     ) -> tuple[Prompt, Take, QualityReport]:
         """A free phrase the person wants to keep in their own voice ("I love you", a joke)."""
+        check_take_length(clip)  # before the prompt is made: a refused take leaves nothing
         with self._db() as db:
             pid = self._add_prompt(db, "msg", MESSAGE, text, list(tags or []))
         take, report = self.add_take(pid, clip, accept=True)

@@ -19,8 +19,14 @@ import difflib
 import re
 import secrets
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from engines.errors import EngineError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from engines.audio import AudioClip
 
 # Calibrated (see module docstring) on 104 same-speaker and 2,188 different-speaker trials
 # (consents in other words, at other rates, with noise at 20/15/10 dB, reverb, telephone band,
@@ -139,3 +145,30 @@ def check(similarity: float, phrase: str, transcript: str | None) -> ConsentChec
     missing = missing_phrase_words(phrase, transcript)
     heard = len(missing) <= MAX_MISSED_WORDS
     return ConsentCheck(similarity, THRESHOLD, transcript, heard, missing)
+
+
+def verify_recording(
+    clip: AudioClip,
+    embedding: np.ndarray,
+    voice_embedding: np.ndarray,
+    phrase: str,
+    check_phrase: bool | None = None,
+) -> ConsentCheck:
+    """The one consent check: speaker similarity, then (when installed) the spoken phrase.
+
+    Used when consent is recorded and again when a voice file is imported, so an imported
+    consent passes exactly the test a recorded one does. ``clip`` is the cleaned consent
+    speech and ``embedding`` its speaker embedding; ``check_phrase`` None means "when the
+    recogniser is installed". Another speaker is refused on the score alone; only a match is
+    worth transcribing.
+    """
+    from engines.voices import transcribe
+    from engines.voices.embedding import cosine
+
+    similarity = cosine(embedding, voice_embedding)
+    if check_phrase is None:
+        check_phrase = transcribe.unavailable_reason() is None
+    transcript = (
+        transcribe.transcribe(clip) if check_phrase and similarity >= THRESHOLD else None
+    )
+    return check(similarity, phrase, transcript)

@@ -26,12 +26,14 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,13 +47,24 @@ from engines.voices.consent import (
     ConsentRequired,
     Statement,
 )
-from engines.voices.embedding import cosine, mean_embedding
+from engines.voices.embedding import DIM, cosine, mean_embedding
 from engines.voices.prepare import DEFAULT_LUFS, PreparedReference, PrepareReport
 
 ProgressFn = Callable[[Progress], None]
 
 AUDIO_EXTS = ("wav", "flac", "ogg", "mp3")
 KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+# Clone artefacts are read back by the speech engines, so every one is checked on the way in
+# (import) and on the way out (get_clone): a crafted array or meta field then costs one
+# sentence, not a crash in ``timbre speak --voice``.
+MAX_CLONE_BYTES = 32 << 20  # a Kokoro style table is 0.5 MB, a Piper config a few kB
+MAX_META_BYTES = 64 << 10
+MAX_META_DEPTH = 4
+KOKORO_STYLE = "kokoro-style"  # engines.speech.voices.CLONE_KIND: a 510×256 float table
+KOKORO_STYLE_SIZE = 510 * 256
+PIPER = "piper"  # engines.banking.voice_import.CLONE_KIND: a Piper config (JSON bytes)
+MAX_SEMITONES = 24.0
 
 MIGRATIONS = [  # engines.blobs.migrate: append new steps, never edit released ones
     """
@@ -178,10 +191,121 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def _npy_load(data: bytes) -> np.ndarray:
+    """An array from ``.npy`` bytes: no pickles, and the header's shape must match the data
+    (numpy allocates the declared shape before reading, so a header claiming 10¹² numbers
+    would otherwise ask for terabytes)."""
+    fmt = np.lib.format
+    buf = io.BytesIO(data)
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
+        version = fmt.read_magic(buf)
+        read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        if version not in read_header:
+            raise ValueError(f"npy format version {version} is not supported")
+        shape, _fortran, dtype = read_header[version](buf)
+        if dtype.hasobject:
+            raise ValueError("it holds Python objects, which are never unpickled")
+        if math.prod(shape) * dtype.itemsize != len(data) - buf.tell():
+            raise ValueError("its size does not match the shape in its header")
+        buf.seek(0)
+        return np.load(buf, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
         raise BadInput(f"A stored array could not be read safely: {exc}.") from exc
+
+
+def _check_json(value: Any, where: str, depth: int = 0) -> None:
+    """Plain JSON only: bounded depth, finite numbers, short texts (ValueError otherwise)."""
+    if depth > MAX_META_DEPTH:
+        raise ValueError(f"{where} is nested more than {MAX_META_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or len(key) > 100:
+                raise ValueError(f"{where} has a key that is not a short text")
+            _check_json(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]", depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is not a finite number")
+    elif isinstance(value, str) and len(value) > 10_000:
+        raise ValueError(f"{where} is too long")
+    elif value is not None and not isinstance(value, str | int | float):
+        raise ValueError(f"{where} is not plain JSON")
+
+
+def _meta_number(meta: dict, key: str, low: float, high: float) -> None:
+    value = meta.get(key)
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise ValueError(f"meta.{key} must be a number from {low:g} to {high:g}")
+
+
+def check_clone(kind: str, encoding: str, data: bytes, meta: Any) -> bytes | np.ndarray:
+    """The clone's data decoded and checked for its kind, or ``ValueError`` saying why not.
+
+    Arrays are read with ``allow_pickle=False`` and must be plain numbers; the kinds the
+    speech engines read (Kokoro style tables, Piper configs) must have their exact shape,
+    and the meta fields those engines turn into numbers must be numbers in range.
+    """
+    if not KIND_RE.match(kind):
+        raise ValueError(f"'{kind}' is not a clone kind")
+    if not isinstance(meta, dict):
+        raise ValueError("meta must be an object")
+    _check_json(meta, "meta")
+    if len(json.dumps(meta)) > MAX_META_BYTES:
+        raise ValueError(f"meta is larger than {MAX_META_BYTES >> 10} kB")
+    if len(data) > MAX_CLONE_BYTES:
+        raise ValueError(f"its data is larger than {MAX_CLONE_BYTES >> 20} MB")
+    decoded: bytes | np.ndarray
+    if encoding == "npy":
+        try:
+            decoded = _npy_load(data)
+        except BadInput as exc:
+            raise ValueError(str(exc).rstrip(".")) from exc
+        if decoded.dtype.kind not in "fiu" or decoded.ndim > 4:
+            raise ValueError(f"its array holds {decoded.dtype} values, not plain numbers")
+        if decoded.dtype.kind == "f" and not np.all(np.isfinite(decoded)):
+            raise ValueError("its array holds invalid numbers (NaN or infinity)")
+    elif encoding == "bytes":
+        decoded = bytes(data)
+    else:
+        raise ValueError(f"'{encoding}' is not a clone encoding")
+
+    if kind == KOKORO_STYLE:
+        if (
+            not isinstance(decoded, np.ndarray)
+            or decoded.dtype.kind != "f"
+            or decoded.size != KOKORO_STYLE_SIZE
+        ):
+            raise ValueError("a Kokoro style must be a 510×256 table of numbers")
+        base = meta.get("base")
+        if base is not None and (not isinstance(base, str) or len(base) > 64):
+            raise ValueError("meta.base must be a voice name")
+        _meta_number(meta, "pitch_offset", -MAX_SEMITONES, MAX_SEMITONES)
+        world = meta.get("world")
+        if world:
+            if not isinstance(world, dict) or "pitch" not in world or "warp" not in world:
+                raise ValueError("meta.world must hold a pitch and a warp")
+            _meta_number(world, "pitch", -MAX_SEMITONES, MAX_SEMITONES)
+            _meta_number(world, "warp", 0.25, 4.0)
+    elif kind == PIPER:
+        if not isinstance(decoded, bytes):
+            raise ValueError("a Piper clone must be its config file")
+        try:
+            config = json.loads(decoded.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValueError("its Piper config is not valid JSON") from exc
+        if not isinstance(config, dict):
+            raise ValueError("its Piper config must be a JSON object")
+        model = meta.get("piper_voice")
+        if not isinstance(model, str) or len(model) > 200:
+            raise ValueError("meta.piper_voice must name a Piper voice")
+    return decoded
 
 
 def check_name(name: str) -> str:
@@ -269,19 +393,7 @@ class VoiceLibrary:
             vid = self._voice_id(db, name)
             row = db.execute("SELECT * FROM voices WHERE id = ?", (vid,)).fetchone()
             clips = tuple(
-                ReferenceClip(
-                    sha256=c["sha256"],
-                    path=self._blob_path(c["sha256"], "flac"),
-                    source_name=c["source_name"],
-                    duration=c["duration"],
-                    embedding=_blob_vec(c["embedding"]),
-                    report=PrepareReport.from_dict(json.loads(c["report"])),
-                    original_path=(
-                        self._blob_path(c["original_sha256"], c["original_ext"])
-                        if c["original_sha256"]
-                        else None
-                    ),
-                )
+                self._clip_from_row(row["name"], c)
                 for c in db.execute(
                     "SELECT * FROM clips WHERE voice_id = ? ORDER BY position", (vid,)
                 )
@@ -306,15 +418,57 @@ class VoiceLibrary:
                     "SELECT kind FROM clones WHERE voice_id = ? ORDER BY kind", (vid,)
                 )
             )
+        try:
+            tags = json.loads(row["tags"])
+        except ValueError:
+            tags = None
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise self._damaged(row["name"], "its tags are not a list of texts")
         return Voice(
             name=row["name"],
             language=row["language"],
             notes=row["notes"],
-            tags=tuple(json.loads(row["tags"])),
+            tags=tuple(tags),
             created=row["created"],
             clips=clips,
             consent=consent,
             clone_kinds=kinds,
+        )
+
+    @staticmethod
+    def _damaged(name: str, why: str) -> BadInput:
+        return BadInput(
+            f"The voice '{name}' in the library is damaged ({why}); remove it "
+            f"(timbre voice remove {name!r}) and add or import it again."
+        )
+
+    def _clip_from_row(self, name: str, c: sqlite3.Row) -> ReferenceClip:
+        """A stored clip, its report and embedding checked: a bad row is one sentence."""
+        try:
+            report = PrepareReport.from_dict(json.loads(c["report"]))
+        except (ValueError, TypeError) as exc:
+            raise self._damaged(name, f"a clip's report is not valid: {exc}") from exc
+        blob = c["embedding"]
+        if not isinstance(blob, bytes) or len(blob) != DIM * 4:
+            raise self._damaged(name, "a clip's speaker embedding is not 256 numbers")
+        embedding = _blob_vec(blob)
+        if not np.all(np.isfinite(embedding)):
+            raise self._damaged(name, "a clip's speaker embedding holds invalid numbers")
+        duration = c["duration"]
+        if not isinstance(duration, int | float) or not math.isfinite(duration) or duration < 0:
+            raise self._damaged(name, "a clip's duration is not a number of seconds")
+        return ReferenceClip(
+            sha256=c["sha256"],
+            path=self._blob_path(c["sha256"], "flac"),
+            source_name=c["source_name"],
+            duration=float(duration),
+            embedding=embedding,
+            report=report,
+            original_path=(
+                self._blob_path(c["original_sha256"], c["original_ext"])
+                if c["original_sha256"]
+                else None
+            ),
         )
 
     def voices(self) -> list[Voice]:
@@ -506,7 +660,7 @@ class VoiceLibrary:
         ``check_phrase`` None means "when the recogniser is installed". Raises
         :class:`ConsentRefused` with the reason when the recording does not pass.
         """
-        from engines.voices import consent, transcribe
+        from engines.voices.consent import verify_recording
         from engines.voices.prepare import prepare_reference
 
         voice = self.get(name)
@@ -517,16 +671,9 @@ class VoiceLibrary:
                 f"{voice.name!r}, have the speaker read it aloud, and record that."
             )
         prep = prepare_reference(recording, cancel=cancel)
-        similarity = cosine(prep.embedding, voice.embedding)
-        if check_phrase is None:
-            check_phrase = transcribe.unavailable_reason() is None
-        # Another speaker is refused on the score alone; only a match is worth transcribing.
-        transcript = (
-            transcribe.transcribe(prep.clip)
-            if check_phrase and similarity >= consent.THRESHOLD
-            else None
+        result = verify_recording(
+            prep.clip, prep.embedding, voice.embedding, statement.phrase, check_phrase
         )
-        result = consent.check(similarity, statement.phrase, transcript)
         if not result.accepted:
             raise ConsentRefused(result.reason(voice.name))
         with self._db() as db:
@@ -542,9 +689,9 @@ class VoiceLibrary:
                     self._put_clip(prep.clip),
                     statement.text,
                     statement.phrase,
-                    similarity,
+                    result.similarity,
                     result.threshold,
-                    transcript,
+                    result.transcript,
                     _now(),
                 ),
             )
@@ -578,6 +725,10 @@ class VoiceLibrary:
             encoding, payload = "bytes", bytes(data)
         else:
             raise BadInput("A clone is stored as bytes or a numpy array.")
+        try:
+            check_clone(kind, encoding, payload, meta or {})
+        except ValueError as exc:
+            raise BadInput(f"The '{kind}' clone cannot be stored: {exc}.") from exc
         meta_json = json.dumps(meta or {}, sort_keys=True)
         with self._db() as db:
             vid = self._voice_id(db, name)
@@ -595,8 +746,16 @@ class VoiceLibrary:
             ).fetchone()
         if row is None:
             return None
-        data = _npy_load(row["data"]) if row["encoding"] == "npy" else bytes(row["data"])
-        return Clone(kind, data, json.loads(row["meta"]), row["updated"])
+        try:
+            meta = json.loads(row["meta"])
+            data = check_clone(kind, row["encoding"], bytes(row["data"]), meta)
+        except (ValueError, TypeError) as exc:
+            raise BadInput(
+                f"The stored '{kind}' clone of the voice '{name}' is damaged ({exc}); make it "
+                f"again (timbre voice clone {name!r}, or timbre bank import-voice for a banked "
+                "voice)."
+            ) from exc
+        return Clone(kind, data, meta, row["updated"])
 
     def remove_clone(self, name: str, kind: str) -> bool:
         with self._db() as db:
@@ -612,11 +771,20 @@ class VoiceLibrary:
 
         return exchange.export_voice(self, name, Path(path))
 
-    def import_file(self, path: str | Path, name: str | None = None) -> Voice:
-        """Add a voice from an exported file, after validating all of it."""
+    def import_file(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> Voice:
+        """Add a voice from an exported file, after validating all of it.
+
+        ``notice`` gets one sentence per part dropped on the way in (a consent recording
+        that fails the consent check here, and the clones that needed it).
+        """
         from engines.voices import exchange
 
-        return exchange.import_voice(self, Path(path), name)
+        return exchange.import_voice(self, Path(path), name, notice)
 
 
 def open_library(root: str | Path | None = None) -> VoiceLibrary:

@@ -17,10 +17,12 @@ The pipeline, in order, and why:
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,10 @@ FADE_S = 0.01
 CLIP_LEVEL = 0.999
 
 MIN_SPEECH_S = 3.0
+# A reference is 10–30 s of speech; a quarter of an hour is already far more than any use.
+# Checked from the file header before decoding: a 10-hour file would otherwise be decoded,
+# resampled and denoised whole (over 6 GB of memory for a silent 10-hour FLAC).
+MAX_REFERENCE_S = 15 * 60.0
 NOISY_SNR_DB = 15.0
 CLIPPED_FRACTION = 1e-3
 # Segment agreement = 5th percentile of the Resemblyzer similarities between all pairs of a
@@ -47,6 +53,12 @@ CLIPPED_FRACTION = 1e-3
 ONE_SPEAKER_AGREEMENT = 0.65
 
 ProgressFn = Callable[[Progress], None]
+
+# Bounds a stored report is checked against (far outside anything the pipeline writes).
+_MAX_TEXT = 1000
+_MAX_RATE = 768_000
+_MAX_SPANS = 100_000
+_MAX_SECONDS = 48 * 3600.0
 
 _vad = None
 _vad_lock = threading.Lock()
@@ -76,11 +88,76 @@ class PrepareReport:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> PrepareReport:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        known["speech_spans"] = [tuple(s) for s in known.get("speech_spans", [])]
-        known["warnings"] = list(known.get("warnings", []))
-        return cls(**known)
+    def from_dict(cls, data: Any) -> PrepareReport:
+        """A report from stored or imported JSON, every field checked by type and range.
+
+        Raises ``ValueError`` naming the first bad field: a report is shown with format
+        codes (``:.1f``), so a text where a number belongs would crash ``voice show`` later.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("the report must be an object")
+
+        def number(key: str, low: float, high: float, optional: bool = False) -> float | None:
+            value = data.get(key)
+            if value is None and optional:
+                return None
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or not low <= value <= high
+            ):
+                empty = " or empty" if optional else ""
+                raise ValueError(f"{key} must be a number from {low:g} to {high:g}{empty}")
+            return float(value)
+
+        def texts(key: str, count: int, length: int) -> list[str]:
+            value = data.get(key, [])
+            if (
+                not isinstance(value, list)
+                or len(value) > count
+                or not all(isinstance(t, str) and len(t) <= length for t in value)
+            ):
+                raise ValueError(f"{key} must be a list of at most {count} short texts")
+            return list(value)
+
+        source = data.get("source")
+        if not isinstance(source, str) or len(source) > _MAX_TEXT:
+            raise ValueError(f"source must be a text of at most {_MAX_TEXT} characters")
+        rate = data.get("sample_rate")
+        if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= _MAX_RATE:
+            raise ValueError(f"sample_rate must be a whole number from 1 to {_MAX_RATE}")
+        spans = data.get("speech_spans", [])
+        if not isinstance(spans, list) or len(spans) > _MAX_SPANS:
+            raise ValueError(f"speech_spans must be a list of at most {_MAX_SPANS} spans")
+        checked_spans = []
+        for span in spans:
+            if (
+                not isinstance(span, list | tuple)
+                or len(span) != 2
+                or any(
+                    isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x)
+                    for x in span
+                )
+                or not 0 <= span[0] <= span[1] <= _MAX_SECONDS
+            ):
+                raise ValueError("speech_spans must hold [start, end] pairs of seconds")
+            checked_spans.append((float(span[0]), float(span[1])))
+        return cls(
+            source=source,
+            original_duration=number("original_duration", 0, _MAX_SECONDS),
+            speech_duration=number("speech_duration", 0, _MAX_SECONDS),
+            speech_ratio=number("speech_ratio", 0, 1),
+            snr_db=number("snr_db", -200, 200, optional=True),
+            clipped_fraction=number("clipped_fraction", 0, 1),
+            peak_dbfs=number("peak_dbfs", -400, 200),
+            input_lufs=number("input_lufs", -400, 200),
+            output_lufs=number("output_lufs", -400, 200),
+            sample_rate=rate,
+            speech_spans=checked_spans,
+            segment_agreement=number("segment_agreement", -1.001, 1.001, optional=True),
+            warnings=texts("warnings", 50, _MAX_TEXT),
+        )
 
     def lines(self) -> list[str]:
         """The report as a user reads it (CLI, GUI tooltip)."""
@@ -231,6 +308,9 @@ def _warnings(report: PrepareReport) -> list[str]:
     return out
 
 
+_LONG_HINT = "Cut out 10–30 s of one person speaking clearly and use that."
+
+
 def prepare_reference(
     source: AudioClip | str | Path,
     *,
@@ -255,7 +335,17 @@ def prepare_reference(
         name, clip = "audio", source
         validate(clip, name)
     else:
+        from engines.audio_limits import check_length
+
+        check_length(source, MAX_REFERENCE_S, "a voice reference or consent recording", _LONG_HINT)
         name, clip = Path(source).name, read_audio(source)
+    if clip.duration > MAX_REFERENCE_S:
+        from engines.audio_limits import describe_seconds
+
+        raise BadInput(
+            f"The recording {name} is {describe_seconds(clip.duration)} long; a voice reference or "
+            f"consent recording may be at most {describe_seconds(MAX_REFERENCE_S)}. {_LONG_HINT}"
+        )
     step(0, "reading")
     original = clip.mono()
     clipped = float(np.mean(np.abs(clip.samples) >= CLIP_LEVEL))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from engines.voices.consent import THRESHOLD, ConsentRequired
 from engines.voices.embedding import cosine
 from engines.voices.library import open_library
 from engines.voices.prepare import prepare_reference
+from tests.voices.voicefile import rewrite
 
 
 @pytest.fixture
@@ -79,26 +79,6 @@ def test_clone_slot_needs_consent(lib, voice_files, warm_models):
 # -- export / import ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, voice_files, warm_models):
-    """A voice with two clips, consent and two clone artefacts, exported to one file."""
-    root = tmp_path_factory.mktemp("export")
-    lib = open_library(root / "voices")
-    lib.add(
-        "Joe",
-        [voice_files["joe_a"], voice_files["joe_b"]],
-        language="en",
-        notes="calm",
-        tags=["a", "b"],
-    )
-    lib.statement("Joe")
-    lib.record_consent("Joe", voice_files["joe_b"], check_phrase=False)
-    style = np.random.default_rng(1).standard_normal((510, 1, 256)).astype(np.float32)
-    lib.set_clone("Joe", "kokoro-style", style, {"similarity": 0.81, "sentences": 2})
-    lib.set_clone("Joe", "notes.bin", b"\x00\x01raw", {})
-    return lib, lib.export("Joe", root / "joe"), style
-
-
 def test_export_then_import_is_identical(exported, tmp_path):
     lib, path, style = exported
     assert path.suffix == ".timbrevoice"
@@ -116,15 +96,20 @@ def test_export_then_import_is_identical(exported, tmp_path):
     for a, b in zip(after.clips, before.clips, strict=True):
         assert a.sha256 == b.sha256 and a.path.read_bytes() == b.path.read_bytes()
         assert a.original_path.read_bytes() == b.original_path.read_bytes()
-        assert np.array_equal(a.embedding, b.embedding)
-        assert a.report == b.report and a.duration == b.duration and a.source_name == b.source_name
-    assert np.array_equal(after.embedding, before.embedding)
+        # embeddings and durations are measured again from the stored audio, not copied
+        assert cosine(a.embedding, b.embedding) > 0.999
+        assert a.duration == pytest.approx(b.duration, abs=1e-3)
+        assert a.report == b.report and a.source_name == b.source_name
+    assert cosine(after.embedding, before.embedding) > 0.999
+    # a genuine consent passes the consent check again on import and is kept
+    assert after.has_consent
     assert after.consent.path.read_bytes() == before.consent.path.read_bytes()
-    assert (after.consent.statement, after.consent.similarity, after.consent.recorded) == (
+    assert (after.consent.statement, after.consent.recorded) == (
         before.consent.statement,
-        before.consent.similarity,
         before.consent.recorded,
     )
+    assert after.consent.similarity == pytest.approx(before.consent.similarity, abs=0.01)
+    assert after.consent.similarity >= THRESHOLD
     assert after.clone_kinds == before.clone_kinds == ("kokoro-style", "notes.bin")
     clone = other.get_clone("Joe", "kokoro-style")
     assert np.array_equal(clone.data, style) and clone.data.dtype == np.float32
@@ -136,28 +121,12 @@ def test_export_then_import_is_identical(exported, tmp_path):
     assert other.import_file(path, name="Joe again").clips[0].path == after.clips[0].path
 
 
-def _rewrite(
-    src: Path, dst: Path, edit_manifest=None, extra: dict[str, bytes] | None = None
-) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "manifest.json" and edit_manifest is not None:
-                manifest = json.loads(data)
-                edit_manifest(manifest)
-                data = json.dumps(manifest).encode()
-            zout.writestr(info.filename, data)
-        for name, data in (extra or {}).items():
-            zout.writestr(name, data)
-    return dst
-
-
 @pytest.mark.parametrize(
     "entry", ["../evil.flac", "/tmp/evil.flac", "clips/../../evil.flac", "run.py"]
 )
 def test_import_refuses_path_traversal_and_stray_files(exported, tmp_path, entry):
     _lib, path, _style = exported
-    bad = _rewrite(path, tmp_path / "bad.timbrevoice", extra={entry: b"x"})
+    bad = rewrite(path, tmp_path / "bad.timbrevoice", extra={entry: b"x"})
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unexpected entry"):
         other.import_file(bad)
@@ -173,7 +142,7 @@ def test_import_refuses_a_manifest_pointing_outside(exported, tmp_path):
 
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unknown file"):
-        other.import_file(_rewrite(path, tmp_path / "bad.timbrevoice", escape))
+        other.import_file(rewrite(path, tmp_path / "bad.timbrevoice", escape))
     assert other.names() == []
 
 
@@ -203,7 +172,7 @@ def test_import_refuses_damaged_files_and_pickles(exported, tmp_path):
 
     with pytest.raises(BadInput, match="could not be read safely"):
         other.import_file(
-            _rewrite(path, tmp_path / "pickle.timbrevoice", add_clone, {entry: pickled})
+            rewrite(path, tmp_path / "pickle.timbrevoice", add_clone, {entry: pickled})
         )
     with pytest.raises(BadInput, match="not a voice export"):
         other.import_file(voice_file_that_is_not_a_zip(tmp_path))
