@@ -333,6 +333,10 @@ class BankingPanel(QWidget):
             return
         self._live_timer.stop()
         self._live = None
+        from engines.banking.bank import MAX_TAKE_S
+
+        if clip.duration > MAX_TAKE_S:  # a forgotten Stop: keep the phrase, not the room tone
+            clip = clip.slice_seconds(0.0, MAX_TAKE_S)
         self.last_clip = clip
         self._show_take(clip)
         self._set_state(CHECKING)
