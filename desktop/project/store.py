@@ -344,11 +344,13 @@ class Project:
 
     def import_file(self, path: str | os.PathLike[str]) -> tuple[Take, Track, Clip]:
         """A file becomes a take, a new track named after it, and a clip at frame 0."""
-        from engines.audio_io import read_audio
+        from engines.blobs import put_audio_file
 
         src = Path(path)
-        clip = read_audio(src)
-        sha = self._write_audio_file(clip)
+        # Read and stored in blocks: a ten-hour file imports in bounded memory. ``clip``
+        # is the stored format and length, all the rows need.
+        clip = put_audio_file(src, self.path / AUDIO_DIR, self.audio_path)
+        sha = clip.sha256
         with self.transaction() as db:
             take_id = self._insert_take(db, sha, clip, src.stem, "import", {}, str(src), None)
             track_id = self._insert_track(db, src.stem)
