@@ -17,6 +17,7 @@ import numpy as np
 
 from engines.audio import AudioClip
 from engines.errors import BadInput
+from engines.stream import AudioStream
 
 MIN_RATE = 8_000
 MAX_RATE = 192_000
@@ -161,11 +162,14 @@ def format_for(path: Path, fmt: str | None = None) -> str:
 
 def write_audio(
     path: str | os.PathLike[str],
-    clip: AudioClip,
+    clip: AudioClip | AudioStream,
     fmt: str | None = None,
     subtype: str | None = None,
 ) -> Path:
-    """Write atomically (temp file, fsync, rename). Returns the final path."""
+    """Write atomically (temp file, fsync, rename). Returns the final path.
+
+    An :class:`~engines.stream.AudioStream` is encoded block by block, so a long export
+    never holds the whole programme in memory."""
     import soundfile as sf
 
     path = Path(path)
@@ -176,14 +180,19 @@ def write_audio(
         raise BadInput(f"The folder {folder} does not exist. Create it or choose another.")
     if not os.access(folder, os.W_OK):
         raise BadInput(f"The folder {folder} is read-only. Choose a folder you can write to.")
-    data = clip.samples.T
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
         clip = clip.resampled(44100)
-        data = clip.samples.T
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=f".{fmt}.part")
     os.close(fd)
     try:
-        sf.write(tmp, data, clip.sample_rate, format=sf_format, subtype=subtype or default_subtype)
+        if isinstance(clip, AudioStream):
+            with sf.SoundFile(tmp, "w", clip.sample_rate, clip.channels,
+                              subtype or default_subtype, format=sf_format) as handle:
+                for block in clip.blocks():
+                    handle.write(block.T)
+        else:
+            sf.write(tmp, clip.samples.T, clip.sample_rate, format=sf_format,
+                     subtype=subtype or default_subtype)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

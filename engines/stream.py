@@ -275,3 +275,15 @@ def spool(
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+def watched(
+    stream: AudioStream,
+    stage: str,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> AudioStream:
+    """The same stream, reporting progress and checking ``cancel`` at every block."""
+    return AudioStream(
+        lambda: walk(stream, stage, progress, cancel), stream.sample_rate, stream.channels, stream.frames
+    )

@@ -467,6 +467,7 @@ class Project:
     def mix_tracks(self) -> list[Any]:
         """The timeline as plain data for ``engines.mixing.mixdown``."""
         from engines.mixing import MixClip, MixTrack
+        from engines.stream import FileSource
 
         takes = {t.id: t for t in self.takes()}
         out = []
@@ -476,7 +477,7 @@ class Project:
                 sha = takes[c.take_id].audio_sha256
                 clips.append(
                     MixClip(
-                        audio=lambda sha=sha: self.load_audio(sha),
+                        audio=FileSource(self.audio_path(sha)),  # read by seeking, per block
                         start=c.start_frame,
                         offset=c.offset_frame,
                         length=c.length_frames,
