@@ -6,6 +6,7 @@ export both render through :func:`mixdown`, so what you hear is what you export.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -145,12 +146,16 @@ class _ClipReader:
         import soxr
 
         src_rate = self.src.sample_rate
-        if pos != self._next:  # (re)start the resampler at the nearest source frame
-            self._src_pos = int(pos * src_rate / self.rate)
+        if pos != self._next:
+            # (Re)start where a source frame and a mix frame fall on the same instant (so
+            # the samples are those of resampling the whole take), 0.1 s early so the
+            # filter has warmed up by ``pos``; the frames before it are skipped.
+            g = math.gcd(self.rate, src_rate)
+            k = max(0, pos - self.rate // 10) // (self.rate // g)
+            self._src_pos = k * (src_rate // g)
             self._stream = soxr.ResampleStream(src_rate, self.rate, self.src.channels, "float32", "VHQ")
             self._pending = np.zeros((self.src.channels, 0), np.float32)
-            skip = pos - round(self._src_pos * self.rate / src_rate)
-            self._next = pos - skip
+            skip = pos - k * (self.rate // g)
         else:
             skip = 0
         chunk = max(block_frames(src_rate) // 4, 1)

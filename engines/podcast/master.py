@@ -27,6 +27,11 @@ from engines.podcast.presets import PRESETS, LoudnessPreset
 from engines.podcast.vad import merge_regions, speech_regions
 
 SAMPLE_RATE = 44_100
+# Mastering holds each voice track, its cleaned copy and the finished episode in memory
+# (pause cuts, ducking and loudness need the whole programme), about PLACEHOLDER MB per
+# minute of episode at peak; this keeps the peak under 1.5 GB. Longer programmes are
+# refused up front, before anything is read (``check_length``).
+MAX_MINUTES = 0
 
 
 @dataclass
@@ -56,6 +61,28 @@ class MasterResult:
     preset: str = ""
 
 
+def check_length(seconds: float, name: str) -> None:
+    """Refuse a track longer than ``MAX_MINUTES`` in one line, before any work is done."""
+    if seconds > MAX_MINUTES * 60:
+        raise BadInput(
+            f"{name} is {seconds / 60:.0f} minutes long; podcast mastering works on the whole "
+            f"episode in memory and takes tracks up to {MAX_MINUTES} minutes. Master it in "
+            "parts, or level it with: timbre export --lufs -16 (any length)."
+        )
+
+
+def check_files(paths: Sequence[str | Path]) -> None:
+    """:func:`check_length` from the files' headers, so nothing long is decoded first."""
+    import soundfile as sf
+
+    for path in paths:
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, TypeError, OSError):
+            continue  # read_audio gives the reason when the file is read
+        check_length(info.frames / max(info.samplerate, 1), Path(path).name)
+
+
 def _prepare(clip: AudioClip, rate: int, channels: int) -> AudioClip:
     return clip.resampled(rate).with_channels(channels)
 
@@ -78,6 +105,8 @@ def master(
         raise BadInput("Give at least one voice track to master.")
     if not 0 <= request.duck_db <= 40:
         raise BadInput(f"A ducking depth of {request.duck_db} dB is outside 0…40 dB.")
+    for i, voice in enumerate(request.voices, start=1):
+        check_length(voice.duration, f"Voice track {i}")
     token = cancel or CancelToken()
     rate, channels = request.sample_rate, request.preset.channels
     total = len(request.voices) * 2 + 4
