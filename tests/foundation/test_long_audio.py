@@ -83,3 +83,27 @@ def test_one_hour_imports_and_exports_in_bounded_memory(tmp_path):
 @pytest.mark.slow
 def test_ten_hours_import_and_export_in_bounded_memory(tmp_path):
     _import_and_export(tmp_path, 10.0)
+
+
+def test_podcast_master_refuses_a_long_track_up_front(tmp_path):
+    """Mastering holds the episode in memory: past its limit it says so in one line,
+    from the file's header, before decoding anything."""
+    from engines.podcast.master import MAX_MINUTES
+
+    source = write_long_flac(tmp_path / "long.flac", (MAX_MINUTES + 5) / 60, rate=44_100)
+    run, peak_mb = timbre_peak("podcast", "master", source, "-o", tmp_path / "ep.wav")
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0
+    assert f"up to {MAX_MINUTES} minutes" in run.stderr
+    assert peak_mb < 400
+
+
+def test_speak_refuses_text_over_the_limit_before_reading_it(tmp_path, timbre_cli):
+    from desktop.cli.speech_cmds import MAX_TEXT_CHARS
+
+    book = tmp_path / "book.txt"
+    book.write_text("word " * (MAX_TEXT_CHARS // 2), encoding="utf-8")
+    run = timbre_cli("speak", "--file", book, "-o", tmp_path / "book.wav")
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0
+    assert f"longer than {MAX_TEXT_CHARS:,} characters" in run.stderr
