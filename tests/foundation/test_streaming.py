@@ -93,3 +93,58 @@ def test_streamed_watermark_is_read_back(monkeypatch):
     assert watermark.raw_score_stream(AudioStream.from_clip(out)) == pytest.approx(
         watermark.raw_score(out), abs=1e-3
     )
+
+
+def test_a_long_export_with_generated_audio_is_watermarked_window_by_window(tmp_path, monkeypatch):
+    """The long path of export (mixes past IN_MEMORY_SECONDS) marks the mix, writes the
+    score into the tags, and leaves no spooled file behind."""
+    import tempfile
+
+    from desktop.project import provenance
+    from desktop.project.export import export_project
+    from desktop.project.store import Project
+    from engines import watermark
+    from engines.audio_io import read_audio
+    from engines.provenance import Provenance
+    from engines.tags import read_tags
+
+    monkeypatch.setattr(provenance, "IN_MEMORY_SECONDS", 5.0)
+    monkeypatch.setattr(watermark, "WINDOW_SECONDS", 8.0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spool"))
+    (tmp_path / "spool").mkdir()
+    with Project.create(tmp_path / "gen") as project:
+        clip = _programme(48_000, 2, 20.0, seed=11).scaled(0.5)
+        project.add_take(clip, "noise", "music", Provenance(engine="standin"), place_on_track=None)
+        from desktop.project.timeline import Timeline
+
+        timeline = Timeline(project)
+        timeline.add_clip(timeline.add_track("gen"), project.takes()[0].id, 0)
+        result = export_project(project, tmp_path / "mix.wav", lufs=-16.0)
+    back = read_audio(result.path)
+    assert back.frames == clip.frames
+    assert watermark.raw_score(back) >= watermark.THRESHOLD
+    document = read_tags(result.path).provenance
+    assert document["watermarked"] is True
+    assert document["watermark_score"] >= watermark.THRESHOLD
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_imports_past_4_gib_are_stored_as_rf64_and_read_back(tmp_path, monkeypatch):
+    """A plain WAV's sizes end at 4 GiB; past that the store writes RF64 (simulated here
+    with a lower limit), which the reader and the seeking mixer both take."""
+    import soundfile as sf
+
+    from engines import stream
+    from engines.audio_io import read_audio
+    from engines.blobs import put_audio_file
+
+    monkeypatch.setattr(stream, "WAV_LIMIT_BYTES", 1000)
+    clip = _programme(16_000, 1, 2.0).scaled(0.2)  # inside ±1: a 24-bit file holds it
+    source = tmp_path / "in.flac"
+    sf.write(source, clip.samples.T, 16_000, subtype="PCM_24")
+    stored = put_audio_file(source, tmp_path / "audio", lambda sha: tmp_path / "audio" / f"{sha}.wav")
+    path = tmp_path / "audio" / f"{stored.sha256}.wav"
+    assert path.read_bytes()[:4] == b"RF64"
+    assert stored.frames == clip.frames
+    assert np.allclose(read_audio(path).samples, stream.FileSource(path).read(0, clip.frames), atol=0)
+    assert np.max(np.abs(read_audio(path).samples - clip.samples)) < 1e-6
