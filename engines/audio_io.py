@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from engines.audio import AudioClip
 from engines.errors import BadInput
+from engines.stream import AudioStream
 
 MIN_RATE = 8_000
 MAX_RATE = 192_000
@@ -58,11 +60,8 @@ def _check_wav_complete(path: Path) -> None:
             handle.seek(length + (length & 1), os.SEEK_CUR)
 
 
-def read_audio(path: str | os.PathLike[str]) -> AudioClip:
-    """Read a file as float32 ``(channels, frames)``, or raise :class:`BadInput`."""
-    import soundfile as sf
-
-    path = Path(path)
+def _check_path(path: Path) -> None:
+    """What can be said about a file before decoding it: missing, folder, empty, cut off."""
     if not path.exists():
         raise BadInput(f"{path} does not exist. Check the path and try again.")
     if path.is_dir():
@@ -70,36 +69,85 @@ def read_audio(path: str | os.PathLike[str]) -> AudioClip:
     if path.stat().st_size == 0:
         raise BadInput(f"{path.name} is empty (0 bytes). {_HINT}")
     _check_wav_complete(path)
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise BadInput(
+
+
+def unreadable(path: Path, exc: Exception) -> BadInput:
+    import soundfile as sf
+
+    if isinstance(exc, (sf.LibsndfileError, RuntimeError, TypeError)):
+        return BadInput(
             f"{path.name} is not an audio file this app can read (WAV, FLAC, OGG or MP3): "
             f"{str(exc).split(':')[-1].strip() or 'unknown format'}. {_HINT}"
-        ) from exc
-    except OSError as exc:
-        raise BadInput(f"{path.name} cannot be read: {exc.strerror or exc}.") from exc
+        )
+    strerror = getattr(exc, "strerror", None)
+    return BadInput(f"{path.name} cannot be read: {strerror or exc}.")
+
+
+def read_audio(path: str | os.PathLike[str]) -> AudioClip:
+    """Read a file as float32 ``(channels, frames)``, or raise :class:`BadInput`."""
+    import soundfile as sf
+
+    path = Path(path)
+    _check_path(path)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise unreadable(path, exc) from exc
     clip = AudioClip(data.T, rate)
     validate(clip, path.name)
     return clip
 
 
-def validate(clip: AudioClip, name: str = "The audio") -> None:
-    if clip.frames == 0:
-        raise BadInput(f"{name} contains no audio (0 samples). {_HINT}")
-    if not np.all(np.isfinite(clip.samples)):
+def open_audio(path: str | os.PathLike[str]) -> Any:
+    """A ``soundfile.SoundFile`` open for reading after the checks :func:`read_audio` makes
+    before and around decoding (the caller closes it), for reading long files in blocks.
+    The header's rate and channel count are validated here; :func:`check_block` checks the
+    samples as they are read, and the caller says when a file held no frames."""
+    import soundfile as sf
+
+    path = Path(path)
+    _check_path(path)
+    try:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise unreadable(path, exc) from exc
+    try:
+        _check_format(handle.samplerate, handle.channels, path.name)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def check_block(block: np.ndarray, name: str = "The audio") -> None:
+    """The per-sample part of :func:`validate`, for audio read in blocks."""
+    if not np.all(np.isfinite(block)):
         raise BadInput(
             f"{name} contains invalid samples (NaN or infinity), so it cannot be mixed safely. "
             f"{_HINT}"
         )
-    if not MIN_RATE <= clip.sample_rate <= MAX_RATE:
+
+
+def no_frames(name: str = "The audio") -> BadInput:
+    return BadInput(f"{name} contains no audio (0 samples). {_HINT}")
+
+
+def validate(clip: AudioClip, name: str = "The audio") -> None:
+    if clip.frames == 0:
+        raise no_frames(name)
+    check_block(clip.samples, name)
+    _check_format(clip.sample_rate, clip.channels, name)
+
+
+def _check_format(sample_rate: int, channels: int, name: str) -> None:
+    if not MIN_RATE <= sample_rate <= MAX_RATE:
         raise BadInput(
-            f"{name} has a sample rate of {clip.sample_rate} Hz; this app handles "
+            f"{name} has a sample rate of {sample_rate} Hz; this app handles "
             f"{MIN_RATE}–{MAX_RATE} Hz. Resample it and try again."
         )
-    if clip.channels > MAX_CHANNELS:
+    if channels > MAX_CHANNELS:
         raise BadInput(
-            f"{name} has {clip.channels} channels; this app handles up to {MAX_CHANNELS}. "
+            f"{name} has {channels} channels; this app handles up to {MAX_CHANNELS}. "
             "Mix it down to stereo and try again."
         )
 
@@ -112,26 +160,37 @@ def format_for(path: Path, fmt: str | None = None) -> str:
 
 
 def encode_audio(
-    target: str | os.PathLike[str], clip: AudioClip, fmt: str, subtype: str | None = None
+    target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str,
+    subtype: str | None = None,
 ) -> None:
-    """Encode ``clip`` into ``target`` as it is (no temp file, no rename): the part of a
-    write that :func:`engines.files.atomic_write` wraps. ``fmt`` is one of :data:`FORMATS`."""
+    """Encode ``clip`` (whole, or a stream block by block) into ``target`` as it is (no temp
+    file, no rename): the part of a write that :func:`engines.files.atomic_write` wraps.
+    ``fmt`` is one of :data:`FORMATS`."""
     import soundfile as sf
 
     sf_format, default_subtype = FORMATS[fmt]
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
         clip = clip.resampled(44100)
+    if isinstance(clip, AudioStream):
+        with sf.SoundFile(str(target), "w", clip.sample_rate, clip.channels,
+                          subtype or default_subtype, format=sf_format) as handle:
+            for block in clip.blocks():
+                handle.write(block.T)
+        return
     sf.write(str(target), clip.samples.T, clip.sample_rate, format=sf_format,
              subtype=subtype or default_subtype)
 
 
 def write_audio(
     path: str | os.PathLike[str],
-    clip: AudioClip,
+    clip: AudioClip | AudioStream,
     fmt: str | None = None,
     subtype: str | None = None,
 ) -> Path:
-    """Write atomically (see :func:`engines.files.atomic_write`). Returns the final path."""
+    """Write atomically (see :func:`engines.files.atomic_write`). Returns the final path.
+
+    An :class:`~engines.stream.AudioStream` is encoded block by block, so a long export
+    never holds the whole programme in memory."""
     from engines.files import atomic_write
 
     path = Path(path)

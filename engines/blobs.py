@@ -13,10 +13,14 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from engines.audio import AudioClip
+from engines.cancel import CancelToken
 from engines.files import reporting
 
 PathFor = Callable[[str], Path]  # sha256 → where that content lives
@@ -105,6 +109,74 @@ def put_audio(
         raise
     with reporting(folder):  # fsync can meet a full disk too
         return adopt(tmp, path_for)
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    """What a streamed import stored: its hash and the format, counted while writing."""
+
+    sha256: str
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def put_audio_file(
+    source: str | os.PathLike[str],
+    folder: Path,
+    path_for: PathFor,
+    cancel: CancelToken | None = None,
+) -> StoredAudio:
+    """Store an audio file as float32 WAV, read and written in blocks, so a file of any
+    length imports in bounded memory. The bytes are what :func:`put_audio` writes for the
+    same samples (same subtype, no PEAK chunk), so content addressing dedupes across both;
+    past 4 GiB the file is RF64, which libsndfile and soundfile read as WAV.
+
+    Bad input gets the same one-line reasons as ``read_audio`` (checked as blocks arrive).
+    """
+    from engines.audio_io import check_block, no_frames, open_audio
+    from engines.stream import block_frames, open_float_wav
+
+    name = Path(source).name
+    tmp = staging_file(folder, ".wav.part")
+    try:
+        with open_audio(source) as reader, reporting(folder):  # a full disk: one line
+            rate, channels = reader.samplerate, reader.channels
+            frames = 0
+            writer = open_float_wav(tmp, rate, channels, reader.frames)
+            with writer:  # type: ignore[attr-defined]
+                blocks = reader.blocks(block_frames(rate), dtype="float32", always_2d=True)
+                while (block := _next_block(blocks, Path(source))) is not None:
+                    if cancel is not None:
+                        cancel.check()
+                    check_block(block, name)
+                    writer.write(block)  # type: ignore[attr-defined]
+                    frames += len(block)
+        if frames == 0:
+            raise no_frames(name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    with reporting(folder):
+        return StoredAudio(adopt(tmp, path_for), int(rate), int(channels), frames)
+
+
+def _next_block(blocks: Iterator[np.ndarray], source: Path) -> np.ndarray | None:
+    """The next decoded block; a decoding error mid-file is reported as read_audio does."""
+    import soundfile as sf
+
+    from engines.audio_io import unreadable
+
+    try:
+        return next(blocks)
+    except StopIteration:
+        return None
+    except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+        raise unreadable(source, exc) from exc
 
 
 def connect(path: Path, timeout: float = 10.0, check_same_thread: bool = True) -> sqlite3.Connection:

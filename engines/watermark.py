@@ -35,6 +35,7 @@ import numpy as np
 from engines.audio import AudioClip
 from engines.errors import ModelMissing
 from engines.provenance import GeneratedTake, Provenance
+from engines.stream import AudioStream
 
 MODEL_RATE = 32_000  # perth's implicit model works at 32 kHz
 THRESHOLD = 0.5  # decoder confidence above which the mark counts as present
@@ -403,3 +404,81 @@ def finalize_take(
         marked,
         replace(provenance, watermarked=score >= THRESHOLD, watermark_score=round(score, 4)),
     )
+
+
+# ---- long audio: window by window over a stream -------------------------------------
+def embed_stream(stream: AudioStream) -> AudioStream:
+    """:func:`embed` over a stream of any length: windows of ``WINDOW_SECONDS`` at the
+    stream's rate overlapping by ``OVERLAP_SECONDS``, each marked as :func:`embed` marks a
+    clip, their residuals cross-faded as :func:`_residual` does within a clip. Memory is
+    one window. Each pass re-embeds (the model's cost): spool the result to a file."""
+    rate, channels = stream.sample_rate, stream.channels
+    size, overlap = int(WINDOW_SECONDS * rate), int(OVERLAP_SECONDS * rate)
+    hop = size - overlap
+    rise = np.linspace(0, 1, overlap, dtype=np.float32)
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        clip = AudioClip(x, rate)
+        return (embed(clip).samples[0] - clip.samples[0]).astype(np.float32)
+
+    def blocks() -> Iterator[np.ndarray]:
+        buf = np.zeros((channels, 0), np.float32)
+        tail: np.ndarray | None = None  # the previous window's residual over the overlap
+
+        def marked(x: np.ndarray, r: np.ndarray) -> np.ndarray:
+            r = r.copy()
+            if tail is not None:
+                k = min(overlap, len(r))
+                r[:k] = tail[:k] * (1 - rise[:k]) + r[:k] * rise[:k]
+            return x + r[np.newaxis, :]
+
+        for block in stream.blocks():
+            buf = np.concatenate([buf, block], axis=1)
+            while buf.shape[1] >= size + overlap:  # keep enough for the next overlap
+                r = residual(buf[:, :size])
+                yield marked(buf[:, :hop], r[:hop])
+                tail = r[hop:size]
+                buf = buf[:, hop:]
+        if buf.shape[1]:
+            yield marked(buf, residual(buf))
+
+    return AudioStream(blocks, rate, channels, stream.frames)
+
+
+def raw_score_stream(stream: AudioStream) -> float:
+    """:func:`raw_score` over a stream: the mono fold-down resampled to the model rate as it
+    arrives (soxr streaming, the same samples as resampling the whole), judged in the same
+    ``DETECT_SECONDS`` windows (a short tail joins the previous one)."""
+    import soxr
+
+    if stream.duration < MIN_SECONDS:
+        return 0.0
+    size = int(DETECT_SECONDS * MODEL_RATE)
+    resampler = None
+    if stream.sample_rate != MODEL_RATE:
+        resampler = soxr.ResampleStream(stream.sample_rate, MODEL_RATE, 1, "float32", "VHQ")
+    best = 0.0
+
+    def judge(x: np.ndarray) -> None:
+        nonlocal best
+        score = _window_score(x)
+        if np.isfinite(score):
+            best = max(best, score)
+
+    buf = np.zeros(0, np.float32)
+    for block in stream.blocks():
+        mid = AudioClip(block, stream.sample_rate).mono().samples[0]
+        if resampler is not None:
+            mid = np.asarray(resampler.resample_chunk(mid), np.float32)
+        buf = np.concatenate([buf, mid])
+        while len(buf) >= 2 * size:
+            judge(buf[:size])
+            buf = buf[size:]
+    if resampler is not None:
+        buf = np.concatenate([buf, np.asarray(resampler.resample_chunk(np.zeros(0, np.float32), last=True), np.float32)])
+    if len(buf) >= size + size // 2:
+        judge(buf[:size])
+        buf = buf[size:]
+    if len(buf) and np.any(buf):
+        judge(buf)
+    return best

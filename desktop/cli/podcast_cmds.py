@@ -51,12 +51,13 @@ def cmd_master(args: argparse.Namespace) -> int:
     from engines.files import check_output
     from engines.podcast.chapters import parse_chapter
     from engines.podcast.cleanup import CleanupSettings
-    from engines.podcast.master import MasterRequest, export_episode, master
+    from engines.podcast.master import MasterRequest, check_files, export_episode, master
     from engines.podcast.presets import resolve_preset
 
     format_for(Path(args.output))  # a bad extension fails before minutes of rendering
     check_output(Path(args.output))  # and so do a folder or a device as the output
     preset = resolve_preset(args.lufs, 1 if args.mono else None)
+    check_files([*args.inputs, *(f for f in (args.music, args.intro, args.outro) if f)])
     request = MasterRequest(
         voices=[read_audio(f) for f in args.inputs],
         music=read_audio(args.music) if args.music else None,

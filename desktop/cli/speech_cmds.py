@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 ENGINES = ("piper", "kokoro", "espeak", "chatterbox")
+# A take is synthesised, watermarked and stored whole, in memory, so its length is capped
+# up front: 50,000 characters is ~8,000 words, a long book chapter, about 55 minutes of
+# speech at 150 words a minute, which stays well inside memory at 24 kHz (~320 MB per
+# hour) even when stored as 48 kHz stereo in a project. Longer texts: one file per chapter.
+MAX_TEXT_CHARS = 50_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -58,13 +63,28 @@ def _text(args: argparse.Namespace) -> str:
         path = Path(args.file)
         if not path.is_file():
             raise BadInput(f"{path} does not exist. Check the path and try again.")
+        if path.stat().st_size > 4 * MAX_TEXT_CHARS:  # UTF-8 is at most 4 bytes a character
+            raise _too_long(path.name)
         try:
-            return path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise BadInput(f"{path.name} is not UTF-8 text; save it as UTF-8 and try again.") from exc
-    if args.text is None:
+    elif args.text is None:
         raise BadInput("Nothing to say: give TEXT or --file F.")
-    return args.text
+    else:
+        text = args.text
+    if len(text) > MAX_TEXT_CHARS:
+        raise _too_long(path.name if args.file else "The text")
+    return text
+
+
+def _too_long(name: str) -> Exception:
+    from engines.errors import BadInput
+
+    return BadInput(
+        f"{name} is longer than {MAX_TEXT_CHARS:,} characters (about 55 minutes of speech), "
+        "the most one take holds; split it, e.g. one file per chapter."
+    )
 
 
 def cmd_speak(args: argparse.Namespace) -> int:

@@ -35,11 +35,18 @@ def export_project(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
-    from desktop.project.provenance import prepare_export
+    """Render, level and write the mix in blocks (``engines.stream``), so memory stays
+    bounded whatever the length: one pass mixes and measures, a limiting pass is added
+    only when gain alone would break the true-peak ceiling, and the last pass renders the
+    mix again straight into the encoder. Only the watermark of a long mix is spooled to a
+    temporary file (the model is too slow to run on every pass)."""
+    from desktop.project.provenance import prepare_export_stream
     from engines.audio_io import format_for
     from engines.errors import BadInput
     from engines.files import check_output
-    from engines.loudness import integrated_lufs, normalize_loudness, peak_normalize, true_peak_db
+    from engines.mixing import mix_stream
+    from engines.render import measure, normalized, peak_guarded
+    from engines.stream import watched
     from engines.tags import write_tagged
 
     out = Path(out)
@@ -49,15 +56,19 @@ def export_project(
         raise BadInput(
             f"{project.name} has nothing on its timeline to export. Import or generate audio first."
         )
-    mix = project.mixdown(progress=progress, cancel=cancel)
-    mix, document = prepare_export(project, mix)
-    if cancel is not None:
-        cancel.check()
-    if channels is not None:  # e.g. the mono podcast preset (−19 LUFS is a mono target)
-        mix = mix.with_channels(channels)
-    if lufs is not None:
-        mix = normalize_loudness(mix, lufs, max_true_peak_db=-1.0)
-    elif mix.peak > 1.0:
-        mix = peak_normalize(mix, -1.0)
-    path = write_tagged(out, mix, document, fmt, title=project.name)
-    return ExportResult(Path(path), fmt, mix.duration, integrated_lufs(mix), true_peak_db(mix))
+    mix = mix_stream(project.mix_tracks(), project.sample_rate, project.channels)
+    mix, document, spooled = prepare_export_stream(project, mix, progress, cancel)
+    try:
+        if channels is not None:  # e.g. the mono podcast preset (−19 LUFS is a mono target)
+            mix = mix.with_channels(channels)
+        levels = measure(mix, "mixing", progress, cancel)
+        if lufs is not None:
+            mix, levels = normalized(mix, lufs, -1.0, levels, progress, cancel)
+        else:
+            mix, levels = peak_guarded(mix, levels)
+        path = write_tagged(out, watched(mix, "writing", progress, cancel), document, fmt,
+                            title=project.name)
+    finally:
+        if spooled is not None:
+            spooled.unlink(missing_ok=True)
+    return ExportResult(Path(path), fmt, mix.duration, levels.lufs, levels.true_peak_db)

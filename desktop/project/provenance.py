@@ -8,6 +8,7 @@ the project (and each take still records whether it was marked).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 KEY = "watermark"
@@ -82,3 +83,44 @@ def watermark_setting_at(path: Any) -> bool | None:
 
     with Project.open(path) as project:
         return project_watermark(project)
+
+
+IN_MEMORY_SECONDS = 600.0  # mixes up to this long are watermarked in memory, as always
+
+
+def prepare_export_stream(
+    project: Any, stream: Any, progress: Any = None, cancel: Any = None
+) -> tuple[Any, dict[str, Any], Path | None]:
+    """:func:`prepare_export` for a mix of any length, as an ``AudioStream``.
+
+    Short mixes go through :func:`prepare_export` itself (the same file as before); longer
+    ones are judged and marked window by window (``engines.watermark.embed_stream``) and
+    the marked mix is spooled to a temporary float WAV, returned third for the caller to
+    delete, so the model runs once per window whatever the length.
+    """
+    from engines.cancel import no_progress
+    from engines.stream import AudioStream, spool, watched
+    from engines.watermark import THRESHOLD, embed_stream, raw_score_stream
+
+    progress = progress or no_progress
+    document = export_document(project)
+    generated = any(t.get("engine") for t in document["takes"])
+    if not (generated and watermark_enabled(project)):
+        document["watermarked"] = False
+        return stream, document, None
+    if stream.duration <= IN_MEMORY_SECONDS:
+        mix, document = prepare_export(project, watched(stream, "mixing", progress, cancel).clip())
+        return AudioStream.from_clip(mix), document, None
+    score = raw_score_stream(watched(stream, "checking the watermark", progress, cancel))
+    spooled = None
+    if score < THRESHOLD:  # marking an already marked mix again only costs quality
+        spooled = spool(embed_stream(stream), stage="watermarking", progress=progress, cancel=cancel)
+        stream = AudioStream.from_file(spooled)
+        try:
+            score = raw_score_stream(watched(stream, "checking the watermark", progress, cancel))
+        except BaseException:
+            spooled.unlink(missing_ok=True)
+            raise
+    document["watermark_score"] = round(score, 4)
+    document["watermarked"] = True
+    return stream, document, spooled

@@ -493,12 +493,14 @@ class Project:
 
     def import_file(self, path: str | os.PathLike[str]) -> tuple[Take, Track, Clip]:
         """A file becomes a take, a new track named after it, and a clip at frame 0."""
-        from engines.audio_io import read_audio
+        from engines.blobs import put_audio_file
 
         self.check_writable()
         src = Path(path)
-        clip = read_audio(src)
-        sha = self._write_audio_file(clip)
+        # Read and stored in blocks: a ten-hour file imports in bounded memory. ``clip``
+        # is the stored format and length, all the rows need.
+        clip = put_audio_file(src, self.path / AUDIO_DIR, self.audio_path)
+        sha = clip.sha256
         with self.transaction() as db:
             take_id = self._insert_take(db, sha, clip, src.stem, "import", {}, str(src), None)
             track_id = self._insert_track(db, src.stem)
@@ -635,6 +637,7 @@ class Project:
     def mix_tracks(self) -> list[Any]:
         """The timeline as plain data for ``engines.mixing.mixdown``."""
         from engines.mixing import MixClip, MixTrack
+        from engines.stream import FileSource
 
         takes = {t.id: t for t in self.takes()}
         out = []
@@ -646,7 +649,7 @@ class Project:
                 self._check_clip(c, self.take_frames(takes[c.take_id]))
                 clips.append(
                     MixClip(
-                        audio=lambda sha=sha: self.load_audio(sha),
+                        audio=FileSource(self.audio_path(sha)),  # read by seeking, per block
                         start=c.start_frame,
                         offset=c.offset_frame,
                         length=c.length_frames,

@@ -19,6 +19,7 @@ from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.loudness import SILENCE_LUFS, integrated_lufs
 
 MIN_NOISE_PROFILE_S = 0.5
+MAX_NOISE_PROFILE_S = 60.0  # the pauses sampled for the noise profile (see _sampled)
 BLOCK_S = 30.0  # seconds per processing block: the progress and cancel granularity
 NR_CONTEXT_S = 1.0  # audio either side of a block that noise reduction sees
 
@@ -45,7 +46,23 @@ def noise_profile(clip: AudioClip, speech: list[tuple[float, float]]) -> np.ndar
     for start, end in speech:
         keep[max(0, int(start * sr) - sr // 20) : int(end * sr) + sr // 20] = False
     noise = mono[keep]
-    return noise if noise.size >= MIN_NOISE_PROFILE_S * sr else None
+    if noise.size < MIN_NOISE_PROFILE_S * sr:
+        return None
+    return _sampled(noise, int(MAX_NOISE_PROFILE_S * sr), sr)
+
+
+def _sampled(noise: np.ndarray, limit: int, sr: int) -> np.ndarray:
+    """At most ``limit`` samples of ``noise``: one-second pieces spread evenly over it.
+
+    noisereduce turns the whole profile into a spectrogram for every block it cleans, so
+    an hour of pauses cost gigabytes; its stationary mode keeps only the mean and spread
+    per frequency, which a minute sampled across the episode (room drift included) gives.
+    """
+    if noise.size <= limit:
+        return noise
+    pieces = noise[: noise.size // sr * sr].reshape(-1, sr)
+    pick = np.linspace(0, len(pieces) - 1, max(1, limit // sr)).round().astype(int)
+    return np.ascontiguousarray(pieces[pick].reshape(-1))
 
 
 def reduce_noise(clip: AudioClip, profile: np.ndarray | None, amount: float) -> AudioClip:
@@ -96,8 +113,12 @@ def clean_track(
         progress(Progress(done, total, stage))
 
     x = clip.samples
-    if settings.highpass_hz > 0:
-        x = np.asarray(Pedalboard([HighpassFilter(settings.highpass_hz)])(x, sr), np.float32)
+    if settings.highpass_hz > 0:  # in blocks, its state carried over: no whole-track copies
+        highpass = Pedalboard([HighpassFilter(settings.highpass_hz)])
+        filtered = np.empty_like(x)
+        for a, b in spans:
+            filtered[:, a:b] = highpass.process(np.ascontiguousarray(x[:, a:b]), sr, reset=False)
+        x = filtered
     if settings.noise_reduction:
         profile = noise_profile(AudioClip(x, sr), speech)
         context = int(NR_CONTEXT_S * sr)
@@ -115,7 +136,11 @@ def clean_track(
     if settings.level_lufs is not None:
         measured = integrated_lufs(AudioClip(x, sr))
         if measured > SILENCE_LUFS:
-            x = x * np.float32(10 ** ((settings.level_lufs - measured) / 20))
+            gain = np.float32(10 ** ((settings.level_lufs - measured) / 20))
+            if x is clip.samples:
+                x = x * gain
+            else:  # our own copy: level it in place rather than hold two
+                x *= gain
     # De-esser as a split band: only the band above deess_hz goes through a fast compressor.
     band_split = Pedalboard([HighpassFilter(settings.deess_hz)])
     band_tamer = Pedalboard(
@@ -136,9 +161,10 @@ def clean_track(
             Limiter(threshold_db=settings.limiter_db, release_ms=80.0),
         ]
     )
-    out = np.empty_like(x)
+    # Each block is read before it is written, so our own copy can take the output.
+    out = np.empty_like(x) if x is clip.samples else x
     for a, b in spans:
-        block = x[:, a:b]
+        block = np.array(x[:, a:b], np.float32)
         if settings.deess:
             band = band_split.process(block, sr, reset=False)
             block = block - band + band_tamer.process(band, sr, reset=False)

@@ -43,8 +43,12 @@ def duck_gain(
             current = min(want, current + up)
         level[i] = current
     t_ctrl = np.arange(n) / CONTROL_RATE
-    t = np.arange(frames) / sample_rate
-    return (10 ** (np.interp(t, t_ctrl, level) / 20)).astype(np.float32)
+    out = np.empty(frames, np.float32)
+    step = 10 * sample_rate  # in pieces: whole-length float64 temporaries cost 24 bytes a frame
+    for a in range(0, frames, step):
+        t = np.arange(a, min(frames, a + step)) / sample_rate
+        out[a : a + len(t)] = 10 ** (np.interp(t, t_ctrl, level) / 20)
+    return out
 
 
 def duck(music: AudioClip, speech: list[tuple[float, float]], depth_db: float) -> AudioClip:

@@ -22,12 +22,19 @@ from engines.files import atomic_write
 from engines.loudness import integrated_lufs, normalize_loudness, true_peak_db
 from engines.podcast.chapters import Chapter, write_chapters
 from engines.podcast.cleanup import CleanupSettings, clean_track
-from engines.podcast.ducking import duck, duck_gain, fit_bed
+from engines.podcast.ducking import duck_gain, fit_bed
 from engines.podcast.pauses import apply_cuts, map_time, plan_cuts
 from engines.podcast.presets import PRESETS, LoudnessPreset
 from engines.podcast.vad import merge_regions, speech_regions
 
 SAMPLE_RATE = 44_100
+# Mastering holds each voice track, its cleaned copy and the finished episode in memory
+# (pause cuts, ducking and loudness work on the whole programme). Measured peak RSS of
+# `timbre podcast master` (tests/foundation/test_long_audio.py's sparse 44.1 kHz file,
+# pauses kept): one 10-minute voice 0.9 GB, one 20-minute voice 1.4 GB, two 10-minute
+# voices and a music bed 1.4 GB. So tracks are refused above 10 minutes, up front, to
+# stay under 1.5 GB; longer episodes need the chain rendered in blocks (issue 12).
+MAX_MINUTES = 10
 
 
 @dataclass
@@ -60,6 +67,28 @@ class MasterResult:
 MIN_VOICE_S = 0.5
 
 
+def check_length(seconds: float, name: str) -> None:
+    """Refuse a track longer than ``MAX_MINUTES`` in one line, before any work is done."""
+    if seconds > MAX_MINUTES * 60:
+        raise BadInput(
+            f"{name} is {seconds / 60:.0f} minutes long; podcast mastering works on the whole "
+            f"episode in memory and takes tracks up to {MAX_MINUTES} minutes. Master it in "
+            "parts, or level it with: timbre export --lufs -16 (any length)."
+        )
+
+
+def check_files(paths: Sequence[str | Path]) -> None:
+    """:func:`check_length` from the files' headers, so nothing long is decoded first."""
+    import soundfile as sf
+
+    for path in paths:
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, TypeError, OSError):
+            continue  # read_audio gives the reason when the file is read
+        check_length(info.frames / max(info.samplerate, 1), Path(path).name)
+
+
 def _prepare(clip: AudioClip, rate: int, channels: int) -> AudioClip:
     return clip.resampled(rate).with_channels(channels)
 
@@ -88,6 +117,7 @@ def master(
                 f"Voice track {i} is only {voice.duration:.2f} s long; mastering needs at least "
                 f"{MIN_VOICE_S:g} s of speech."
             )
+        check_length(voice.duration, f"Voice track {i}")
     token = cancel or CancelToken()
     rate, channels = request.sample_rate, request.preset.channels
     total = len(request.voices) * 2 + 4
@@ -124,7 +154,11 @@ def master(
         cleaned.append(clean_track(voice, speech, request.cleanup, within(stage), token))
         advance(stage)
     speech = merge_regions([r for rs in regions for r in rs])
-    voice_mix = AudioClip(np.sum([c.samples for c in cleaned], axis=0), rate)
+    mixed = cleaned[0].samples
+    for other in cleaned[1:]:  # summed in place: no stack of every track at once
+        mixed = mixed + other.samples if mixed is cleaned[0].samples else mixed.__iadd__(other.samples)
+    voice_mix = AudioClip(mixed, rate)
+    del voices, cleaned, voice, mixed  # the mix is all that is needed from here on
 
     cuts = []
     if request.max_pause_s is not None:
@@ -142,7 +176,11 @@ def master(
         if bed_lufs > -70 and speech_lufs > -70:
             bed = bed.scaled(10 ** ((speech_lufs + request.music_level_lu - bed_lufs) / 20))
         gain = duck_gain(bed.frames, rate, speech, request.duck_db)
-        body = AudioClip(voice_mix.samples + duck(bed, speech, request.duck_db).samples, rate)
+        # As engines.podcast.ducking.duck, in place: the bed and the mix are our own copies.
+        bed.samples[...] *= gain
+        voice_mix.samples[...] += bed.samples
+        body = voice_mix
+        del bed
     advance("ducking music")
 
     parts = [body]
@@ -153,7 +191,8 @@ def master(
         offset = intro.duration
     if request.outro is not None:
         parts.append(_prepare(request.outro, rate, channels))
-    episode = AudioClip(np.concatenate([p.samples for p in parts], axis=1), rate)
+    episode = body if len(parts) == 1 else AudioClip(np.concatenate([p.samples for p in parts], axis=1), rate)
+    del parts, body, voice_mix  # only the episode is needed from here on
     advance("joining intro and outro")
 
     episode = normalize_loudness(episode, request.preset.lufs, request.preset.true_peak_db)

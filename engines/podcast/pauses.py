@@ -50,14 +50,34 @@ def apply_cuts(clip: AudioClip, cuts: Sequence[Cut]) -> AudioClip:
         pieces.append(clip.samples[:, pos:a])
         pos = b
     pieces.append(clip.samples[:, pos:])
-    out = pieces[0]
+    # Crossfade each join where both sides are long enough, then join everything once
+    # (joining piece by piece copied the growing result at every cut).
+    parts: list[np.ndarray] = [pieces[0]]
+    have = pieces[0].shape[1]  # frames in parts so far
     for piece in pieces[1:]:
-        if xf and out.shape[1] >= xf and piece.shape[1] >= xf:
-            joint = out[:, -xf:] * fade_curve(xf, False) + piece[:, :xf] * fade_curve(xf, True)
-            out = np.concatenate([out[:, :-xf], joint, piece[:, xf:]], axis=1)
+        if xf and have >= xf and piece.shape[1] >= xf:
+            tail = _take_tail(parts, xf)
+            joint = tail * fade_curve(xf, False) + piece[:, :xf] * fade_curve(xf, True)
+            parts += [joint, piece[:, xf:]]
+            have += piece.shape[1] - xf
         else:
-            out = np.concatenate([out, piece], axis=1)
-    return AudioClip(out, sr)
+            parts.append(piece)
+            have += piece.shape[1]
+    return AudioClip(np.concatenate(parts, axis=1), sr)
+
+
+def _take_tail(parts: list[np.ndarray], n: int) -> np.ndarray:
+    """Remove the last ``n`` frames from the pieces in ``parts`` and return them."""
+    taken: list[np.ndarray] = []
+    need = n
+    while need:
+        last = parts.pop()
+        k = min(need, last.shape[1])
+        taken.insert(0, last[:, last.shape[1] - k :])
+        if last.shape[1] > k:
+            parts.append(last[:, : last.shape[1] - k])
+        need -= k
+    return np.concatenate(taken, axis=1)
 
 
 def map_time(t: float, cuts: Sequence[Cut]) -> float:
