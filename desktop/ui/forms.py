@@ -75,6 +75,7 @@ RANGES: dict[str, tuple[float, float, float]] = {  # name: (min, max, step)
     "seed": (-1, 2**31 - 1, 1), "stability": (0.0, 1.0, 0.05), "rate": (0.5, 2.0, 0.05),
     "pitch": (-12.0, 12.0, 0.5), "target_lufs": (-40.0, -5.0, 0.5), "peak_db": (-20.0, 0.0, 0.1),
 }
+FIELD_CHARS = 10  # the narrowest a form field gets, in characters
 DEFAULT_CHOICE = "Default"  # an optional pick-list's "let the engine choose"
 FALLBACK_RANGE = (-1_000_000.0, 1_000_000.0, 0.1)
 AUDIO_FILE_FIELDS = ("melody",)  # AudioClip fields read from a file (others: the selected clip)
@@ -125,6 +126,10 @@ class RequestForm(QWidget):
             widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))
             if widget is None:
                 continue
+            # a field asks for a few characters at least, not its whole range ("2147483647"):
+            # the panel, and so the window, stays narrow enough for a 1280 px screen
+            widget.setMinimumWidth(min(widget.minimumSizeHint().width(),
+                                       widget.fontMetrics().averageCharWidth() * FIELD_CHARS))
             widget.setToolTip(help_for(f))
             widget.setAccessibleName(label_for(f))
             widget.setAccessibleDescription(help_for(f))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.forms import TEXT_FIELDS, RequestForm
+from desktop.ui.widgets import let_shrink
 from engines.audio import AudioClip
 from engines.errors import EngineError
 from engines.registry import EngineInfo, engine_infos, spec
@@ -99,6 +100,7 @@ class GenerationPanel(QWidget):
         self.model_label = QLabel("Model")
         self.reason = QLabel()
         self.reason.setWordWrap(True)
+        let_shrink(self.reason)
         self.reason.setAccessibleName(f"{self.title} engine status")
         self.reason.setStyleSheet("color: #e8a33d;")
         self.examples = QComboBox()
@@ -132,8 +134,8 @@ class GenerationPanel(QWidget):
         box.addWidget(self.reason)
         box.addWidget(self.examples)
         box.addWidget(self.form_area, 1)
-        self.extra_buttons.addWidget(self.generate_button, 1)
-        box.addLayout(self.extra_buttons)
+        box.addWidget(self.generate_button)
+        box.addLayout(self.extra_buttons)  # below Generate, so the panel stays narrow
         self.infos: list[EngineInfo] = []
         self._loaded = False
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.widgets import ElidedLabel, let_shrink
 from desktop.ui.workers import Job, JobManager
 
 STATE_TEXT = {"queued": "Queued", "loading": "Loading model", "running": "Running",
@@ -23,8 +24,11 @@ class JobRow(QWidget):
     def __init__(self, job: Job, manager: JobManager) -> None:
         super().__init__()
         self.job = job
-        self.title = QLabel(f"<b>{job.label}</b> · {job.engine}")
-        self.state = QLabel()
+        self.title = ElidedLabel(f"{job.label} · {job.engine}")
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
+        self.state = ElidedLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
@@ -67,6 +71,7 @@ class JobsPanel(QWidget):
         self.list.setAccessibleName("Job queue")
         self.empty = QLabel("No jobs yet. Generated music, effects and speech appear here while they run.")
         self.empty.setWordWrap(True)
+        let_shrink(self.empty)
         clear = QPushButton("Clear finished")
         clear.setAccessibleName("Clear finished jobs")
         clear.clicked.connect(self.clear_finished)

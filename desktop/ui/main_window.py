@@ -46,6 +46,7 @@ from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
 from desktop.ui.timeline_view import TimelineView
 from desktop.ui.voices_dock import VoicesPanel
+from desktop.ui.widgets import ElidedLabel
 from desktop.ui.waveforms import PeakCache
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
@@ -55,6 +56,23 @@ from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
+
+
+UNDO_CHARS = 40  # an undo label longer than this is cut with "…" in the Edit menu
+EDIT_FIELDS = {"fade_in_frames": "fade-in", "fade_out_frames": "fade-out", "gain_db": "gain"}
+
+
+def edit_words(label: str) -> str:
+    """An edit's label in the user's words: the store's column names ("Change clip
+    fade_in_frames") become what the inspector calls them ("Change clip fade-in")."""
+    if label.startswith("Change "):
+        for column, words in EDIT_FIELDS.items():
+            label = label.replace(column, words)
+    return label
+
+
+def elide(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def memory_in_use() -> int | None:
@@ -336,11 +354,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     def _build_status(self) -> None:
         sb = self.statusBar()
-        self.status_device = QLabel()
+        self.status_device = ElidedLabel()
         self.status_device.setAccessibleName("Compute device")
-        self.status_memory = QLabel()
+        self.status_memory = ElidedLabel()
         self.status_memory.setAccessibleName("Memory in use")
-        self.status_engines = QLabel("Engines: none loaded")
+        self.status_engines = ElidedLabel("Engines: none loaded")
         self.status_engines.setAccessibleName("Loaded engines")
         self.meter = LevelMeter(self.audio)
         for w in (self.status_device, self.status_memory, self.status_engines):
@@ -401,13 +419,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             return
         self.takes.set_takes(self.project.takes())
         self.update_spectrogram()
-        undo, redo = self.timeline.undo_label, self.timeline.redo_label
         self.act_undo.setEnabled(self.timeline.can_undo)
         self.act_redo.setEnabled(self.timeline.can_redo)
-        self.act_undo.setText(f"&Undo {undo}" if undo else "&Undo")
-        self.act_redo.setText(f"&Redo {redo}" if redo else "&Redo")
+        for action, verb, what in ((self.act_undo, "Undo", self.timeline.undo_label),
+                                   (self.act_redo, "Redo", self.timeline.redo_label)):
+            words = edit_words(what)
+            # the menu says what will be undone (cut short); the toolbar button keeps one word
+            action.setText(f"&{verb} {elide(words, UNDO_CHARS)}" if words else f"&{verb}")
+            action.setIconText(verb)
+            action.setToolTip(f"{verb} {words} ({action.shortcut().toString()})" if words else verb)
         if label:
-            self.statusBar().showMessage(label, 3000)
+            self.statusBar().showMessage(edit_words(label), 3000)
 
     def refresh(self) -> None:
         """Re-read the store after changes made outside the timeline (imports, new takes)."""

@@ -40,6 +40,7 @@ from desktop.ui.timeline_canvas import (
     format_time,
 )
 from desktop.ui.waveforms import PeakCache, peaks_from_file
+from desktop.ui.widgets import ElidedLabel
 
 
 @dataclass
@@ -229,28 +230,28 @@ class TimelineView(QWidget):
         s.setAccessibleName(name)
         s.setToolTip(tip)
         s.setEnabled(False)
+        s.setMinimumWidth(s.fontMetrics().averageCharWidth() * 9)  # not the width of "-60.00 dB"+
         return s
 
     def _build_inspector(self) -> QWidget:
         box = QWidget()
         row = QHBoxLayout(box)
         row.setContentsMargins(6, 2, 6, 2)
-        self.clip_label = QLabel("No clip selected")
+        self.clip_label = ElidedLabel("No clip selected")
         self.clip_gain = self._spin("Clip gain", "Gain of the selected clip", -60, 24, " dB", 0.5)
         self.fade_in = self._spin("Fade in", "Fade-in length of the selected clip", 0, 600, " s", 0.1)
         self.fade_out = self._spin("Fade out", "Fade-out length of the selected clip", 0, 600, " s", 0.1)
         self.clip_gain.valueChanged.connect(self._inspector_gain)
         self.fade_in.valueChanged.connect(lambda s: self._inspector_fade("fade_in_frames", s))
         self.fade_out.valueChanged.connect(lambda s: self._inspector_fade("fade_out_frames", s))
-        self.position_label = QLabel()
+        self.position_label = ElidedLabel()
         self.position_label.setAccessibleName("Playhead position")
-        row.addWidget(self.clip_label)
+        row.addWidget(self.clip_label, 1)
         for label, w in (("Gain", self.clip_gain), ("Fade in", self.fade_in), ("Fade out", self.fade_out)):
             lab = QLabel(label)
             lab.setBuddy(w)
             row.addWidget(lab)
             row.addWidget(w)
-        row.addStretch(1)
         row.addWidget(self.position_label)
         return box
 

@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.background import run_in_background
+from desktop.ui.widgets import let_shrink
 from engines.errors import EngineError
+
+
+# The buttons' short labels keep the panel narrow; screen readers get the longer names.
+SPOKEN = {"add": "Add voice from file", "record": "Record new voice", "play": "Play reference",
+          "similarity": "Similarity map"}
 
 
 def open_voice_library() -> tuple[Any | None, str]:
@@ -169,18 +175,19 @@ class VoicesPanel(QWidget):
         self.details.setAccessibleName("Voice details and quality report")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        let_shrink(self.status)
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
         specs = [
-            ("add", "Add from file…", "Add a voice from one or more reference recordings", self.add_dialog),
-            ("record", "Record new…", "Record a reference with the microphone (press again to stop)",
+            ("add", "Add file…", "Add a voice from one or more reference recordings", self.add_dialog),
+            ("record", "Record…", "Record a reference with the microphone (press again to stop)",
              self.record_dialog),
-            ("play", "Play reference", "Listen to the cleaned reference speech", self.play_selected),
+            ("play", "Play", "Listen to the cleaned reference speech", self.play_selected),
             ("rename", "Rename…", "Rename the selected voice", self.rename_selected),
             ("delete", "Delete", "Delete the selected voice", self.delete_selected),
             ("consent", "Consent…", "Show the consent statement and add the speaker's recording of it",
              self.consent_dialog),
-            ("similarity", "Similarity map", "Heat-map of how alike the library's voices sound",
+            ("similarity", "Compare…", "Heat-map of how alike the library's voices sound",
              self.similarity_dialog),
             ("export", "Export…", "Write the voice, its recordings and consent to one file", self.export_selected),
             ("import", "Import…", "Add a voice from an exported file", self.import_dialog),
@@ -188,7 +195,7 @@ class VoicesPanel(QWidget):
         for i, (key, text, tip, slot) in enumerate(specs):
             b = QPushButton(text)
             b.setToolTip(tip)
-            b.setAccessibleName(text.rstrip("…"))
+            b.setAccessibleName(SPOKEN.get(key, text.rstrip("…")))
             b.clicked.connect(slot)
             grid.addWidget(b, i // 2, i % 2)
             self.buttons[key] = b
@@ -297,7 +304,7 @@ class VoicesPanel(QWidget):
         self.record(self._recorded_reference)
 
     def _recorded_reference(self, clip: Any) -> None:
-        self.buttons["record"].setText("Record new…")
+        self.buttons["record"].setText("Record…")
         if clip is None:
             return
         import tempfile

@@ -1,0 +1,81 @@
+"""Issue 17: the studio as a new user meets it. Each test drives the real window the way a
+newcomer would (long names, the keyboard, Place, export) and checks what they would see."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from tests.ui.conftest import RATE, tone
+
+LONG = "Welcome to Timbre Studio, where every newcomer names their takes at great length"
+MAX_MIN_WIDTH = 1280
+
+
+def fake_library(name: str = "Ada Lovelace, recorded in the big studio downstairs"):
+    """A voice library with one voice and no consent, without cleaning real recordings."""
+    report = SimpleNamespace(snr_db=31.0, original_duration=12.0, speech_ratio=0.9, clipped_fraction=0.0,
+                             peak_dbfs=-3.0, input_lufs=-20.0, output_lufs=-23.0,
+                             warnings=["the reference recording has a long and winding warning about it"])
+    voice = SimpleNamespace(
+        name=name, language="en-us", speech_duration=11.0, consent=None, clone_kinds=[], has_consent=False,
+        notes="", tags=[], clips=[SimpleNamespace(source_name="a_long_reference_file_name_from_the_studio.wav",
+                                                  report=report)])
+    noise = np.random.default_rng(0).standard_normal(RATE).astype(np.float32) * 0.1
+
+    def require_consent(voice_name: str) -> None:
+        from engines.errors import EngineError
+
+        raise EngineError(f"no consent recorded for '{voice_name}': record the statement with "
+                          f"`timbre voice statement {voice_name}`, then `timbre voice consent {voice_name} FILE`.")
+
+    from engines.audio import AudioClip
+
+    return SimpleNamespace(names=lambda: [name], voices=lambda: [voice], get=lambda _n: voice,
+                           reference_audio=lambda _n: AudioClip(noise, RATE), require_consent=require_consent,
+                           get_clone=lambda *_a: None, statement=lambda _n: SimpleNamespace(text="I agree."))
+
+
+def use_library(window, library) -> None:
+    window.voices.library, window.voices.reason = library, ""
+    window.voices._opened = True
+    window.voices.refresh()
+
+
+@pytest.fixture
+def font_scale(request, window, qtbot):
+    """The app font at the given scale for one test (the session's theme is put back after)."""
+    from desktop.ui.theme import apply_theme
+
+    scale = request.param
+    apply_theme(QApplication.instance(), "dark", scale)
+    yield scale
+    apply_theme(QApplication.instance(), "dark", 1.0)
+
+
+@pytest.mark.parametrize("font_scale", [1.0, 1.5], indirect=True)
+def test_window_minimum_width_stays_under_1280_px(window, qtbot, font_scale):
+    """Long undo labels, one-line errors and a selected voice's details do not raise the
+    window's minimum width (they used to push it to 2176 px on a 1600 px screen)."""
+    p, tl = window.project, window.timeline
+    take = p.add_take(tone(1.0), LONG, "speech")
+    clip = tl.add_clip(tl.add_track(LONG), take.id, 0)
+    window.view.select_clip(clip)
+    window.notice.notify("Cloning is refused: " + "a very long reason that goes on " * 8, error=True)
+    window.banner.show_text("No audio output device was found " * 5)
+    use_library(window, fake_library())
+    window.voices.list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: window.voices.preview is not None)
+    window.spectrogram.title.setText(LONG * 2)
+    assert LONG in window.act_undo.text() or "…" in window.act_undo.text()
+    qtbot.waitUntil(lambda: window.minimumSizeHint().width() > 0)
+    QApplication.processEvents()
+    assert window.minimumSizeHint().width() < MAX_MIN_WIDTH
+    assert window.docks["voices"].minimumSizeHint().width() < 320
+    # the toolbar keeps one word for Undo; the menu says what (cut short)
+    assert window.toolbar.widgetForAction(window.act_undo).text() == "Undo"
+    assert len(window.act_undo.text()) <= 50
