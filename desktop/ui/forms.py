@@ -267,6 +267,45 @@ class RequestForm(QWidget):
         else:
             w.findChild(QLineEdit).setText(str(value))
 
+    def state(self) -> dict[str, Any]:
+        """What the user typed and picked, as plain values (kept across an engine switch and
+        saved with the project), not the request: a file field keeps its path, not its audio."""
+        out: dict[str, Any] = {}
+        for name, w in self.widgets.items():
+            if isinstance(w, QPlainTextEdit):
+                out[name] = w.toPlainText()
+            elif isinstance(w, QComboBox):
+                out[name] = w.currentText()
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                out[name] = w.value()
+            elif isinstance(w, QCheckBox):
+                out[name] = w.checkState().value
+            elif isinstance(w, QLineEdit):
+                out[name] = w.text()
+            elif w.findChild(QLineEdit) is not None:
+                out[name] = w.findChild(QLineEdit).text()
+        return out
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the values of fields this form shares with ``state``; a pick-list keeps
+        its own choice when the saved one is not on it (another engine's voice)."""
+        for name, value in state.items():
+            w = self.widgets.get(name)
+            try:
+                if w is None:
+                    continue
+                if isinstance(w, QComboBox):
+                    if w.findText(str(value)) >= 0:
+                        w.setCurrentText(str(value))
+                elif isinstance(w, QCheckBox):
+                    w.setCheckState(Qt.CheckState(int(value)))
+                elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                    w.setValue(type(w.value())(value))
+                else:
+                    self.set_value(name, value)
+            except (TypeError, ValueError):
+                continue  # a value saved by an older form: the field keeps its default
+
     def request(self) -> Any:
         try:
             return self.request_type(**self.values())

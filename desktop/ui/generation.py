@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -138,6 +140,7 @@ class GenerationPanel(QWidget):
         box.addLayout(self.extra_buttons)  # below Generate, so the panel stays narrow
         self.infos: list[EngineInfo] = []
         self._loaded = False
+        self._pending: dict[str, Any] = {}  # a saved form waiting for the panel's first showing
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
@@ -157,6 +160,9 @@ class GenerationPanel(QWidget):
         self.engine_box.setCurrentIndex(index)
         self.engine_box.blockSignals(False)
         self._engine_changed()
+        pending, self._pending = self._pending, {}
+        if pending:
+            self.restore_state(pending)
 
     @property
     def engine(self) -> EngineInfo | None:
@@ -169,7 +175,10 @@ class GenerationPanel(QWidget):
         self.engine_box.setCurrentIndex(max(0, self.engine_box.findData(name)))
 
     def _engine_changed(self) -> None:
+        """Build the new engine's form, carrying over what the user typed and picked in
+        fields both engines have (text, voice, emotion, rate…)."""
         info = self.engine
+        carried = self.form.state() if self.form is not None else {}
         self.form = None
         if info is None:
             self._show_reason(f"No {self.title.lower()} engine is installed in this build yet.")
@@ -185,6 +194,7 @@ class GenerationPanel(QWidget):
             self.form_area.setWidget(QLabel("This engine has no parameters to show."))
         else:
             self.form = RequestForm(request_type, self._choices(info.name), self.clip_provider)
+            self.form.restore(carried)
             self.form_area.setWidget(self.form)
         self._fill_models(info.name)
         self._update_button()
@@ -220,14 +230,45 @@ class GenerationPanel(QWidget):
         self.reason.setVisible(bool(text))
         self.reason.setAccessibleDescription(text)
 
+    def text_edit(self) -> QPlainTextEdit | None:
+        """The form's prompt or text field (where Alt+1…3 put the cursor)."""
+        if self.form is None:
+            return None
+        return next((w for n, w in self.form.widgets.items()
+                     if n in TEXT_FIELDS and isinstance(w, QPlainTextEdit)), None)
+
     def _use_example(self, index: int) -> None:
-        if index <= 0 or self.form is None:
+        """The example replaces the text as one edit of the field, so Ctrl+Z brings back
+        what was there (setPlainText would wipe the field's undo history)."""
+        edit = self.text_edit()
+        if index <= 0 or edit is None:
             return
-        for name in TEXT_FIELDS:
-            if name in self.form.widgets:
-                self.form.set_value(name, self.examples.itemText(index))
-                break
+        cursor = edit.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(self.examples.itemText(index))
+        edit.setTextCursor(cursor)
+        edit.setFocus()
         self.examples.setCurrentIndex(0)
+
+    def saved_state(self) -> dict[str, Any]:
+        """The engine and the form's values, to save with the project."""
+        if not self._loaded:
+            return self._pending
+        return {"engine": self.engine_box.currentData(), "fields": self.form.state() if self.form else {}}
+
+    def restore_state(self, state: dict[str, Any] | None) -> None:
+        """Bring back a saved form (now, or when the panel is first shown)."""
+        if not isinstance(state, dict):
+            return
+        if not self._loaded:
+            self._pending = state
+            return
+        if state.get("engine"):
+            index = self.engine_box.findData(state["engine"])
+            if index >= 0:
+                self.engine_box.setCurrentIndex(index)
+        if self.form is not None and isinstance(state.get("fields"), dict):
+            self.form.restore(state["fields"])
 
     def _clicked(self) -> None:
         try:

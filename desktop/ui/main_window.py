@@ -396,16 +396,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.view.canvas.setFocus()  # Space and R go to the transport, not to a text field
         self.setWindowTitle(f"{project.name} — Timbre Studio")
         set_setting("last_project", str(project.path))
+        forms = project.get_state("forms")
+        for kind, panel in self.panels.items():  # what was typed in the panels last time
+            panel.restore_state(forms.get(kind) if isinstance(forms, dict) else None)
         self._after_edit("")
         if project.damaged:
             self.setWindowTitle(f"{project.name} (damaged, read-only) — Timbre Studio")
             self.notice.notify(project.damaged, error=True)
+
+    def save_forms(self) -> None:
+        """Keep what is typed in the panels with the project, for the next session."""
+        if self.project is not None and not self.project.damaged:
+            forms = {kind: panel.saved_state() for kind, panel in self.panels.items()}
+            self._guard(self.project.set_state, "forms", forms)
 
     def close_project(self) -> None:
         if self.project is None:
             return
         self._spectrogram_key = None
         self.stop_audio()
+        self.save_forms()
         if self.view is not None:
             self.view.detach()
             self._centre_layout.removeWidget(self.view)

@@ -122,6 +122,7 @@ class GenerationMixin:
                    device: str | None = None) -> Job | None:
         if self.project is None:
             return None
+        self.save_forms()
         store_id = self.project.create_job(kind, engine, {**request_dict(request), **(options or {})})
         from desktop.project.provenance import watermark_enabled
 

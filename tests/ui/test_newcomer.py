@@ -79,3 +79,55 @@ def test_window_minimum_width_stays_under_1280_px(window, qtbot, font_scale):
     # the toolbar keeps one word for Undo; the menu says what (cut short)
     assert window.toolbar.widgetForAction(window.act_undo).text() == "Undo"
     assert len(window.act_undo.text()) <= 50
+
+
+def speech_engines(window) -> list[str]:
+    panel = window.panels["speech"]
+    panel.refresh_engines()
+    return [panel.engine_box.itemData(i) for i in range(panel.engine_box.count())]
+
+
+def test_switching_the_speech_engine_keeps_text_emotion_and_rate(window):
+    panel = window.panels["speech"]
+    names = [n for n in speech_engines(window) if n in ("piper", "kokoro", "espeak")]
+    assert len(names) >= 2, names
+    panel.select_engine(names[0])
+    panel.form.set_value("text", "Keep every word I typed.")
+    panel.form.set_value("emotion", "sad")
+    panel.form.set_value("rate", 1.25)
+    panel.select_engine(names[1])
+    assert panel.engine.name == names[1]
+    state = panel.form.state()
+    assert state["text"] == "Keep every word I typed."
+    assert state["emotion"] == "sad" and state["rate"] == pytest.approx(1.25)
+
+
+def test_forms_come_back_after_a_restart(window, qtbot, project):
+    from desktop.project.store import Project
+    from desktop.ui.main_window import MainWindow
+
+    panel = window.panels["speech"]
+    names = speech_engines(window)
+    panel.select_engine(names[-1])
+    panel.form.set_value("text", "Said before the restart.")
+    path = project.path
+    window.close()  # saves the forms with the project
+    again = MainWindow(Project.open(path))
+    qtbot.addWidget(again)
+    speech = again.panels["speech"]
+    speech.refresh_engines()  # as when the panel is first shown
+    assert speech.engine.name == names[-1]
+    assert speech.form.state()["text"] == "Said before the restart."
+    again.close()
+
+
+def test_an_example_replaces_the_prompt_undoably(window):
+    panel = window.panels["music"]
+    panel.refresh_engines()
+    edit = panel.text_edit()
+    edit.setPlainText("my own careful prompt")
+    panel.examples.setCurrentIndex(1)
+    panel._use_example(1)
+    assert edit.toPlainText() == panel.examples.itemText(1)
+    edit.undo()
+    assert edit.toPlainText() == "my own careful prompt"
