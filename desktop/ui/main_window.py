@@ -12,20 +12,24 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QPushButton,
     QToolBar,
@@ -46,8 +50,8 @@ from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
 from desktop.ui.timeline_view import TimelineView
 from desktop.ui.voices_dock import VoicesPanel
-from desktop.ui.widgets import ElidedLabel
 from desktop.ui.waveforms import PeakCache
+from desktop.ui.widgets import ElidedLabel
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
 from desktop.ui.workers import JobManager
@@ -58,6 +62,7 @@ DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts ar
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
 
 
+SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself
 UNDO_CHARS = 40  # an undo label longer than this is cut with "…" in the Edit menu
 EDIT_FIELDS = {"fade_in_frames": "fade-in", "fade_out_frames": "fade-out", "gain_db": "gain"}
 
@@ -126,6 +131,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.banking = None  # the voice banking window, made on first use
         self._spectrogram_key: tuple | None = None  # the clip the spectrogram shows
         self._play_ratio = 1.0
+        self._last_panel = "music"  # the generation panel Ctrl+Enter uses when none has focus
 
         self.banner = Banner()
         self.notice = NotificationBar()
@@ -268,6 +274,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_font_up = act("Larger text", lambda: self.scale_font(1.1), "Ctrl+=")
         self.act_font_down = act("Smaller text", lambda: self.scale_font(1 / 1.1), "Ctrl+-")
         self.act_font_reset = act("Normal text size", lambda: self.scale_font(None), "Ctrl+0")
+        # The keyboard path to a take: Alt+3 puts the cursor in the Speech text, Ctrl+Enter
+        # generates (as in Descript's and chat apps' "send"), Alt+0 goes back to the timeline.
+        self.act_generate = act("Generate", self.generate_from_keyboard, ["Ctrl+Return", "Ctrl+Enter"],
+                                "Generate with the panel you are in (or the one in front)")
+        self.act_go_timeline = act("Go to the timeline", self.focus_timeline, "Alt+0")
+        self.act_go_panel: dict[str, QAction] = {}
+        for key, (kind, title) in enumerate((("music", "Music prompt"), ("sfx", "Sound effects prompt"),
+                                             ("speech", "Speech text")), start=1):
+            self.act_go_panel[kind] = act(f"Go to the {title}", lambda _=False, k=kind: self.focus_panel(k),
+                                          f"Alt+{key}")
+        self.act_go_takes = act("Go to the takes", lambda: self._focus_dock("takes", self.takes.list), "Alt+4")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -283,6 +300,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         m = bar.addMenu("&Transport")
         for a in (self.act_play, self.act_record, self.act_home, self.act_end):
             m.addAction(a)
+        m = bar.addMenu("&Go")
+        for a in (self.act_go_timeline, *self.act_go_panel.values(), self.act_go_takes, None, self.act_generate):
+            m.addSeparator() if a is None else m.addAction(a)
         m = bar.addMenu("&View")
         for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_zoom_sel, None, self.act_font_up,
                   self.act_font_down, self.act_font_reset):
@@ -379,6 +399,59 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.status_memory.setText(f"Memory: {mem / 2**20:.0f} MB" if mem else "Memory: unknown")
         loaded = self.loaded_engines()
         self.status_engines.setText("Engines: " + (", ".join(loaded) if loaded else "none loaded"))
+
+    # ---- keyboard ------------------------------------------------------------------
+    def _focus_dock(self, key: str, widget: QWidget | None) -> None:
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_panel(self, kind: str) -> None:
+        """Bring a generation panel to the front with the cursor in its text."""
+        panel = self.panels[kind]
+        self._focus_dock(kind, None)
+        if not panel._loaded:
+            panel.refresh_engines()
+        target = panel.text_edit() or panel.engine_box
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._last_panel = kind
+
+    def focus_timeline(self) -> None:
+        if self.view is not None:
+            self.view.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def current_panel(self) -> GenerationPanel:
+        """The generation panel the keyboard is in, else the last one gone to, else the one
+        in front of its tab group."""
+        focus = QApplication.focusWidget()
+        for panel in self.panels.values():
+            if focus is not None and panel.isAncestorOf(focus):
+                return panel
+        visible = [k for k, p in self.panels.items() if p.isVisible() and not self.docks[k].visibleRegion().isEmpty()]
+        kind = self._last_panel if self._last_panel in visible or not visible else visible[0]
+        return self.panels[kind]
+
+    def generate_from_keyboard(self) -> None:
+        panel = self.current_panel()
+        if not panel._loaded:
+            panel.refresh_engines()
+        if panel.generate_button.isEnabled():
+            panel.generate_button.click()
+        else:
+            self.notice.notify(panel.reason.text() or f"{panel.title} cannot generate yet.", error=True)
+
+    def event(self, event: QEvent) -> bool:
+        """Space plays and stops, except on a control that Space works itself (a button,
+        a check box, a list): there it presses, ticks or picks, as everywhere else. (The
+        focused control's unanswered ShortcutOverride reaches its window here.)"""
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Space and not event.modifiers()
+                and isinstance(QApplication.focusWidget(), SPACE_WIDGETS)):
+            event.accept()
+            return True
+        return super().event(event)
 
     # ---- project -------------------------------------------------------------------
     def open_project(self, project: Project) -> None:
@@ -726,8 +799,6 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     # ---- appearance ----------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        from PySide6.QtWidgets import QApplication
-
         set_setting("theme", name)
         apply_theme(QApplication.instance(), name, float(get_setting("font_scale")))
         for n, a in self.theme_actions.items():
@@ -740,8 +811,6 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             self.view.reload()
 
     def scale_font(self, factor: float | None) -> None:
-        from PySide6.QtWidgets import QApplication
-
         scale = 1.0 if factor is None else float(get_setting("font_scale")) * factor
         scale = max(0.6, min(2.5, scale))
         set_setting("font_scale", round(scale, 3))

@@ -130,10 +130,6 @@ class TimelineCanvas(QWidget):
             p.drawText(QRectF(0, RULER_H, w, 3 * TRACK_H), Qt.AlignmentFlag.AlignCenter,
                        "No tracks yet. Drop audio files here, press Ctrl+Shift+I to import,\n"
                        "or generate music, sound effects or speech in the panels on the right.")
-        if self.hasFocus():
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(QColor(c.highlight), 1, Qt.PenStyle.DotLine))
-            p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
 
     def _paint_grid(self, p: QPainter, w: int) -> None:

@@ -33,7 +33,6 @@ from desktop.ui.background import run_in_background
 from desktop.ui.widgets import let_shrink
 from engines.errors import EngineError
 
-
 # The buttons' short labels keep the panel narrow; screen readers get the longer names.
 SPOKEN = {"add": "Add voice from file", "record": "Record new voice", "play": "Play reference",
           "similarity": "Similarity map"}
@@ -170,7 +169,9 @@ class VoicesPanel(QWidget):
         self.search.textChanged.connect(self.refresh)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
-        self.list.currentItemChanged.connect(lambda *_: self._show_selected())
+        # Selection, not the current item, picks a voice: tabbing onto the list makes its
+        # first row current without selecting it, and must not open a voice (and its preview)
+        self.list.itemSelectionChanged.connect(self._show_selected)
         self.details = QTextBrowser()
         self.details.setAccessibleName("Voice details and quality report")
         self.status = QLabel()
@@ -248,8 +249,8 @@ class VoicesPanel(QWidget):
 
     @property
     def current(self) -> str | None:
-        item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        items = self.list.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
     def _show_selected(self) -> None:
         name = self.current

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.ui.conftest import RATE, tone
@@ -131,3 +130,95 @@ def test_an_example_replaces_the_prompt_undoably(window):
     assert edit.toPlainText() == panel.examples.itemText(1)
     edit.undo()
     assert edit.toPlainText() == "my own careful prompt"
+
+
+def runnable_speech_engine(window) -> str:
+    panel = window.panels["speech"]
+    panel.refresh_engines()
+    ready = [i.name for i in panel.infos if i.available]
+    if not ready:
+        pytest.skip("no speech engine can run here")
+    return ready[0]
+
+
+def test_speech_is_generated_from_the_keyboard_in_a_handful_of_keys(window, qtbot):
+    """Alt+3 puts the cursor in the Speech text; typing and Ctrl+Enter queue the take."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    panel = window.panels["speech"]
+    panel.select_engine(runnable_speech_engine(window))
+    panel.generate_requested.disconnect(window.submit_job)  # the request is what is checked
+    window.focus_timeline()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view.canvas)
+    QTest.keyClick(window.view.canvas, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.text_edit())
+    QTest.keyClicks(panel.text_edit(), "Hello from the keyboard.")
+    with qtbot.waitSignal(panel.generate_requested) as got:
+        QTest.keyClick(panel.text_edit(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert got.args[2].text == "Hello from the keyboard."
+    assert panel.text_edit().toPlainText() == "Hello from the keyboard."  # no newline typed
+
+
+def test_space_presses_the_focused_button_instead_of_playing(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    played: list[bool] = []
+    window.act_play.triggered.connect(lambda *_: played.append(True))
+    window.focus_panel("music")
+    loop = window.panels["music"].form.widgets["loop"]
+    loop.setFocus()
+    qtbot.waitUntil(loop.hasFocus)
+    before = loop.isChecked()
+    QTest.keyClick(loop, Qt.Key.Key_Space)
+    assert loop.isChecked() != before and played == []
+    window.focus_timeline()
+    qtbot.waitUntil(window.view.canvas.hasFocus)
+    QTest.keyClick(window.view.canvas, Qt.Key.Key_Space)
+    assert played == [True]  # on the timeline Space still plays
+
+
+def ring_drawn_on(widget) -> bool:
+    """The 2 px ring is over ``widget``: on it, as big as it, and painted in the highlight."""
+    from desktop.ui.theme import FOCUS_RING_PX, colors, focus_ring
+
+    ring = focus_ring()
+    if not (ring.isVisible() and ring.parent() is widget and ring.geometry() == widget.rect()):
+        return False
+    image = widget.grab().toImage()
+    y = image.height() // 2
+    want = colors().highlight.lower()
+    return all(image.pixelColor(x, y).name() == want for x in range(FOCUS_RING_PX))
+
+
+def test_every_control_tab_reaches_shows_a_2px_focus_ring(two_clips, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window, _ids = two_clips
+    window.focus_timeline()
+    qtbot.waitUntil(window.view.canvas.hasFocus)
+    kinds: set[str] = set()
+    for _ in range(40):
+        focused = QApplication.focusWidget()
+        qtbot.waitUntil(lambda w=focused: ring_drawn_on(w))
+        kinds.add(type(focused).__name__)
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
+    assert {"TimelineCanvas", "QDoubleSpinBox", "QLineEdit", "QCheckBox"} <= kinds
+    assert kinds & {"QPushButton", "QToolButton"}
+
+
+def test_tabbing_onto_the_voice_list_selects_no_voice(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    use_library(window, fake_library())
+    panel = window.voices
+    panel.search.setFocus()
+    qtbot.waitUntil(panel.search.hasFocus)
+    QTest.keyClick(panel.search, Qt.Key.Key_Tab)
+    qtbot.waitUntil(panel.list.hasFocus)
+    assert panel.current is None and panel.preview is None
+    QTest.keyClick(panel.list, Qt.Key.Key_Space)  # choosing it is a deliberate key
+    qtbot.waitUntil(lambda: panel.current is not None)
