@@ -148,7 +148,9 @@ class FocusRing(QWidget):
 
     def follow(self, widget: QWidget | None) -> None:
         """Move onto ``widget`` (None: hide)."""
-        if self.target is not None:
+        import shiboken6
+
+        if self.target is not None and shiboken6.isValid(self.target):
             self.target.removeEventFilter(self)
         self.target = widget if widget is not None and ring_wanted(widget) else None
         if self.target is None:
@@ -162,7 +164,7 @@ class FocusRing(QWidget):
         self.show()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if watched is self.target and event.type() in (QEvent.Type.Resize, QEvent.Type.ChildAdded):
+        if self.target is not None and watched is self.target and event.type() in (QEvent.Type.Resize, QEvent.Type.ChildAdded):
             self.setGeometry(self.target.rect())
             self.raise_()
         return False
