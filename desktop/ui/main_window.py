@@ -48,7 +48,7 @@ from desktop.ui.notifications import Banner, NotificationBar
 from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
-from desktop.ui.timeline_view import TimelineView
+from desktop.ui.timeline_view import OVERLAP_MODES, TimelineView, overlap_mode, spot_words
 from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
 from desktop.ui.widgets import ElidedLabel
@@ -339,6 +339,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             group.addAction(a)
             devices.addAction(a)
             self.device_actions[name] = a
+        overlap = menu.addMenu("When clips would overlap")
+        group = QActionGroup(self)
+        self.overlap_actions: dict[str, QAction] = {}
+        for name, label in OVERLAP_MODES.items():
+            a = QAction(label, self, checkable=True)
+            a.setChecked(name == overlap_mode())
+            a.setStatusTip("Where a placed or dragged clip goes when it would cover another clip")
+            a.triggered.connect(lambda _=False, n=name: set_setting("clip_overlap", n))
+            group.addAction(a)
+            overlap.addAction(a)
+            self.overlap_actions[name] = a
         for key, label, tip in (
             ("allow_downloads", "Allow model downloads", "Let the model manager fetch weights from the hub"),
             ("watermark", "Watermark generated audio", "Mark generated takes with an inaudible watermark"),
@@ -462,6 +473,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self._centre_layout.insertWidget(1, self.view, 1)
         self.timeline.listeners.append(self._after_edit)
         self.view.playhead_moved.connect(self._playhead_moved)
+        self.view.told.connect(lambda words: self.notice.notify(words))
         self.view.clip_selected.connect(lambda _c: self.update_spectrogram())
         self.view.track_selected.connect(lambda _t: self.update_spectrogram())
         self.view.selection_changed.connect(lambda _s: self.update_spectrogram())
@@ -552,16 +564,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     # ---- takes ---------------------------------------------------------------------
     def place_take(self, take_id: int, track_id: int | None = None, at: int | None = None) -> int | None:
-        """One click: the take goes on the selected track (a new one if none) at the playhead."""
-        if self.view is None or self.timeline is None:
+        """One click: the take goes on the selected track (a new one if none) at the playhead,
+        or, where that would cover a clip, where Settings › When clips would overlap says."""
+        if self.view is None or self.timeline is None or self.project is None:
             return None
         track = track_id or self.view.state.track or self._guard(self.timeline.add_track)
         if track is None:  # the new track was refused (already said in the notice)
             return None
         start = self.view.state.playhead if at is None else at
-        clip_id = self._guard(self.timeline.add_clip, track, take_id, start)
+        length = self.project.take_frames(self.project.take(take_id))
+        spot = self.view.free_spot(track, start, length)
+        where = spot.track if spot.track is not None else self._guard(self.timeline.add_track)
+        if where is None:
+            return None
+        self.view.reload()
+        clip_id = self._guard(self.timeline.add_clip, where, take_id, spot.start, 0, spot.length)
         if clip_id is not None:
             self.view.select_clip(clip_id)
+            said = spot_words(self.view, spot, where, track, start, length)
+            if said:
+                self.notice.notify(said)
         return clip_id
 
     def audition_take(self, take_id: int) -> None:
@@ -599,9 +621,12 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             if project is self.project and self.timeline is not None:
                 start = at
                 for take in takes:
-                    track = track_id or self._guard(self.timeline.add_track, take.name)
-                    clip_id = self._guard(self.timeline.add_clip, track, take.id, start)
-                    if clip_id is not None and track_id is not None:  # one after another on that track
+                    if track_id is None:
+                        track = self._guard(self.timeline.add_track, take.name)
+                        self._guard(self.timeline.add_clip, track, take.id, start)
+                        continue
+                    clip_id = self.place_take(take.id, track_id, start)  # covers no clip there
+                    if clip_id is not None:  # one after another on that track
                         start = self.project.clip(clip_id).end_frame
             self.refresh()
             if failed:

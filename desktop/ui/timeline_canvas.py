@@ -281,9 +281,10 @@ class TimelineCanvas(QWidget):
             self.update()
             return
         v = self.view
-        if d.mode == "move":
-            track = preview.track_id if preview.track_id != d.clip.track_id else None
-            v.timeline.move_clip(d.clip.id, preview.start_frame, track)
+        if d.mode == "move":  # never over another clip: a free track or a free spot instead
+            said = v.commit_move(d.clip, preview.start_frame, preview.track_id)
+            if said:
+                v.told.emit(said)
         elif d.mode == "left":
             v.timeline.trim_clip(d.clip.id, left=preview.start_frame)
         else:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.ui.conftest import RATE, tone
@@ -222,3 +223,65 @@ def test_tabbing_onto_the_voice_list_selects_no_voice(window, qtbot):
     assert panel.current is None and panel.preview is None
     QTest.keyClick(panel.list, Qt.Key.Key_Space)  # choosing it is a deliberate key
     qtbot.waitUntil(lambda: panel.current is not None)
+
+
+def visible_everywhere(view) -> bool:
+    """No two clips on one track share a moment."""
+    by_track: dict[int, list] = {}
+    for c in view.clips:
+        by_track.setdefault(c.track_id, []).append(c)
+    for clips in by_track.values():
+        clips.sort(key=lambda c: c.start_frame)
+        if any(a.end_frame > b.start_frame for a, b in zip(clips, clips[1:], strict=False)):
+            return False
+    return True
+
+
+def test_place_inside_a_clip_goes_to_a_free_track_by_default(two_clips):
+    window, ids = two_clips
+    view = window.view
+    view.select_track(ids["t1"])
+    view.set_playhead(RATE)  # inside the 0–2 s clip on track One
+    clip_id = window.place_take(ids["b"])
+    placed = window.project.clip(clip_id)
+    assert placed.track_id == ids["t2"] and placed.start_frame == RATE  # Two is free at 1–3 s
+    assert visible_everywhere(view) and "already has audio" in window.notice.label.text()
+    view.set_playhead(RATE)
+    again = window.project.clip(window.place_take(ids["b"]))
+    assert again.track_id not in (ids["t1"], ids["t2"])  # a new track
+    assert visible_everywhere(view)
+
+
+def test_place_can_fit_into_the_free_space_instead(two_clips):
+    from engines.settings import set_setting
+
+    window, ids = two_clips
+    set_setting("clip_overlap", "fit")
+    window.view.select_track(ids["t2"])  # its clip lies at 3–5 s
+    window.view.set_playhead(2 * RATE)
+    placed = window.project.clip(window.place_take(ids["a"]))
+    assert placed.track_id == ids["t2"]
+    assert (placed.start_frame, placed.end_frame) == (2 * RATE, 3 * RATE)  # shortened to fit
+    assert visible_everywhere(window.view) and "shortened" in window.notice.label.text()
+
+
+def test_dragging_a_clip_onto_another_never_hides_either(two_clips, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from desktop.ui.timeline_canvas import RULER_H, TRACK_H
+
+    window, ids = two_clips
+    view, canvas = window.view, window.view.canvas
+    view.state.pps, view.state.scroll = 100.0, 0.0
+    canvas.update()
+    one = view.clip(ids["c1"])
+    grab = canvas.clip_rect(one).center().toPoint()
+    target = QPoint(int(canvas.x_of(3.5 * RATE)), RULER_H + TRACK_H + TRACK_H // 2)  # over Two's clip
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=grab)
+    QTest.mouseMove(canvas, target)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=target)
+    qtbot.waitUntil(lambda: view.clip(ids["c1"]).start_frame != 0)
+    moved = view.clip(ids["c1"])
+    assert moved.track_id != ids["t2"] and visible_everywhere(view)
+    assert view.clip(ids["c2"]).track_id == ids["t2"]
