@@ -122,6 +122,8 @@ class TimelineCanvas(QWidget):
             self._paint_clip(p, clip)
         if self.preview is not None:
             self._paint_clip(p, self.preview)
+        if v.selection is not None:
+            self._paint_selection_over(p)
         x = self.x_of(v.state.playhead)
         p.setPen(QPen(QColor(c.playhead), 2))
         p.drawLine(QLineF(x, 0, x, self.height()))
@@ -131,6 +133,20 @@ class TimelineCanvas(QWidget):
                        "No tracks yet. Drop audio files here, press Ctrl+Shift+I to import,\n"
                        "or generate music, sound effects or speech in the panels on the right.")
         p.end()
+
+    def _paint_selection_over(self, p: QPainter) -> None:
+        """The time selection stays visible over the clips (it was drawn only behind them,
+        so it vanished wherever there was audio): a tint, a band in the ruler, 2 px edges."""
+        c = colors()
+        a, b = self.view.selection
+        x0, x1 = self.x_of(a), self.x_of(b)
+        tint = QColor(c.highlight)
+        tint.setAlpha(70)
+        p.fillRect(QRectF(x0, RULER_H, x1 - x0, self.height() - RULER_H), tint)
+        p.fillRect(QRectF(x0, RULER_H - 6, x1 - x0, 6), QColor(c.highlight))
+        p.setPen(QPen(QColor(c.highlight), 2))
+        for x in (x0, x1):
+            p.drawLine(QLineF(x, 0, x, self.height()))
 
     def _paint_grid(self, p: QPainter, w: int) -> None:
         c = colors()

@@ -285,3 +285,19 @@ def test_dragging_a_clip_onto_another_never_hides_either(two_clips, qtbot):
     moved = view.clip(ids["c1"])
     assert moved.track_id != ids["t2"] and visible_everywhere(view)
     assert view.clip(ids["c2"]).track_id == ids["t2"]
+
+
+def test_a_time_selection_shows_over_the_clips(two_clips, qtbot):
+    window, ids = two_clips
+    view, canvas = window.view, window.view.canvas
+    view.state.pps, view.state.scroll = 100.0, 0.0
+    view.select_clip(None)
+    clip = canvas.clip_rect(view.clip(ids["c1"]))
+    y = int(clip.top() + 6)  # the clip's body, above its waveform's middle
+    inside, outside = int(canvas.x_of(0.5 * RATE)), int(canvas.x_of(1.5 * RATE))
+    before = canvas.grab().toImage()
+    assert before.pixelColor(inside, y) == before.pixelColor(outside, y)
+    view.set_selection((int(0.25 * RATE), RATE))
+    qtbot.waitUntil(lambda: canvas.grab().toImage().pixelColor(inside, y) != before.pixelColor(inside, y))
+    after = canvas.grab().toImage()
+    assert after.pixelColor(outside, y) == before.pixelColor(outside, y)
