@@ -197,7 +197,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare,
                                     self._model_options)
             panel.generate_requested.connect(self.submit_job)
-            panel.refused.connect(lambda message: self.notice.notify(message, error=True))
+            panel.refused.connect(self.panel_refused)
             self.panels[kind] = panel
         clone = QPushButton("Clone voice…")
         clone.setAccessibleName("Clone voice")

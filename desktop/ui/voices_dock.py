@@ -247,6 +247,14 @@ class VoicesPanel(QWidget):
         self.list.blockSignals(False)
         self._show_selected()
 
+    def select(self, name: str) -> None:
+        """Select a voice by name (clearing the search if it hides it)."""
+        if not any(self.list.item(i).data(Qt.ItemDataRole.UserRole) == name for i in range(self.list.count())):
+            self.search.clear()
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(i)
+
     @property
     def current(self) -> str | None:
         items = self.list.selectedItems()

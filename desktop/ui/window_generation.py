@@ -12,7 +12,31 @@ from desktop.ui.workers import Job, request_dict
 from engines.errors import EngineError
 
 
+def consent_words(name: str, doing: str) -> str:
+    """The studio's refusal for a voice without consent. The library's own message tells a
+    command-line user which `timbre voice …` commands to run; a window user has the
+    Consent… button instead."""
+    return (f"{doing} '{name}' is refused until the speaker's consent is recorded. In the Voice "
+            f"library, select '{name}' and press Consent… to record them reading the statement.")
+
+
 class GenerationMixin:
+    def refuse_without_consent(self, name: str, doing: str) -> None:
+        """Say why, with a button that opens the Consent… dialog for that voice."""
+        def open_consent() -> None:
+            self.voices.select(name)
+            self.docks["voices"].raise_()
+            self.voices.consent_dialog()
+
+        self._consent_said = consent_words(name, doing)
+        self.notice.notify(self._consent_said, error=True, action=("Consent…", open_consent))
+
+    def panel_refused(self, message: str) -> None:
+        """A panel's refusal, unless it is the consent refusal just said with its button."""
+        if message != getattr(self, "_consent_said", None):
+            self.notice.notify(message, error=True)
+        self._consent_said = None
+
     def selected_clip_audio(self):
         """The audio of the selected clip (its trimmed part), for continuation requests."""
         view, project = self.view, self.project
@@ -62,6 +86,12 @@ class GenerationMixin:
             return engine, request
         from engines.speech.voices import resolve
 
+        if self.voices.library is not None:
+            try:
+                self.voices.library.require_consent(name)
+            except EngineError:
+                self.refuse_without_consent(name, "Speaking as")
+                raise EngineError(consent_words(name, "Speaking as")) from None
         resolved = resolve(name, None if engine == "piper" else engine)
         for key, value in resolved.fields.items():
             setattr(request, key, value)
@@ -90,8 +120,8 @@ class GenerationMixin:
             return
         try:
             self.voices.library.require_consent(name)
-        except EngineError as exc:
-            self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
+        except EngineError:
+            self.refuse_without_consent(name, "Cloning")
             return
         from engines.speech.voices import CLONE_KIND
 

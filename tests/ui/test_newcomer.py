@@ -301,3 +301,27 @@ def test_a_time_selection_shows_over_the_clips(two_clips, qtbot):
     qtbot.waitUntil(lambda: canvas.grab().toImage().pixelColor(inside, y) != before.pixelColor(inside, y))
     after = canvas.grab().toImage()
     assert after.pixelColor(outside, y) == before.pixelColor(outside, y)
+
+
+def test_refusing_to_clone_points_to_the_consent_dialog_in_words_that_wrap(window, qtbot, monkeypatch):
+    use_library(window, fake_library("Ada"))
+    window.voices.list.setCurrentRow(0)
+    opened: list[str] = []
+    monkeypatch.setattr(window.voices, "consent_dialog", lambda: opened.append(window.voices.current))
+    window.clone_voice()
+    text = window.notice.label.text()
+    assert "Consent…" in text and "timbre voice" not in text and "`" not in text
+    assert window.notice.label.wordWrap()
+    assert window.notice.action_button.isVisible() and window.notice.action_button.text() == "Consent…"
+    window.notice.action_button.click()
+    assert opened == ["Ada"]
+    # speaking as the voice is refused the same way, in the same words
+    speech = window.panels["speech"]
+    speech.refresh_engines()
+    speech.select_engine("kokoro")
+    speech.form.set_value("voice", "Ada")
+    speech.form.set_value("text", "Hello.")
+    speech.generate_button.setEnabled(True)
+    speech.generate_button.click()
+    assert "Consent…" in window.notice.label.text() and window.notice.action_button.isVisible()
+    assert window.jobs.jobs == []
