@@ -109,9 +109,14 @@ class RequestForm(QWidget):
         request_type: type,
         choices: dict[str, list[str]] | None = None,
         clip_provider: Callable[[], AudioClip | None] | None = None,
+        hidden: frozenset[str] = frozenset(),
+        helps: dict[str, str] | None = None,
     ) -> None:
+        """``hidden``: fields this panel does not offer (Sound effects has no melody);
+        ``helps``: the panel's own words for a field (its placeholder and tooltip)."""
         super().__init__()
         self.request_type = request_type
+        self.helps = helps or {}
         self.clip_provider = clip_provider
         self.layout_ = QFormLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
@@ -120,7 +125,7 @@ class RequestForm(QWidget):
         hints = typing.get_type_hints(request_type)
         choices = choices or {}
         for f in dataclasses.fields(request_type):
-            if not f.init or f.name in INTERNAL or f.metadata.get("hidden"):
+            if not f.init or f.name in INTERNAL or f.name in hidden or f.metadata.get("hidden"):
                 continue
             hint, optional = _unwrap(hints.get(f.name, Any))
             widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))
@@ -130,9 +135,12 @@ class RequestForm(QWidget):
             # the panel, and so the window, stays narrow enough for a 1280 px screen
             widget.setMinimumWidth(min(widget.minimumSizeHint().width(),
                                        widget.fontMetrics().averageCharWidth() * FIELD_CHARS))
-            widget.setToolTip(help_for(f))
+            words = self.helps.get(f.name) or help_for(f)
+            if isinstance(widget, QPlainTextEdit):
+                widget.setPlaceholderText(words)
+            widget.setToolTip(words)
             widget.setAccessibleName(label_for(f))
-            widget.setAccessibleDescription(help_for(f))
+            widget.setAccessibleDescription(words)
             self.layout_.addRow(label_for(f), widget)
             self.readers[f.name] = reader
             self.widgets[f.name] = widget

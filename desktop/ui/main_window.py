@@ -97,6 +97,20 @@ def memory_in_use() -> int | None:
             return None
 
 
+def devices_present() -> dict[str, bool]:
+    """Whether this computer has an NVIDIA GPU (driver) or Apple silicon, without importing
+    torch (seconds); when torch is already loaded, its own answer."""
+    import platform
+    import shutil
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        mps = getattr(getattr(torch, "backends", None), "mps", None)
+        return {"cuda": bool(torch.cuda.is_available()), "mps": bool(mps and mps.is_available())}
+    cuda = Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+    return {"cuda": cuda, "mps": sys.platform == "darwin" and platform.machine() == "arm64"}
+
+
 def device_text() -> str:
     """The compute device, without importing torch just to say it (that would cost seconds)."""
     from engines.devices import choose_device, requested_device
@@ -187,7 +201,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.takes = TakesPanel()
         self.takes.play_requested.connect(self.audition_take)
         self.takes.place_requested.connect(self.place_take)
-        self.voices = VoicesPanel(record=self.record_to)
+        self.voices = VoicesPanel(record=self.record_to, can_record=self.can_record)
         self.voices.play_requested.connect(lambda clip: self._play_clip(clip, follow=False))
         self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
         self.voices.voices_changed.connect(self._voices_changed)
@@ -198,6 +212,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                                     self._model_options)
             panel.generate_requested.connect(self.submit_job)
             panel.refused.connect(self.panel_refused)
+            panel.watermark_default = self.watermark_default
             self.panels[kind] = panel
         clone = QPushButton("Clone voice…")
         clone.setAccessibleName("Clone voice")
@@ -331,9 +346,12 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         group = QActionGroup(self)
         current = str(get_setting("device"))
         self.device_actions: dict[str, QAction] = {}
+        present = devices_present()
         for name, label in (("auto", "Automatic (best available)"), ("cpu", "CPU"),
                             ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (Metal)")):
-            a = QAction(label, self, checkable=True)
+            found = present.get(name, True)
+            a = QAction(label if found else f"{label} — not found on this computer", self, checkable=True)
+            a.setEnabled(found or name == current)  # a stored choice stays visible to change it
             a.setChecked(name == current)
             a.triggered.connect(lambda _=False, n=name: self.set_device(n))
             group.addAction(a)
@@ -357,8 +375,21 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             a = QAction(label, self, checkable=True)
             a.setChecked(bool(get_setting(key)))
             a.setStatusTip(tip)
-            a.toggled.connect(lambda on, k=key: set_setting(k, bool(on)))
+            a.toggled.connect(lambda on, k=key: self.change_setting(k, bool(on)))
             menu.addAction(a)
+
+    def change_setting(self, key: str, on: bool) -> None:
+        set_setting(key, on)
+        if key == "watermark":  # the panels' Watermark boxes show what new takes will get
+            for panel in self.panels.values():
+                panel.sync_watermark()
+
+    def watermark_default(self) -> bool:
+        """Whether new takes will be watermarked (the project's choice, else the setting)."""
+        from desktop.project.provenance import watermark_enabled
+        from engines.watermark import watermark_wanted
+
+        return watermark_enabled(self.project) if self.project is not None else watermark_wanted()
 
     def set_device(self, name: str) -> None:
         set_setting("device", name)
@@ -855,6 +886,13 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.update_spectrogram()
         if not self.audio.probe():
             self.banner.show_text(self.audio.reason)
+        self.act_record.setEnabled(self.can_record())
+        if not self.can_record():
+            self.act_record.setToolTip("Record (no microphone was found)")
+        self.voices.refresh()
+
+    def can_record(self) -> bool:
+        return self.audio.available and self.audio.has_input
 
     def is_settled(self) -> bool:
         """True once painted and no background drawing work is pending (for screenshots)."""

@@ -157,9 +157,11 @@ class VoicesPanel(QWidget):
     notify = Signal(str, str, bool)  # message, details, error
     voices_changed = Signal()
 
-    def __init__(self, record: Callable[[Callable[[Any], None]], None] | None = None) -> None:
+    def __init__(self, record: Callable[[Callable[[Any], None]], None] | None = None,
+                 can_record: Callable[[], bool] = lambda: True) -> None:
         super().__init__()
         self.record = record  # record(sink): start recording; the clip goes to sink on stop
+        self.can_record = can_record  # False without a microphone: Record… is then off
         self.setAccessibleName("Voice library")
         self.library, self.reason = None, "not opened yet"
         self.search = QLineEdit()
@@ -229,6 +231,11 @@ class VoicesPanel(QWidget):
         self.status.setVisible(not available)
         for key, b in self.buttons.items():
             b.setEnabled(available and (key in ("add", "record", "import", "similarity") or self.current is not None))
+        microphone = self.record is not None and self.can_record()
+        self.buttons["record"].setEnabled(available and microphone)
+        self.buttons["record"].setToolTip(
+            "Record a reference with the microphone (press again to stop)" if microphone
+            else "No microphone was found: connect one, or add a recording with Add file…")
         if not available:
             return
         needle = self.search.text().strip().lower()

@@ -325,3 +325,54 @@ def test_refusing_to_clone_points_to_the_consent_dialog_in_words_that_wrap(windo
     speech.generate_button.click()
     assert "Consent…" in window.notice.label.text() and window.notice.action_button.isVisible()
     assert window.jobs.jobs == []
+
+
+def test_panels_say_what_is_true_here(window, monkeypatch):
+    """Music with only the test model runs without an "(unavailable)" label or an orange
+    paragraph; Sound effects has its own placeholder, no Melody, and uncut labels; the
+    Watermark box is ticked when takes will be watermarked."""
+    music = window.panels["music"]
+    music.refresh_engines()
+    music.select_engine("musicgen")
+    music.select_model("debug")
+    if music.model is not None and music.model[1] and "debug" in music.model[0]:
+        assert "(unavailable)" not in music.engine_box.currentText()
+        assert "cannot run here" not in music.reason.text() and "timbre " not in music.reason.text()
+        assert music.generate_button.isEnabled()
+    sfx = window.panels["sfx"]
+    sfx.refresh_engines()
+    if sfx.form is not None:
+        assert "melody" not in sfx.form.widgets
+        prompt = sfx.text_edit()
+        assert prompt.placeholderText() != music.text_edit().placeholderText()
+        assert sfx.form_area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        box = sfx.form.widgets["watermark"]
+        assert not box.isTristate() and box.isChecked() == window.watermark_default()
+        window.change_setting("watermark", False)
+        assert not box.isChecked()
+
+
+def test_settings_and_voices_offer_only_what_this_computer_has(window, monkeypatch):
+    import desktop.ui.main_window as mw
+
+    present = mw.devices_present()
+    for name in ("cuda", "mps"):
+        action = window.device_actions[name]
+        assert action.isEnabled() == (present[name] or action.isChecked())
+    window.audio.available, window.audio.has_input = True, False  # speakers, no microphone
+    use_library(window, fake_library())
+    assert not window.voices.buttons["record"].isEnabled()
+    window.audio.has_input = True
+    window.voices.refresh()
+    assert window.voices.buttons["record"].isEnabled()
+
+
+def test_the_models_dialog_lists_the_speech_engines_that_work(window):
+    from desktop.ui.model_manager import ModelManager
+    from engines.registry import engine_infos
+
+    working = [i.label for i in engine_infos("speech") if i.available]
+    dialog = ModelManager(window)
+    listed = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert all(any(label in row for row in listed) for label in working)
+    dialog.close()
