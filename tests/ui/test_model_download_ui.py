@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from PySide6.QtCore import Qt
 
 from engines import modelstore
 from engines.settings import set_setting
