@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QMainWindow,
+    QProgressDialog,
     QPushButton,
     QToolBar,
     QVBoxLayout,
@@ -59,6 +60,7 @@ from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
+EXPORT_STEPS = 1000  # the export bar's resolution
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
 
 
@@ -122,6 +124,12 @@ def device_text() -> str:
         return f"Device: {choose_device()}"
     except EngineError as exc:
         return f"Device: {wish} — {exc}"
+
+
+class _ExportBridge(QObject):
+    """Carries the export's progress from its worker thread to the progress dialog."""
+
+    moved = Signal(float, str)  # fraction done, stage
 
 
 class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
@@ -707,18 +715,53 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     def export_to(self, path: str, preset: object | None = None) -> None:
         """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
         preset from engines.podcast.presets (target LUFS and channel count), or None."""
-        from desktop.project.export import export_project
+        import shiboken6
+
+        from desktop.project import export as exporting
+        from engines.cancel import CancelToken
+        from engines.errors import Cancelled
 
         project = self.project
         lufs = getattr(preset, "lufs", None)
         channels = getattr(preset, "channels", None)
+        cancel = CancelToken()
+        bridge = _ExportBridge()
+        dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, EXPORT_STEPS, self)
+        dialog.setWindowTitle("Export mix")
+        dialog.setAccessibleName("Export progress")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)  # the mix must not change under it
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(cancel.cancel)
+        dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
+        def moved(fraction: float, stage: str) -> None:
+            if shiboken6.isValid(dialog) and not cancel.cancelled:  # the window may be gone
+                dialog.setValue(round(fraction * EXPORT_STEPS))
+                dialog.setLabelText(f"Exporting {Path(path).name}… {stage}".rstrip())
+
+        bridge.moved.connect(moved)
+        dialog.show()
+        self.export_progress, self._export_bridge = dialog, bridge
 
         def export() -> object:
-            return export_project(project, path, lufs=lufs, channels=channels)
+            return exporting.export_project(project, path, lufs=lufs, channels=channels, cancel=cancel,
+                                            progress=lambda p: bridge.moved.emit(p.fraction, p.stage))
+
+        def done(result) -> None:
+            dialog.setValue(EXPORT_STEPS)
+            dialog.hide()  # not close(): a closed progress dialog reports itself cancelled
+            self.notice.notify(result.summary().capitalize())
+
+        def failed(exc: BaseException, details: str) -> None:
+            dialog.hide()
+            if isinstance(exc, Cancelled):
+                self.notice.notify(f"Export cancelled: {Path(path).name} was not finished.")
+            else:
+                self._task_failed(exc, details)
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        run_in_background(export, lambda r: self.notice.notify(r.summary().capitalize()),
-                          self._task_failed)
+        run_in_background(export, done, failed, owner=self)
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
         known = isinstance(exc, (EngineError, ProjectError))

@@ -376,3 +376,42 @@ def test_the_models_dialog_lists_the_speech_engines_that_work(window):
     listed = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert all(any(label in row for row in listed) for label in working)
     dialog.close()
+
+
+def test_export_shows_progress_and_finishes(two_clips, qtbot, tmp_path):
+    window, _ids = two_clips
+    out = tmp_path / "mix.flac"
+    window.export_to(str(out))
+    dialog = window.export_progress
+    assert dialog.isVisible() and dialog.labelText().startswith("Exporting mix.flac")
+    qtbot.waitUntil(lambda: out.exists() and not dialog.isVisible(), timeout=20_000)
+    assert dialog.value() == dialog.maximum()
+    assert "cancel" not in window.notice.label.text().lower()
+
+
+def test_export_can_be_cancelled(two_clips, qtbot, tmp_path, monkeypatch):
+    """The GUI side: the bar moves with the export's progress and Cancel stops it (a fake
+    export stands in for a five-minute one, reporting progress until it is cancelled)."""
+    import time
+
+    from desktop.project import export as exporting
+    from engines.cancel import Progress
+
+    def slow_export(project, out, progress=None, cancel=None, **_kw):
+        for step in range(10_000):
+            progress(Progress(step, 10_000, "mixing"))
+            cancel.check()
+            time.sleep(0.005)
+        raise AssertionError("the export was not cancelled")
+
+    monkeypatch.setattr(exporting, "export_project", slow_export)
+    window, _ids = two_clips
+    window.export_to(str(tmp_path / "long.flac"))
+    dialog = window.export_progress
+    qtbot.waitUntil(lambda: dialog.value() > 0, timeout=10_000)
+    assert "mixing" in dialog.labelText()
+    from PySide6.QtWidgets import QPushButton
+
+    dialog.findChild(QPushButton).click()  # its Cancel button
+    qtbot.waitUntil(lambda: "Export cancelled" in window.notice.label.text(), timeout=10_000)
+    assert not dialog.isVisible()
