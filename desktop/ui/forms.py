@@ -84,6 +84,26 @@ TEXT_FIELDS = ("prompt", "description", "text")
 INTERNAL = {"voice_label", "extra", "style", "reference", "convert_toward", "voice_pitch"}
 
 
+def add_choices(box: QComboBox, options: list) -> None:
+    """Pick-list entries: a plain value, or (value, label) to show words for a code
+    (Kokoro's "jf_alpha" shows as "jf_alpha — Japanese, female")."""
+    for option in options:
+        value, label = option if isinstance(option, tuple) else (option, option)
+        box.addItem(str(label), str(value))
+
+
+def choose(box: QComboBox, value: Any) -> None:
+    """Select the entry whose value (else whose label) is ``value``; an editable box takes
+    any other text as typed."""
+    index = box.findData(str(value))
+    if index < 0:
+        index = box.findText(str(value))
+    if index >= 0:
+        box.setCurrentIndex(index)
+    elif box.isEditable():
+        box.setCurrentText(str(value))
+
+
 def _unwrap(hint: Any) -> tuple[Any, bool]:
     """``X | None`` → (X, True)."""
     args = typing.get_args(hint)
@@ -166,13 +186,15 @@ class RequestForm(QWidget):
             box.setEditable(bool(extra) and not meta.get("choices"))
             if optional:
                 box.addItem(DEFAULT_CHOICE)
-            box.addItems([str(o) for o in options])
+            add_choices(box, options)
             if default is not None:
-                box.setCurrentText(str(default))
+                choose(box, default)
 
             def read_choice() -> str | None:
                 text = box.currentText().strip()
-                return None if optional and text in ("", DEFAULT_CHOICE) else text
+                index = box.findText(text)
+                value = box.itemData(index) if index >= 0 and box.itemData(index) is not None else text
+                return None if optional and text in ("", DEFAULT_CHOICE) else value
 
             return box, read_choice
         if hint is bool:
@@ -265,7 +287,7 @@ class RequestForm(QWidget):
         if isinstance(w, QPlainTextEdit):
             w.setPlainText(str(value))
         elif isinstance(w, QComboBox):
-            w.setCurrentText(str(value))
+            choose(w, value)
         elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
             w.setValue(value)
         elif isinstance(w, QCheckBox):
@@ -283,7 +305,9 @@ class RequestForm(QWidget):
             if isinstance(w, QPlainTextEdit):
                 out[name] = w.toPlainText()
             elif isinstance(w, QComboBox):
-                out[name] = w.currentText()
+                index = w.findText(w.currentText())
+                data = w.itemData(index) if index >= 0 else None
+                out[name] = data if data is not None else w.currentText()
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 out[name] = w.value()
             elif isinstance(w, QCheckBox):
@@ -303,8 +327,8 @@ class RequestForm(QWidget):
                 if w is None:
                     continue
                 if isinstance(w, QComboBox):
-                    if w.findText(str(value)) >= 0:
-                        w.setCurrentText(str(value))
+                    if w.findData(str(value)) >= 0 or w.findText(str(value)) >= 0:
+                        choose(w, value)
                 elif isinstance(w, QCheckBox):
                     w.setCheckState(Qt.CheckState(int(value)))
                 elif isinstance(w, (QSpinBox, QDoubleSpinBox)):

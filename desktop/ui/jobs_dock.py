@@ -55,7 +55,10 @@ class JobRow(QWidget):
     def refresh(self) -> None:
         job = self.job
         self.bar.setValue(int(job.progress * 1000))
-        self.bar.setFormat(f"{job.progress * 100:.0f}%  {job.stage}" if job.active else f"{job.progress * 100:.0f}%")
+        stage = job.stage
+        if job.active and job.progress >= 0.999:  # the engine is done; the take is being finished
+            stage = "finishing: loudness, watermark, saving the take…"
+        self.bar.setFormat(f"{job.progress * 100:.0f}%  {stage}" if job.active else f"{job.progress * 100:.0f}%")
         text = STATE_TEXT.get(job.state, job.state)
         self.state.setText(text if job.state != "failed" else f"Failed: {job.error[:80]}")
         self.state.setToolTip(job.error)

@@ -218,7 +218,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             prepare = self._prepare_speech if kind == "speech" else None
             panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare,
                                     self._model_options)
-            panel.generate_requested.connect(self.submit_job)
+            panel.generate_requested.connect(self.submit_request)
             panel.refused.connect(self.panel_refused)
             panel.watermark_default = self.watermark_default
             self.panels[kind] = panel

@@ -7,9 +7,23 @@ manager, project and notifications); kept apart so the window module stays about
 
 from __future__ import annotations
 
-from desktop.ui.forms import DEFAULT_CHOICE
+import dataclasses
+
+from desktop.ui.forms import DEFAULT_CHOICE, add_choices, choose
 from desktop.ui.workers import Job, request_dict
 from engines.errors import EngineError
+
+KOKORO_LANGUAGES = {"a": "American English", "b": "British English", "e": "Spanish", "f": "French",
+                    "h": "Hindi", "i": "Italian", "j": "Japanese", "p": "Brazilian Portuguese",
+                    "z": "Mandarin Chinese"}
+
+
+def kokoro_label(code: str) -> str:
+    """Kokoro's voice codes say language and sex in their first two letters ("jf_alpha":
+    Japanese, female); the pick-list spells them out."""
+    language = KOKORO_LANGUAGES.get(code[:1])
+    sex = {"f": "female", "m": "male"}.get(code[1:2])
+    return f"{code} — {language}, {sex}" if language and sex and code[2:3] == "_" else code
 
 
 def consent_words(name: str, doing: str) -> str:
@@ -58,7 +72,7 @@ class GenerationMixin:
             if engine == "piper":
                 own = ["joe", *speech_voices.imported_piper_voices()]
             elif engine == "kokoro":
-                own = list(speech_voices.KOKORO_SHIPPED)
+                own = [(code, kokoro_label(code)) for code in speech_voices.KOKORO_SHIPPED]
         except (ImportError, EngineError):
             pass
         choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
@@ -101,10 +115,11 @@ class GenerationMixin:
         panel = self.panels["speech"]
         if panel.form is not None and "voice" in panel.form.widgets:
             box = panel.form.widgets["voice"]
-            current = box.currentText()
+            current = panel.form.state()["voice"]
             box.clear()
-            box.addItems([DEFAULT_CHOICE, *self._form_choices(panel.engine.name)["voice"]])
-            box.setCurrentText(current)
+            box.addItem(DEFAULT_CHOICE)
+            add_choices(box, self._form_choices(panel.engine.name)["voice"])
+            choose(box, current)
 
     def clone_voice(self) -> None:
         """Speak as a cloned library voice: refused without the speaker's consent; a voice
@@ -147,6 +162,19 @@ class GenerationMixin:
         if panel.form is not None and "voice" in panel.form.widgets:
             panel.form.set_value("voice", name)
         self.docks["speech"].raise_()
+
+    def submit_request(self, engine: str, kind: str, request, label: str, options: dict | None = None) -> None:
+        """A panel's request: N variations become N jobs (each its own row, progress and
+        Cancel, and a take named "… (2 of 3)"), seeded seed, seed+1, … so each can be made again."""
+        n = int(getattr(request, "variations", 1) or 1)
+        if n <= 1 or not dataclasses.is_dataclass(request):
+            self.submit_job(engine, kind, request, label, options)
+            return
+        seed = getattr(request, "seed", None)
+        for i in range(n):
+            one = dataclasses.replace(request, variations=1,
+                                      **({"seed": seed + i} if seed is not None and seed >= 0 else {}))
+            self.submit_job(engine, kind, one, f"{label} ({i + 1} of {n})", options)
 
     def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
                    device: str | None = None) -> Job | None:

@@ -149,7 +149,7 @@ def test_speech_is_generated_from_the_keyboard_in_a_handful_of_keys(window, qtbo
 
     panel = window.panels["speech"]
     panel.select_engine(runnable_speech_engine(window))
-    panel.generate_requested.disconnect(window.submit_job)  # the request is what is checked
+    panel.generate_requested.disconnect(window.submit_request)  # the request is what is checked
     window.focus_timeline()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view.canvas)
     QTest.keyClick(window.view.canvas, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
@@ -415,3 +415,49 @@ def test_export_can_be_cancelled(two_clips, qtbot, tmp_path, monkeypatch):
     dialog.findChild(QPushButton).click()  # its Cancel button
     qtbot.waitUntil(lambda: "Export cancelled" in window.notice.label.text(), timeout=10_000)
     assert not dialog.isVisible()
+
+
+def test_takes_are_told_apart(window, qtbot):
+    """Variations keep their "(2 of 3)" however narrow the list; the list shows at least
+    four takes; Kokoro's voices say their language and sex."""
+    from desktop.ui.takes_dock import VISIBLE_ROWS
+
+    p = window.project
+    for i in range(3):
+        p.add_take(tone(1.0), f"{LONG} ({i + 1} of 3)", "music")
+    window.refresh()
+    window.docks["takes"].resize(220, 500)
+    row = window.takes.row(p.takes()[-1].id)
+    qtbot.waitUntil(lambda: row.label.shown_text() != row.label.text())  # elided, it is that narrow
+    assert row.label.shown_text().endswith("(3 of 3)") and "…" in row.label.shown_text()
+    row_height = window.takes.list.sizeHintForRow(0)
+    assert window.takes.list.minimumHeight() >= VISIBLE_ROWS * row_height
+    speech = window.panels["speech"]
+    speech.refresh_engines()
+    speech.select_engine("kokoro")
+    if speech.form is not None and "voice" in speech.form.widgets:
+        box = speech.form.widgets["voice"]
+        labels = [box.itemText(i) for i in range(box.count())]
+        assert "jf_alpha — Japanese, female" in labels and "jm_kumo — Japanese, male" in labels
+        speech.form.set_value("voice", "jm_kumo")
+        assert speech.form.values()["voice"] == "jm_kumo"  # the engine still gets the code
+
+
+def test_variations_are_jobs_of_their_own(window, monkeypatch):
+    from engines.music.engine import MusicRequest
+
+    submitted: list[tuple[str, object]] = []
+    monkeypatch.setattr(window, "submit_job", lambda e, k, r, label, o=None: submitted.append((label, r)))
+    window.submit_request("musicgen", "music", MusicRequest(prompt="rain", variations=3, seed=5), "rain", {})
+    assert [label for label, _r in submitted] == ["rain (1 of 3)", "rain (2 of 3)", "rain (3 of 3)"]
+    assert [(r.variations, r.seed) for _l, r in submitted] == [(1, 5), (1, 6), (1, 7)]
+
+
+def test_a_job_past_100_percent_says_what_it_is_doing(window):
+    from desktop.ui.jobs_dock import JobRow
+    from desktop.ui.workers import Job
+
+    job = Job("kokoro", "speech", "Hello", None)
+    job.state, job.progress, job.stage = "running", 1.0, "speaking"
+    row = JobRow(job, window.jobs)
+    assert "finishing" in row.bar.format()
