@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QMainWindow,
+    QMessageBox,
     QProgressDialog,
     QPushButton,
     QToolBar,
@@ -275,7 +276,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                                "Record a voice bank one prompt at a time (in its own window)")
         self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
                               "Installed models: sizes, import, download, remove, unload")
-        self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_quit = act("&Quit", self.quit_asked, QKeySequence.StandardKey.Quit)
         self.act_play = act("Play/Stop", self.toggle_play, "Space", "Play from the playhead, or stop")
         self.act_record = act("Record", self.toggle_record, "R", "Record a new take from the microphone")
         self.act_home = act("Go to start", lambda: self.view and self.view.set_playhead(0, follow=True), "Home")
@@ -916,6 +917,36 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         apply_theme(QApplication.instance(), str(get_setting("theme")), scale)
 
     # ---- lifecycle -----------------------------------------------------------------
+    def quit_asked(self) -> None:
+        """Ctrl+Q asks first, as Audacity does, and says what happens to the work."""
+        if self.confirm_quit():
+            self.close()
+
+    def confirm_quit(self) -> bool:
+        running = sum(job.active for job in self.jobs.jobs)
+        where = f" Everything is saved in {self.project.path}." if self.project is not None else ""
+        jobs = f" {running} running job(s) will be cancelled." if running else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit Timbre Studio",
+                          "Quit Timbre Studio?", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(f"Your edits are saved as you make them.{where}{jobs}")
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(quit_button)
+        box.exec()
+        return box.clickedButton() is quit_button
+
+    def tell_where_saved(self) -> None:
+        """At first launch the studio opens a new project on its own: say where it lives."""
+        if self.project is None:
+            return
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = self.project.path
+        self.notice.notify(
+            f"Your work is saved as you go, in the new project '{self.project.name}' at {folder}. "
+            "Use File › New project… to choose another place.",
+            action=("Show folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder.parent)))))
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().paintEvent(event)
         if not self._painted:

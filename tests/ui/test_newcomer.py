@@ -461,3 +461,25 @@ def test_a_job_past_100_percent_says_what_it_is_doing(window):
     job.state, job.progress, job.stage = "running", 1.0, "speaking"
     row = JobRow(job, window.jobs)
     assert "finishing" in row.bar.format()
+
+
+def test_small_things_a_newcomer_meets(two_clips, qtbot, monkeypatch):
+    """Undo speaks the user's words; Ctrl+Q asks; the first project says where it is saved."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window, ids = two_clips
+    window.view.select_clip(ids["c1"])
+    window.view.fade_in.setValue(0.5)
+    assert window.act_undo.text() == "&Undo Change clip fade-in"
+    asked: list[str] = []
+
+    def answer(box):
+        asked.append(box.text())
+        return next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.RejectRole).click()
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
+    window.act_quit.trigger()
+    assert asked == ["Quit Timbre Studio?"] and window.isVisible()  # Cancel keeps it open
+    window.tell_where_saved()
+    assert str(window.project.path) in window.notice.label.text()
+    assert window.notice.action_button.text() == "Show folder"
