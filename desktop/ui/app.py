@@ -173,10 +173,13 @@ def run_app(project: str | None = None, screenshot: str | None = None) -> int:
         print(f"timbre: {exc}", file=sys.stderr)
         return 1
     window = MainWindow(proj)
+    from PySide6.QtCore import Qt
+
     if os.environ.get("TIMBRE_REPORT_STARTUP"):
         window.first_painted.connect(lambda _s: report_startup())
     if screenshot:
-        window.resize(1600, 1000)
+        window.resize(1280, 860)  # a common laptop screen: the window must fit it
+        window.resizeDocks([window.docks["spectrogram"]], [240], Qt.Orientation.Vertical)
         window.show()
         render_screenshot(window, screenshot)
         window.close()

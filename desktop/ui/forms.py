@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -138,8 +139,12 @@ class RequestForm(QWidget):
         self.request_type = request_type
         self.helps = helps or {}
         self.clip_provider = clip_provider
-        self.layout_ = QFormLayout(self)
+        self.layout_ = QFormLayout()
         self.layout_.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)  # the rows stay together at the top of a tall panel
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.layout_)
+        outer.addStretch(1)
         self.readers: dict[str, Callable[[], Any]] = {}
         self.widgets: dict[str, QWidget] = {}
         hints = typing.get_type_hints(request_type)

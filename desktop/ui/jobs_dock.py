@@ -72,6 +72,7 @@ class JobsPanel(QWidget):
         self.setAccessibleName("Jobs")
         self.list = QListWidget()
         self.list.setAccessibleName("Job queue")
+        self.list.setMinimumHeight(3 * self.fontMetrics().height())  # the dock may be short
         self.empty = QLabel("No jobs yet. Generated music, effects and speech appear here while they run.")
         self.empty.setWordWrap(True)
         let_shrink(self.empty)
@@ -82,12 +83,13 @@ class JobsPanel(QWidget):
         cancel_all.setAccessibleName("Cancel all jobs")
         cancel_all.clicked.connect(manager.cancel_all)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.empty, 1)
+        buttons.addStretch(1)
         buttons.addWidget(clear)
         buttons.addWidget(cancel_all)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(buttons)
+        box.addWidget(self.empty)  # on a line of its own: beside the buttons it wrapped to four
         box.addWidget(self.list, 1)
         self.rows: dict[int, JobRow] = {}
         manager.job_added.connect(self.add_job)

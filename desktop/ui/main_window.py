@@ -191,8 +191,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         geometry = get_setting("window_geometry")
         if isinstance(geometry, str):
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
-        else:
-            self.resize(1500, 920)
+        else:  # first launch: as big as the screen allows, up to 1500×920
+            screen = QApplication.primaryScreen()
+            room = screen.availableGeometry() if screen is not None else None
+            self.resize(min(1500, room.width()) if room else 1500, min(920, room.height()) if room else 920)
+            self.resizeDocks([self.docks["spectrogram"]], [240], Qt.Orientation.Vertical)
 
     # ---- docks ---------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

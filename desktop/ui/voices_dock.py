@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -121,10 +122,10 @@ class VoicePreview(QWidget):
         self.wave.setMenuEnabled(False)
         self.wave.setMouseEnabled(x=False, y=False)
         self.wave.hideButtons()
-        self.wave.setFixedHeight(90)
+        self.wave.setFixedHeight(70)
         self.wave.getPlotItem().hideAxis("left")
         self.spectrogram = SpectrogramPanel()
-        self.spectrogram.setMinimumHeight(170)
+        self.spectrogram.setMinimumHeight(150)
         self.spectrogram.ensure_plot()
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -171,6 +172,7 @@ class VoicesPanel(QWidget):
         self.search.textChanged.connect(self.refresh)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long names elide
         # Selection, not the current item, picks a voice: tabbing onto the list makes its
         # first row current without selecting it, and must not open a voice (and its preview)
         self.list.itemSelectionChanged.connect(self._show_selected)
@@ -208,7 +210,20 @@ class VoicesPanel(QWidget):
         box.addWidget(self.search)
         box.addWidget(self.list, 2)
         box.addLayout(grid)
-        box.addWidget(self.details, 3)
+        # The report and the preview scroll together: their heights no longer add up to a
+        # window taller than a 900 px screen once a voice is selected.
+        self.details.setMinimumHeight(110)
+        self.more = QWidget()
+        self.more_box = QVBoxLayout(self.more)
+        self.more_box.setContentsMargins(0, 0, 0, 0)
+        self.more_box.addWidget(self.details, 3)
+        self.more_area = QScrollArea()
+        self.more_area.setWidgetResizable(True)
+        self.more_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.more_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.more_area.setMinimumHeight(120)
+        self.more_area.setWidget(self.more)
+        box.addWidget(self.more_area, 3)
         self.preview: VoicePreview | None = None
         self._opened = False
 
@@ -277,7 +292,7 @@ class VoicesPanel(QWidget):
         self.details.setHtml(report_html(self.library.get(name)))
         if self.preview is None:
             self.preview = VoicePreview()
-            self.layout().addWidget(self.preview, 3)
+            self.more_box.addWidget(self.preview, 3)
         try:
             self.preview.show_clip(self.library.reference_audio(name), name)
         except EngineError as exc:
