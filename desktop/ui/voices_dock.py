@@ -212,7 +212,7 @@ class VoicesPanel(QWidget):
         box.addLayout(grid)
         # The report and the preview scroll together: their heights no longer add up to a
         # window taller than a 900 px screen once a voice is selected.
-        self.details.setMinimumHeight(110)
+        self.details.setMinimumHeight(90)
         self.more = QWidget()
         self.more_box = QVBoxLayout(self.more)
         self.more_box.setContentsMargins(0, 0, 0, 0)
@@ -221,7 +221,7 @@ class VoicesPanel(QWidget):
         self.more_area.setWidgetResizable(True)
         self.more_area.setFrameShape(QScrollArea.Shape.NoFrame)
         self.more_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.more_area.setMinimumHeight(120)
+        self.more_area.setMinimumHeight(70)
         self.more_area.setWidget(self.more)
         box.addWidget(self.more_area, 3)
         self.preview: VoicePreview | None = None
