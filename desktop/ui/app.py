@@ -38,6 +38,11 @@ def report_startup() -> None:
 
 def default_project():
     """The last project if it still opens, else a new Untitled project in the data folder."""
+    return default_project_and_whether_new()[0]
+
+
+def default_project_and_whether_new():
+    """``default_project`` and True when it was just made (the window then says where)."""
     from desktop.project.errors import ProjectError
     from desktop.project.store import Project
     from engines.paths import data_dir
@@ -46,7 +51,7 @@ def default_project():
     last = get_setting("last_project")
     if last:
         try:
-            return Project.open(last)
+            return Project.open(last), False
         except ProjectError:
             pass
     folder = data_dir() / "projects"
@@ -54,7 +59,7 @@ def default_project():
     n = 1
     while (folder / f"Untitled {n}.timbre").exists():
         n += 1
-    return Project.create(folder / f"Untitled {n}")
+    return Project.create(folder / f"Untitled {n}"), True
 
 
 def open_or_create(path: str):
@@ -156,26 +161,32 @@ def run_app(project: str | None = None, screenshot: str | None = None) -> int:
     from desktop.project.errors import ProjectError
     from desktop.ui.main_window import MainWindow
 
+    created = False
     try:
         if project:
             proj = open_or_create(project)
         elif screenshot:
             proj = make_demo_project(Path(tempfile.mkdtemp(prefix="timbre-demo-")))
         else:
-            proj = default_project()
+            proj, created = default_project_and_whether_new()
     except ProjectError as exc:
         print(f"timbre: {exc}", file=sys.stderr)
         return 1
     window = MainWindow(proj)
+    from PySide6.QtCore import Qt
+
     if os.environ.get("TIMBRE_REPORT_STARTUP"):
         window.first_painted.connect(lambda _s: report_startup())
     if screenshot:
-        window.resize(1600, 1000)
+        window.resize(1280, 860)  # a common laptop screen: the window must fit it
+        window.resizeDocks([window.docks["spectrogram"]], [240], Qt.Orientation.Vertical)
         window.show()
         render_screenshot(window, screenshot)
         window.close()
         print(f"wrote {screenshot}")
         return 0
     window.show()
+    if created:  # the user was never asked where: say it
+        window.tell_where_saved()
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()

@@ -28,6 +28,7 @@ class AudioIO(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.available = False
+        self.has_input = False  # a microphone (default input device) was found
         self.reason = "Audio has not been checked yet."
         self._sd = None
         self._stream = None
@@ -57,6 +58,11 @@ class AudioIO(QObject):
             self.reason = ("No audio output device was found, so playback and recording are "
                            "off. Everything else works; export to hear your mix.")
             return False
+        try:
+            sd.query_devices(kind="input")
+            self.has_input = True
+        except Exception:  # noqa: BLE001 - no microphone: playback still works
+            self.has_input = False
         self.available, self.reason = True, ""
         return True
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -42,6 +43,27 @@ from engines.fields import (
 )
 
 DEFAULT_CHOICE = "Default"  # an optional pick-list's "let the engine choose"
+FIELD_CHARS = 10  # the narrowest a form field gets, in characters
+
+
+def add_choices(box: QComboBox, options: list) -> None:
+    """Pick-list entries: a plain value, or (value, label) to show words for a code
+    (Kokoro's "jf_alpha" shows as "jf_alpha — Japanese, female")."""
+    for option in options:
+        value, label = option if isinstance(option, tuple) else (option, option)
+        box.addItem(str(label), str(value))
+
+
+def choose(box: QComboBox, value: Any) -> None:
+    """Select the entry whose value (else whose label) is ``value``; an editable box takes
+    any other text as typed."""
+    index = box.findData(str(value))
+    if index < 0:
+        index = box.findText(str(value))
+    if index >= 0:
+        box.setCurrentIndex(index)
+    elif box.isEditable():
+        box.setCurrentText(str(value))
 
 
 class RequestForm(QWidget):
@@ -52,22 +74,40 @@ class RequestForm(QWidget):
         request_type: type,
         choices: dict[str, list[str]] | None = None,
         clip_provider: Callable[[], AudioClip | None] | None = None,
+        hidden: frozenset[str] = frozenset(),
+        helps: dict[str, str] | None = None,
     ) -> None:
+        """``hidden``: fields this panel does not offer (Sound effects has no melody);
+        ``helps``: the panel's own words for a field (its placeholder and tooltip)."""
         super().__init__()
         self.request_type = request_type
+        self.helps = helps or {}
         self.clip_provider = clip_provider
-        self.layout_ = QFormLayout(self)
+        self.layout_ = QFormLayout()
         self.layout_.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)  # the rows stay together at the top of a tall panel
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.layout_)
+        outer.addStretch(1)
         self.readers: dict[str, Callable[[], Any]] = {}
         self.widgets: dict[str, QWidget] = {}
         choices = choices or {}
         for f, hint, optional in editable_fields(request_type):
+            if f.name in hidden:
+                continue
             widget, reader = self._widget_for(f, hint, optional, choices.get(f.name))
             if widget is None:
                 continue
-            widget.setToolTip(help_for(f))
+            # a field asks for a few characters at least, not its whole range ("2147483647"):
+            # the panel, and so the window, stays narrow enough for a 1280 px screen
+            widget.setMinimumWidth(min(widget.minimumSizeHint().width(),
+                                       widget.fontMetrics().averageCharWidth() * FIELD_CHARS))
+            words = self.helps.get(f.name) or help_for(f)
+            if isinstance(widget, QPlainTextEdit):
+                widget.setPlaceholderText(words)
+            widget.setToolTip(words)
             widget.setAccessibleName(label_for(f))
-            widget.setAccessibleDescription(help_for(f))
+            widget.setAccessibleDescription(words)
             self.layout_.addRow(label_for(f), widget)
             self.readers[f.name] = reader
             self.widgets[f.name] = widget
@@ -85,13 +125,15 @@ class RequestForm(QWidget):
             box.setEditable(bool(extra) and not meta.get("choices"))
             if optional:
                 box.addItem(DEFAULT_CHOICE)
-            box.addItems([str(o) for o in options])
+            add_choices(box, options)
             if default is not None:
-                box.setCurrentText(str(default))
+                choose(box, default)
 
             def read_choice() -> str | None:
                 text = box.currentText().strip()
-                return None if optional and text in ("", DEFAULT_CHOICE) else text
+                index = box.findText(text)
+                value = box.itemData(index) if index >= 0 and box.itemData(index) is not None else text
+                return None if optional and text in ("", DEFAULT_CHOICE) else value
 
             return box, read_choice
         if hint is bool:
@@ -184,7 +226,7 @@ class RequestForm(QWidget):
         if isinstance(w, QPlainTextEdit):
             w.setPlainText(str(value))
         elif isinstance(w, QComboBox):
-            w.setCurrentText(str(value))
+            choose(w, value)
         elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
             w.setValue(value)
         elif isinstance(w, QCheckBox):
@@ -193,6 +235,47 @@ class RequestForm(QWidget):
             w.setText(str(value))
         else:
             w.findChild(QLineEdit).setText(str(value))
+
+    def state(self) -> dict[str, Any]:
+        """What the user typed and picked, as plain values (kept across an engine switch and
+        saved with the project), not the request: a file field keeps its path, not its audio."""
+        out: dict[str, Any] = {}
+        for name, w in self.widgets.items():
+            if isinstance(w, QPlainTextEdit):
+                out[name] = w.toPlainText()
+            elif isinstance(w, QComboBox):
+                index = w.findText(w.currentText())
+                data = w.itemData(index) if index >= 0 else None
+                out[name] = data if data is not None else w.currentText()
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                out[name] = w.value()
+            elif isinstance(w, QCheckBox):
+                out[name] = w.checkState().value
+            elif isinstance(w, QLineEdit):
+                out[name] = w.text()
+            elif w.findChild(QLineEdit) is not None:
+                out[name] = w.findChild(QLineEdit).text()
+        return out
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the values of fields this form shares with ``state``; a pick-list keeps
+        its own choice when the saved one is not on it (another engine's voice)."""
+        for name, value in state.items():
+            w = self.widgets.get(name)
+            try:
+                if w is None:
+                    continue
+                if isinstance(w, QComboBox):
+                    if w.findData(str(value)) >= 0 or w.findText(str(value)) >= 0:
+                        choose(w, value)
+                elif isinstance(w, QCheckBox):
+                    w.setCheckState(Qt.CheckState(int(value)))
+                elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                    w.setValue(type(w.value())(value))
+                else:
+                    self.set_value(name, value)
+            except (TypeError, ValueError):
+                continue  # a value saved by an older form: the field keeps its default
 
     def request(self) -> Any:
         try:

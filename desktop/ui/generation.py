@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.forms import TEXT_FIELDS, RequestForm
+from desktop.ui.widgets import let_shrink
 from engines.audio import AudioClip
 from engines.errors import EngineError
 from engines.registry import EngineInfo, engine_infos, request_type
@@ -48,6 +52,13 @@ EXAMPLES = {
     ],
 }
 KIND_TITLES = {"music": "Music", "sfx": "Sound effects", "speech": "Speech"}
+# Each panel's own words for shared fields (AudioGen takes MusicGen's request type), and the
+# fields a panel does not offer: sound effects follow no melody.
+HELPS = {"sfx": {"prompt": "Describe the sound: what makes it, where, how near, how long.",
+                 "description": "Describe the sound: what makes it, where, how near, how long."}}
+HIDDEN = {"sfx": frozenset({"melody", "melody_path"})}
+WATERMARK_TIP = ("Mark the takes with an inaudible watermark that says they were generated "
+                 "(starts as Settings › Watermark generated audio says).")
 
 
 def request_type_for(engine_name: str) -> type | None:
@@ -91,8 +102,8 @@ class GenerationPanel(QWidget):
         self.model_label = QLabel("Model")
         self.reason = QLabel()
         self.reason.setWordWrap(True)
+        let_shrink(self.reason)
         self.reason.setAccessibleName(f"{self.title} engine status")
-        self.reason.setStyleSheet("color: #e8a33d;")
         self.examples = QComboBox()
         self.examples.setAccessibleName(f"{self.title} prompt examples")
         self.examples.setToolTip("Pick an example to start from")
@@ -101,6 +112,8 @@ class GenerationPanel(QWidget):
         self.examples.activated.connect(self._use_example)
         self.form_area = QScrollArea()
         self.form_area.setWidgetResizable(True)
+        # never scrolled sideways: that cut the labels' first letters ("ompt", "uration")
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form: RequestForm | None = None
         for box in (self.engine_box, self.model_box, self.examples):
             # long labels and examples must not widen the dock (and the window) to fit them
@@ -124,10 +137,12 @@ class GenerationPanel(QWidget):
         box.addWidget(self.reason)
         box.addWidget(self.examples)
         box.addWidget(self.form_area, 1)
-        self.extra_buttons.addWidget(self.generate_button, 1)
-        box.addLayout(self.extra_buttons)
+        box.addWidget(self.generate_button)
+        box.addLayout(self.extra_buttons)  # below Generate, so the panel stays narrow
         self.infos: list[EngineInfo] = []
         self._loaded = False
+        self._pending: dict[str, Any] = {}  # a saved form waiting for the panel's first showing
+        self.watermark_default: Callable[[], bool] = lambda: True  # the window's effective setting
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
@@ -142,11 +157,15 @@ class GenerationPanel(QWidget):
         self.engine_box.blockSignals(True)
         self.engine_box.clear()
         for info in self.infos:
-            self.engine_box.addItem(info.label + ("" if info.available else " (unavailable)"), info.name)
+            runs = info.available or any(ready for _n, _l, ready in self._models(info.name))
+            self.engine_box.addItem(info.label + ("" if runs else " (unavailable)"), info.name)
         index = max(0, self.engine_box.findData(current))
         self.engine_box.setCurrentIndex(index)
         self.engine_box.blockSignals(False)
         self._engine_changed()
+        pending, self._pending = self._pending, {}
+        if pending:
+            self.restore_state(pending)
 
     @property
     def engine(self) -> EngineInfo | None:
@@ -159,13 +178,15 @@ class GenerationPanel(QWidget):
         self.engine_box.setCurrentIndex(max(0, self.engine_box.findData(name)))
 
     def _engine_changed(self) -> None:
+        """Build the new engine's form, carrying over what the user typed and picked in
+        fields both engines have (text, voice, emotion, rate…)."""
         info = self.engine
+        carried = self.form.state() if self.form is not None else {}
         self.form = None
         if info is None:
             self._show_reason(f"No {self.title.lower()} engine is installed in this build yet.")
             self.form_area.setWidget(QLabel(""))
             return
-        self._show_reason("" if info.available else f"{info.label} cannot run here: {info.reason}")
         try:
             request_type = request_type_for(info.name)
         except Exception as exc:  # noqa: BLE001 - a broken engine module must not break the panel
@@ -174,7 +195,10 @@ class GenerationPanel(QWidget):
         if request_type is None:
             self.form_area.setWidget(QLabel("This engine has no parameters to show."))
         else:
-            self.form = RequestForm(request_type, self._choices(info.name), self.clip_provider)
+            self.form = RequestForm(request_type, self._choices(info.name), self.clip_provider,
+                                    HIDDEN.get(self.kind, frozenset()), HELPS.get(self.kind))
+            self.sync_watermark()
+            self.form.restore(carried)
             self.form_area.setWidget(self.form)
         self._fill_models(info.name)
         self._update_button()
@@ -204,20 +228,75 @@ class GenerationPanel(QWidget):
         info, model = self.engine, self.model
         runnable = info is not None and (info.available if model is None else model[1])
         self.generate_button.setEnabled(bool(runnable) and self.form is not None)
+        if info is None or self.form is None:  # the reason for that is already shown
+            return
+        if model is None:
+            self._show_reason("" if info.available else f"{info.label} cannot run here: {info.reason}")
+        elif not model[1]:
+            self._show_reason(f"{self.model_box.currentText().removesuffix(' (not installed)')} is not "
+                              "installed. Open File › Models… to download or import it, or pick "
+                              "another model.")
+        elif "debug" in model[0]:
+            self._show_reason(f"The test model makes noise, not {self.title.lower()}: it shows how the "
+                              "panel works. Install a real model with File › Models….", warn=False)
+        else:
+            self._show_reason("")
 
-    def _show_reason(self, text: str) -> None:
+    def _show_reason(self, text: str, warn: bool = True) -> None:
+        """Why the panel cannot generate (orange), or a note that it can (plain)."""
+        self.reason.setStyleSheet("color: #e8a33d;" if warn else "")
         self.reason.setText(text)
         self.reason.setVisible(bool(text))
         self.reason.setAccessibleDescription(text)
 
+    def sync_watermark(self) -> None:
+        """Show whether takes will be watermarked: ticked or not as the setting says (the old
+        half-ticked "use the setting" looked unticked while every take was watermarked)."""
+        box = self.form.widgets.get("watermark") if self.form is not None else None
+        if isinstance(box, QCheckBox):
+            box.setTristate(False)
+            box.setChecked(bool(self.watermark_default()))
+            box.setToolTip(WATERMARK_TIP)
+
+    def text_edit(self) -> QPlainTextEdit | None:
+        """The form's prompt or text field (where Alt+1…3 put the cursor)."""
+        if self.form is None:
+            return None
+        return next((w for n, w in self.form.widgets.items()
+                     if n in TEXT_FIELDS and isinstance(w, QPlainTextEdit)), None)
+
     def _use_example(self, index: int) -> None:
-        if index <= 0 or self.form is None:
+        """The example replaces the text as one edit of the field, so Ctrl+Z brings back
+        what was there (setPlainText would wipe the field's undo history)."""
+        edit = self.text_edit()
+        if index <= 0 or edit is None:
             return
-        for name in TEXT_FIELDS:
-            if name in self.form.widgets:
-                self.form.set_value(name, self.examples.itemText(index))
-                break
+        cursor = edit.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(self.examples.itemText(index))
+        edit.setTextCursor(cursor)
+        edit.setFocus()
         self.examples.setCurrentIndex(0)
+
+    def saved_state(self) -> dict[str, Any]:
+        """The engine and the form's values, to save with the project."""
+        if not self._loaded:
+            return self._pending
+        return {"engine": self.engine_box.currentData(), "fields": self.form.state() if self.form else {}}
+
+    def restore_state(self, state: dict[str, Any] | None) -> None:
+        """Bring back a saved form (now, or when the panel is first shown)."""
+        if not isinstance(state, dict):
+            return
+        if not self._loaded:
+            self._pending = state
+            return
+        if state.get("engine"):
+            index = self.engine_box.findData(state["engine"])
+            if index >= 0:
+                self.engine_box.setCurrentIndex(index)
+        if self.form is not None and isinstance(state.get("fields"), dict):
+            self.form.restore(state["fields"])
 
     def _clicked(self) -> None:
         try:

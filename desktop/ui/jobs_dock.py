@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.widgets import ElidedLabel, let_shrink
 from desktop.ui.workers import Job, JobManager
 
 STATE_TEXT = {"queued": "Queued", "loading": "Loading model", "running": "Running",
@@ -23,8 +24,11 @@ class JobRow(QWidget):
     def __init__(self, job: Job, manager: JobManager) -> None:
         super().__init__()
         self.job = job
-        self.title = QLabel(f"<b>{job.label}</b> · {job.engine}")
-        self.state = QLabel()
+        self.title = ElidedLabel(f"{job.label} · {job.engine}")
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
+        self.state = ElidedLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
@@ -51,7 +55,10 @@ class JobRow(QWidget):
     def refresh(self) -> None:
         job = self.job
         self.bar.setValue(int(job.progress * 1000))
-        self.bar.setFormat(f"{job.progress * 100:.0f}%  {job.stage}" if job.active else f"{job.progress * 100:.0f}%")
+        stage = job.stage
+        if job.active and job.progress >= 0.999:  # the engine is done; the take is being finished
+            stage = "finishing: loudness, watermark, saving the take…"
+        self.bar.setFormat(f"{job.progress * 100:.0f}%  {stage}" if job.active else f"{job.progress * 100:.0f}%")
         text = STATE_TEXT.get(job.state, job.state)
         self.state.setText(text if job.state != "failed" else f"Failed: {job.error[:80]}")
         self.state.setToolTip(job.error)
@@ -65,8 +72,10 @@ class JobsPanel(QWidget):
         self.setAccessibleName("Jobs")
         self.list = QListWidget()
         self.list.setAccessibleName("Job queue")
+        self.list.setMinimumHeight(3 * self.fontMetrics().height())  # the dock may be short
         self.empty = QLabel("No jobs yet. Generated music, effects and speech appear here while they run.")
         self.empty.setWordWrap(True)
+        let_shrink(self.empty)
         clear = QPushButton("Clear finished")
         clear.setAccessibleName("Clear finished jobs")
         clear.clicked.connect(self.clear_finished)
@@ -74,12 +83,13 @@ class JobsPanel(QWidget):
         cancel_all.setAccessibleName("Cancel all jobs")
         cancel_all.clicked.connect(manager.cancel_all)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.empty, 1)
+        buttons.addStretch(1)
         buttons.addWidget(clear)
         buttons.addWidget(cancel_all)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(buttons)
+        box.addWidget(self.empty)  # on a line of its own: beside the buttons it wrapped to four
         box.addWidget(self.list, 1)
         self.rows: dict[int, JobRow] = {}
         manager.job_added.connect(self.add_job)

@@ -12,21 +12,27 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
+    QMessageBox,
+    QProgressDialog,
     QPushButton,
     QToolBar,
     QVBoxLayout,
@@ -43,9 +49,10 @@ from desktop.ui.notifications import Banner, NotificationBar
 from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
-from desktop.ui.timeline_view import TimelineView
+from desktop.ui.timeline_view import OVERLAP_MODES, TimelineView, overlap_mode, spot_words
 from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
+from desktop.ui.widgets import ElidedLabel
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
 from desktop.ui.workers import JobManager
@@ -53,7 +60,26 @@ from engines.errors import EngineError, TimbreError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
+EXPORT_STEPS = 1000  # the export bar's resolution
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
+
+
+SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself
+UNDO_CHARS = 40  # an undo label longer than this is cut with "…" in the Edit menu
+EDIT_FIELDS = {"fade_in_frames": "fade-in", "fade_out_frames": "fade-out", "gain_db": "gain"}
+
+
+def edit_words(label: str) -> str:
+    """An edit's label in the user's words: the store's column names ("Change clip
+    fade_in_frames") become what the inspector calls them ("Change clip fade-in")."""
+    if label.startswith("Change "):
+        for column, words in EDIT_FIELDS.items():
+            label = label.replace(column, words)
+    return label
+
+
+def elide(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def memory_in_use() -> int | None:
@@ -73,6 +99,20 @@ def memory_in_use() -> int | None:
             return None
 
 
+def devices_present() -> dict[str, bool]:
+    """Whether this computer has an NVIDIA GPU (driver) or Apple silicon, without importing
+    torch (seconds); when torch is already loaded, its own answer."""
+    import platform
+    import shutil
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        mps = getattr(getattr(torch, "backends", None), "mps", None)
+        return {"cuda": bool(torch.cuda.is_available()), "mps": bool(mps and mps.is_available())}
+    cuda = Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+    return {"cuda": cuda, "mps": sys.platform == "darwin" and platform.machine() == "arm64"}
+
+
 def device_text() -> str:
     """The compute device, without importing torch just to say it (that would cost seconds)."""
     from engines.devices import choose_device, requested_device
@@ -84,6 +124,12 @@ def device_text() -> str:
         return f"Device: {choose_device()}"
     except EngineError as exc:
         return f"Device: {wish} — {exc}"
+
+
+class _ExportBridge(QObject):
+    """Carries the export's progress from its worker thread to the progress dialog."""
+
+    moved = Signal(float, str)  # fraction done, stage
 
 
 class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
@@ -107,6 +153,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.banking = None  # the voice banking window, made on first use
         self._spectrogram_key: tuple | None = None  # the clip the spectrogram shows
         self._play_ratio = 1.0
+        self._last_panel = "music"  # the generation panel Ctrl+Enter uses when none has focus
 
         self.banner = Banner()
         self.notice = NotificationBar()
@@ -143,8 +190,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         geometry = get_setting("window_geometry")
         if isinstance(geometry, str):
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
-        else:
-            self.resize(1500, 920)
+        else:  # first launch: as big as the screen allows, up to 1500×920
+            screen = QApplication.primaryScreen()
+            room = screen.availableGeometry() if screen is not None else None
+            self.resize(min(1500, room.width()) if room else 1500, min(920, room.height()) if room else 920)
+            self.resizeDocks([self.docks["spectrogram"]], [240], Qt.Orientation.Vertical)
 
     # ---- docks ---------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -162,7 +212,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.takes = TakesPanel()
         self.takes.play_requested.connect(self.audition_take)
         self.takes.place_requested.connect(self.place_take)
-        self.voices = VoicesPanel(record=self.record_to)
+        self.voices = VoicesPanel(record=self.record_to, can_record=self.can_record)
         self.voices.play_requested.connect(lambda clip: self._play_clip(clip, follow=False))
         self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
         self.voices.voices_changed.connect(self._voices_changed)
@@ -171,8 +221,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             prepare = self._prepare_speech if kind == "speech" else None
             panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare,
                                     self._model_options)
-            panel.generate_requested.connect(self.submit_job)
-            panel.refused.connect(lambda message: self.notice.notify(message, error=True))
+            panel.generate_requested.connect(self.submit_request)
+            panel.refused.connect(self.panel_refused)
+            panel.watermark_default = self.watermark_default
             self.panels[kind] = panel
         clone = QPushButton("Clone voice…")
         clone.setAccessibleName("Clone voice")
@@ -227,7 +278,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                                "Record a voice bank one prompt at a time (in its own window)")
         self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
                               "Installed models: sizes, import, download, remove, unload")
-        self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_quit = act("&Quit", self.quit_asked, QKeySequence.StandardKey.Quit)
         self.act_play = act("Play/Stop", self.toggle_play, "Space", "Play from the playhead, or stop")
         self.act_record = act("Record", self.toggle_record, "R", "Record a new take from the microphone")
         self.act_home = act("Go to start", lambda: self.view and self.view.set_playhead(0, follow=True), "Home")
@@ -249,6 +300,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_font_up = act("Larger text", lambda: self.scale_font(1.1), "Ctrl+=")
         self.act_font_down = act("Smaller text", lambda: self.scale_font(1 / 1.1), "Ctrl+-")
         self.act_font_reset = act("Normal text size", lambda: self.scale_font(None), "Ctrl+0")
+        # The keyboard path to a take: Alt+3 puts the cursor in the Speech text, Ctrl+Enter
+        # generates (as in Descript's and chat apps' "send"), Alt+0 goes back to the timeline.
+        self.act_generate = act("Generate", self.generate_from_keyboard, ["Ctrl+Return", "Ctrl+Enter"],
+                                "Generate with the panel you are in (or the one in front)")
+        self.act_go_timeline = act("Go to the timeline", self.focus_timeline, "Alt+0")
+        self.act_go_panel: dict[str, QAction] = {}
+        for key, (kind, title) in enumerate((("music", "Music prompt"), ("sfx", "Sound effects prompt"),
+                                             ("speech", "Speech text")), start=1):
+            self.act_go_panel[kind] = act(f"Go to the {title}", lambda _=False, k=kind: self.focus_panel(k),
+                                          f"Alt+{key}")
+        self.act_go_takes = act("Go to the takes", lambda: self._focus_dock("takes", self.takes.list), "Alt+4")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -264,6 +326,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         m = bar.addMenu("&Transport")
         for a in (self.act_play, self.act_record, self.act_home, self.act_end):
             m.addAction(a)
+        m = bar.addMenu("&Go")
+        for a in (self.act_go_timeline, *self.act_go_panel.values(), self.act_go_takes, None, self.act_generate):
+            m.addSeparator() if a is None else m.addAction(a)
         m = bar.addMenu("&View")
         for a in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_zoom_sel, None, self.act_font_up,
                   self.act_font_down, self.act_font_reset):
@@ -292,14 +357,28 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         group = QActionGroup(self)
         current = str(get_setting("device"))
         self.device_actions: dict[str, QAction] = {}
+        present = devices_present()
         for name, label in (("auto", "Automatic (best available)"), ("cpu", "CPU"),
                             ("cuda", "NVIDIA GPU (CUDA)"), ("mps", "Apple GPU (Metal)")):
-            a = QAction(label, self, checkable=True)
+            found = present.get(name, True)
+            a = QAction(label if found else f"{label} — not found on this computer", self, checkable=True)
+            a.setEnabled(found or name == current)  # a stored choice stays visible to change it
             a.setChecked(name == current)
             a.triggered.connect(lambda _=False, n=name: self.set_device(n))
             group.addAction(a)
             devices.addAction(a)
             self.device_actions[name] = a
+        overlap = menu.addMenu("When clips would overlap")
+        group = QActionGroup(self)
+        self.overlap_actions: dict[str, QAction] = {}
+        for name, label in OVERLAP_MODES.items():
+            a = QAction(label, self, checkable=True)
+            a.setChecked(name == overlap_mode())
+            a.setStatusTip("Where a placed or dragged clip goes when it would cover another clip")
+            a.triggered.connect(lambda _=False, n=name: set_setting("clip_overlap", n))
+            group.addAction(a)
+            overlap.addAction(a)
+            self.overlap_actions[name] = a
         for key, label, tip in (
             ("allow_downloads", "Allow model downloads", "Let the model manager fetch weights from the hub"),
             ("watermark", "Watermark generated audio", "Mark generated takes with an inaudible watermark"),
@@ -307,8 +386,21 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             a = QAction(label, self, checkable=True)
             a.setChecked(bool(get_setting(key)))
             a.setStatusTip(tip)
-            a.toggled.connect(lambda on, k=key: set_setting(k, bool(on)))
+            a.toggled.connect(lambda on, k=key: self.change_setting(k, bool(on)))
             menu.addAction(a)
+
+    def change_setting(self, key: str, on: bool) -> None:
+        set_setting(key, on)
+        if key == "watermark":  # the panels' Watermark boxes show what new takes will get
+            for panel in self.panels.values():
+                panel.sync_watermark()
+
+    def watermark_default(self) -> bool:
+        """Whether new takes will be watermarked (the project's choice, else the setting)."""
+        from desktop.project.provenance import watermark_enabled
+        from engines.watermark import watermark_wanted
+
+        return watermark_enabled(self.project) if self.project is not None else watermark_wanted()
 
     def set_device(self, name: str) -> None:
         set_setting("device", name)
@@ -335,11 +427,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     def _build_status(self) -> None:
         sb = self.statusBar()
-        self.status_device = QLabel()
+        self.status_device = ElidedLabel()
         self.status_device.setAccessibleName("Compute device")
-        self.status_memory = QLabel()
+        self.status_memory = ElidedLabel()
         self.status_memory.setAccessibleName("Memory in use")
-        self.status_engines = QLabel("Engines: none loaded")
+        self.status_engines = ElidedLabel("Engines: none loaded")
         self.status_engines.setAccessibleName("Loaded engines")
         self.meter = LevelMeter(self.audio)
         for w in (self.status_device, self.status_memory, self.status_engines):
@@ -361,6 +453,59 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         loaded = self.loaded_engines()
         self.status_engines.setText("Engines: " + (", ".join(loaded) if loaded else "none loaded"))
 
+    # ---- keyboard ------------------------------------------------------------------
+    def _focus_dock(self, key: str, widget: QWidget | None) -> None:
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_panel(self, kind: str) -> None:
+        """Bring a generation panel to the front with the cursor in its text."""
+        panel = self.panels[kind]
+        self._focus_dock(kind, None)
+        if not panel._loaded:
+            panel.refresh_engines()
+        target = panel.text_edit() or panel.engine_box
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._last_panel = kind
+
+    def focus_timeline(self) -> None:
+        if self.view is not None:
+            self.view.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def current_panel(self) -> GenerationPanel:
+        """The generation panel the keyboard is in, else the last one gone to, else the one
+        in front of its tab group."""
+        focus = QApplication.focusWidget()
+        for panel in self.panels.values():
+            if focus is not None and panel.isAncestorOf(focus):
+                return panel
+        visible = [k for k, p in self.panels.items() if p.isVisible() and not self.docks[k].visibleRegion().isEmpty()]
+        kind = self._last_panel if self._last_panel in visible or not visible else visible[0]
+        return self.panels[kind]
+
+    def generate_from_keyboard(self) -> None:
+        panel = self.current_panel()
+        if not panel._loaded:
+            panel.refresh_engines()
+        if panel.generate_button.isEnabled():
+            panel.generate_button.click()
+        else:
+            self.notice.notify(panel.reason.text() or f"{panel.title} cannot generate yet.", error=True)
+
+    def event(self, event: QEvent) -> bool:
+        """Space plays and stops, except on a control that Space works itself (a button,
+        a check box, a list): there it presses, ticks or picks, as everywhere else. (The
+        focused control's unanswered ShortcutOverride reaches its window here.)"""
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Space and not event.modifiers()
+                and isinstance(QApplication.focusWidget(), SPACE_WIDGETS)):
+            event.accept()
+            return True
+        return super().event(event)
+
     # ---- project -------------------------------------------------------------------
     def open_project(self, project: Project) -> None:
         self.close_project()
@@ -370,6 +515,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self._centre_layout.insertWidget(1, self.view, 1)
         self.timeline.listeners.append(self._after_edit)
         self.view.playhead_moved.connect(self._playhead_moved)
+        self.view.told.connect(lambda words: self.notice.notify(words))
         self.view.clip_selected.connect(lambda _c: self.update_spectrogram())
         self.view.track_selected.connect(lambda _t: self.update_spectrogram())
         self.view.selection_changed.connect(lambda _s: self.update_spectrogram())
@@ -377,16 +523,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.view.canvas.setFocus()  # Space and R go to the transport, not to a text field
         self.setWindowTitle(f"{project.name} — Timbre Studio")
         set_setting("last_project", str(project.path))
+        forms = project.get_state("forms")
+        for kind, panel in self.panels.items():  # what was typed in the panels last time
+            panel.restore_state(forms.get(kind) if isinstance(forms, dict) else None)
         self._after_edit("")
         if project.damaged:
             self.setWindowTitle(f"{project.name} (damaged, read-only) — Timbre Studio")
             self.notice.notify(project.damaged, error=True)
+
+    def save_forms(self) -> None:
+        """Keep what is typed in the panels with the project, for the next session."""
+        if self.project is not None and not self.project.damaged:
+            forms = {kind: panel.saved_state() for kind, panel in self.panels.items()}
+            self._guard(self.project.set_state, "forms", forms)
 
     def close_project(self) -> None:
         if self.project is None:
             return
         self._spectrogram_key = None
         self.stop_audio()
+        self.save_forms()
         if self.view is not None:
             self.view.detach()
             self._centre_layout.removeWidget(self.view)
@@ -400,13 +556,17 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             return
         self.takes.set_takes(self.project.takes())
         self.update_spectrogram()
-        undo, redo = self.timeline.undo_label, self.timeline.redo_label
         self.act_undo.setEnabled(self.timeline.can_undo)
         self.act_redo.setEnabled(self.timeline.can_redo)
-        self.act_undo.setText(f"&Undo {undo}" if undo else "&Undo")
-        self.act_redo.setText(f"&Redo {redo}" if redo else "&Redo")
+        for action, verb, what in ((self.act_undo, "Undo", self.timeline.undo_label),
+                                   (self.act_redo, "Redo", self.timeline.redo_label)):
+            words = edit_words(what)
+            # the menu says what will be undone (cut short); the toolbar button keeps one word
+            action.setText(f"&{verb} {elide(words, UNDO_CHARS)}" if words else f"&{verb}")
+            action.setIconText(verb)
+            action.setToolTip(f"{verb} {words} ({action.shortcut().toString()})" if words else verb)
         if label:
-            self.statusBar().showMessage(label, 3000)
+            self.statusBar().showMessage(edit_words(label), 3000)
 
     def refresh(self) -> None:
         """Re-read the store after changes made outside the timeline (imports, new takes)."""
@@ -446,16 +606,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     # ---- takes ---------------------------------------------------------------------
     def place_take(self, take_id: int, track_id: int | None = None, at: int | None = None) -> int | None:
-        """One click: the take goes on the selected track (a new one if none) at the playhead."""
-        if self.view is None or self.timeline is None:
+        """One click: the take goes on the selected track (a new one if none) at the playhead,
+        or, where that would cover a clip, where Settings › When clips would overlap says."""
+        if self.view is None or self.timeline is None or self.project is None:
             return None
         track = track_id or self.view.state.track or self._guard(self.timeline.add_track)
         if track is None:  # the new track was refused (already said in the notice)
             return None
         start = self.view.state.playhead if at is None else at
-        clip_id = self._guard(self.timeline.add_clip, track, take_id, start)
+        length = self.project.take_frames(self.project.take(take_id))
+        spot = self.view.free_spot(track, start, length)
+        where = spot.track if spot.track is not None else self._guard(self.timeline.add_track)
+        if where is None:
+            return None
+        self.view.reload()
+        clip_id = self._guard(self.timeline.add_clip, where, take_id, spot.start, 0, spot.length)
         if clip_id is not None:
             self.view.select_clip(clip_id)
+            said = spot_words(self.view, spot, where, track, start, length)
+            if said:
+                self.notice.notify(said)
         return clip_id
 
     def audition_take(self, take_id: int) -> None:
@@ -493,9 +663,12 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             if project is self.project and self.timeline is not None:
                 start = at
                 for take in takes:
-                    track = track_id or self._guard(self.timeline.add_track, take.name)
-                    clip_id = self._guard(self.timeline.add_clip, track, take.id, start)
-                    if clip_id is not None and track_id is not None:  # one after another on that track
+                    if track_id is None:
+                        track = self._guard(self.timeline.add_track, take.name)
+                        self._guard(self.timeline.add_clip, track, take.id, start)
+                        continue
+                    clip_id = self.place_take(take.id, track_id, start)  # covers no clip there
+                    if clip_id is not None:  # one after another on that track
                         start = self.project.clip(clip_id).end_frame
             self.refresh()
             if failed:
@@ -545,18 +718,53 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
     def export_to(self, path: str, preset: object | None = None) -> None:
         """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
         preset from engines.podcast.presets (target LUFS and channel count), or None."""
-        from desktop.project.export import export_project
+        import shiboken6
+
+        from desktop.project import export as exporting
+        from engines.cancel import CancelToken
+        from engines.errors import Cancelled
 
         project = self.project
         lufs = getattr(preset, "lufs", None)
         channels = getattr(preset, "channels", None)
+        cancel = CancelToken()
+        bridge = _ExportBridge()
+        dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, EXPORT_STEPS, self)
+        dialog.setWindowTitle("Export mix")
+        dialog.setAccessibleName("Export progress")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)  # the mix must not change under it
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(cancel.cancel)
+        dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
+        def moved(fraction: float, stage: str) -> None:
+            if shiboken6.isValid(dialog) and not cancel.cancelled:  # the window may be gone
+                dialog.setValue(round(fraction * EXPORT_STEPS))
+                dialog.setLabelText(f"Exporting {Path(path).name}… {stage}".rstrip())
+
+        bridge.moved.connect(moved)
+        dialog.show()
+        self.export_progress, self._export_bridge = dialog, bridge
 
         def export() -> object:
-            return export_project(project, path, lufs=lufs, channels=channels)
+            return exporting.export_project(project, path, lufs=lufs, channels=channels, cancel=cancel,
+                                            progress=lambda p: bridge.moved.emit(p.fraction, p.stage))
+
+        def done(result) -> None:
+            dialog.setValue(EXPORT_STEPS)
+            dialog.hide()  # not close(): a closed progress dialog reports itself cancelled
+            self.notice.notify(result.summary().capitalize())
+
+        def failed(exc: BaseException, details: str) -> None:
+            dialog.hide()
+            if isinstance(exc, Cancelled):
+                self.notice.notify(f"Export cancelled: {Path(path).name} was not finished.")
+            else:
+                self._task_failed(exc, details)
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        run_in_background(export, lambda r: self.notice.notify(r.summary().capitalize()),
-                          self._task_failed)
+        run_in_background(export, done, failed, owner=self)
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
         known = isinstance(exc, TimbreError)
@@ -693,8 +901,6 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
 
     # ---- appearance ----------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        from PySide6.QtWidgets import QApplication
-
         set_setting("theme", name)
         apply_theme(QApplication.instance(), name, float(get_setting("font_scale")))
         for n, a in self.theme_actions.items():
@@ -707,14 +913,42 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             self.view.reload()
 
     def scale_font(self, factor: float | None) -> None:
-        from PySide6.QtWidgets import QApplication
-
         scale = 1.0 if factor is None else float(get_setting("font_scale")) * factor
         scale = max(0.6, min(2.5, scale))
         set_setting("font_scale", round(scale, 3))
         apply_theme(QApplication.instance(), str(get_setting("theme")), scale)
 
     # ---- lifecycle -----------------------------------------------------------------
+    def quit_asked(self) -> None:
+        """Ctrl+Q asks first, as Audacity does, and says what happens to the work."""
+        if self.confirm_quit():
+            self.close()
+
+    def confirm_quit(self) -> bool:
+        running = sum(job.active for job in self.jobs.jobs)
+        where = f" Everything is saved in {self.project.path}." if self.project is not None else ""
+        jobs = f" {running} running job(s) will be cancelled." if running else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit Timbre Studio",
+                          "Quit Timbre Studio?", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(f"Your edits are saved as you make them.{where}{jobs}")
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(quit_button)
+        box.exec()
+        return box.clickedButton() is quit_button
+
+    def tell_where_saved(self) -> None:
+        """At first launch the studio opens a new project on its own: say where it lives."""
+        if self.project is None:
+            return
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = self.project.path
+        self.notice.notify(
+            f"Your work is saved as you go, in the new project '{self.project.name}' at {folder}. "
+            "Use File › New project… to choose another place.",
+            action=("Show folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder.parent)))))
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().paintEvent(event)
         if not self._painted:
@@ -728,6 +962,13 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.update_spectrogram()
         if not self.audio.probe():
             self.banner.show_text(self.audio.reason)
+        self.act_record.setEnabled(self.can_record())
+        if not self.can_record():
+            self.act_record.setToolTip("Record (no microphone was found)")
+        self.voices.refresh()
+
+    def can_record(self) -> bool:
+        return self.audio.available and self.audio.has_input
 
     def is_settled(self) -> bool:
         """True once painted and no background drawing work is pending (for screenshots)."""

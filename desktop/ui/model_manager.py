@@ -141,8 +141,10 @@ class ModelManager(QDialog):
 
     def refresh(self) -> None:
         models = modelstore.list_installed()
-        self._fill(self.table, [(m.repo_id, m.revision[:12], human_size(m.size_bytes)) for m in models],
-                   [m.repo_id for m in models])
+        voices = speech_models()
+        self._fill(self.table, [(m.repo_id, m.revision[:12], human_size(m.size_bytes)) for m in models]
+                   + [(label, "—", "—") for label in voices],
+                   [m.repo_id for m in models] + [""] * len(voices))
         total = sum(m.size_bytes for m in models)
         self.table.setToolTip(f"{len(models)} model(s), {human_size(total)} in all")
         catalogue = downloadable()
@@ -154,7 +156,7 @@ class ModelManager(QDialog):
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        self.buttons["remove"].setEnabled(self.selected(self.table) is not None)
+        self.buttons["remove"].setEnabled(bool(self.selected(self.table)))  # not the speech engines' own
         self.buttons["download"].setEnabled(self.selected(self.catalog) is not None
                                             and self.progress.isHidden())
 
@@ -255,7 +257,7 @@ class ModelManager(QDialog):
 
     def remove_selected(self) -> None:
         repo = self.selected(self.table)
-        if repo is None:
+        if not repo:
             return
         if QMessageBox.question(self, "Remove model", f"Delete {repo} from the store?") == QMessageBox.StandardButton.Yes:
             modelstore.remove(repo)
@@ -273,6 +275,14 @@ class ModelManager(QDialog):
         else:
             self.status.setText(str(exc))
         self.refresh()
+
+
+def speech_models() -> list[str]:
+    """The speech engines that work here: their voices live with the engine (Piper's,
+    Kokoro's), not in the model store, and the Installed list looked empty without them."""
+    from engines.registry import engine_infos
+
+    return [f"{info.label} — speech, ready" for info in engine_infos("speech") if info.available]
 
 
 def downloadable() -> list[tuple[str, str, float, str]]:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolButton
 
+from desktop.ui.widgets import let_shrink
+
 
 class Banner(QFrame):
     """A persistent strip for conditions that last (no audio device, read-only project)."""
@@ -21,6 +23,7 @@ class Banner(QFrame):
         self.setObjectName("banner")
         self.label = QLabel(text)
         self.label.setWordWrap(True)
+        let_shrink(self.label)
         self.setAccessibleName("Warning")
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 2, 4, 2)
@@ -46,7 +49,8 @@ class NotificationBar(QFrame):
         self.setObjectName("notice")
         self.setAccessibleName("Notification")
         self.label = QLabel()
-        self.label.setTextInteractionFlags(self.label.textInteractionFlags())
+        self.label.setWordWrap(True)  # a long message wraps instead of widening the window
+        let_shrink(self.label)
         self.details_button = QPushButton("Details…")
         self.details_button.setAccessibleName("Show error details")
         self.details_button.clicked.connect(self._show_details)

@@ -21,6 +21,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.ui.widgets import ElidedLabel
+
 N_FFT = 2048
 BASE_HOP = 256
 TILE_COLS = 256
@@ -284,10 +286,9 @@ class SpectrogramPanel(QWidget):
         self.scale_box.setAccessibleName("Frequency scale")
         self.scale_box.setToolTip("Frequency axis: linear, logarithmic or mel")
         self.scale_box.currentIndexChanged.connect(lambda _i: self.redraw(axes=True))
-        self.title = QLabel("Select a clip to see its spectrogram")
-        self.readout = QLabel("")
+        self.title = ElidedLabel("Select a clip to see its spectrogram")
+        self.readout = ElidedLabel("")
         self.readout.setAccessibleName("Spectrogram readout")
-        self.readout.setMinimumWidth(260)
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 2)
         top.addWidget(self.title, 1)

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.project.models import Take
 from desktop.ui.timeline_canvas import format_time
+from desktop.ui.widgets import ElidedLabel
 
 
 class TakeRow(QWidget):
@@ -31,11 +31,24 @@ class TakeRow(QWidget):
         self.take_id = take.id
         what = take.engine or take.kind
         detail = take.prompt or take.source_path
-        self.label = QLabel(f"<b>{_escape(take.name)}</b><br><small>{what} · "
-                            f"{format_time(take.duration)}</small>")
-        self.label.setToolTip(detail or take.name)
-        # long names are cut at the panel's edge instead of widening the list
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Long names are cut in the middle, so variations keep their "(2 of 3)" ending, and
+        # never widen the list; the prompt and the whole name are in the tooltip.
+        self.label = ElidedLabel(take.name, mode=Qt.TextElideMode.ElideMiddle)
+        bold = self.label.font()
+        bold.setBold(True)
+        self.label.setFont(bold)
+        self.detail = ElidedLabel(f"{what} · {format_time(take.duration)}" + (f" · {detail}" if detail else ""))
+        small = self.detail.font()
+        small.setPointSizeF(small.pointSizeF() * 0.85)
+        self.detail.setFont(small)
+        for label in (self.label, self.detail):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setToolTip(f"{take.name}\n{detail}" if detail else take.name)
+        words = QVBoxLayout()
+        words.setContentsMargins(0, 0, 0, 0)
+        words.setSpacing(0)
+        words.addWidget(self.label)
+        words.addWidget(self.detail)
         self.play = QToolButton()
         self.play.setText("▶")
         self.play.setAccessibleName(f"Play take {take.name}")
@@ -49,12 +62,11 @@ class TakeRow(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
         row.addWidget(self.play)
-        row.addWidget(self.label, 1)
+        row.addLayout(words, 1)
         row.addWidget(self.place)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+VISIBLE_ROWS = 4  # the list never shrinks below this many takes (it showed two and a half)
 
 
 class TakesPanel(QWidget):
@@ -78,6 +90,8 @@ class TakesPanel(QWidget):
         box.addWidget(self.search)
         box.addWidget(self.list, 1)
         self._takes: list[Take] = []
+        row_height = 2 * self.fontMetrics().height() + 14
+        self.list.setMinimumHeight(VISIBLE_ROWS * row_height)
 
     def set_takes(self, takes: list[Take]) -> None:
         if [(t.id, t.name) for t in takes] == [(t.id, t.name) for t in self._takes]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QWidget
 
 THEMES = ("dark", "light", "high-contrast")
 
@@ -100,6 +101,7 @@ def apply_theme(app: QApplication, name: str = "dark", font_scale: float = 1.0) 
     font = QFont(app.font())
     font.setPointSizeF(max(6.0, float(base) * max(0.5, min(3.0, float(font_scale)))))
     app.setFont(font)
+    install_focus_ring(app)
     border = "#ffffff" if _current is HIGH_CONTRAST else _current.grid
     outlines = (  # high contrast: every control gets a visible white outline
         "QPushButton, QToolButton, QComboBox, QLineEdit, QAbstractSpinBox, QPlainTextEdit,"
@@ -120,3 +122,83 @@ def apply_theme(app: QApplication, name: str = "dark", font_scale: float = 1.0) 
         f"#notice {{ background: {_current.alt_base}; border-top: 1px solid {border}; }}"
     )
     return _current
+
+
+FOCUS_RING_PX = 2
+
+
+class FocusRing(QWidget):
+    """A 2 px ring in the theme's highlight colour over whichever control has keyboard focus.
+
+    Why a painted ring and not a ``:focus`` style sheet: Fusion marks focus with a 1 px line,
+    or not at all (lists, check boxes, text views, the timeline), so keyboard users lost
+    their place (issue 17); a style sheet that draws borders takes over the whole control's
+    drawing and lost the arrows of combo and spin boxes. The ring is a mouse-transparent
+    child laid over the focused control's edge, so it follows it wherever it moves or scrolls.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setObjectName("focusRing")
+        self.target: QWidget | None = None
+        self.hide()
+
+    def follow(self, widget: QWidget | None) -> None:
+        """Move onto ``widget`` (None: hide)."""
+        import shiboken6
+
+        if self.target is not None and shiboken6.isValid(self.target):
+            self.target.removeEventFilter(self)
+        self.target = widget if widget is not None and ring_wanted(widget) else None
+        if self.target is None:
+            self.hide()
+            self.setParent(None)
+            return
+        self.setParent(self.target)
+        self.target.installEventFilter(self)
+        self.setGeometry(self.target.rect())
+        self.raise_()
+        self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if self.target is not None and watched is self.target and event.type() in (QEvent.Type.Resize, QEvent.Type.ChildAdded):
+            self.setGeometry(self.target.rect())
+            self.raise_()
+        return False
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setPen(QPen(QColor(_current.highlight), FOCUS_RING_PX))
+        half = FOCUS_RING_PX / 2
+        p.drawRect(self.rect().toRectF().adjusted(half, half, -half, -half))
+        p.end()
+
+
+def ring_wanted(widget: QWidget) -> bool:
+    """Controls the keyboard reaches get the ring; menus, popups and the ring do not."""
+    return (widget.focusPolicy() != Qt.FocusPolicy.NoFocus and not widget.isWindow()
+            and widget.objectName() != "focusRing" and widget.window().windowType() in (
+                Qt.WindowType.Window, Qt.WindowType.Dialog))
+
+
+_ring: FocusRing | None = None
+
+
+def focus_ring() -> FocusRing:
+    """The application's ring (made again if a deleted control took it along)."""
+    global _ring
+    import shiboken6
+
+    if _ring is None or not shiboken6.isValid(_ring):
+        _ring = FocusRing()
+    return _ring
+
+
+def install_focus_ring(app: QApplication) -> None:
+    """One ring for the application; it follows focus from control to control."""
+    if not app.property("timbre_focus_ring"):
+        app.setProperty("timbre_focus_ring", True)
+        app.focusChanged.connect(lambda _old, new: focus_ring().follow(new))

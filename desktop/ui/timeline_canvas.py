@@ -122,6 +122,8 @@ class TimelineCanvas(QWidget):
             self._paint_clip(p, clip)
         if self.preview is not None:
             self._paint_clip(p, self.preview)
+        if v.selection is not None:
+            self._paint_selection_over(p)
         x = self.x_of(v.state.playhead)
         p.setPen(QPen(QColor(c.playhead), 2))
         p.drawLine(QLineF(x, 0, x, self.height()))
@@ -130,11 +132,21 @@ class TimelineCanvas(QWidget):
             p.drawText(QRectF(0, RULER_H, w, 3 * TRACK_H), Qt.AlignmentFlag.AlignCenter,
                        "No tracks yet. Drop audio files here, press Ctrl+Shift+I to import,\n"
                        "or generate music, sound effects or speech in the panels on the right.")
-        if self.hasFocus():
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(QColor(c.highlight), 1, Qt.PenStyle.DotLine))
-            p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
+
+    def _paint_selection_over(self, p: QPainter) -> None:
+        """The time selection stays visible over the clips (it was drawn only behind them,
+        so it vanished wherever there was audio): a tint, a band in the ruler, 2 px edges."""
+        c = colors()
+        a, b = self.view.selection
+        x0, x1 = self.x_of(a), self.x_of(b)
+        tint = QColor(c.highlight)
+        tint.setAlpha(70)
+        p.fillRect(QRectF(x0, RULER_H, x1 - x0, self.height() - RULER_H), tint)
+        p.fillRect(QRectF(x0, RULER_H - 6, x1 - x0, 6), QColor(c.highlight))
+        p.setPen(QPen(QColor(c.highlight), 2))
+        for x in (x0, x1):
+            p.drawLine(QLineF(x, 0, x, self.height()))
 
     def _paint_grid(self, p: QPainter, w: int) -> None:
         c = colors()
@@ -285,9 +297,10 @@ class TimelineCanvas(QWidget):
             self.update()
             return
         v = self.view
-        if d.mode == "move":
-            track = preview.track_id if preview.track_id != d.clip.track_id else None
-            v.timeline.move_clip(d.clip.id, preview.start_frame, track)
+        if d.mode == "move":  # never over another clip: a free track or a free spot instead
+            said = v.commit_move(d.clip, preview.start_frame, preview.track_id)
+            if said:
+                v.told.emit(said)
         elif d.mode == "left":
             v.timeline.trim_clip(d.clip.id, left=preview.start_frame)
         else:

@@ -40,6 +40,31 @@ from desktop.ui.timeline_canvas import (
     format_time,
 )
 from desktop.ui.waveforms import PeakCache, peaks_from_file
+from desktop.ui.widgets import ElidedLabel
+
+OVERLAP_MODES = {  # what happens to a placed or dragged clip that would cover another
+    "track": "Put it on a free track",
+    "fit": "Fit it into the free space",
+}
+MIN_GAP_S = 0.1  # "fit" skips gaps shorter than this: a sliver of a clip helps nobody
+
+
+def overlap_mode() -> str:
+    """The user's choice (Settings › When clips would overlap); a new track by default, as
+    Descript and Audacity never hide one clip under another."""
+    from engines.settings import get_setting
+
+    mode = get_setting("clip_overlap")
+    return mode if mode in OVERLAP_MODES else "track"
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a clip can go without covering another: ``track`` None means a new track."""
+
+    track: int | None
+    start: int
+    length: int
 
 
 @dataclass
@@ -63,6 +88,21 @@ class ViewState:
             return cls()
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def spot_words(view: TimelineView, spot: Spot, track: int, asked_track: int, asked_start: int,
+               length: int) -> str:
+    """What to tell the user when a clip did not land where asked (empty when it did)."""
+    when = format_time(asked_start / view.rate)
+    if track != asked_track:
+        return (f"Put on track {view.track_name(track) or 'new'}: {view.track_name(asked_track)} "
+                f"already has audio at {when}.")
+    if spot.length < length:
+        return (f"Fitted in at {format_time(spot.start / view.rate)}, shortened to "
+                f"{format_time(spot.length / view.rate)} so it covers no other clip.")
+    if spot.start != asked_start:
+        return f"Moved to {format_time(spot.start / view.rate)} so it covers no other clip."
+    return ""
 
 
 class TrackHeader(QFrame):
@@ -160,6 +200,7 @@ class TimelineView(QWidget):
     playhead_moved = Signal(int)
     selection_changed = Signal(object)  # (start, end) frames or None
     hovered = Signal(int)  # the frame under the mouse
+    told = Signal(str)  # something the user should know about an edit (where a clip went)
 
     def __init__(self, project: Project, timeline: Timeline, peaks: PeakCache | None = None) -> None:
         super().__init__()
@@ -229,28 +270,28 @@ class TimelineView(QWidget):
         s.setAccessibleName(name)
         s.setToolTip(tip)
         s.setEnabled(False)
+        s.setMinimumWidth(s.fontMetrics().averageCharWidth() * 9)  # not the width of "-60.00 dB"+
         return s
 
     def _build_inspector(self) -> QWidget:
         box = QWidget()
         row = QHBoxLayout(box)
         row.setContentsMargins(6, 2, 6, 2)
-        self.clip_label = QLabel("No clip selected")
+        self.clip_label = ElidedLabel("No clip selected")
         self.clip_gain = self._spin("Clip gain", "Gain of the selected clip", -60, 24, " dB", 0.5)
         self.fade_in = self._spin("Fade in", "Fade-in length of the selected clip", 0, 600, " s", 0.1)
         self.fade_out = self._spin("Fade out", "Fade-out length of the selected clip", 0, 600, " s", 0.1)
         self.clip_gain.valueChanged.connect(self._inspector_gain)
         self.fade_in.valueChanged.connect(lambda s: self._inspector_fade("fade_in_frames", s))
         self.fade_out.valueChanged.connect(lambda s: self._inspector_fade("fade_out_frames", s))
-        self.position_label = QLabel()
+        self.position_label = ElidedLabel()
         self.position_label.setAccessibleName("Playhead position")
-        row.addWidget(self.clip_label)
+        row.addWidget(self.clip_label, 1)
         for label, w in (("Gain", self.clip_gain), ("Fade in", self.fade_in), ("Fade out", self.fade_out)):
             lab = QLabel(label)
             lab.setBuddy(w)
             row.addWidget(lab)
             row.addWidget(w)
-        row.addStretch(1)
         row.addWidget(self.position_label)
         return box
 
@@ -434,14 +475,56 @@ class TimelineView(QWidget):
                 snapped = end - clip.length_frames
             return replace(clip, start_frame=max(0, snapped), track_id=track.id if track else clip.track_id)
         take_frames = self.project.take_frames(self.project.take(clip.take_id))
-        if mode == "left":
+        same_track = [c for c in self.clips if c.track_id == clip.track_id and c.id != clip.id]
+        if mode == "left":  # an edge stops at the neighbouring clip: trimming never covers one
             left = self.snap(clip.start_frame + delta, clip.id)
-            left = min(max(left, clip.start_frame - clip.offset_frame, 0), clip.end_frame - 1)
+            before = max((c.end_frame for c in same_track if c.end_frame <= clip.start_frame), default=0)
+            left = min(max(left, clip.start_frame - clip.offset_frame, before, 0), clip.end_frame - 1)
             return replace(clip, start_frame=left, offset_frame=clip.offset_frame + left - clip.start_frame,
                            length_frames=clip.end_frame - left)
         right = self.snap(clip.end_frame + delta, clip.id)
-        right = max(clip.start_frame + 1, min(right, clip.start_frame - clip.offset_frame + take_frames))
+        after = min((c.start_frame for c in same_track if c.start_frame >= clip.end_frame), default=right)
+        right = max(clip.start_frame + 1, min(right, after, clip.start_frame - clip.offset_frame + take_frames))
         return replace(clip, length_frames=right - clip.start_frame)
+
+    # ---- overlaps ------------------------------------------------------------------
+    def covers(self, track_id: int | None, start: int, end: int, ignore: int | None = None) -> bool:
+        """True when [start, end) on the track would lie over another clip."""
+        return any(c.track_id == track_id and c.id != ignore and c.start_frame < end and start < c.end_frame
+                   for c in self.clips)
+
+    def free_spot(self, track_id: int, start: int, length: int, ignore: int | None = None,
+                  mode: str | None = None) -> Spot:
+        """Where a clip of ``length`` frames asked for at ``start`` on ``track_id`` goes so
+        that it covers nothing. "track": the first track from this one down that is free
+        there, else a new one. "fit": this track, from the end of any clip under ``start``,
+        shortened to end where the next clip begins."""
+        start = max(0, start)
+        if not self.covers(track_id, start, start + length, ignore):
+            return Spot(track_id, start, length)
+        if (mode or overlap_mode()) == "fit":
+            pos = start
+            for c in sorted((c for c in self.clips if c.track_id == track_id and c.id != ignore),
+                            key=lambda c: c.start_frame):
+                if c.end_frame <= pos:
+                    continue
+                if c.start_frame - pos >= MIN_GAP_S * self.rate:
+                    return Spot(track_id, pos, min(length, c.start_frame - pos))
+                pos = max(pos, c.end_frame)
+            return Spot(track_id, pos, length)
+        below = [t.id for t in self.tracks[self.track_row(track_id):]]
+        free = next((t for t in below if not self.covers(t, start, start + length, ignore)), None)
+        return Spot(free, start, length)
+
+    def commit_move(self, clip: Clip, start: int, track_id: int) -> str:
+        """Move a clip (a drag's end) where it covers nothing; says where it went if that is
+        not where it was dropped ("" otherwise)."""
+        spot = self.free_spot(track_id, start, clip.length_frames, ignore=clip.id)
+        track = spot.track if spot.track is not None else self.timeline.add_track()
+        self.timeline.move_clip(clip.id, spot.start, track if track != clip.track_id else None)
+        if spot.length < clip.length_frames:
+            self.timeline.trim_clip(clip.id, right=spot.start + spot.length)
+        return spot_words(self, spot, track, track_id, start, clip.length_frames)
 
     # ---- edits ---------------------------------------------------------------------
     def split_selected(self) -> None:
@@ -461,9 +544,19 @@ class TimelineView(QWidget):
             self.timeline.delete_clip(self.selected_clip)
 
     def nudge_selected(self, frames: int) -> None:
+        """Nudge the selected clip; it stops against a neighbour instead of covering it."""
         clip = self.clip(self.selected_clip)
-        if clip is not None:
-            self.timeline.move_clip(clip.id, clip.start_frame + frames)
+        if clip is None:
+            return
+        start = max(0, clip.start_frame + frames)
+        others = [c for c in self.clips if c.track_id == clip.track_id and c.id != clip.id]
+        if frames > 0:
+            start = min([start, *(c.start_frame - clip.length_frames for c in others
+                                  if c.start_frame >= clip.end_frame)])
+        else:
+            start = max([start, *(c.end_frame for c in others if c.end_frame <= clip.start_frame)])
+        if start != clip.start_frame:
+            self.timeline.move_clip(clip.id, start)
 
     def set_clip_fades(self, fade_in: float | None = None, fade_out: float | None = None) -> None:
         values = {}

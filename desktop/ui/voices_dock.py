@@ -24,13 +24,19 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.ui.background import run_in_background
+from desktop.ui.widgets import let_shrink
 from engines.errors import EngineError
+
+# The buttons' short labels keep the panel narrow; screen readers get the longer names.
+SPOKEN = {"add": "Add voice from file", "record": "Record new voice", "play": "Play reference",
+          "similarity": "Similarity map"}
 
 
 def open_voice_library() -> tuple[Any | None, str]:
@@ -116,10 +122,10 @@ class VoicePreview(QWidget):
         self.wave.setMenuEnabled(False)
         self.wave.setMouseEnabled(x=False, y=False)
         self.wave.hideButtons()
-        self.wave.setFixedHeight(90)
+        self.wave.setFixedHeight(70)
         self.wave.getPlotItem().hideAxis("left")
         self.spectrogram = SpectrogramPanel()
-        self.spectrogram.setMinimumHeight(170)
+        self.spectrogram.setMinimumHeight(150)
         self.spectrogram.ensure_plot()
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -152,9 +158,11 @@ class VoicesPanel(QWidget):
     notify = Signal(str, str, bool)  # message, details, error
     voices_changed = Signal()
 
-    def __init__(self, record: Callable[[Callable[[Any], None]], None] | None = None) -> None:
+    def __init__(self, record: Callable[[Callable[[Any], None]], None] | None = None,
+                 can_record: Callable[[], bool] = lambda: True) -> None:
         super().__init__()
         self.record = record  # record(sink): start recording; the clip goes to sink on stop
+        self.can_record = can_record  # False without a microphone: Record… is then off
         self.setAccessibleName("Voice library")
         self.library, self.reason = None, "not opened yet"
         self.search = QLineEdit()
@@ -164,23 +172,27 @@ class VoicesPanel(QWidget):
         self.search.textChanged.connect(self.refresh)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
-        self.list.currentItemChanged.connect(lambda *_: self._show_selected())
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long names elide
+        # Selection, not the current item, picks a voice: tabbing onto the list makes its
+        # first row current without selecting it, and must not open a voice (and its preview)
+        self.list.itemSelectionChanged.connect(self._show_selected)
         self.details = QTextBrowser()
         self.details.setAccessibleName("Voice details and quality report")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        let_shrink(self.status)
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
         specs = [
-            ("add", "Add from file…", "Add a voice from one or more reference recordings", self.add_dialog),
-            ("record", "Record new…", "Record a reference with the microphone (press again to stop)",
+            ("add", "Add file…", "Add a voice from one or more reference recordings", self.add_dialog),
+            ("record", "Record…", "Record a reference with the microphone (press again to stop)",
              self.record_dialog),
-            ("play", "Play reference", "Listen to the cleaned reference speech", self.play_selected),
+            ("play", "Play", "Listen to the cleaned reference speech", self.play_selected),
             ("rename", "Rename…", "Rename the selected voice", self.rename_selected),
             ("delete", "Delete", "Delete the selected voice", self.delete_selected),
             ("consent", "Consent…", "Show the consent statement and add the speaker's recording of it",
              self.consent_dialog),
-            ("similarity", "Similarity map", "Heat-map of how alike the library's voices sound",
+            ("similarity", "Compare…", "Heat-map of how alike the library's voices sound",
              self.similarity_dialog),
             ("export", "Export…", "Write the voice, its recordings and consent to one file", self.export_selected),
             ("import", "Import…", "Add a voice from an exported file", self.import_dialog),
@@ -188,7 +200,7 @@ class VoicesPanel(QWidget):
         for i, (key, text, tip, slot) in enumerate(specs):
             b = QPushButton(text)
             b.setToolTip(tip)
-            b.setAccessibleName(text.rstrip("…"))
+            b.setAccessibleName(SPOKEN.get(key, text.rstrip("…")))
             b.clicked.connect(slot)
             grid.addWidget(b, i // 2, i % 2)
             self.buttons[key] = b
@@ -198,7 +210,20 @@ class VoicesPanel(QWidget):
         box.addWidget(self.search)
         box.addWidget(self.list, 2)
         box.addLayout(grid)
-        box.addWidget(self.details, 3)
+        # The report and the preview scroll together: their heights no longer add up to a
+        # window taller than a 900 px screen once a voice is selected.
+        self.details.setMinimumHeight(90)
+        self.more = QWidget()
+        self.more_box = QVBoxLayout(self.more)
+        self.more_box.setContentsMargins(0, 0, 0, 0)
+        self.more_box.addWidget(self.details, 3)
+        self.more_area = QScrollArea()
+        self.more_area.setWidgetResizable(True)
+        self.more_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.more_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.more_area.setMinimumHeight(70)
+        self.more_area.setWidget(self.more)
+        box.addWidget(self.more_area, 3)
         self.preview: VoicePreview | None = None
         self._opened = False
 
@@ -221,6 +246,11 @@ class VoicesPanel(QWidget):
         self.status.setVisible(not available)
         for key, b in self.buttons.items():
             b.setEnabled(available and (key in ("add", "record", "import", "similarity") or self.current is not None))
+        microphone = self.record is not None and self.can_record()
+        self.buttons["record"].setEnabled(available and microphone)
+        self.buttons["record"].setToolTip(
+            "Record a reference with the microphone (press again to stop)" if microphone
+            else "No microphone was found: connect one, or add a recording with Add file…")
         if not available:
             return
         needle = self.search.text().strip().lower()
@@ -239,10 +269,18 @@ class VoicesPanel(QWidget):
         self.list.blockSignals(False)
         self._show_selected()
 
+    def select(self, name: str) -> None:
+        """Select a voice by name (clearing the search if it hides it)."""
+        if not any(self.list.item(i).data(Qt.ItemDataRole.UserRole) == name for i in range(self.list.count())):
+            self.search.clear()
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(i)
+
     @property
     def current(self) -> str | None:
-        item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        items = self.list.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
     def _show_selected(self) -> None:
         name = self.current
@@ -254,7 +292,7 @@ class VoicesPanel(QWidget):
         self.details.setHtml(report_html(self.library.get(name)))
         if self.preview is None:
             self.preview = VoicePreview()
-            self.layout().addWidget(self.preview, 3)
+            self.more_box.addWidget(self.preview, 3)
         try:
             self.preview.show_clip(self.library.reference_audio(name), name)
         except EngineError as exc:
@@ -297,7 +335,7 @@ class VoicesPanel(QWidget):
         self.record(self._recorded_reference)
 
     def _recorded_reference(self, clip: Any) -> None:
-        self.buttons["record"].setText("Record new…")
+        self.buttons["record"].setText("Record…")
         if clip is None:
             return
         import tempfile

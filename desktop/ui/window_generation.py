@@ -7,13 +7,51 @@ manager, project and notifications); kept apart so the window module stays about
 
 from __future__ import annotations
 
+import dataclasses
+
 from desktop.session.jobs import request_record
-from desktop.ui.forms import DEFAULT_CHOICE
+from desktop.ui.forms import DEFAULT_CHOICE, add_choices, choose
 from desktop.ui.workers import Job
 from engines.errors import EngineError
 
+KOKORO_LANGUAGES = {"a": "American English", "b": "British English", "e": "Spanish", "f": "French",
+                    "h": "Hindi", "i": "Italian", "j": "Japanese", "p": "Brazilian Portuguese",
+                    "z": "Mandarin Chinese"}
+
+
+def kokoro_label(code: str) -> str:
+    """Kokoro's voice codes say language and sex in their first two letters ("jf_alpha":
+    Japanese, female); the pick-list spells them out."""
+    language = KOKORO_LANGUAGES.get(code[:1])
+    sex = {"f": "female", "m": "male"}.get(code[1:2])
+    return f"{code} — {language}, {sex}" if language and sex and code[2:3] == "_" else code
+
+
+def consent_words(name: str, doing: str) -> str:
+    """The studio's refusal for a voice without consent. The library's own message tells a
+    command-line user which `timbre voice …` commands to run; a window user has the
+    Consent… button instead."""
+    return (f"{doing} '{name}' is refused until the speaker's consent is recorded. In the Voice "
+            f"library, select '{name}' and press Consent… to record them reading the statement.")
+
 
 class GenerationMixin:
+    def refuse_without_consent(self, name: str, doing: str) -> None:
+        """Say why, with a button that opens the Consent… dialog for that voice."""
+        def open_consent() -> None:
+            self.voices.select(name)
+            self.docks["voices"].raise_()
+            self.voices.consent_dialog()
+
+        self._consent_said = consent_words(name, doing)
+        self.notice.notify(self._consent_said, error=True, action=("Consent…", open_consent))
+
+    def panel_refused(self, message: str) -> None:
+        """A panel's refusal, unless it is the consent refusal just said with its button."""
+        if message != getattr(self, "_consent_said", None):
+            self.notice.notify(message, error=True)
+        self._consent_said = None
+
     def selected_clip_audio(self):
         """The audio of the selected clip (its trimmed part), for continuation requests."""
         view, project = self.view, self.project
@@ -35,7 +73,7 @@ class GenerationMixin:
             if engine == "piper":
                 own = ["joe", *speech_voices.imported_piper_voices()]
             elif engine == "kokoro":
-                own = list(speech_voices.KOKORO_SHIPPED)
+                own = [(code, kokoro_label(code)) for code in speech_voices.KOKORO_SHIPPED]
         except (ImportError, EngineError):
             pass
         choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}
@@ -63,6 +101,12 @@ class GenerationMixin:
             return engine, request
         from engines.speech.voices import resolve
 
+        if self.voices.library is not None:
+            try:
+                self.voices.library.require_consent(name)
+            except EngineError:
+                self.refuse_without_consent(name, "Speaking as")
+                raise EngineError(consent_words(name, "Speaking as")) from None
         resolved = resolve(name, None if engine == "piper" else engine)
         for key, value in resolved.fields.items():
             setattr(request, key, value)
@@ -72,10 +116,11 @@ class GenerationMixin:
         panel = self.panels["speech"]
         if panel.form is not None and "voice" in panel.form.widgets:
             box = panel.form.widgets["voice"]
-            current = box.currentText()
+            current = panel.form.state()["voice"]
             box.clear()
-            box.addItems([DEFAULT_CHOICE, *self._form_choices(panel.engine.name)["voice"]])
-            box.setCurrentText(current)
+            box.addItem(DEFAULT_CHOICE)
+            add_choices(box, self._form_choices(panel.engine.name)["voice"])
+            choose(box, current)
 
     def clone_voice(self) -> None:
         """Speak as a cloned library voice: refused without the speaker's consent; a voice
@@ -91,8 +136,8 @@ class GenerationMixin:
             return
         try:
             self.voices.library.require_consent(name)
-        except EngineError as exc:
-            self.notice.notify(f"Cloning '{name}' is refused: {exc}", error=True)
+        except EngineError:
+            self.refuse_without_consent(name, "Cloning")
             return
         from engines.speech.voices import CLONE_KIND
 
@@ -119,10 +164,24 @@ class GenerationMixin:
             panel.form.set_value("voice", name)
         self.docks["speech"].raise_()
 
+    def submit_request(self, engine: str, kind: str, request, label: str, options: dict | None = None) -> None:
+        """A panel's request: N variations become N jobs (each its own row, progress and
+        Cancel, and a take named "… (2 of 3)"), seeded seed, seed+1, … so each can be made again."""
+        n = int(getattr(request, "variations", 1) or 1)
+        if n <= 1 or not dataclasses.is_dataclass(request):
+            self.submit_job(engine, kind, request, label, options)
+            return
+        seed = getattr(request, "seed", None)
+        for i in range(n):
+            one = dataclasses.replace(request, variations=1,
+                                      **({"seed": seed + i} if seed is not None and seed >= 0 else {}))
+            self.submit_job(engine, kind, one, f"{label} ({i + 1} of {n})", options)
+
     def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
                    device: str | None = None) -> Job | None:
         if self.project is None:
             return None
+        self.save_forms()
         store_id = self.project.create_job(kind, engine, {**request_record(request), **(options or {})})
         from desktop.project.provenance import watermark_enabled
 

@@ -16,8 +16,9 @@ from desktop.ui.spectrogram import GrowingSource, Placement
 
 class TransportMixin:
     def _audio_ready(self) -> bool:
-        if not self.audio.available:
-            self.notice.notify(self.audio.reason, error=True)
+        if not self.audio.available:  # said once, in the banner: show it again, not a second copy
+            self.banner.show_text(self.audio.reason)
+            self.statusBar().showMessage("No audio device: see the banner above the timeline.", 4000)
             return False
         return True
 

@@ -15,8 +15,8 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     panel.refresh_engines()
     panel.select_engine("musicgen")
     info = next(i for i in engine_infos("music") if i.name == "musicgen")
-    if not info.available:  # no real checkpoint installed: the panel says why, debug still runs
-        assert "no musicgen model installed" in panel.reason.text()
+    if not info.available:  # no real checkpoint installed: debug runs, and the panel says what it is
+        assert "test model makes noise" in panel.reason.text()
     models = [panel.model_box.itemData(i) for i in range(panel.model_box.count())]
     assert ("debug", True) in models and ("musicgen-small", False) in models or info.available
     panel.select_model("debug")
@@ -29,7 +29,7 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     unexplained = [n for n, w in form.widgets.items() if w.toolTip() in ("", w.accessibleName())]
     assert unexplained == []  # every parameter says what it does
     assert isinstance(form.widgets["continuation"], QCheckBox)
-    assert form.values()["watermark"] is None  # half-checked: the user's setting decides
+    assert form.values()["watermark"] is window.watermark_default()  # shows what takes will get
 
     panel.examples.activated.emit(1)  # "Examples…" fills the prompt
     assert form.values()["prompt"].startswith("warm lo-fi hip hop")
@@ -37,11 +37,13 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     form.set_value("variations", 2)
     form.set_value("seed", 7)
     panel.generate_button.click()
-    job = window.jobs.jobs[-1]
-    assert job.options == {"model": "debug"}
-    qtbot.waitUntil(lambda: reported(window, job), timeout=120_000)
-    assert job.state == "done", job.error
+    jobs = window.jobs.jobs[-2:]  # two variations: two jobs, each with its own Cancel
+    assert len(window.jobs.jobs) == 2 and all(job.options == {"model": "debug"} for job in jobs)
+    for job in jobs:
+        qtbot.waitUntil(lambda job=job: reported(window, job), timeout=120_000)
+        assert job.state == "done", job.error
     takes = window.project.takes()
     assert len(takes) == 2 and {t.engine for t in takes} == {"musicgen"}
-    assert all(abs(t.duration - 0.5) < 0.05 for t in takes) and takes[0].seed == 7
-    assert window.project.job(job.store_id).request["model"] == "debug"
+    assert all(abs(t.duration - 0.5) < 0.05 for t in takes) and sorted(t.seed for t in takes) == [7, 8]
+    assert [t.name[-8:] for t in takes] == ["(1 of 2)", "(2 of 2)"]
+    assert window.project.job(jobs[0].store_id).request["model"] == "debug"

@@ -116,8 +116,9 @@ def test_no_audio_device_shows_banner_and_play_says_why(window, qtbot):
         assert window.banner.isHidden()
         return
     assert window.banner.isVisible() and "playback" in window.banner.label.text()
+    window.banner.hide()  # dismissed; Play brings the same banner back, not a second message
     window.act_play.trigger()
-    assert window.notice.isVisible() and window.notice.label.text()
+    assert window.banner.isVisible() and not window.notice.isVisible()
 
 
 def test_voice_library_panel_lists_and_guards(window):

@@ -16,9 +16,9 @@ def test_screenshot_renders_demo_window_without_torch(timbre_cli, tmp_path):
     assert line.group(2) == "torch not loaded"
     assert float(line.group(1)) < 15.0  # measured ~1.2 s on an idle 2-core machine
     image = QImage(str(out))
-    assert (image.width(), image.height()) == (1600, 1000)
+    assert (image.width(), image.height()) == (1280, 860)  # it must fit a common laptop screen
     # the spectrogram (bottom left) is a colour image, not an empty plot
-    colours = {image.pixel(x, y) for x in range(100, 900, 7) for y in range(760, 940, 5)}
+    colours = {image.pixel(x, y) for x in range(100, 800, 7) for y in range(660, 800, 5)}
     assert len(colours) > 50
     # the timeline (centre) shows clips with waveforms on the track backgrounds: no single
     # colour covers most of it (a stray brush once painted it all over)
