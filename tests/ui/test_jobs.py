@@ -165,7 +165,8 @@ def test_out_of_memory_after_the_engines_own_cpu_fallback_offers_no_retry(window
     job = window.jobs.jobs[-1]
     qtbot.waitUntil(lambda: reported(window, job), timeout=10_000)
     assert job.state == "failed" and "on the CPU" in job.error
-    assert window.notice.isVisible() and "on the CPU" in window.notice.label.text()
+    qtbot.waitUntil(lambda: "on the CPU" in window.notice.label.text(), timeout=10_000)
+    assert window.notice.isVisible()
     assert not window.notice.action_button.isVisible()  # no "Retry on CPU": it ran there
     assert CpuOomEngine.loads == 1 and len(window.jobs.jobs) == 1
     assert window.project.job(job.store_id).state == "failed"
