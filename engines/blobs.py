@@ -21,21 +21,10 @@ import numpy as np
 
 from engines.audio import AudioClip
 from engines.cancel import CancelToken
-from engines.files import reporting
+from engines.files import fsync_file, fsync_folder, reporting, user_mode
 
 PathFor = Callable[[str], Path]  # sha256 → where that content lives
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
-
-
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def file_sha256(path: Path) -> str:
@@ -52,16 +41,16 @@ def adopt(tmp: Path, path_for: PathFor) -> str:
     If that content is already stored the temporary file is dropped (deduplication).
     """
     try:
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(tmp)
         sha = file_sha256(tmp)
         final = path_for(sha)
         if final.exists():
             tmp.unlink()
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp, user_mode())  # a user's audio, readable as their other files are
             os.replace(tmp, final)
-            fsync_dir(final.parent)
+            fsync_folder(final.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -73,6 +73,11 @@ def _umask() -> int:
 _known_umask: int | None = None
 
 
+def user_mode() -> int:
+    """The mode a new file of the user's gets (``0o666 & ~umask``), not mkstemp's 0600."""
+    return 0o666 & ~_umask()
+
+
 def _kind_of(mode: int) -> str | None:
     """What a non-regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
@@ -257,7 +262,7 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
@@ -282,8 +287,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
             yield tmp
             if not tmp.exists():
                 raise RuntimeError(f"nothing was written to {tmp}")  # a bug in the caller
-            _fsync_file(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())
+            fsync_file(tmp)
+            os.chmod(tmp, user_mode())
             check_output(path)  # it may have become a folder or a device meanwhile
             os.replace(tmp, path)
     except BaseException:

@@ -21,7 +21,8 @@ from desktop.project.errors import ProjectBusy, ProjectNotFound
 from desktop.project.lease import Lease
 from desktop.project.schema import LATEST, MIGRATIONS
 from desktop.project.store import AUDIO_DIR, DB_NAME, RATE_RANGE, Project, project_path
-from engines.blobs import file_sha256, fsync_dir
+from engines.blobs import file_sha256
+from engines.files import fsync_folder
 
 # Parents before children, so the copy never needs foreign keys switched back on midway.
 TABLES = ("meta", "audio_files", "jobs", "takes", "tracks", "clips", "markers")
@@ -135,7 +136,7 @@ def _salvage(folder: Path, db_path: Path) -> RepairReport:
         if old.exists():
             os.replace(old, Path(f"{kept}{suffix}"))
     os.replace(fresh, db_path)
-    fsync_dir(folder)
+    fsync_folder(folder)
     return report
 
 

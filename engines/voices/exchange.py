@@ -133,17 +133,13 @@ def export_voice(lib: VoiceLibrary, name: str, path: Path) -> Path:
         path = path.with_suffix(SUFFIX)
     if not path.parent.exists():
         raise BadInput(f"The folder {path.parent} does not exist. Create it or choose another.")
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
-            for entry, source in members.items():
-                data = source.read_bytes() if isinstance(source, Path) else source
-                zf.writestr(entry, data, compress_type=zipfile.ZIP_STORED)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from engines.files import atomic_write
+
+    with atomic_write(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+        for entry, source in members.items():
+            data = source.read_bytes() if isinstance(source, Path) else source
+            zf.writestr(entry, data, compress_type=zipfile.ZIP_STORED)
     return path
 
 

@@ -277,3 +277,13 @@ def make_wav(tmp_path):
         return f
 
     return make
+
+
+def test_stored_audio_gets_the_users_file_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with Project.create(tmp_path / "p") as p:
+            take = p.add_take(_clip(), "t", "import")
+            assert (p.audio_path(take.audio_sha256).stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(old)
