@@ -244,7 +244,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    path = _library().export(args.name, args.output)
+    from engines.voices.exchange import export_voice
+    path = export_voice(_library(), args.name, args.output)
     print(f"exported '{args.name}' to {path}")
     return 0
 
@@ -255,7 +256,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     def notice(message: str) -> None:
         print(f"timbre: {message}", file=sys.stderr)
 
-    voice = _library().import_file(args.file, name=args.name, notice=notice)
+    from engines.voices.exchange import import_voice
+    voice = import_voice(_library(), args.file, name=args.name, notice=notice)
     print(
         f"imported voice '{voice.name}': {len(voice.clips)} clip(s), "
         f"consent {'yes' if voice.has_consent else 'no'}"

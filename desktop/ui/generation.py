@@ -76,7 +76,6 @@ class GenerationPanel(QWidget):
     def __init__(
         self,
         kind: str,
-        extra_kinds: tuple[str, ...] = (),
         choices: Callable[[str], dict[str, list[str]]] | None = None,
         clip_provider: Callable[[], AudioClip | None] | None = None,
         prepare: Callable[[str, Any], tuple[str, Any]] | None = None,
@@ -84,7 +83,6 @@ class GenerationPanel(QWidget):
     ) -> None:
         super().__init__()
         self.kind = kind
-        self.kinds = (kind, *extra_kinds)
         self.title = KIND_TITLES.get(kind, kind)
         self._choices = choices or (lambda _engine: {})
         self._prepare = prepare
@@ -153,7 +151,7 @@ class GenerationPanel(QWidget):
         """Re-read the registry (engines land, models get installed) and rebuild."""
         self._loaded = True
         current = self.engine_box.currentData()
-        self.infos = [i for k in self.kinds for i in engine_infos(k)]
+        self.infos = engine_infos(self.kind)
         self.engine_box.blockSignals(True)
         self.engine_box.clear()
         for info in self.infos:

@@ -217,9 +217,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
         self.voices.voices_changed.connect(self._voices_changed)
         self.panels: dict[str, GenerationPanel] = {}
-        for kind, extra in (("music", ()), ("sfx", ()), ("speech", ("clone",))):
+        for kind in ("music", "sfx", "speech"):
             prepare = self._prepare_speech if kind == "speech" else None
-            panel = GenerationPanel(kind, extra, self._form_choices, self.selected_clip_audio, prepare,
+            panel = GenerationPanel(kind, self._form_choices, self.selected_clip_audio, prepare,
                                     self._model_options)
             panel.generate_requested.connect(self.submit_request)
             panel.refused.connect(self.panel_refused)

@@ -1,8 +1,9 @@
 """The timeline's drawing surface: ruler, clips with waveforms and fades, selection and
 playhead, and the mouse and keyboard gestures on them.
 
-It only draws what :class:`desktop.ui.timeline_view.TimelineView` holds and turns gestures
-into the view's edit calls; geometry constants and time formatting live here because the
+It only draws what its host view holds and turns gestures into intents the view carries
+out (:class:`desktop.ui.timeline_state.TimelineHost`: select, move, trim, zoom) — it never
+edits the timeline itself. Geometry constants and time formatting live here because the
 ruler, the headers beside it and the spectrogram's time axis share them.
 """
 
@@ -21,7 +22,7 @@ from desktop.project.models import Clip, Track
 from desktop.ui.theme import colors
 
 if TYPE_CHECKING:
-    from desktop.ui.timeline_view import TimelineView
+    from desktop.ui.timeline_state import TimelineHost
 
 RULER_H = 26
 TRACK_H = 88
@@ -54,7 +55,7 @@ class _Drag:
 class TimelineCanvas(QWidget):
     """Paints ruler, clips (with waveforms and fades), selection and playhead; takes gestures."""
 
-    def __init__(self, view: TimelineView) -> None:
+    def __init__(self, view: TimelineHost) -> None:
         super().__init__()
         self.view = view
         self.setMouseTracking(True)
@@ -302,9 +303,9 @@ class TimelineCanvas(QWidget):
             if said:
                 v.told.emit(said)
         elif d.mode == "left":
-            v.timeline.trim_clip(d.clip.id, left=preview.start_frame)
+            v.commit_trim(d.clip.id, left=preview.start_frame)
         else:
-            v.timeline.trim_clip(d.clip.id, right=preview.end_frame)
+            v.commit_trim(d.clip.id, right=preview.end_frame)
         self.update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API

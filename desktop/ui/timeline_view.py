@@ -8,7 +8,7 @@ playhead, selected track) is saved in the project with ``set_state`` so reopenin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
@@ -39,6 +39,7 @@ from desktop.ui.timeline_canvas import (
     TimelineCanvas,
     format_time,
 )
+from desktop.ui.timeline_state import ViewState
 from desktop.ui.waveforms import PeakCache, peaks_from_file
 from desktop.ui.widgets import ElidedLabel
 
@@ -65,29 +66,6 @@ class Spot:
     track: int | None
     start: int
     length: int
-
-
-@dataclass
-class ViewState:
-    """What reopening a project restores besides the edits themselves."""
-
-    pps: float = 100.0  # pixels per second
-    scroll: float = 0.0  # seconds at the left edge of the canvas
-    playhead: int = 0  # frames
-    track: int | None = None  # selected track id
-    snapping: bool = True
-    clip: int | None = None  # selected clip id
-    selection: list[int] | None = None  # selected time range [start, end) in frames
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> ViewState:
-        if not isinstance(data, dict):
-            return cls()
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def spot_words(view: TimelineView, spot: Spot, track: int, asked_track: int, asked_start: int,
@@ -525,6 +503,10 @@ class TimelineView(QWidget):
         if spot.length < clip.length_frames:
             self.timeline.trim_clip(clip.id, right=spot.start + spot.length)
         return spot_words(self, spot, track, track_id, start, clip.length_frames)
+
+    def commit_trim(self, clip_id: int, left: int | None = None, right: int | None = None) -> None:
+        """An edge drag's end: trim the clip (the canvas asks; the view edits)."""
+        self.timeline.trim_clip(clip_id, left=left, right=right)
 
     # ---- edits ---------------------------------------------------------------------
     def split_selected(self) -> None:

@@ -432,7 +432,8 @@ class VoicesPanel(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export voice", f"{name}.timbrevoice")
         if path:
-            self._guard(lambda: self.library.export(name, path))
+            from engines.voices.exchange import export_voice
+            self._guard(lambda: export_voice(self.library, name, path))
 
     def import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import voice", "", "Voices (*.timbrevoice *.zip);;All files (*)")
@@ -442,4 +443,5 @@ class VoicesPanel(QWidget):
             def notice(message: str) -> None:
                 self.notify.emit(message, "", True)
 
-            self._run(lambda: lib.import_file(path, notice=notice), "Voice imported.")
+            from engines.voices.exchange import import_voice
+            self._run(lambda: import_voice(lib, path, notice=notice), "Voice imported.")

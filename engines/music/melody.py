@@ -139,7 +139,7 @@ def lm_needs_demucs(state_dict: Path) -> bool:
     """
     import torch
 
-    from engines.music.loading import safe_checkpoint_loading
+    from engines.music.safety import safe_checkpoint_loading
 
     try:
         with safe_checkpoint_loading():
@@ -169,7 +169,7 @@ def demucs_loading(hub_dir: Path) -> Iterator[None]:
     outside, and it is restored afterwards. Callers hold the hub lock of
     :mod:`engines.music.loading` (the hub folder and that switch are process-wide).
     """
-    from engines.music.loading import allowing, prepare_imports
+    from engines.music.safety import allowing, prepare_imports
 
     prepare_imports()  # demucs.audio and openunmix import torchaudio: the stand-in
     import torch
@@ -210,7 +210,7 @@ def check_htdemucs_file(path: Path) -> HTDemucsInfo:
     The file is loaded weights-only with :func:`safe_globals`, then built with demucs' own
     ``load_model`` exactly as demucs will build it, so a file that passes here loads later.
     """
-    from engines.music.loading import allowing, is_unsafe_pickle_error, prepare_imports
+    from engines.music.safety import allowing, is_unsafe_pickle_error, prepare_imports
 
     prepare_imports()
     if importlib.util.find_spec("demucs") is None:

@@ -198,7 +198,7 @@ def check_checkpoint_folder(path: Path) -> None:
     """Refuse a folder that is not a checkpoint, or whose files need pickle code to load."""
     import torch
 
-    from engines.music.loading import (
+    from engines.music.safety import (
         is_unsafe_pickle_error,
         prepare_imports,
         safe_checkpoint_loading,

@@ -176,7 +176,7 @@ def save_tiny_htdemucs(path: Path, seed: int = 1234) -> Path:
     """
     from fractions import Fraction
 
-    from engines.music.loading import prepare_imports
+    from engines.music.safety import prepare_imports
 
     prepare_imports()  # demucs imports torchaudio (through openunmix): the stand-in
     import torch
@@ -380,8 +380,9 @@ def build_tiny_melody(
     ``stereo`` makes it like musicgen-stereo-melody: the mono EnCodec applied per channel,
     the two channels' codebooks interleaved (8 streams, delays 0,0,1,1,2,2,3,3).
     """
-    from engines.music.loading import hub_cache, prepare_imports
+    from engines.music.loading import hub_cache
     from engines.music.melody import HTDEMUCS_FILE, demucs_loading
+    from engines.music.safety import prepare_imports
 
     prepare_imports()
     import torch
@@ -432,7 +433,8 @@ def build_debug_models(cache: Path | None = None, segment_duration: float = 30.0
 
     Idempotent: a finished build is marked and reused. Takes a few seconds.
     """
-    from engines.music.loading import hub_cache, prepare_imports
+    from engines.music.loading import hub_cache
+    from engines.music.safety import prepare_imports
 
     prepare_imports()
     import torch

@@ -67,8 +67,10 @@ _ENTRY = re.compile(
 )
 
 
-def export_voice(lib: VoiceLibrary, name: str, path: Path) -> Path:
-    """Write ``name`` to ``path`` (a zip); written to a temp file and renamed."""
+def export_voice(lib: VoiceLibrary, name: str, path: str | Path) -> Path:
+    """Write the voice, its recordings, consent and clones to one zip file at ``path``
+    (written to a temporary file and renamed). Lives here, not on the library, so the
+    library does not depend on its exchange format."""
     with lib._db() as db:
         vid = lib._voice_id(db, name)
         voice = db.execute("SELECT * FROM voices WHERE id = ?", (vid,)).fetchone()
@@ -320,7 +322,7 @@ def _consent_problem(check_result: Any, phrase: str) -> str:
 
 
 def import_voice(
-    lib: VoiceLibrary, file: Path, name: str | None = None, notice: NoticeFn | None = None
+    lib: VoiceLibrary, file: str | Path, name: str | None = None, notice: NoticeFn | None = None
 ) -> Voice:
     """Validate ``file`` completely, then add its voice (as ``name`` when given).
 
@@ -329,6 +331,7 @@ def import_voice(
     """
     from engines.voices.embedding import embed, mean_embedding
 
+    file = Path(file)
     if not file.is_file():
         raise BadInput(f"{file} does not exist or is not a file. Check the path and try again.")
     manifest, blobs = _read_members(file)

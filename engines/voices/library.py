@@ -757,35 +757,6 @@ class VoiceLibrary:
             ) from exc
         return Clone(kind, data, meta, row["updated"])
 
-    def remove_clone(self, name: str, kind: str) -> bool:
-        with self._db() as db:
-            vid = self._voice_id(db, name)
-            cur = db.execute("DELETE FROM clones WHERE voice_id = ? AND kind = ?", (vid, kind))
-        return cur.rowcount > 0
-
-    # -- export / import --------------------------------------------------------------
-
-    def export(self, name: str, path: str | Path) -> Path:
-        """Write the voice, its recordings, consent and clones to one zip file."""
-        from engines.voices import exchange
-
-        return exchange.export_voice(self, name, Path(path))
-
-    def import_file(
-        self,
-        path: str | Path,
-        name: str | None = None,
-        notice: Callable[[str], None] | None = None,
-    ) -> Voice:
-        """Add a voice from an exported file, after validating all of it.
-
-        ``notice`` gets one sentence per part dropped on the way in (a consent recording
-        that fails the consent check here, and the clones that needed it).
-        """
-        from engines.voices import exchange
-
-        return exchange.import_voice(self, Path(path), name, notice)
-
 
 def open_library(root: str | Path | None = None) -> VoiceLibrary:
     """The user's voice library (``TIMBRE_DATA_DIR``/voices unless ``root`` is given)."""

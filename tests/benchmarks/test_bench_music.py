@@ -67,7 +67,8 @@ def _sharing_weights(module):
 def small_sized_musicgen():
     """MusicGen-small architecture (LM dim 1024, 24 layers, 16 heads, 4 × 2048 codebooks,
     T5 cross-attention) with EnCodec-32 kHz-sized codec, random weights."""
-    from engines.music.loading import hub_cache, prepare_imports
+    from engines.music.loading import hub_cache
+    from engines.music.safety import prepare_imports
     from engines.music.tiny import build_debug_models, lm_config
 
     prepare_imports()

@@ -206,8 +206,8 @@ def test_conditioner_separates_with_the_imported_random_weight_htdemucs(
     import torch
 
     from engines.music.engine import MusicGenEngine
-    from engines.music.loading import allowing
     from engines.music.melody import safe_globals
+    from engines.music.safety import allowing
 
     engine = MusicGenEngine(model="musicgen-melody", device="cpu")
     engine.load()
@@ -255,7 +255,7 @@ def test_demucs_imports_with_the_torchaudio_standin():
     import sys
 
     from engines import _standins
-    from engines.music.loading import prepare_imports
+    from engines.music.safety import prepare_imports
 
     prepare_imports()
     import demucs.apply  # noqa: F401 - imports openunmix and demucs.audio (torchaudio)

@@ -9,6 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from engines.voices.exchange import export_voice, import_voice
+
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
 LINES = ("The quick brown fox jumps over the lazy dog while the sun sets slowly behind the hills. "
@@ -56,11 +58,11 @@ def test_add_report_similarity_consent_refusal_export_import(window, qtbot, tmp_
     assert "consent" in window.notice.label.text().lower() and window.jobs.jobs == []
 
     exported = tmp_path / "ada.timbrevoice"
-    panel.library.export("Ada", exported)
+    export_voice(panel.library, "Ada", exported)
     panel.library.remove("Ada")
     panel.refresh()
     assert panel.names() == ["Bram"]
-    panel.library.import_file(exported)
+    import_voice(panel.library, exported)
     panel.refresh()
     assert panel.names() == ["Ada", "Bram"]
     assert not [m for m, error in messages if error]

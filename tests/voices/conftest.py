@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engines.audio_io import write_audio
+from engines.voices.exchange import export_voice
 from tests.voices import material
 
 
@@ -59,4 +60,4 @@ def exported(tmp_path_factory, voice_files, warm_models):
     style = np.random.default_rng(1).standard_normal((510, 1, 256)).astype(np.float32)
     lib.set_clone("Joe", "kokoro-style", style, {"similarity": 0.81, "sentences": 2})
     lib.set_clone("Joe", "notes.bin", b"\x00\x01raw", {})
-    return lib, lib.export("Joe", root / "joe"), style
+    return lib, export_voice(lib, "Joe", root / "joe"), style

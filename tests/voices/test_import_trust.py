@@ -22,7 +22,7 @@ from desktop.cli.main import main
 from engines.audio_io import write_audio
 from engines.errors import BadInput
 from engines.voices import transcribe
-from engines.voices.exchange import MAX_MEMBER_BYTES, MAX_TOTAL_BYTES
+from engines.voices.exchange import MAX_MEMBER_BYTES, MAX_TOTAL_BYTES, import_voice
 from engines.voices.library import open_library
 from engines.voices.prepare import MAX_REFERENCE_S
 from tests.long_audio import long_flac
@@ -99,7 +99,7 @@ def test_a_reference_clip_is_not_accepted_as_its_own_consent(exported, tmp_path)
         manifest["consent"]["file"] = manifest["clips"][0]["file"]
 
     out = rewrite(path, tmp_path / "b.timbrevoice", point_at_reference, drop=_consent_file)
-    voice = open_library(tmp_path / "lib").import_file(out, notice=notes.append)
+    voice = import_voice(open_library(tmp_path / "lib"), out, notice=notes.append)
     assert voice.consent is None and len(notes) == 1 and "reference clips" in notes[0]
 
 
@@ -167,7 +167,7 @@ def test_crafted_report_and_clone_fields_refuse_the_file(exported, tmp_path, edi
     bad = rewrite(path, tmp_path / "crafted.timbrevoice", edit, extra)
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput) as caught:
-        other.import_file(bad)
+        import_voice(other, bad)
     message = str(caught.value)
     assert message.startswith("crafted.timbrevoice is not a voice file this app can import")
     assert says in message and "\n" not in message and "new export" in message
@@ -180,13 +180,13 @@ def test_a_manifest_that_breaks_the_json_parser_is_one_line(tmp_path, text):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("manifest.json", text)
     with pytest.raises(BadInput, match="odd.timbrevoice .* its manifest is not valid JSON"):
-        open_library(tmp_path / "lib").import_file(path)
+        import_voice(open_library(tmp_path / "lib"), path)
 
 
 def test_bad_rows_already_stored_give_one_line_not_a_traceback(exported, tmp_path, capsys):
     _lib, path, _style = exported
     lib = open_library()
-    lib.import_file(path)
+    import_voice(lib, path)
 
     def store(sql: str, value) -> None:
         db = sqlite3.connect(lib.db_path)
@@ -251,7 +251,7 @@ def test_a_zip_bomb_is_refused_from_the_directory_without_inflating(bomb, tmp_pa
     started = time.perf_counter()
     try:
         with pytest.raises(BadInput) as caught:
-            other.import_file(bomb)
+            import_voice(other, bomb)
         seconds = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -285,4 +285,4 @@ def test_a_long_clip_inside_a_voice_file_is_refused_from_its_header(exported, tm
         lambda manifest: manifest["clips"][0]["file"],
     )
     with pytest.raises(BadInput, match=r"is 600 min long \(a voice recording may be at most 15"):
-        open_library(tmp_path / "lib").import_file(bad)
+        import_voice(open_library(tmp_path / "lib"), bad)

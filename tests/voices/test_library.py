@@ -13,6 +13,7 @@ import pytest
 from engines.errors import BadInput
 from engines.voices.consent import THRESHOLD, ConsentRequired
 from engines.voices.embedding import cosine
+from engines.voices.exchange import import_voice
 from engines.voices.library import open_library
 from engines.voices.prepare import prepare_reference
 from tests.voices.voicefile import rewrite
@@ -84,7 +85,7 @@ def test_export_then_import_is_identical(exported, tmp_path):
     assert path.suffix == ".timbrevoice"
     before = lib.get("Joe")
     other = open_library(tmp_path / "elsewhere")
-    after = other.import_file(path)
+    after = import_voice(other, path)
 
     assert (after.name, after.language, after.notes, after.tags, after.created) == (
         before.name,
@@ -117,8 +118,8 @@ def test_export_then_import_is_identical(exported, tmp_path):
     assert other.get_clone("Joe", "notes.bin").data == b"\x00\x01raw"
 
     with pytest.raises(BadInput, match="already exists"):
-        other.import_file(path)
-    assert other.import_file(path, name="Joe again").clips[0].path == after.clips[0].path
+        import_voice(other, path)
+    assert import_voice(other, path, name="Joe again").clips[0].path == after.clips[0].path
 
 
 @pytest.mark.parametrize(
@@ -129,7 +130,7 @@ def test_import_refuses_path_traversal_and_stray_files(exported, tmp_path, entry
     bad = rewrite(path, tmp_path / "bad.timbrevoice", extra={entry: b"x"})
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unexpected entry"):
-        other.import_file(bad)
+        import_voice(other, bad)
     assert other.names() == [] and _blob_files(other) == set()
     assert not list(tmp_path.rglob("evil.flac")) and not Path("/tmp/evil.flac").exists()
 
@@ -142,7 +143,7 @@ def test_import_refuses_a_manifest_pointing_outside(exported, tmp_path):
 
     other = open_library(tmp_path / "lib")
     with pytest.raises(BadInput, match="unsafe or unknown file"):
-        other.import_file(rewrite(path, tmp_path / "bad.timbrevoice", escape))
+        import_voice(other, rewrite(path, tmp_path / "bad.timbrevoice", escape))
     assert other.names() == []
 
 
@@ -160,7 +161,7 @@ def test_import_refuses_damaged_files_and_pickles(exported, tmp_path):
                 info.filename, bytes(data) if info.filename == clip_entry else zin.read(info)
             )
     with pytest.raises(BadInput, match="damaged"):
-        other.import_file(damaged)
+        import_voice(other, damaged)
 
     buf = io.BytesIO()
     np.save(buf, np.array([{"run": "code"}], dtype=object), allow_pickle=True)
@@ -171,11 +172,11 @@ def test_import_refuses_damaged_files_and_pickles(exported, tmp_path):
         manifest["clones"].append({"kind": "evil", "file": entry, "meta": {}, "updated": "x"})
 
     with pytest.raises(BadInput, match="could not be read safely"):
-        other.import_file(
+        import_voice(other,
             rewrite(path, tmp_path / "pickle.timbrevoice", add_clone, {entry: pickled})
         )
     with pytest.raises(BadInput, match="not a voice export"):
-        other.import_file(voice_file_that_is_not_a_zip(tmp_path))
+        import_voice(other, voice_file_that_is_not_a_zip(tmp_path))
     assert other.names() == []
 
 

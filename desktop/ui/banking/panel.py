@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
@@ -412,8 +411,3 @@ class BankingPanel(QWidget):
                 self.audio.play(self.last_clip)
             except RuntimeError as exc:
                 self.verdict_label.setText(str(exc))
-
-
-def open_panel(audio: AudioIO, folder: str | Path) -> BankingPanel:
-    """The panel on the bank in ``folder`` (what the main window's menu action calls)."""
-    return BankingPanel(audio, VoiceBank.open(folder))
