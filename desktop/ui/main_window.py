@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.bridge import run_task
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
-from desktop.ui.background import run_in_background
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
@@ -124,12 +124,6 @@ def device_text() -> str:
         return f"Device: {choose_device()}"
     except EngineError as exc:
         return f"Device: {wish} — {exc}"
-
-
-class _ExportBridge(QObject):
-    """Carries the export's progress from its worker thread to the progress dialog."""
-
-    moved = Signal(float, str)  # fraction done, stage
 
 
 class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
@@ -629,10 +623,12 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         return clip_id
 
     def audition_take(self, take_id: int) -> None:
+        """Play a take from the list; its audio is read off the GUI thread."""
         if self.project is None:
             return
-        take = self.project.take(take_id)
-        self._play_clip(self.project.load_audio(take.audio_sha256), follow=False)
+        project, sha = self.project, self.project.take(take_id).audio_sha256
+        run_task(lambda: project.load_audio(sha), lambda clip: self._play_clip(clip, follow=False),
+                 self._task_failed, owner=self)
 
     # ---- import / export -----------------------------------------------------------
     def import_dialog(self) -> None:
@@ -676,7 +672,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             else:
                 self.statusBar().showMessage(f"Imported {len(takes)} file(s)", 3000)
 
-        run_in_background(work, done, self._task_failed)
+        run_task(work, done, self._task_failed)
 
     def _timeline_has_audio(self, to_do: str, remedy: str) -> bool:
         """False (and says why) when there is no project or nothing on its timeline."""
@@ -721,14 +717,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         import shiboken6
 
         from desktop.project import export as exporting
-        from engines.cancel import CancelToken
         from engines.errors import Cancelled
 
         project = self.project
         lufs = getattr(preset, "lufs", None)
         channels = getattr(preset, "channels", None)
-        cancel = CancelToken()
-        bridge = _ExportBridge()
         dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, EXPORT_STEPS, self)
         dialog.setWindowTitle("Export mix")
         dialog.setAccessibleName("Export progress")
@@ -736,20 +729,15 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(cancel.cancel)
-        dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
-        def moved(fraction: float, stage: str) -> None:
-            if shiboken6.isValid(dialog) and not cancel.cancelled:  # the window may be gone
-                dialog.setValue(round(fraction * EXPORT_STEPS))
-                dialog.setLabelText(f"Exporting {Path(path).name}… {stage}".rstrip())
 
-        bridge.moved.connect(moved)
-        dialog.show()
-        self.export_progress, self._export_bridge = dialog, bridge
+        def moved(p) -> None:
+            if shiboken6.isValid(dialog) and not task.cancelled:  # the window may be gone
+                dialog.setValue(round(p.fraction * EXPORT_STEPS))
+                dialog.setLabelText(f"Exporting {Path(path).name}… {p.stage}".rstrip())
 
-        def export() -> object:
-            return exporting.export_project(project, path, lufs=lufs, channels=channels, cancel=cancel,
-                                            progress=lambda p: bridge.moved.emit(p.fraction, p.stage))
+        def export(progress, cancel) -> object:
+            return exporting.export_project(project, path, lufs=lufs, channels=channels,
+                                            cancel=cancel, progress=progress)
 
         def done(result) -> None:
             dialog.setValue(EXPORT_STEPS)
@@ -764,7 +752,11 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                 self._task_failed(exc, details)
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        run_in_background(export, done, failed, owner=self)
+        task = run_task(export, done, failed, progress=moved, owner=self)
+        dialog.canceled.connect(task.cancel)
+        dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
+        dialog.show()
+        self.export_progress = dialog
 
     def _task_failed(self, exc: BaseException, details: str) -> None:
         known = isinstance(exc, TimbreError)

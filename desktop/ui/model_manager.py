@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.background import run_in_background
+from desktop.bridge import TaskHandle, run_task
 from engines import modelstore
-from engines.cancel import CancelToken
+from engines.cancel import Progress
 from engines.errors import Cancelled
 from engines.settings import get_setting
 
@@ -44,13 +44,6 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
-
-
-class _ProgressBridge(QObject):
-    """Carries a download's messages and byte counts from its worker thread to the dialog."""
-
-    said = Signal(str)
-    moved = Signal(float, float)  # bytes done, bytes in all
 
 
 class ModelManager(QDialog):
@@ -79,7 +72,7 @@ class ModelManager(QDialog):
         self.cancel_download.setToolTip("Stop the download; the next download resumes where it stopped")
         self.cancel_download.setAccessibleName("Cancel download")
         self.cancel_download.hide()
-        self._cancel: CancelToken | None = None
+        self._cancel: TaskHandle | None = None
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip, slot in (
@@ -189,7 +182,7 @@ class ModelManager(QDialog):
             return f"Imported {model.repo_id}: {describe_import(model)}"
 
         self.status.setText(f"Importing {path}…")
-        run_in_background(work, lambda text: (self.status.setText(str(text)), self.refresh()), self._failed)
+        run_task(work, lambda text: (self.status.setText(str(text)), self.refresh()), self._failed)
 
     def import_folder(self, folder: str, repo_id: str) -> None:
         """Checkpoints are checked for pickled code first; other folders are copied as they are."""
@@ -202,7 +195,7 @@ class ModelManager(QDialog):
             return modelstore.import_folder(path, repo_id)
 
         self.status.setText(f"Importing {folder}…")
-        run_in_background(work, lambda _m: (self.status.setText(f"Imported {repo_id}."), self.refresh()),
+        run_task(work, lambda _m: (self.status.setText(f"Imported {repo_id}."), self.refresh()),
                           self._failed)
 
     def download_selected(self) -> None:
@@ -220,28 +213,30 @@ class ModelManager(QDialog):
         where an interrupted one stopped), the store's messages show as the status text."""
         from engines.music.models import download
 
-        self._cancel = cancel = CancelToken()
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         self.progress.show()
         self.cancel_download.show()
         self.buttons["download"].setEnabled(False)
-        bridge = _ProgressBridge()
-        bridge.said.connect(self.status.setText)
-        bridge.moved.connect(self._moved)
-        self.cancel_download.clicked.connect(cancel.cancel)
 
-        def work() -> list[str]:
-            return download(name, say=bridge.said.emit, cancel=cancel,
-                            progress=lambda p: bridge.moved.emit(p.done, p.total))
+        def work(progress, cancel) -> list[str]:
+            # the store's messages travel as stages, the byte counts as done/total
+            return download(name, say=lambda m: progress(Progress(0, 0, m)), cancel=cancel,
+                            progress=lambda p: progress(Progress(p.done, p.total, "")))
+
+        def moved(p: Progress) -> None:
+            if p.stage:
+                self.status.setText(p.stage)
+            else:
+                self._moved(p.done, p.total)
 
         def done(_result: object) -> None:
             self._download_ended()
             self.status.setText(f"Downloaded {name}.")
             self.refresh()
 
-        run_in_background(work, done, self._failed)
-        self._bridge = bridge  # keep it alive while the download runs
+        self._cancel = run_task(work, done, self._failed, progress=moved, owner=self)
+        self.cancel_download.clicked.connect(self._cancel.cancel)
 
     def _moved(self, done: float, total: float) -> None:
         if total > 0:

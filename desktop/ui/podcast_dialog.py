@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.bridge import run_task
 from desktop.project.store import Project
-from desktop.ui.background import run_in_background
 from engines.cancel import CancelToken, Progress
 from engines.errors import Cancelled
 from engines.podcast.presets import PRESETS
@@ -205,7 +205,7 @@ class PodcastDialog(QDialog):
         self.cancel.setEnabled(True)
         self.progress.setValue(0)
         self.status.setText("Rendering tracks…")
-        run_in_background(work, self._done, self._failed, owner=self)
+        run_task(work, self._done, self._failed, owner=self)
 
     def stop(self) -> None:
         if self.token is not None:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRectF, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.bridge import run_task
 from desktop.ui.widgets import ElidedLabel
 
 N_FFT = 2048
@@ -175,23 +176,6 @@ def row_frequencies(scale: str, sample_rate: int) -> np.ndarray:
     return np.linspace(0.0, nyquist, ROWS)
 
 
-class _Signals(QObject):
-    done = Signal(object, object)  # key, tile array
-
-
-class _TileJob(QRunnable):
-    def __init__(self, source: AudioSource, level: int, tile: int, signals: _Signals) -> None:
-        super().__init__()
-        self.source, self.level, self.tile, self.signals = source, level, tile, signals
-
-    def run(self) -> None:
-        try:
-            data = compute_tile(self.source, self.level, self.tile)
-        except Exception:  # noqa: BLE001 - an unreadable region stays blank
-            data = None
-        self.signals.done.emit((self.source.key, self.level, self.tile), data)
-
-
 class TileCache(QObject):
     """LRU cache of tiles, filled by the thread pool; ``tile_ready`` when one arrives."""
 
@@ -203,8 +187,6 @@ class TileCache(QObject):
         self.pending: set[tuple] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
-        self._signals = _Signals()
-        self._signals.done.connect(self._store)
         self.wanted: set[tuple] = set()
 
     def get(self, source: AudioSource, level: int, tile: int) -> np.ndarray | None:
@@ -214,7 +196,11 @@ class TileCache(QObject):
             return self.tiles[key]
         if key not in self.pending:
             self.pending.add(key)
-            self.pool.start(_TileJob(source, level, tile, self._signals))
+            # an unreadable region stays blank
+            run_task(lambda: compute_tile(source, level, tile),
+                     lambda data, key=key: self._store(key, data),
+                     lambda _exc, _details, key=key: self._store(key, None),
+                     pool=self.pool, owner=self)
         return None
 
     def _store(self, key: tuple, data: object) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.background import run_in_background
+from desktop.bridge import run_task
 from desktop.ui.widgets import let_shrink
 from engines.errors import EngineError
 
@@ -307,7 +307,7 @@ class VoicesPanel(QWidget):
         def failed(exc: BaseException, details: str) -> None:
             self.notify.emit(str(exc), details, True)
 
-        run_in_background(work, done, failed)
+        run_task(work, done, failed)
 
     def add_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Reference recordings", "",

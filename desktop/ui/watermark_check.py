@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.background import run_in_background
+from desktop.bridge import run_task
 
 VERDICTS = {
     "present": "Watermark present",
@@ -98,7 +98,7 @@ class WatermarkCheckDialog(QDialog):
             item = QListWidgetItem(f"{path}\nChecking…")
             self.results.addItem(item)
             self.pending += 1
-            run_in_background(
+            run_task(
                 lambda p=path: check_file(p),
                 lambda result, item=item: self._show(item, describe(result)),
                 lambda exc, _details, item=item: self._show(item, str(exc)),

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from desktop.bridge import run_task
 
 BASE_BUCKET = 64
 LEVEL_FACTOR = 8
@@ -79,23 +81,6 @@ def _with_levels(mins: np.ndarray, maxs: np.ndarray, sample_rate: int, frames: i
     return Peaks(sample_rate, frames, tuple(levels))
 
 
-class _Signals(QObject):
-    done = Signal(str, object)
-
-
-class _PeakJob(QRunnable):
-    def __init__(self, key: str, load: Callable[[], Peaks], signals: _Signals) -> None:
-        super().__init__()
-        self.key, self.load, self.signals = key, load, signals
-
-    def run(self) -> None:
-        try:
-            peaks = self.load()
-        except Exception:  # noqa: BLE001 - an unreadable file just draws without a waveform
-            peaks = None
-        self.signals.done.emit(self.key, peaks)
-
-
 class PeakCache(QObject):
     """Peaks per audio file (sha256), computed once in the thread pool; ``ready`` on arrival."""
 
@@ -104,8 +89,6 @@ class PeakCache(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._peaks: dict[str, Peaks | None] = {}
-        self._signals = _Signals()
-        self._signals.done.connect(self._store)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
 
@@ -113,7 +96,10 @@ class PeakCache(QObject):
         """The peaks for ``key``, or None while ``load`` (run in the pool) computes them."""
         if key not in self._peaks:
             self._peaks[key] = None
-            self.pool.start(_PeakJob(key, load, self._signals))
+            # an unreadable file just draws without a waveform
+            run_task(load, lambda peaks, key=key: self._store(key, peaks),
+                     lambda _exc, _details, key=key: self._store(key, None),
+                     pool=self.pool, owner=self)
         return self._peaks[key]
 
     def _store(self, key: str, peaks: object) -> None:

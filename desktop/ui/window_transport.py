@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from desktop.ui.background import run_in_background
+from desktop.bridge import run_task
 from desktop.ui.spectrogram import GrowingSource, Placement
 
 
@@ -39,7 +39,7 @@ class TransportMixin:
         from engines.mixing import mixdown
 
         tracks = project.mix_tracks()
-        run_in_background(
+        run_task(
             lambda: mixdown(tracks, project.sample_rate, project.channels, start=start, end=end),
             lambda clip: self._start_playback(clip, start), self._task_failed)
 

@@ -10,9 +10,8 @@ closing the window mid-session loses nothing and the next session resumes where 
 from __future__ import annotations
 
 import itertools
-import threading
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.bridge import run_task
 from desktop.ui.audio import AudioIO, LevelMeter
 from desktop.ui.spectrogram import ArraySource, GrowingSource, Placement, SpectrogramPanel
 from engines.audio import AudioClip
@@ -38,13 +38,6 @@ IDLE, RECORDING, CHECKING, REVIEW = "idle", "recording", "checking", "review"
 NORMAL_PT, LARGE_PT = 18, 34
 LIVE_SECONDS = 10.0  # the live spectrogram shows the last ten seconds
 _takes = itertools.count()  # names each take's spectrogram source in the tile cache
-
-
-class _Relay(QObject):
-    """Carries the worker thread's result back to the GUI thread (queued signal)."""
-
-    checked = Signal(object, object)  # Take, QualityReport
-    failed = Signal(str)
 
 
 class BankingPanel(QWidget):
@@ -64,9 +57,6 @@ class BankingPanel(QWidget):
         self.last_take = None
         self.last_clip: AudioClip | None = None
         self.message: tuple[str, list[str]] | None = None  # (text, tags) while banking a message
-        self._relay = _Relay(self)
-        self._relay.checked.connect(self._on_checked)
-        self._relay.failed.connect(self._on_failed)
         self._recording_here = False  # the shared audio's recordings are ours only when we started them
         self._live: GrowingSource | None = None
         self._live_timer = QTimer(self)
@@ -341,20 +331,16 @@ class BankingPanel(QWidget):
         self._set_state(CHECKING)
         bank, prompt_id, message = self.bank, self.prompt.id if self.prompt else "", self.message
 
-        def work() -> None:
+        def work() -> tuple:
             from engines.banking.quality import check_take
 
-            try:
-                if message is not None:  # banked only when accepted
-                    take, report = None, check_take(clip, message[0])
-                else:
-                    take, report = bank.add_take(prompt_id, clip, accept=False)
-            except Exception as exc:  # noqa: BLE001 - shown to the person, never lost silently
-                self._relay.failed.emit(str(exc))
-                return
-            self._relay.checked.emit(take, report)
+            if message is not None:  # banked only when accepted
+                return None, check_take(clip, message[0])
+            return bank.add_take(prompt_id, clip, accept=False)
 
-        threading.Thread(target=work, name="bank-check", daemon=True).start()
+        # shown to the person, never lost silently
+        run_task(work, lambda result: self._on_checked(*result),
+                 lambda exc, _details: self._on_failed(str(exc)), owner=self)
 
     def _on_checked(self, take, report) -> None:
         self.last_take = take
