@@ -493,6 +493,13 @@ class Project:
 
     def import_file(self, path: str | os.PathLike[str]) -> tuple[Take, Track, Clip]:
         """A file becomes a take, a new track named after it, and a clip at frame 0."""
+        return self._import(path, place=True)  # type: ignore[return-value]
+
+    def import_take(self, path: str | os.PathLike[str]) -> Take:
+        """A file becomes a take only (the studio places it with undoable edits)."""
+        return self._import(path, place=False)  # type: ignore[return-value]
+
+    def _import(self, path: str | os.PathLike[str], place: bool) -> Take | tuple[Take, Track, Clip]:
         from engines.blobs import put_audio_file
 
         self.check_writable()
@@ -500,11 +507,13 @@ class Project:
         # Read and stored in blocks: a ten-hour file imports in bounded memory. ``clip``
         # is the stored format and length, all the rows need.
         clip = put_audio_file(src, self.path / AUDIO_DIR, self.audio_path)
-        sha = clip.sha256
         with self.transaction() as db:
-            take_id = self._insert_take(db, sha, clip, src.stem, "import", {}, str(src), None)
-            track_id = self._insert_track(db, src.stem)
-            clip_id = self._insert_clip(db, track_id, take_id, 0, clip)
+            take_id = self._insert_take(db, clip.sha256, clip, src.stem, "import", {}, str(src), None)
+            if place:
+                track_id = self._insert_track(db, src.stem)
+                clip_id = self._insert_clip(db, track_id, take_id, 0, clip)
+        if not place:
+            return self.take(take_id)
         return self.take(take_id), self.track(track_id), self.clip(clip_id)
 
     def take(self, take_id: int) -> Take:

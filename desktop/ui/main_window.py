@@ -644,12 +644,10 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
 
         def work() -> tuple[list, list[str]]:
-            from engines.audio_io import read_audio
-
             takes, failed = [], []
             for f in files:
-                try:
-                    takes.append(project.add_take(read_audio(f), Path(f).stem, "import", source_path=str(f)))
+                try:  # streamed into the store: any length in bounded memory
+                    takes.append(project.import_take(f))
                 except TimbreError as exc:
                     failed.append(str(exc))
             return takes, failed
