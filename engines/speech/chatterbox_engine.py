@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import importlib.util
 import io
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ SAMPLE_RATE = 24_000
 EXAGGERATION = {"neutral": 0.5, "calm": 0.3, "sad": 0.35, "happy": 0.7, "excited": 0.9}
 MAX_NEW_TOKENS = 1000  # the package's own cap per chunk (40 s of speech at 25 tokens a second)
 CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
+KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
 def unavailable_reason() -> str | None:
@@ -137,11 +139,10 @@ class ChatterboxEngine(SpeechEngine):
         self._model: Any = None
         self._folder: Path | None = None
         self._builtin: Any = None  # the checkpoint's own voice (conds.pt), if it has one
-        self._conditioned_on: str | None = None
+        self._voices: dict[str, Any] = {}  # reference content → its conditionals
         self.max_new_tokens = MAX_NEW_TOKENS
         self._steps = _StepProgress(no_progress)
         self._cancel: CancelToken | None = None
-        self._chunk_index = 0
         self._chars_synthesised = 0
         if model not in (None, "debug", REPO_ID) and not Path(model).is_dir():
             raise BadInput(
@@ -205,7 +206,7 @@ class ChatterboxEngine(SpeechEngine):
     def unload(self) -> None:
         self._model = None
         self._builtin = None
-        self._conditioned_on = None
+        self._voices.clear()
         super().unload()
 
     def voices(self) -> list[str]:
@@ -232,19 +233,18 @@ class ChatterboxEngine(SpeechEngine):
         yield from super().stream(request, self._steps, cancel, stats)
 
     def _begin(self, request: SpeechRequest) -> None:
-        self._chunk_index = 0
         self._chars_synthesised = 0
 
     def _condition(self, request: SpeechRequest) -> None:
-        """Condition the model on the reference voice (once per reference)."""
+        """Condition the model on the reference voice (once per reference, kept for reuse)."""
         if request.reference is None:
             if self._builtin is None:
                 raise BadInput("Chatterbox needs a reference voice: speak with --voice NAME.")
             self._model.conds = self._builtin
-            self._conditioned_on = None
             return
         key = _reference_key(request.reference)
-        if self._conditioned_on == key:
+        if key in self._voices:
+            self._model.conds = self._voices[key]
             return
         import tempfile
 
@@ -256,14 +256,16 @@ class ChatterboxEngine(SpeechEngine):
             self._model.prepare_conditionals(
                 str(path), exaggeration=EXAGGERATION.get(request.emotion, 0.5)
             )
-        self._conditioned_on = key
+        if len(self._voices) >= KEPT_VOICES:
+            self._voices.pop(next(iter(self._voices)))
+        self._voices[key] = self._model.conds
 
     def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
         import torch
 
         self._condition(request)
-        seed = (int(request.seed or 0) + self._chunk_index) % 2**63
-        self._chunk_index += 1
+        # the chunk's own seed: reproducible whether it is spoken alone (raw) or in a text
+        seed = (int(request.seed or 0) * 1_000_003 + zlib.crc32(text.encode())) % 2**63
         start = self._chars_synthesised
         cap = self.max_new_tokens
         steps = 0
