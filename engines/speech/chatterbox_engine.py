@@ -99,6 +99,17 @@ def _reference_key(reference: Any) -> str:
     return hashlib.sha1(mono.tobytes() + str(reference.sample_rate).encode()).hexdigest()
 
 
+def _quiet_sampling_bar() -> None:
+    """T3 draws a tqdm bar on stderr per sentence; the studio reports its own progress
+    (per token, through :class:`_StepProgress`), so the package's bar is turned off."""
+    import functools
+
+    import chatterbox.models.t3.t3 as t3_module
+    from tqdm import tqdm
+
+    t3_module.tqdm = functools.partial(tqdm, disable=True)
+
+
 class _StepProgress:
     """Forwards the pipeline's progress and adds Chatterbox's per-token steps in between.
 
@@ -197,6 +208,7 @@ class ChatterboxEngine(SpeechEngine):
         with sizes, contextlib.redirect_stdout(io.StringIO()), torch.random.fork_rng([]):
             torch.manual_seed(0)  # nothing random should depend on the load order
             self._model = ChatterboxTTS.from_local(folder, choose_device())
+        _quiet_sampling_bar()
         if tiny:
             self.max_new_tokens = int(tiny["max_new_tokens"])
         self._folder = folder
