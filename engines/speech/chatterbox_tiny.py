@@ -25,6 +25,7 @@ the model store's cache (``TIMBRE_MODELS_DIR``) and reused; its audio is noise.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shutil
 import tempfile
@@ -219,7 +220,7 @@ def build(folder: Path) -> None:
         save_file(state, str(folder / f"{name}.safetensors"))
     _tokenizer_json(folder / "tokenizer.json")
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1))
-    with tiny_classes(config):
+    with tiny_classes(config), contextlib.redirect_stdout(io.StringIO()):  # perth's banner
         model = ChatterboxTTS.from_local(folder, "cpu")
     reference = folder / "reference.wav"
     write_audio(reference, AudioClip(_reference(), 16_000))

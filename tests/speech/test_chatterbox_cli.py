@@ -25,6 +25,7 @@ def test_speak_with_the_debug_model_as_a_library_voice(timbre_cli, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "debug model is a tiny random model" in done.stderr
     assert "Sampling" not in done.stderr  # the package's own progress bar is off
+    assert done.stdout.strip() == f"wrote {out}"  # nothing else (perth prints a banner)
     clip = read_audio(out)
     assert clip.sample_rate == 24_000 and clip.duration > 1.0
     prov = read_tags(out).provenance["takes"][0]
