@@ -20,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file")
     p.add_argument("--voice", metavar="NAME", help="library voice, imported Piper voice, or engine voice")
     p.add_argument("--engine", choices=ENGINES, help="default: piper, or kokoro for cloned voices")
+    p.add_argument("--model", metavar="M",
+                   help="with --engine chatterbox: 'debug' (a tiny random model that makes "
+                   "noise, for testing) or a checkpoint folder; default: the installed weights")
     p.add_argument("--language", metavar="L", help="language code, e.g. en-us, de, fr-fr")
     p.add_argument("--emotion", default="neutral", metavar="E",
                    help="neutral, happy, sad, excited or calm")
@@ -104,7 +107,12 @@ def cmd_speak(args: argparse.Namespace) -> int:
 
         format_for(Path(args.output))
         check_output(Path(args.output))  # refused before the speech is made, not after
+    if args.model is not None and args.engine != "chatterbox":
+        raise BadInput("--model chooses a Chatterbox model: add --engine chatterbox.")
     resolved = resolve(args.voice, args.engine)
+    if args.model == "debug":
+        print("note: the debug model is a tiny random model — it makes noise, for testing only",
+              file=sys.stderr)
     request = speech_request(
         text, resolved, language=args.language, emotion=args.emotion,
         stability=args.stability, rate=args.rate, pitch=args.pitch, seed=args.seed,
@@ -115,7 +123,7 @@ def cmd_speak(args: argparse.Namespace) -> int:
     project = Project.open(args.project) if args.project else None
     project_name = project.name if project is not None else ""
     try:
-        outcome = run_job(spec, project, engine=engine(resolved.engine), progress=bar,
+        outcome = run_job(spec, project, engine=engine(resolved.engine, args.model), progress=bar,
                           place="new-track", track_name=f"Speech ({resolved.engine})")
     finally:
         bar.close()

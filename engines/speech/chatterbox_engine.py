@@ -10,17 +10,33 @@ and the one pickle file, the built-in voice ``conds.pt``, is only ever opened wi
 
 Emotion maps onto Chatterbox's own *exaggeration* control, stability onto its sampling
 temperature; rate and pitch go through the shared post-process like every engine.
+
+The package's ``generate`` is not called: it has no cap on speech tokens but a fixed 1,000
+(a random or confused model never stops), no way to report or cancel between tokens, and it
+applies its own Perth watermark, which the studio's :func:`engines.watermark.finalize_take`
+would then mark a second time after rate, pitch and level change the audio. :meth:`speak`
+runs the same steps with the package's own pieces (``punc_norm``, its tokenizer, T3's
+``inference``, S3Gen's ``inference``) and leaves the one watermark to ``finalize_take``.
+``--model debug`` is a tiny random Chatterbox (:mod:`engines.speech.chatterbox_tiny`)
+loaded through the same ``from_local``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+import io
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput, ModelMissing
-from engines.speech.pipeline import SpeechEngine
+from engines.speech.pipeline import SpeechEngine, StreamStats
 from engines.speech.request import SpeechRequest
 
 REPO_ID = "ResembleAI/chatterbox"
@@ -32,6 +48,9 @@ NETWORKS = {  # file: a key prefix every real checkpoint of that network has
 REQUIRED = (*NETWORKS, "tokenizer.json")
 SAMPLE_RATE = 24_000
 EXAGGERATION = {"neutral": 0.5, "calm": 0.3, "sad": 0.35, "happy": 0.7, "excited": 0.9}
+MAX_NEW_TOKENS = 1000  # the package's own cap per chunk (40 s of speech at 25 tokens a second)
+CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
+KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
 def unavailable_reason() -> str | None:
@@ -74,6 +93,48 @@ def verify_checkpoint(folder: Path) -> None:
             )
 
 
+def _reference_key(reference: Any) -> str:
+    """Identity of a reference recording by content (ids of freed objects are reused)."""
+    mono = np.ascontiguousarray(reference.mono().samples, np.float32)
+    return hashlib.sha1(mono.tobytes() + str(reference.sample_rate).encode()).hexdigest()
+
+
+def _quiet_sampling_bar() -> None:
+    """T3 draws a tqdm bar on stderr per sentence; the studio reports its own progress
+    (per token, through :class:`_StepProgress`), so the package's bar is turned off."""
+    import functools
+
+    import chatterbox.models.t3.t3 as t3_module
+    from tqdm import tqdm
+
+    t3_module.tqdm = functools.partial(tqdm, disable=True)
+
+
+class _StepProgress:
+    """Forwards the pipeline's progress and adds Chatterbox's per-token steps in between.
+
+    Units are the pipeline's (characters of text spoken). Synthesis runs a sentence ahead of
+    the pipeline's own reports, so what is forwarded never goes backwards.
+    """
+
+    def __init__(self, sink: ProgressCallback) -> None:
+        self._sink = sink
+        self.done = 0.0
+        self.total = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if p.stage == "speaking":
+            self.total = p.total
+            self.done = max(self.done, p.done)
+            p = Progress(self.done, p.total, p.stage)
+        self._sink(p)
+
+    def step(self, done: float) -> None:
+        if self.total > 0 and done > self.done:
+            self.done = min(done, self.total)
+            self._sink(Progress(self.done, self.total, "speaking"))
+
+
 class ChatterboxEngine(SpeechEngine):
     name = "chatterbox"
     label = "Chatterbox (zero-shot cloning)"
@@ -81,46 +142,121 @@ class ChatterboxEngine(SpeechEngine):
     sample_rate = SAMPLE_RATE
     default_voice = "builtin"
 
-    def __init__(self) -> None:
+    def __init__(self, model: str | None = None) -> None:
+        """``model``: None (the installed ``ResembleAI/chatterbox``), ``"debug"`` (a tiny
+        random model built on first use: noise, for testing) or a checkpoint folder."""
         super().__init__()
-        self._model = None
+        self.model = model
+        self._model: Any = None
         self._folder: Path | None = None
-        self._conditioned_on: int | None = None
+        self._builtin: Any = None  # the checkpoint's own voice (conds.pt), if it has one
+        self._voices: dict[str, Any] = {}  # reference content → its conditionals
+        self.max_new_tokens = MAX_NEW_TOKENS
+        self._steps = _StepProgress(no_progress)
+        self._cancel: CancelToken | None = None
+        self._chars_synthesised = 0
+        if model not in (None, "debug", REPO_ID) and not Path(model).is_dir():
+            raise BadInput(
+                f"'{model}' is not a Chatterbox model: use 'debug' (a tiny test model), "
+                f"{REPO_ID} (installed through the model manager) or a checkpoint folder."
+            )
+        if model == "debug":
+            from engines.speech.chatterbox_tiny import DEBUG_REPO
 
-    def _load(self) -> None:
+            self.model_id = DEBUG_REPO
+
+    # --- loading -----------------------------------------------------------------------
+    def _checkpoint(self) -> Path:
+        if self.model == "debug":
+            if importlib.util.find_spec("chatterbox") is None:
+                raise ModelMissing(
+                    "the chatterbox-tts package is not installed (run make setup)."
+                )
+            self._prepare_imports()
+            from engines.speech.chatterbox_tiny import ensure_debug_checkpoint
+
+            return ensure_debug_checkpoint()
+        if self.model not in (None, REPO_ID):
+            return Path(self.model)
         from engines import modelstore
 
         modelstore.configure_hub_env()
-        folder = modelstore.require(REPO_ID, "Chatterbox", REQUIRED)
+        return modelstore.require(REPO_ID, "Chatterbox", REQUIRED)
+
+    @staticmethod
+    def _prepare_imports() -> None:
+        """The torchaudio stand-in must come first: chatterbox and s3tokenizer import it."""
+        from engines._standins import install
+
+        install()
+
+    def _load(self) -> None:
+        folder = self._checkpoint()
         verify_checkpoint(folder)
         if importlib.util.find_spec("chatterbox") is None:
             raise ModelMissing(unavailable_reason() or "chatterbox-tts is not installed.")
+        self._prepare_imports()
+        import torch
         from chatterbox.tts import ChatterboxTTS
 
         from engines.devices import choose_device
+        from engines.speech.chatterbox_tiny import read_config, tiny_classes
 
-        self._model = ChatterboxTTS.from_local(folder, choose_device())
+        tiny = read_config(folder)
+        sizes = tiny_classes(tiny) if tiny else contextlib.nullcontext()
+        # perth (built by ChatterboxTTS) prints to stdout, which would corrupt CLI output
+        with sizes, contextlib.redirect_stdout(io.StringIO()), torch.random.fork_rng([]):
+            torch.manual_seed(0)  # nothing random should depend on the load order
+            self._model = ChatterboxTTS.from_local(folder, choose_device())
+        _quiet_sampling_bar()
+        if tiny:
+            self.max_new_tokens = int(tiny["max_new_tokens"])
         self._folder = folder
+        self._builtin = self._model.conds
         self.sample_rate = int(self._model.sr)
 
     def unload(self) -> None:
         self._model = None
-        self._conditioned_on = None
+        self._builtin = None
+        self._voices.clear()
         super().unload()
 
     def voices(self) -> list[str]:
         return ["builtin"]
 
     def model_version(self) -> str:
+        if self.model == "debug":
+            from engines.speech.chatterbox_tiny import BUILD_VERSION
+
+            return f"debug-v{BUILD_VERSION}"
         return self._folder.name if self._folder else ""
 
+    # --- one request ---------------------------------------------------------------------
+    def stream(
+        self,
+        request: SpeechRequest,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+        stats: StreamStats | None = None,
+    ) -> Iterator[Any]:
+        """The pipeline's stream, with progress and cancel reaching every speech token."""
+        self._steps = _StepProgress(progress)
+        self._cancel = cancel
+        yield from super().stream(request, self._steps, cancel, stats)
+
+    def _begin(self, request: SpeechRequest) -> None:
+        self._chars_synthesised = 0
+
     def _condition(self, request: SpeechRequest) -> None:
-        """Condition the model on the reference voice (once per reference)."""
+        """Condition the model on the reference voice (once per reference, kept for reuse)."""
         if request.reference is None:
-            if self._model.conds is None:
+            if self._builtin is None:
                 raise BadInput("Chatterbox needs a reference voice: speak with --voice NAME.")
+            self._model.conds = self._builtin
             return
-        if self._conditioned_on == id(request.reference):
+        key = _reference_key(request.reference)
+        if key in self._voices:
+            self._model.conds = self._voices[key]
             return
         import tempfile
 
@@ -132,17 +268,79 @@ class ChatterboxEngine(SpeechEngine):
             self._model.prepare_conditionals(
                 str(path), exaggeration=EXAGGERATION.get(request.emotion, 0.5)
             )
-        self._conditioned_on = id(request.reference)
+        if len(self._voices) >= KEPT_VOICES:
+            self._voices.pop(next(iter(self._voices)))
+        self._voices[key] = self._model.conds
 
     def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
         import torch
 
         self._condition(request)
-        if request.seed is not None:
-            torch.manual_seed(request.seed)
-        wav = self._model.generate(
-            text,
-            exaggeration=EXAGGERATION.get(request.emotion, 0.5),
-            temperature=0.5 + 0.6 * (1.0 - request.stability),
-        )
-        return np.asarray(wav.squeeze(0).cpu().numpy(), np.float32)
+        # the chunk's own seed: reproducible whether it is spoken alone (raw) or in a text
+        seed = (int(request.seed or 0) * 1_000_003 + zlib.crc32(text.encode())) % 2**63
+        start = self._chars_synthesised
+        cap = self.max_new_tokens
+        steps = 0
+
+        def on_step(*_: Any) -> None:  # one call of T3's backbone = one speech token
+            nonlocal steps
+            if self._cancel is not None:
+                self._cancel.check()
+            steps += 1
+            self._steps.step(start + len(text) * min(steps, cap) / (cap + 1))
+
+        hook = self._model.t3.tfmr.register_forward_hook(on_step)
+        try:
+            with torch.random.fork_rng([]):
+                torch.manual_seed(seed)
+                wav = self.speak(
+                    text,
+                    exaggeration=EXAGGERATION.get(request.emotion, 0.5),
+                    temperature=0.5 + 0.6 * (1.0 - request.stability),
+                )
+        finally:
+            hook.remove()
+        self._chars_synthesised = start + len(text)
+        return wav
+
+    def speak(self, text: str, exaggeration: float = 0.5, temperature: float = 0.8) -> np.ndarray:
+        """``ChatterboxTTS.generate`` without its watermark and with :attr:`max_new_tokens`.
+
+        Same steps as the package's: normalised punctuation, text tokens with start and stop
+        tokens (doubled for classifier-free guidance), T3's speech tokens, S3Gen's waveform.
+        """
+        import torch
+        import torch.nn.functional as F
+        from chatterbox.models.s3tokenizer import SPEECH_VOCAB_SIZE, drop_invalid_tokens
+        from chatterbox.models.t3.modules.cond_enc import T3Cond
+        from chatterbox.tts import punc_norm
+
+        model = self._model
+        cond = model.conds.t3
+        if float(cond.emotion_adv[0, 0, 0]) != exaggeration:
+            model.conds.t3 = T3Cond(
+                speaker_emb=cond.speaker_emb,
+                cond_prompt_speech_tokens=cond.cond_prompt_speech_tokens,
+                emotion_adv=exaggeration * torch.ones(1, 1, 1),
+            ).to(device=model.device)
+        tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
+        tokens = torch.cat([tokens, tokens], dim=0)  # conditional and unconditional rows
+        tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
+        tokens = F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
+        with torch.inference_mode():
+            speech = model.t3.inference(
+                t3_cond=model.conds.t3,
+                text_tokens=tokens,
+                max_new_tokens=self.max_new_tokens,
+                temperature=temperature,
+                cfg_weight=CFG_WEIGHT,
+                repetition_penalty=1.2,
+                min_p=0.05,
+                top_p=1.0,
+            )
+            speech = drop_invalid_tokens(speech[0])
+            speech = speech[speech < SPEECH_VOCAB_SIZE].to(model.device)
+            if speech.numel() == 0:
+                return np.zeros(0, np.float32)
+            wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=model.conds.gen)
+        return np.asarray(wav.squeeze(0).detach().cpu().numpy(), np.float32)

@@ -18,14 +18,16 @@ _ENGINES: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
-def engine(name: str):
-    """The process-wide instance of a speech engine (built on first use)."""
+def engine(name: str, model: str | None = None):
+    """The process-wide instance of a speech engine (built on first use); ``model`` picks
+    one of the engine's models where it has several (Chatterbox: ``debug`` or a folder)."""
     from engines.registry import create
 
+    key = name if model is None else f"{name}:{model}"
     with _LOCK:
-        if name not in _ENGINES:
-            _ENGINES[name] = create(name)
-        return _ENGINES[name]
+        if key not in _ENGINES:
+            _ENGINES[key] = create(name) if model is None else create(name, model=model)
+        return _ENGINES[key]
 
 
 def world_target(voice_name: str):

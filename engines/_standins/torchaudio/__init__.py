@@ -1,11 +1,11 @@
-"""Stand-in for torchaudio: the transforms audiocraft and resemble-perth use, on torch.stft.
+"""Stand-in for torchaudio: what audiocraft, resemble-perth and Chatterbox use, on torch.
 
-PyPI's torchaudio wheels are CUDA builds that fail to import against a CPU torch, and the
-two packages need only a handful of transforms, so those are provided here with
-torchaudio's signatures and numerics.
+PyPI's torchaudio wheels are CUDA builds that fail to import against a CPU torch, and these
+packages need only a handful of transforms and Kaldi's fbank, so those are provided here
+with torchaudio's signatures and numerics.
 """
 
-from . import transforms
+from . import compliance, transforms
 
 __version__ = "0+timbre.standin"
-__all__ = ["transforms"]
+__all__ = ["compliance", "transforms"]

@@ -4,6 +4,7 @@
   padding and "window" normalisation (melody chroma, perth's watermark network).
 - ``MelSpectrogram``: Spectrogram then an HTK or Slaney mel filterbank (audiocraft's losses).
 - ``TimeStretch``: phase-vocoder time stretch of a complex spectrogram (perth builds one).
+- ``Resample``: torchaudio's windowed-sinc resampler (Chatterbox, s3tokenizer).
 - ``Loudness``: ITU-R BS.1770 integrated loudness, measured with pyloudnorm through
   :func:`engines.loudness.integrated_lufs` (audiocraft's loudness normalisation).
 """
@@ -284,3 +285,68 @@ class Loudness(nn.Module):
         flat = wav.detach().to(torch.float64).cpu().reshape(-1, wav.size(-2), wav.size(-1))
         values = [integrated_lufs(AudioClip(x.numpy(), self.sample_rate)) for x in flat]
         return torch.tensor(values, dtype=wav.dtype).reshape(wav.shape[:-2])
+
+
+def _sinc_resample_kernel(
+    orig_freq: int, new_freq: int, lowpass_filter_width: int, rolloff: float, dtype: torch.dtype
+) -> tuple[torch.Tensor, int]:
+    """torchaudio's windowed-sinc ("sinc_interp_hann") polyphase kernel and its half width."""
+    base_freq = min(orig_freq, new_freq) * rolloff
+    width = math.ceil(lowpass_filter_width * orig_freq / base_freq)
+    idx = torch.arange(-width, width + orig_freq, dtype=torch.float64)[None, None] / orig_freq
+    t = torch.arange(0, -new_freq, -1, dtype=torch.float64)[:, None, None] / new_freq + idx
+    t = (t * base_freq).clamp(-lowpass_filter_width, lowpass_filter_width)
+    window = torch.cos(t * math.pi / lowpass_filter_width / 2) ** 2
+    t = t * math.pi
+    kernels = torch.where(t == 0, torch.ones_like(t), torch.sin(t) / t)
+    kernels = kernels * window * (base_freq / orig_freq)
+    return kernels.to(dtype), width
+
+
+class Resample(nn.Module):
+    """Band-limited resampling of ``(..., time)`` by a windowed sinc (Chatterbox, s3tokenizer).
+
+    Same kernel and output length (``ceil(new * n / orig)``) as torchaudio's default
+    ``sinc_interp_hann`` method, so the rates Chatterbox converts between (24 kHz, 16 kHz and
+    whatever the reference was recorded at) match what its networks were trained on.
+    """
+
+    def __init__(
+        self,
+        orig_freq: int = 16000,
+        new_freq: int = 16000,
+        resampling_method: str = "sinc_interp_hann",
+        lowpass_filter_width: int = 6,
+        rolloff: float = 0.99,
+        beta: float | None = None,
+        *,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if resampling_method != "sinc_interp_hann":
+            raise NotImplementedError("the torchaudio stand-in resamples with sinc_interp_hann")
+        gcd = math.gcd(int(orig_freq), int(new_freq))
+        self.orig_freq, self.new_freq = int(orig_freq) // gcd, int(new_freq) // gcd
+        self.register_buffer("kernel", None)
+        if self.orig_freq != self.new_freq:
+            kernel, self.width = _sinc_resample_kernel(
+                self.orig_freq,
+                self.new_freq,
+                lowpass_filter_width,
+                rolloff,
+                dtype or torch.get_default_dtype(),
+            )
+            self.register_buffer("kernel", kernel)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        if self.kernel is None:
+            return waveform
+        shape = waveform.size()
+        flat = waveform.reshape(-1, shape[-1])
+        padded = nn.functional.pad(flat, (self.width, self.width + self.orig_freq))
+        out = nn.functional.conv1d(
+            padded[:, None], self.kernel.to(flat.dtype), stride=self.orig_freq
+        )
+        out = out.transpose(1, 2).reshape(flat.shape[0], -1)
+        length = math.ceil(self.new_freq * shape[-1] / self.orig_freq)
+        return out[..., :length].reshape(shape[:-1] + (length,))

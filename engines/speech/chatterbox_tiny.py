@@ -1,0 +1,247 @@
+"""A random-weight Chatterbox, written exactly as ``ResembleAI/chatterbox`` is on disk.
+
+Chatterbox's weights cannot be had offline, and a full-size random model takes minutes a
+sentence on two cores and never stops (random weights never sample the stop token), so
+tests and ``--model debug`` use a tiny one built here from the package's own classes and
+saved in the release's layout, which ``ChatterboxTTS.from_local`` reads:
+
+- ``ve.safetensors``: the VoiceEncoder at its released size (it is small: 1.4 M weights);
+- ``t3_cfg.safetensors``: T3 on a 2-layer, 64-wide Llama (registered in the package's own
+  ``LLAMA_CONFIGS`` under :data:`TINY_LLAMA`), without the 1024-wide perceiver resampler;
+- ``s3gen.safetensors``: S3Gen with the released interfaces (80 mel bins, 24 kHz, 192-wide
+  x-vector, 512-wide token encoder whose upsampler is fixed at 512) but one block where the
+  release has six and narrow decoders: :class:`TinyS3Gen`;
+- ``tokenizer.json``: a character-level WordLevel vocabulary with Chatterbox's special
+  tokens at the ids T3 expects (``[STOP]`` 0, ``[START]`` 255);
+- ``conds.pt``: a built-in voice (the conditionals of a synthetic reference), saved with
+  ``Conditionals.save`` and read back with ``torch.load(weights_only=True)``.
+
+Only the sizes differ from the release, and ``from_local`` builds full-size networks, so
+the folder also holds :data:`CONFIG_FILE` naming the tiny sizes; :func:`tiny_classes`
+makes ``from_local`` build those while it loads. Built once per :data:`BUILD_VERSION` into
+the model store's cache (``TIMBRE_MODELS_DIR``) and reused; its audio is noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.paths import models_dir
+
+DEBUG_NAME = "debug"
+DEBUG_REPO = "timbre/chatterbox-debug"
+BUILD_VERSION = "1"  # bump when the tiny model changes, so old builds are replaced
+CONFIG_FILE = "timbre-tiny.json"
+TINY_LLAMA = "timbre_tiny_llama"
+MAX_NEW_TOKENS = 40  # its speech-token cap per chunk: 1.6 s of audio (25 tokens a second)
+SEED = 1234
+_lock = threading.Lock()  # tiny_classes swaps module attributes: one load at a time
+
+TINY: dict[str, Any] = {
+    "llama": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 4, "head_dim": 16},
+    "encoder": {"linear_units": 64, "num_blocks": 1, "attention_heads": 2},
+    "decoder": {"channels": [64], "n_blocks": 1, "num_mid_blocks": 1, "num_heads": 2,
+                "attention_head_dim": 16},
+    "tokenizer": {"n_audio_state": 128, "n_audio_head": 2, "n_audio_layer": 1},  # 64 per head: fixed rotary table,
+    "campplus": {"init_channels": 32, "growth_rate": 8},
+    "hift": {"base_channels": 32, "f0_cond_channels": 32},
+    "max_new_tokens": MAX_NEW_TOKENS,
+}
+
+
+def debug_folder() -> Path:
+    """Where the tiny checkpoint lives in the model store's cache (never as the real repo)."""
+    return models_dir() / "debug-chatterbox" / f"v{BUILD_VERSION}"
+
+
+def read_config(folder: Path) -> dict[str, Any] | None:
+    """The tiny sizes a debug checkpoint declares, or None for a released checkpoint."""
+    path = folder / CONFIG_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _register_llama(config: dict[str, Any]) -> None:
+    """Add the tiny Llama to the package's table of backbones (T3 looks its name up there)."""
+    from chatterbox.models.t3.llama_configs import LLAMA_520M_CONFIG_DICT, LLAMA_CONFIGS
+
+    LLAMA_CONFIGS[TINY_LLAMA] = {**LLAMA_520M_CONFIG_DICT, **config["llama"]}
+
+
+def tiny_t3_config(config: dict[str, Any]) -> Any:
+    """English T3's hyper-parameters on the tiny backbone."""
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    _register_llama(config)
+    hp = T3Config.english_only()
+    hp.llama_config_name = TINY_LLAMA
+    hp.use_perceiver_resampler = False  # the package's perceiver is fixed at 1024 wide
+    return hp
+
+
+def _tiny_s3gen_class(config: dict[str, Any]) -> type:
+    """S3Gen's class with :data:`TINY` sizes (``S3Token2Mel``/``S3Token2Wav.__init__`` with
+    smaller numbers: the package builds them with fixed sizes, so this mirrors them)."""
+    import torch
+    from chatterbox.models.s3gen import s3gen as pkg
+    from s3tokenizer.model_v2 import ModelConfig, S3TokenizerV2
+
+    class TinyS3Tokenizer(pkg.S3Tokenizer):
+        def __init__(self) -> None:
+            S3TokenizerV2.__init__(
+                self, "speech_tokenizer_v2_25hz", ModelConfig(**config["tokenizer"])
+            )
+            self.n_fft = 400
+            import librosa
+
+            mel = librosa.filters.mel(sr=pkg.S3_SR, n_fft=self.n_fft, n_mels=self.config.n_mels)
+            self.register_buffer("_mel_filters", torch.FloatTensor(mel))
+            self.register_buffer("window", torch.hann_window(self.n_fft))
+
+    class TinyS3Gen(pkg.S3Token2Wav):
+        def __init__(self) -> None:
+            torch.nn.Module.__init__(self)
+            self.tokenizer = TinyS3Tokenizer()
+            self.mel_extractor = pkg.mel_spectrogram
+            self.speaker_encoder = pkg.CAMPPlus(memory_efficient=False, **config["campplus"])
+            self.meanflow = False
+            encoder = pkg.UpsampleConformerEncoder(
+                output_size=512, input_size=512, dropout_rate=0.1, positional_dropout_rate=0.1,
+                attention_dropout_rate=0.1, normalize_before=True, input_layer="linear",
+                pos_enc_layer_type="rel_pos_espnet", selfattention_layer_type="rel_selfattn",
+                use_cnn_module=False, macaron_style=False, **config["encoder"],
+            )
+            estimator = pkg.ConditionalDecoder(
+                in_channels=320, out_channels=80, causal=True, dropout=0.0, act_fn="gelu",
+                meanflow=False, **config["decoder"],
+            )
+            decoder = pkg.CausalConditionalCFM(
+                spk_emb_dim=80, cfm_params=pkg.CFM_PARAMS, estimator=estimator
+            )
+            self.flow = pkg.CausalMaskedDiffWithXvec(encoder=encoder, decoder=decoder)
+            self.resamplers = {}
+            hift = dict(config["hift"])
+            f0 = pkg.ConvRNNF0Predictor(cond_channels=hift.pop("f0_cond_channels"))
+            self.mel2wav = pkg.HiFTGenerator(
+                sampling_rate=pkg.S3GEN_SR, upsample_rates=[8, 5, 3],
+                upsample_kernel_sizes=[16, 11, 7], source_resblock_kernel_sizes=[7, 7, 11],
+                source_resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+                f0_predictor=f0, **hift,
+            )
+            n_trim = pkg.S3GEN_SR // 50
+            trim_fade = torch.zeros(2 * n_trim)
+            trim_fade[n_trim:] = (torch.cos(torch.linspace(torch.pi, 0, n_trim)) + 1) / 2
+            self.register_buffer("trim_fade", trim_fade, persistent=False)
+            self.estimator_dtype = "fp32"
+
+    return TinyS3Gen
+
+
+@contextlib.contextmanager
+def tiny_classes(config: dict[str, Any]) -> Iterator[None]:
+    """Within this block ``ChatterboxTTS.from_local`` builds the tiny networks.
+
+    ``from_local`` calls ``T3()`` and ``S3Gen()`` by their names in ``chatterbox.tts``; they
+    are pointed at the tiny builders for the duration (and restored), so the package's own
+    loading code — safetensors ``load_file``, ``load_state_dict``, ``EnTokenizer``,
+    ``Conditionals.load(weights_only=True)`` — runs unchanged.
+    """
+    import chatterbox.tts as tts
+
+    hp = tiny_t3_config(config)
+    s3gen_class = _tiny_s3gen_class(config)
+    with _lock:
+        saved = tts.T3, tts.S3Gen
+        real_t3 = tts.T3
+        tts.T3 = lambda: real_t3(hp)  # type: ignore[assignment]
+        tts.S3Gen = s3gen_class  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            tts.T3, tts.S3Gen = saved
+
+
+def _tokenizer_json(path: Path) -> None:
+    """Character-level vocabulary with the special tokens where T3 expects them."""
+    from tokenizers import Regex, Tokenizer, pre_tokenizers
+    from tokenizers.models import WordLevel
+
+    vocab = {"[STOP]": 0, "[UNK]": 1, "[SPACE]": 2, "[PAD]": 3, "[SEP]": 4, "[CLS]": 5,
+             "[MASK]": 6, "[START]": 255}
+    chars = [chr(c) for c in range(33, 127)] + list("àâçéèêëîïôûùüÿñæœ’“”—–…")
+    free = (i for i in range(7, 700) if i != 255)
+    vocab.update({ch: next(free) for ch in chars})
+    tok = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tok.add_special_tokens([k for k in vocab if k.startswith("[")])  # matched before splitting
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.save(str(path))
+
+
+def _reference(rate: int = 16_000, seconds: float = 3.0) -> np.ndarray:
+    """A voiced-sounding synthetic reference for the built-in voice (harmonics, vibrato)."""
+    t = np.arange(int(rate * seconds)) / rate
+    f0 = 140 + 10 * np.sin(2 * np.pi * 5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    x = sum(np.sin(k * phase) / k for k in range(1, 12))
+    x = x * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
+    return (0.3 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def build(folder: Path) -> None:
+    """Write a tiny checkpoint into the empty ``folder``."""
+    from engines._standins import install
+
+    install()  # chatterbox imports torchaudio: the stand-in provides it
+    import torch
+    from chatterbox.models.t3 import T3
+    from chatterbox.models.voice_encoder import VoiceEncoder
+    from chatterbox.tts import ChatterboxTTS
+    from safetensors.torch import save_file
+
+    from engines.audio import AudioClip
+    from engines.audio_io import write_audio
+
+    config = TINY
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        ve, t3, s3gen = VoiceEncoder(), T3(tiny_t3_config(config)), _tiny_s3gen_class(config)()
+    for name, net in (("ve", ve), ("t3_cfg", t3), ("s3gen", s3gen)):
+        state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
+        save_file(state, str(folder / f"{name}.safetensors"))
+    _tokenizer_json(folder / "tokenizer.json")
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    with tiny_classes(config), contextlib.redirect_stdout(io.StringIO()):  # perth's banner
+        model = ChatterboxTTS.from_local(folder, "cpu")
+    reference = folder / "reference.wav"
+    write_audio(reference, AudioClip(_reference(), 16_000))
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        model.prepare_conditionals(str(reference))
+    reference.unlink()
+    model.conds.save(folder / "conds.pt")
+
+
+def ensure_debug_checkpoint() -> Path:
+    """The tiny checkpoint's folder, built on first use (a few seconds) and kept."""
+    folder = debug_folder()
+    if (folder / "conds.pt").is_file():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(
+        dir=folder.parent, prefix=".building-", ignore_cleanup_errors=True
+    ) as tmp:
+        build(Path(tmp))
+        if not (folder / "conds.pt").is_file():  # another process may have won the race
+            shutil.rmtree(folder, ignore_errors=True)
+            Path(tmp).rename(folder)
+    return folder
