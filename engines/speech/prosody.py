@@ -34,6 +34,8 @@ _PITCH_TOLERANCE_ST = 0.2  # stop correcting once the measured shift is this clo
 _OCTAVE_WINDOW = 41  # voiced frames (~0.2 s) in the running median octave errors are judged by
 _LOUD_DB = 20.0  # frames this far below the loud voiced frames do not count for the median
 _OUTLIER_OCTAVES = 0.75  # nor frames further than this from it (a run in another register)
+_H1_DROP_DB = 6.0  # the first harmonic is kept at most this far under the second
+_PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,56 @@ def f0_track(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     x = np.ascontiguousarray(samples, dtype=np.float64)
     floor, ceil = _search_range(x, sample_rate)
     f0, _ = pyworld.harvest(x, sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=FRAME_PERIOD_MS)
-    return fold_octave_errors(f0)
+    return fold_octave_errors(halve_harmonic_locks(x, sample_rate, f0))
+
+
+def halve_harmonic_locks(
+    x: np.ndarray, sample_rate: int, f0: np.ndarray, margin: float = _PERIOD_MARGIN
+) -> np.ndarray:
+    """Halve the frames where Harvest followed the second harmonic instead of f0.
+
+    Harvest tracks the lowest strong sinusoid. In a deep voice whose fundamental is weak
+    (Piper joe: f0 ~80 Hz, its second harmonic ~20 dB louder) it reports the second
+    harmonic, ~160 Hz, for most vowels; WORLD then resynthesises the voice an octave above
+    what a listener, Praat or pyin hear in the engine's own take, and every shift lands an
+    octave up. The waveform knows better: it repeats after its true period, so a frame whose
+    signal correlates clearly better after two of the reported periods than after one was
+    reported an octave up. Each voiced frame is checked on a window two reported periods
+    long; :func:`fold_octave_errors` then settles the frames the check left undecided.
+    """
+    f0 = np.array(f0, dtype=np.float64)
+    hop = sample_rate * FRAME_PERIOD_MS / 1000.0
+    frames = np.flatnonzero(f0 > 0)
+    if frames.size == 0:
+        return f0
+    longest = int(np.ceil(6.6 * sample_rate / f0[frames].min())) + 2
+    padded = np.pad(np.asarray(x, np.float64), (0, longest))
+    cum = np.concatenate([[0.0], np.cumsum(padded**2)])
+    for i in frames:
+        period = sample_rate / f0[i]
+        width = int(round(2 * period))
+        start = int(round(i * hop - period))
+        if start < 0:
+            continue
+        one = _best_correlation(padded, cum, start, width, period)
+        two = _best_correlation(padded, cum, start, width, 2 * period)
+        if two > one + margin:
+            f0[i] /= 2.0
+    return f0
+
+
+def _best_correlation(padded: np.ndarray, cum: np.ndarray, start: int, width: int, lag: float) -> float:
+    """Highest normalised correlation of ``padded[start:start+width]`` with itself ±10 % of ``lag`` later."""
+    lo, hi = max(1, int(lag * 0.9)), int(np.ceil(lag * 1.1))
+    a = padded[start : start + width]
+    energy_a = float(a @ a)
+    if energy_a <= 0:
+        return 0.0
+    later = padded[start + lo : start + hi + width]
+    dots = np.correlate(later, a, mode="valid")  # one dot product per lag lo..hi
+    ends = start + np.arange(lo, lo + len(dots))
+    energy_b = cum[ends + width] - cum[ends]
+    return float(np.max(dots / np.sqrt(energy_a * np.maximum(energy_b, 1e-20))))
 
 
 def _search_range(x: np.ndarray, sample_rate: int) -> tuple[float, float]:
@@ -269,6 +320,7 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     n_out = max(2, int(round(target_frames / sample_rate * 1000.0 / FRAME_PERIOD_MS)) + 1)
     new_f0, sp, ap = _resample_frames(new_f0, sp, ap, n_out)
     new_f0 = np.clip(new_f0, 0.0, sample_rate / 4)
+    sp = _keep_fundamental(sp, new_f0, sample_rate)
     # The shifted contour is exact, but the measure of the result is not the contour: WORLD
     # renders creaky or breathy frames cleanly periodic, and its noise excitation can be
     # heard as voiced. The result is therefore measured as the input was, and the rest of
@@ -294,6 +346,27 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
     if peak > 0.999:  # WORLD can overshoot a full-scale input a little
         out = out * (0.999 / peak)
     return _fit_length(out.astype(np.float32), target_frames)
+
+
+def _keep_fundamental(sp: np.ndarray, f0: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Raise the envelope below 1.5·f0 to no less than ``_H1_DROP_DB`` under the second harmonic.
+
+    Some voices carry almost no energy at f0 (Piper joe's first harmonic lies ~30 dB under
+    its second). The engine's own take is still heard at f0 because its odd harmonics and
+    irregular periods break the octave's symmetry, but WORLD's clean pulses at that
+    envelope are nearly periodic at half the period: pyin heard joe's unshifted
+    resynthesis an octave up. A first harmonic near the natural level (a few dB under the
+    second in a male voice) makes the period unambiguous; where the voice already has one,
+    nothing changes.
+    """
+    freqs = np.linspace(0.0, sample_rate / 2, sp.shape[1])
+    out = sp.copy()
+    floor_ratio = 10.0 ** (-_H1_DROP_DB / 10.0)  # sp is a power spectrum
+    for i in np.flatnonzero(f0 > 0):
+        low = freqs < 1.5 * f0[i]
+        floor = float(np.interp(2.0 * f0[i], freqs, sp[i])) * floor_ratio
+        out[i, low] = np.maximum(sp[i, low], floor)
+    return out
 
 
 def _fill_creak(
