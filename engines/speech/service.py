@@ -45,19 +45,12 @@ def speak(
     text: str,
     voice: ResolvedVoice,
     *,
-    language: str | None = None,
-    emotion: str = "neutral",
-    stability: float = DEFAULT_STABILITY,
-    rate: float = 1.0,
-    pitch: float = 0.0,
-    seed: int | None = None,
-    world_toward: str | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    **settings: Any,
 ) -> GeneratedTake:
-    request = speech_request(text, voice, language=language, emotion=emotion,
-                             stability=stability, rate=rate, pitch=pitch, seed=seed,
-                             world_toward=world_toward)
+    """One take of ``text`` in ``voice``; ``settings`` are :func:`speech_request`'s."""
+    request = speech_request(text, voice, **settings)
     return engine(voice.engine).generate(request, progress, cancel)[0]
 
 
