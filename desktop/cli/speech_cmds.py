@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-ENGINES = ("piper", "kokoro", "espeak", "chatterbox")
+
+def speech_engines() -> list[str]:
+    """``--engine`` choices: every speech engine in the registry (plug-ins included); names
+    only, so building the parser imports no engine."""
+    from engines.registry import specs
+
+    return [s.name for s in specs() if s.kind == "speech"]
+
+
 # A take is synthesised, watermarked and stored whole, in memory, so its length is capped
 # up front: 50,000 characters is ~8,000 words, a long book chapter, about 55 minutes of
 # speech at 150 words a minute, which stays well inside memory at 24 kHz (~320 MB per
@@ -19,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text", nargs="?", metavar="TEXT", help="what to say (or --file)")
     p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file")
     p.add_argument("--voice", metavar="NAME", help="library voice, imported Piper voice, or engine voice")
-    p.add_argument("--engine", choices=ENGINES, help="default: piper, or kokoro for cloned voices")
+    p.add_argument("--engine", choices=speech_engines(),
+                   help="default: piper, or kokoro for cloned voices")
     p.add_argument("--model", metavar="M",
                    help="with --engine chatterbox: 'debug' (a tiny random model that makes "
                    "noise, for testing) or a checkpoint folder; default: the installed weights")
@@ -37,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_speak)
 
     p = sub.add_parser("speak-voices", help="the voices each speech engine offers")
-    p.add_argument("--engine", choices=ENGINES)
+    p.add_argument("--engine", choices=speech_engines())
     p.set_defaults(func=cmd_voices)
 
     p = sub.add_parser("speak-import", help="import a Piper voice (.onnx with its .onnx.json)")

@@ -22,6 +22,10 @@ def test_a_plugin_engine_is_listed_gets_flags_and_runs(timbre_cli, tmp_path):
     broken = next(line for line in listed.stdout.splitlines() if line.startswith("broken-plugin"))
     assert "unavailable" in broken and "could not be loaded" in broken
 
+    speak_help = timbre_cli("speak", "--help", env=env)
+    assert "tone-plugin" not in speak_help.stdout  # an sfx engine is no --engine choice there
+    assert "chatterbox" in speak_help.stdout  # the speech engines come from the registry
+
     helped = timbre_cli("run", "tone-plugin", "--help", env=env)
     assert "--pitch-hz" in helped.stdout and "Pitch of the tone in Hz. (50 to 2000)" in helped.stdout
     assert "{sine,square}" in helped.stdout
