@@ -67,10 +67,12 @@ class AvReader:
         count that matters is taken while writing). With no duration stated, an upper bound
         from the file size, so a long file is never written as a too-small plain WAV."""
         stream = self._stream
-        self._exact = stream.duration is not None and stream.time_base is not None
-        if self._exact:
+        # exact: the stream states its own length (MP4's edit list); stated: some length is.
+        self.exact = stream.duration is not None and stream.time_base is not None
+        self.stated = self.exact or self._container.duration is not None
+        if self.exact:
             return int(stream.duration * stream.time_base * self.samplerate)
-        if self._container.duration is not None:
+        if self.stated:
             return int(self._container.duration / 1_000_000 * self.samplerate)
         size = self.path.stat().st_size
         return int(size * 8 / _MIN_BITS_PER_SECOND * self.samplerate)
@@ -105,7 +107,7 @@ class AvReader:
             # AAC's last frame is padded to 1024 samples; the stream's stated duration (MP4's
             # edit list) says where the recording ends. Only that padding is cut, never more.
             over = done + len(held) - self.frames
-            if self._exact and 0 < over < len(held):
+            if self.exact and 0 < over < len(held):
                 held = held[: len(held) - over]
             yield held
 

@@ -56,12 +56,13 @@ from desktop.ui.widgets import ElidedLabel
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
 from desktop.ui.workers import JobManager
+from engines.audio_io import import_filter
 from engines.errors import EngineError, TimbreError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
 EXPORT_STEPS = 1000  # the export bar's resolution
-AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
+AUDIO_FILTER = f"{import_filter()};;All files (*)"  # every format import reads (PyAV too)
 
 
 SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself

@@ -138,3 +138,20 @@ def test_a_text_file_named_m4a_is_refused_in_one_line(tmp_path):
     path.write_text("not a recording\n" * 50)
     with pytest.raises(BadInput, match="notes.m4a is not an audio file"):
         read_audio(path)
+
+
+def test_length_limits_read_the_container_duration(tmp_path):
+    """Voice references are refused by length before decoding; that works for M4A too."""
+    from engines.audio_limits import check_length, header_duration
+
+    path = make(tmp_path, "call.m4a")
+    assert header_duration(path) == pytest.approx(SECONDS, abs=0.05)
+    with pytest.raises(BadInput, match="call.m4a is 1 s long"):
+        check_length(path, 0.5, "a test clip", "Trim it.")
+
+
+def test_dialogs_offer_what_import_reads():
+    from engines.audio_io import IMPORT_EXTENSIONS, import_filter
+
+    for ext in ("m4a", "opus", "webm", "mp4", "mov", "mkv", "aiff", "wma"):
+        assert ext in IMPORT_EXTENSIONS and f"*.{ext}" in import_filter()
