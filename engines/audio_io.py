@@ -31,6 +31,14 @@ FORMATS: dict[str, tuple[str, str]] = {
     "mp3": ("MP3", "MPEG_LAYER_III"),
 }
 
+# Written through PyAV, block by block: extension -> (ffmpeg muxer, encoder, bit rate).
+AV_FORMATS: dict[str, tuple[str, str, int]] = {
+    "opus": ("opus", "libopus", 128_000),
+    "m4a": ("ipod", "aac", 192_000),
+}
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
 _HINT = "Re-export it from your audio editor as WAV or FLAC and try again."
 
 # What import accepts (file dialogs, drop targets): libsndfile's formats and PyAV's.
@@ -189,9 +197,35 @@ def _check_format(sample_rate: int, channels: int, name: str) -> None:
 
 def format_for(path: Path, fmt: str | None = None) -> str:
     fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
-    if fmt not in FORMATS:
-        raise BadInput(f"'{fmt}' is not a format this app writes; use wav, flac, ogg or mp3.")
+    if fmt not in FORMATS and fmt not in AV_FORMATS:
+        raise BadInput(
+            f"'{fmt}' is not a format this app writes; use wav, flac, ogg, mp3, opus or m4a."
+        )
     return fmt
+
+
+def _encode_av(target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str) -> None:
+    """Opus or AAC through PyAV, block by block (a stream is never held whole). Opus only
+    runs at 8–48 kHz steps, so other rates are resampled to 48 kHz."""
+    import av
+
+    muxer, codec, bit_rate = AV_FORMATS[fmt]
+    if fmt == "opus" and clip.sample_rate not in _OPUS_RATES:
+        clip = clip.resampled(48000)
+    stream = clip if isinstance(clip, AudioStream) else AudioStream.from_clip(clip)
+    layout = av.AudioLayout(_LAYOUTS[stream.channels])
+    with av.open(str(target), "w", format=muxer) as out:
+        audio = out.add_stream(codec, rate=stream.sample_rate, layout=layout.name)
+        audio.bit_rate = bit_rate
+        pts = 0
+        for block in stream.blocks():
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block, dtype=np.float32), format="fltp", layout=layout.name
+            )
+            frame.sample_rate, frame.pts = stream.sample_rate, pts
+            pts += block.shape[1]
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
 
 
 def encode_audio(
@@ -203,6 +237,9 @@ def encode_audio(
     ``fmt`` is one of :data:`FORMATS`."""
     import soundfile as sf
 
+    if fmt in AV_FORMATS:
+        _encode_av(target, clip, fmt)
+        return
     sf_format, default_subtype = FORMATS[fmt]
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
         clip = clip.resampled(44100)

@@ -687,7 +687,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
-            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3)")
+            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3);;Opus (*.opus);;M4A (*.m4a)")
         if not path:
             return
         from engines.podcast.presets import PRESETS

@@ -155,3 +155,21 @@ def test_dialogs_offer_what_import_reads():
 
     for ext in ("m4a", "opus", "webm", "mp4", "mov", "mkv", "aiff", "wma"):
         assert ext in IMPORT_EXTENSIONS and f"*.{ext}" in import_filter()
+
+
+@pytest.mark.parametrize("fmt", ["opus", "m4a"])
+def test_export_writes_opus_and_m4a_with_tags(tmp_path, timbre_cli, fmt):
+    from engines.tags import read_tags
+
+    show = tmp_path / "show.timbre"
+    assert timbre_cli("project", "new", show).returncode == 0
+    assert timbre_cli("import", show, make(tmp_path, "take.aiff")).returncode == 0
+    out = tmp_path / f"mix.{fmt}"
+    done = timbre_cli("export", show, "-o", out, "--format", fmt)
+    assert done.returncode == 0, done.stderr
+    clip = read_audio(out)
+    assert clip.sample_rate == 48_000 and clip.channels == 2
+    assert abs(clip.duration - SECONDS) < 0.05
+    assert abs(peak_hz(clip.samples, clip.sample_rate) - FREQ) < 3
+    tags = read_tags(out)
+    assert tags.provenance is not None and tags.fields["title"] == "show"
