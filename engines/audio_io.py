@@ -1,7 +1,8 @@
 """Reading and writing audio files, with one clear sentence for every bad input.
 
-soundfile (libsndfile) reads and writes WAV, FLAC, OGG/Vorbis and MP3, so no ffmpeg is
-needed. Writes go through :func:`engines.files.atomic_write` (temporary file, fsync,
+soundfile (libsndfile) reads and writes WAV, FLAC, OGG/Vorbis and MP3; what it cannot
+open (M4A/AAC, Opus, WebM, MP4/MOV/MKV sound tracks, WMA: phone and video-call recordings)
+is decoded through PyAV (:mod:`engines.av_reader`), which bundles its own ffmpeg. Writes go through :func:`engines.files.atomic_write` (temporary file, fsync,
 rename), so a crash or a full disk never leaves a half-written file under the final name.
 """
 
@@ -30,7 +31,27 @@ FORMATS: dict[str, tuple[str, str]] = {
     "mp3": ("MP3", "MPEG_LAYER_III"),
 }
 
+# Written through PyAV, block by block: extension -> (ffmpeg muxer, encoder, bit rate).
+AV_FORMATS: dict[str, tuple[str, str, int]] = {
+    "opus": ("opus", "libopus", 128_000),
+    "m4a": ("ipod", "aac", 192_000),
+}
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
 _HINT = "Re-export it from your audio editor as WAV or FLAC and try again."
+
+# What import accepts (file dialogs, drop targets): libsndfile's formats and PyAV's.
+IMPORT_EXTENSIONS: tuple[str, ...] = (
+    "wav", "flac", "ogg", "mp3", "aif", "aiff", "m4a", "aac", "opus", "webm", "mp4", "mov",
+    "mkv", "wma", "oga", "caf",
+)
+
+
+def import_filter(label: str = "Audio files") -> str:
+    """A Qt file-dialog filter for every importable extension (kept here, beside the readers,
+    so the dialogs never offer less than import accepts)."""
+    return f"{label} ({' '.join('*.' + e for e in IMPORT_EXTENSIONS)})"
 
 
 def _check_wav_complete(path: Path) -> None:
@@ -76,7 +97,7 @@ def unreadable(path: Path, exc: Exception) -> BadInput:
 
     if isinstance(exc, (sf.LibsndfileError, RuntimeError, TypeError)):
         return BadInput(
-            f"{path.name} is not an audio file this app can read (WAV, FLAC, OGG or MP3): "
+            f"{path.name} is not an audio file this app can read: "
             f"{str(exc).split(':')[-1].strip() or 'unknown format'}. {_HINT}"
         )
     strerror = getattr(exc, "strerror", None)
@@ -91,25 +112,47 @@ def read_audio(path: str | os.PathLike[str]) -> AudioClip:
     _check_path(path)
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+    except sf.LibsndfileError:
+        with _open_av(path) as reader:
+            data, rate = reader.read_all(), reader.samplerate
+    except (RuntimeError, TypeError, OSError) as exc:
         raise unreadable(path, exc) from exc
-    clip = AudioClip(data.T, rate)
+    clip = AudioClip(np.ascontiguousarray(data.T), rate)
     validate(clip, path.name)
     return clip
+
+
+def _open_av(path: Path) -> Any:
+    """PyAV's reader, for a file libsndfile refused; its refusal is one line too."""
+    from engines.av_reader import AvReader
+
+    reader = AvReader(path)
+    try:
+        _check_format(reader.samplerate, reader.channels, path.name)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 def open_audio(path: str | os.PathLike[str]) -> Any:
     """A ``soundfile.SoundFile`` open for reading after the checks :func:`read_audio` makes
     before and around decoding (the caller closes it), for reading long files in blocks.
     The header's rate and channel count are validated here; :func:`check_block` checks the
-    samples as they are read, and the caller says when a file held no frames."""
+    samples as they are read, and the caller says when a file held no frames.
+
+    A file libsndfile cannot open gets an :class:`engines.av_reader.AvReader` instead: the
+    same ``samplerate``/``channels``/``frames``/``blocks`` surface, where ``frames`` is an
+    estimate from the container's duration (the caller counts what it writes)."""
     import soundfile as sf
 
     path = Path(path)
     _check_path(path)
     try:
         handle = sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as exc:
+    except sf.LibsndfileError:
+        return _open_av(path)
+    except (RuntimeError, TypeError, OSError) as exc:
         raise unreadable(path, exc) from exc
     try:
         _check_format(handle.samplerate, handle.channels, path.name)
@@ -154,9 +197,35 @@ def _check_format(sample_rate: int, channels: int, name: str) -> None:
 
 def format_for(path: Path, fmt: str | None = None) -> str:
     fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
-    if fmt not in FORMATS:
-        raise BadInput(f"'{fmt}' is not a format this app writes; use wav, flac, ogg or mp3.")
+    if fmt not in FORMATS and fmt not in AV_FORMATS:
+        raise BadInput(
+            f"'{fmt}' is not a format this app writes; use wav, flac, ogg, mp3, opus or m4a."
+        )
     return fmt
+
+
+def _encode_av(target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str) -> None:
+    """Opus or AAC through PyAV, block by block (a stream is never held whole). Opus only
+    runs at 8–48 kHz steps, so other rates are resampled to 48 kHz."""
+    import av
+
+    muxer, codec, bit_rate = AV_FORMATS[fmt]
+    if fmt == "opus" and clip.sample_rate not in _OPUS_RATES:
+        clip = clip.resampled(48000)
+    stream = clip if isinstance(clip, AudioStream) else AudioStream.from_clip(clip)
+    layout = av.AudioLayout(_LAYOUTS[stream.channels])
+    with av.open(str(target), "w", format=muxer) as out:
+        audio = out.add_stream(codec, rate=stream.sample_rate, layout=layout.name)
+        audio.bit_rate = bit_rate
+        pts = 0
+        for block in stream.blocks():
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block, dtype=np.float32), format="fltp", layout=layout.name
+            )
+            frame.sample_rate, frame.pts = stream.sample_rate, pts
+            pts += block.shape[1]
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
 
 
 def encode_audio(
@@ -168,6 +237,9 @@ def encode_audio(
     ``fmt`` is one of :data:`FORMATS`."""
     import soundfile as sf
 
+    if fmt in AV_FORMATS:
+        _encode_av(target, clip, fmt)
+        return
     sf_format, default_subtype = FORMATS[fmt]
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
         clip = clip.resampled(44100)

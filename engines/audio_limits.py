@@ -22,10 +22,25 @@ def header_duration(source: str | os.PathLike[str] | BinaryIO) -> float | None:
     try:
         info = sf.info(source if not isinstance(source, os.PathLike) else str(source))
     except (sf.LibsndfileError, RuntimeError, TypeError, OSError):
-        return None
+        return _container_duration(source)
     if info.samplerate <= 0 or info.frames <= 0:
         return None
     return info.frames / info.samplerate
+
+
+def _container_duration(source: str | os.PathLike[str] | BinaryIO) -> float | None:
+    """The duration PyAV's container states, for files libsndfile cannot open (M4A, Opus,
+    video-call recordings); None when it states none or cannot open the file either."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    from engines.av_reader import AvReader
+    from engines.errors import BadInput as Unreadable
+
+    try:
+        with AvReader(source) as reader:
+            return reader.frames / reader.samplerate if reader.stated else None
+    except Unreadable:
+        return None
 
 
 def describe_seconds(seconds: float) -> str:

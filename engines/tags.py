@@ -105,7 +105,7 @@ def _kind(path: Path) -> str:
     """The container by its first bytes, not its name (a renamed file is still tagged right)."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(12)
+            head = handle.read(36)
     except FileNotFoundError:
         raise BadInput(f"{path} does not exist. Check the path and try again.") from None
     except OSError as exc:
@@ -115,11 +115,14 @@ def _kind(path: Path) -> str:
     if head[:4] == b"fLaC":
         return "flac"
     if head[:4] == b"OggS":
-        return "ogg"
+        return "opus" if head[28:36] == b"OpusHead" else "ogg"
+    if head[4:8] == b"ftyp":
+        return "mp4"
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     raise BadInput(
-        f"{path.name} is not a WAV, FLAC, OGG or MP3 file, so it has no tags this app can read."
+        f"{path.name} is not a WAV, FLAC, OGG, MP3, Opus or M4A file, so it has no tags this "
+        "app can read."
     )
 
 
@@ -133,8 +136,10 @@ def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: st
     fields = _readable(document, title or path.stem)
     payload = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)
     try:
-        if kind in ("flac", "ogg"):
+        if kind in ("flac", "ogg", "opus"):
             _write_vorbis(path, kind, fields, payload)
+        elif kind == "mp4":
+            _write_mp4(path, fields, payload)
         else:
             _write_id3(path, kind, fields, payload)
             if kind == "wav":
@@ -145,11 +150,43 @@ def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: st
         raise BadInput(f"Could not write tags into {path.name}: {exc}.") from exc
 
 
-def _write_vorbis(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+def _vorbis_file(path: Path, kind: str) -> Any:
+    """FLAC, Ogg Vorbis and Ogg Opus all carry Vorbis comments; only the reader differs."""
     from mutagen.flac import FLAC
+    from mutagen.oggopus import OggOpus
     from mutagen.oggvorbis import OggVorbis
 
-    audio = FLAC(path) if kind == "flac" else OggVorbis(path)
+    return {"flac": FLAC, "ogg": OggVorbis, "opus": OggOpus}[kind](path)
+
+
+# MP4 (M4A) atoms for the readable fields; the provenance is a freeform "----" atom.
+_MP4_NAMES = {"title": "\xa9nam", "software": "\xa9too", "date": "\xa9day", "comment": "\xa9cmt"}
+_MP4_PROVENANCE = f"----:com.timbre:{PROVENANCE_KEY}"
+
+
+def _write_mp4(path: Path, fields: dict[str, str], payload: str) -> None:
+    from mutagen.mp4 import MP4, MP4FreeForm
+
+    audio = MP4(path)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, value in fields.items():
+        audio[_MP4_NAMES[key]] = [value]
+    audio[_MP4_PROVENANCE] = [MP4FreeForm(payload.encode("utf-8"))]
+    audio.save()
+
+
+def _read_mp4(path: Path) -> tuple[dict[str, str], str | None]:
+    from mutagen.mp4 import MP4
+
+    tags = MP4(path).tags or {}
+    fields = {k: str(tags[v][0]) for k, v in _MP4_NAMES.items() if v in tags}
+    raw = tags[_MP4_PROVENANCE][0] if _MP4_PROVENANCE in tags else None
+    return fields, bytes(raw).decode("utf-8", "replace") if raw is not None else None
+
+
+def _write_vorbis(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+    audio = _vorbis_file(path, kind)
     if audio.tags is None:
         audio.add_tags()
     for key, value in fields.items():
@@ -208,8 +245,10 @@ def read_tags(path: str | os.PathLike[str]) -> FileTags:
     path = Path(path)
     kind = _kind(path)
     try:
-        if kind in ("flac", "ogg"):
+        if kind in ("flac", "ogg", "opus"):
             fields, payload = _read_vorbis(path, kind)
+        elif kind == "mp4":
+            fields, payload = _read_mp4(path)
         else:
             fields, payload = _read_id3(path, kind)
             if kind == "wav":
@@ -293,10 +332,7 @@ def _document_problem(doc: dict[str, Any]) -> str | None:
 
 
 def _read_vorbis(path: Path, kind: str) -> tuple[dict[str, str], str | None]:
-    from mutagen.flac import FLAC
-    from mutagen.oggvorbis import OggVorbis
-
-    audio = FLAC(path) if kind == "flac" else OggVorbis(path)
+    audio = _vorbis_file(path, kind)
     tags = audio.tags or {}
     names = {"title": "TITLE", "software": "ENCODER", "date": "DATE", "comment": "COMMENT"}
     fields = {k: tags[v][0] for k, v in names.items() if v in tags}

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     exp = sub.add_parser("export", help="mix the timeline down to a file")
     exp.add_argument("project")
     exp.add_argument("-o", "--output", required=True)
-    exp.add_argument("--format", choices=["wav", "flac", "ogg", "mp3"])
+    exp.add_argument("--format", choices=["wav", "flac", "ogg", "mp3", "opus", "m4a"])
     exp.add_argument("--lufs", type=float, help="normalise to this loudness (true peak ≤ −1 dBTP)")
     exp.set_defaults(func=cmd_export)
 

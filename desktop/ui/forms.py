@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engines.audio import AudioClip
+from engines.audio_io import import_filter
 from engines.errors import BadInput
 from engines.fields import (
     AUDIO_FILE_FIELDS,
@@ -193,7 +194,7 @@ class RequestForm(QWidget):
         browse = QPushButton("Browse…")
         browse.setAccessibleName(f"Choose a file for {label_for(f)}")
         browse.clicked.connect(lambda: line.setText(
-            QFileDialog.getOpenFileName(self, label_for(f), "", "Audio (*.wav *.flac *.ogg *.mp3)")[0]
+            QFileDialog.getOpenFileName(self, label_for(f), "", import_filter("Audio"))[0]
             or line.text()))
         row.addWidget(line, 1)
         row.addWidget(browse)

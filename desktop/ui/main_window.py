@@ -56,12 +56,13 @@ from desktop.ui.widgets import ElidedLabel
 from desktop.ui.window_generation import GenerationMixin
 from desktop.ui.window_transport import TransportMixin
 from desktop.ui.workers import JobManager
+from engines.audio_io import import_filter
 from engines.errors import EngineError, TimbreError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
 EXPORT_STEPS = 1000  # the export bar's resolution
-AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3);;All files (*)"
+AUDIO_FILTER = f"{import_filter()};;All files (*)"  # every format import reads (PyAV too)
 
 
 SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself
@@ -686,7 +687,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             return
         path, _ = QFileDialog.getSaveFileName(
             self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
-            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3)")
+            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3);;Opus (*.opus);;M4A (*.m4a)")
         if not path:
             return
         from engines.podcast.presets import PRESETS

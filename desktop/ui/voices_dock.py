@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.bridge import run_task
 from desktop.ui.widgets import let_shrink
+from engines.audio_io import import_filter
 from engines.errors import EngineError
 
 # The buttons' short labels keep the panel narrow; screen readers get the longer names.
@@ -311,7 +312,7 @@ class VoicesPanel(QWidget):
 
     def add_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Reference recordings", "",
-                                                "Audio (*.wav *.flac *.ogg *.mp3)")
+                                                import_filter("Audio"))
         if not files:
             return
         name, ok = QInputDialog.getText(self, "New voice", "Name of the voice:")
@@ -392,7 +393,7 @@ class VoicesPanel(QWidget):
             self.notify.emit(f"Recording {name}'s consent statement… press R to stop.", "", False)
             self.record(lambda clip: self._recorded_consent(name, clip))
         elif box.clickedButton() is choose:
-            path, _ = QFileDialog.getOpenFileName(self, "Consent recording", "", "Audio (*.wav *.flac *.ogg *.mp3)")
+            path, _ = QFileDialog.getOpenFileName(self, "Consent recording", "", import_filter("Audio"))
             if path:
                 self.check_consent(name, path)
 

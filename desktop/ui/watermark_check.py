@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.bridge import run_task
+from engines.audio_io import import_filter
 
 VERDICTS = {
     "present": "Watermark present",
@@ -87,7 +88,7 @@ class WatermarkCheckDialog(QDialog):
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Check files", "", "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
+            self, "Check files", "", f"{import_filter('Audio')};;All files (*)"
         )
         self.check(files)
 

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from engines.audio import AudioClip
+from engines.audio_io import IMPORT_EXTENSIONS
 from engines.blobs import SchemaTooNewError, connect, migrate, put_audio, put_bytes
 from engines.cancel import CancelToken, Progress
 from engines.errors import BadInput
@@ -52,7 +53,7 @@ from engines.voices.prepare import DEFAULT_LUFS, PreparedReference, PrepareRepor
 
 ProgressFn = Callable[[Progress], None]
 
-AUDIO_EXTS = ("wav", "flac", "ogg", "mp3")
+AUDIO_EXTS = IMPORT_EXTENSIONS  # an original keeps its own extension
 KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 # Clone artefacts are read back by the speech engines, so every one is checked on the way in

@@ -82,7 +82,7 @@ def test_untagged_and_damaged_files(tmp_path, clip):
     assert read_tags(plain).provenance is None  # reported as absent, not a crash
     text = tmp_path / "notes.wav"
     text.write_text("hello")
-    with pytest.raises(BadInput, match="not a WAV, FLAC, OGG or MP3"):
+    with pytest.raises(BadInput, match="not a WAV, FLAC, OGG, MP3, Opus or M4A"):
         read_tags(text)
     with pytest.raises(BadInput, match="does not exist"):
         read_tags(tmp_path / "missing.wav")
