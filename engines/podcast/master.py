@@ -302,7 +302,7 @@ def _master(
     voice_mix = voice_mix.with_channels(channels)
 
     body, envelope = voice_mix, None
-    if request.music is not None:
+    if request.music is not None and request.music.duration > 0:  # an empty bed plays nothing
         stage = "ducking music"
         source = _bed_source(request.music, rate, channels, folder, within(stage), token)
         bed = fitted_bed(source, voice_mix.frames)
