@@ -44,11 +44,13 @@ from engines.render import normalized
 from engines.stream import AudioStream, Block, ClipSource, FileSource, Source, spool, watched
 
 SAMPLE_RATE = 44_100
-# Memory no longer grows with the length (measured peak RSS of `timbre podcast master`,
-# stereo 48 kHz voice + bed + intro/outro at -16 LUFS: see tests/podcast/test_long_episode.py),
-# but time and temporary disk do: a 3-hour episode spools ~2 GB per voice track and takes
-# minutes. Ten hours is issue 12's bar; beyond it tracks are refused up front, and so is an
-# episode whose spools would not fit on the temporary folder's disk (check_disk).
+# Memory no longer grows with the length: `timbre podcast master` on a stereo 48 kHz
+# voice with a looped bed, intro and outro at -16 LUFS peaks at ~0.55 GB for 10 minutes and
+# for 3 hours alike (tests/foundation/test_long_audio.py; whole-episode mastering took
+# ~50 MB a minute and was capped at 10 minutes). Time and temporary disk still grow: a
+# 3-hour episode takes ~10 minutes and spools ~2 GB per voice track. Ten hours is issue
+# 12's bar; longer tracks are refused up front, and so is an episode whose spools would
+# not fit on the temporary folder's disk (check_disk).
 MAX_MINUTES = 600
 DISK_MARGIN_BYTES = 256 * 2**20
 
