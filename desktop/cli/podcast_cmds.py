@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,12 +43,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_master)
 
 
+def open_track(path: str):
+    """A file as a stream, after the checks ``read_audio`` makes (header, rate, channels,
+    no frames); samples are checked as they are read. Nothing is decoded here, so an
+    episode of any length costs a few blocks of memory."""
+    from engines.audio_io import check_block, no_frames, open_audio
+    from engines.stream import AudioStream
+
+    name = Path(path).name
+    with open_audio(path) as handle:
+        if handle.frames == 0:
+            raise no_frames(name)
+
+    def checked(block):
+        check_block(block, name)
+        return block
+
+    return AudioStream.from_file(path).map(lambda: checked)
+
+
 def cmd_master(args: argparse.Namespace) -> int:
     from dataclasses import replace
-    from pathlib import Path
 
     from desktop.cli.common import ProgressBar
-    from engines.audio_io import format_for, read_audio
+    from engines.audio_io import format_for
     from engines.files import check_output
     from engines.podcast.chapters import parse_chapter
     from engines.podcast.cleanup import CleanupSettings
@@ -59,10 +78,10 @@ def cmd_master(args: argparse.Namespace) -> int:
     preset = resolve_preset(args.lufs, 1 if args.mono else None)
     check_files([*args.inputs, *(f for f in (args.music, args.intro, args.outro) if f)])
     request = MasterRequest(
-        voices=[read_audio(f) for f in args.inputs],
-        music=read_audio(args.music) if args.music else None,
-        intro=read_audio(args.intro) if args.intro else None,
-        outro=read_audio(args.outro) if args.outro else None,
+        voices=[open_track(f) for f in args.inputs],
+        music=open_track(args.music) if args.music else None,
+        intro=open_track(args.intro) if args.intro else None,
+        outro=open_track(args.outro) if args.outro else None,
         preset=preset,
         duck_db=args.duck,
         max_pause_s=args.max_pause if args.max_pause > 0 else None,
@@ -74,13 +93,18 @@ def cmd_master(args: argparse.Namespace) -> int:
         result = master(request, progress=bar)
     finally:
         bar.close()
-    tags = {k: v for k, v in (("artist", args.artist), ("album", args.album)) if v}
-    path = export_episode(result, args.output, title=args.title, tags=tags)
+    with result:  # its spooled files go when the episode is written
+        tags = {k: v for k, v in (("artist", args.artist), ("album", args.album)) if v}
+        bar = ProgressBar("writing")
+        try:
+            path = export_episode(result, args.output, title=args.title, tags=tags, progress=bar)
+        finally:
+            bar.close()
     print(f"wrote {path}")
     print(f"  preset     {preset.label}, {preset.channels} ch")
     print(f"  loudness   {result.lufs:.1f} LUFS (target {preset.lufs:g})")
     print(f"  true peak  {result.true_peak_db:.1f} dBTP")
-    print(f"  length     {result.clip.duration:.1f} s")
+    print(f"  length     {result.duration:.1f} s")
     for c in result.chapters:
         print(f"  chapter    {int(c.start // 60):02d}:{c.start % 60:04.1f}  {c.title}")
     return 0

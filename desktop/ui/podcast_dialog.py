@@ -2,7 +2,7 @@
 
 The studio front end of ``timbre podcast master``: each track gets a role (voice, music
 bed, intro, outro, or left out), and the same ``engines.podcast.master`` pipeline runs on
-them. A track's audio is that track alone through ``engines.mixing.mixdown`` (clip gains,
+them. A track's audio is that track alone through ``engines.mixing.mix_stream`` (clip gains,
 fades and track gain kept; mute/solo ignored, since the role says what is heard), so the
 episode hears what the timeline plays. Chapter markers on the timeline become chapters.
 """
@@ -37,6 +37,7 @@ from engines.podcast.presets import PRESETS
 
 ROLES = {"voice": "Voice", "music": "Music bed", "intro": "Intro", "outro": "Outro", "skip": "Leave out"}
 MUSIC_KINDS = {"music", "sfx"}
+MASTER_SHARE = 0.8  # of the progress bar; writing the episode (one more pass) takes the rest
 FILTERS = "WAV (*.wav);;FLAC (*.flac);;MP3 (*.mp3);;OGG (*.ogg)"
 
 
@@ -55,20 +56,23 @@ def default_role(project: Project, track_id: int) -> str:
 
 
 def render_tracks(project: Project, indices: list[int], channels: int):
-    """The given tracks (positions in ``project.tracks()``) mixed without the rest, or None
-    when no track has the role; two intro tracks, say, play together as one intro."""
-    from engines.mixing import mixdown
+    """The given tracks (positions in ``project.tracks()``) mixed without the rest, as a
+    stream (``engines.mixing.mix_stream``: rendered block by block, so an episode of any
+    length is never held whole), or None when no track has the role; two intro tracks,
+    say, play together as one intro."""
+    from engines.mixing import mix_stream
 
     if not indices:
         return None
     mix = project.mix_tracks()
     chosen = [replace(mix[i], mute=False, solo=False) for i in indices]
-    return mixdown(chosen, project.sample_rate, channels)
+    return mix_stream(chosen, project.sample_rate, channels)
 
 
 class PodcastDialog(QDialog):
     """Roles per track, loudness preset, ducking, pauses, output file; renders off the GUI
-    thread. ``finished_master`` carries the MasterResult (or None on cancel/failure)."""
+    thread. ``finished_master`` carries the MasterResult (or None on cancel/failure), closed:
+    its numbers and chapters stay, its spooled audio is gone once the file is written."""
 
     progressed = Signal(float, str)  # emitted on the worker thread; delivered queued
     finished_master = Signal(object)
@@ -186,8 +190,13 @@ class PodcastDialog(QDialog):
         duck, pause, chapters = self.duck.value(), self.pause.value() or None, self.chapters()
         token = self.token = CancelToken()
 
-        def report(p: Progress) -> None:
-            self.progressed.emit(p.fraction, p.stage)
+        def report(share: float, start: float):
+            """Mastering fills the first MASTER_SHARE of the bar, writing the rest."""
+
+            def sink(p: Progress) -> None:
+                self.progressed.emit(start + share * p.fraction, p.stage)
+
+            return sink
 
         def work():
             request = MasterRequest(
@@ -197,9 +206,12 @@ class PodcastDialog(QDialog):
                 outro=render_tracks(project, others["outro"], ch),
                 preset=preset, duck_db=duck, max_pause_s=pause, chapters=chapters,
             )
-            result = master(request, report, token)
-            token.check()
-            return result, export_episode(result, path, title=project.name)
+            with master(request, report(MASTER_SHARE, 0.0), token) as result:
+                token.check()
+                written = export_episode(result, path, title=project.name,
+                                         progress=report(1 - MASTER_SHARE, MASTER_SHARE),
+                                         cancel=token)
+            return result, written
 
         self.start.setEnabled(False)
         self.cancel.setEnabled(True)
@@ -228,7 +240,7 @@ class PodcastDialog(QDialog):
         self.result = result
         self.progress.setValue(1000)
         summary = (f"Wrote {path.name}: {result.lufs:.1f} LUFS, true peak {result.true_peak_db:.1f} dBTP, "
-                   f"{result.clip.duration:.1f} s, {len(result.chapters)} chapter(s).")
+                   f"{result.duration:.1f} s, {len(result.chapters)} chapter(s).")
         self.status.setText(summary)
         if self.notify is not None:
             self.notify(summary)

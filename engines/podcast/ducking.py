@@ -9,14 +9,33 @@ words.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
 
 from engines.audio import AudioClip
+from engines.stream import AudioStream, Block, Source, block_frames
 
 CONTROL_RATE = 100
 
 
-def duck_gain(
+@dataclass(frozen=True)
+class DuckEnvelope:
+    """The bed's gain in dB at ``CONTROL_RATE``: ~400 bytes a minute, where a gain per
+    sample costs 10 MB a minute; :meth:`gain` interpolates the samples a block needs."""
+
+    levels_db: np.ndarray
+    sample_rate: int
+
+    def gain(self, start: int, frames: int) -> np.ndarray:
+        """Linear gain for samples ``start`` .. ``start + frames`` (float32)."""
+        t_ctrl = np.arange(len(self.levels_db)) / CONTROL_RATE
+        t = np.arange(start, start + frames) / self.sample_rate
+        return (10 ** (np.interp(t, t_ctrl, self.levels_db) / 20)).astype(np.float32)
+
+
+def duck_envelope(
     frames: int,
     sample_rate: int,
     speech: list[tuple[float, float]],
@@ -24,8 +43,8 @@ def duck_gain(
     attack_s: float = 0.12,
     release_s: float = 0.6,
     hold_s: float = 0.3,
-) -> np.ndarray:
-    """Per-sample linear gain for the music bed (1.0 in the clear, depth under speech)."""
+) -> DuckEnvelope:
+    """The ducking gain for ``frames`` samples of bed (0 dB in the clear, depth under speech)."""
     n = int(np.ceil(frames / sample_rate * CONTROL_RATE)) + 1
     target = np.zeros(n, np.float32)
     for start, end in speech:
@@ -42,18 +61,68 @@ def duck_gain(
         elif want > current:
             current = min(want, current + up)
         level[i] = current
-    t_ctrl = np.arange(n) / CONTROL_RATE
-    out = np.empty(frames, np.float32)
-    step = 10 * sample_rate  # in pieces: whole-length float64 temporaries cost 24 bytes a frame
-    for a in range(0, frames, step):
-        t = np.arange(a, min(frames, a + step)) / sample_rate
-        out[a : a + len(t)] = 10 ** (np.interp(t, t_ctrl, level) / 20)
-    return out
+    return DuckEnvelope(level, sample_rate)
+
+
+def duck_gain(
+    frames: int,
+    sample_rate: int,
+    speech: list[tuple[float, float]],
+    depth_db: float,
+    attack_s: float = 0.12,
+    release_s: float = 0.6,
+    hold_s: float = 0.3,
+) -> np.ndarray:
+    """Per-sample linear gain for the music bed (1.0 in the clear, depth under speech)."""
+    envelope = duck_envelope(frames, sample_rate, speech, depth_db, attack_s, release_s, hold_s)
+    return envelope.gain(0, frames)
 
 
 def duck(music: AudioClip, speech: list[tuple[float, float]], depth_db: float) -> AudioClip:
     gain = duck_gain(music.frames, music.sample_rate, speech, depth_db)
     return AudioClip(music.samples * gain, music.sample_rate)
+
+
+def fitted_bed(
+    music: Source, frames: int, crossfade_s: float = 2.0, fade_out_s: float = 3.0
+) -> AudioStream:
+    """:func:`fit_bed` as a stream: each block sums the (at most two) looped copies that
+    play in it, read from ``music`` by seeking, so a bed of any length loops under an
+    episode of any length without either being held whole."""
+    from engines.mixing import fade_curve
+
+    sr, m = music.sample_rate, music.frames
+    xf = min(int(crossfade_s * sr), m // 4)
+    stride = m - xf
+    copies = 1 + max(0, int(np.ceil((frames - m) / max(stride, 1))))
+    rise, fall = fade_curve(xf, True), fade_curve(xf, False)
+    k = min(int(fade_out_s * sr), frames)
+    fade_out = fade_curve(k, False)
+    step = block_frames(sr)
+
+    def blocks() -> Iterator[Block]:
+        for a in range(0, frames, step):
+            b = min(frames, a + step)
+            out = np.zeros((music.channels, b - a), np.float32)
+            for i in range(max(0, (a - m) // stride), min(copies - 1, (b - 1) // stride) + 1):
+                lo, hi = max(a, i * stride), min(b, i * stride + m)
+                if lo >= hi:
+                    continue
+                piece = np.array(music.read(lo - i * stride, hi - lo), np.float32)
+                p0 = lo - i * stride  # where the piece starts within its copy
+                if xf and i > 0 and p0 < xf:
+                    n = min(xf, p0 + piece.shape[1]) - p0
+                    piece[:, :n] *= rise[p0 : p0 + n]
+                if xf and i < copies - 1 and p0 + piece.shape[1] > m - xf:
+                    s = max(p0, m - xf)
+                    piece[:, s - p0 :] *= fall[s - (m - xf) : p0 + piece.shape[1] - (m - xf)]
+                out[:, lo - a : hi - a] += piece
+            if k and b > frames - k:
+                s = max(a, frames - k)
+                out[:, s - a :] *= fade_out[s - (frames - k) : b - (frames - k)]
+            yield out
+
+    return AudioStream(blocks, sr, music.channels, frames)
 
 
 def fit_bed(

@@ -7,13 +7,15 @@ silence before the first and after the last word keeps one half) and the join is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from engines.audio import AudioClip
 from engines.mixing import fade_curve
+from engines.podcast.streams import Reader
+from engines.stream import AudioStream, block_frames
 
 CROSSFADE_S = 0.02
 
@@ -40,44 +42,62 @@ def plan_cuts(
     return cuts
 
 
-def apply_cuts(clip: AudioClip, cuts: Sequence[Cut]) -> AudioClip:
-    sr = clip.sample_rate
-    xf = int(CROSSFADE_S * sr)
-    pieces: list[np.ndarray] = []
-    pos = 0
+def _pieces(frames: int, sr: int, cuts: Sequence[Cut]) -> list[tuple[int, int]]:
+    """The kept input ranges ``[a, b)`` between the cuts (clamped as slicing clamps)."""
+    pieces, pos = [], 0
     for cut in cuts:
         a, b = int(cut.start * sr), int(cut.end * sr)
-        pieces.append(clip.samples[:, pos:a])
+        pieces.append((min(pos, frames), max(min(pos, frames), min(a, frames))))
         pos = b
-    pieces.append(clip.samples[:, pos:])
-    # Crossfade each join where both sides are long enough, then join everything once
-    # (joining piece by piece copied the growing result at every cut).
-    parts: list[np.ndarray] = [pieces[0]]
-    have = pieces[0].shape[1]  # frames in parts so far
-    for piece in pieces[1:]:
-        if xf and have >= xf and piece.shape[1] >= xf:
-            tail = _take_tail(parts, xf)
-            joint = tail * fade_curve(xf, False) + piece[:, :xf] * fade_curve(xf, True)
-            parts += [joint, piece[:, xf:]]
-            have += piece.shape[1] - xf
-        else:
-            parts.append(piece)
-            have += piece.shape[1]
-    return AudioClip(np.concatenate(parts, axis=1), sr)
+    pieces.append((min(pos, frames), frames))
+    return pieces
 
 
-def _take_tail(parts: list[np.ndarray], n: int) -> np.ndarray:
-    """Remove the last ``n`` frames from the pieces in ``parts`` and return them."""
-    taken: list[np.ndarray] = []
-    need = n
-    while need:
-        last = parts.pop()
-        k = min(need, last.shape[1])
-        taken.insert(0, last[:, last.shape[1] - k :])
-        if last.shape[1] > k:
-            parts.append(last[:, : last.shape[1] - k])
-        need -= k
-    return np.concatenate(taken, axis=1)
+def _plan(frames: int, sr: int, cuts: Sequence[Cut]) -> tuple[list[tuple[int, int, bool]], int]:
+    """Each kept piece with whether it is crossfaded onto what precedes it (both sides at
+    least one crossfade long), and the output length."""
+    xf = int(CROSSFADE_S * sr)
+    plan, have = [], 0  # have: output frames so far
+    for i, (a, b) in enumerate(_pieces(frames, sr, cuts)):
+        fade = bool(i and xf and have >= xf and b - a >= xf)
+        plan.append((a, b, fade))
+        have += b - a - (xf if fade else 0)
+    return plan, have
+
+
+def cut_stream(stream: AudioStream, cuts: Sequence[Cut]) -> AudioStream:
+    """``stream`` with ``cuts`` removed, each join crossfaded: the cuts are planned from the
+    speech regions (small), and applied here while the audio streams past, holding back
+    only the last crossfade's worth of output for the next join."""
+    if not cuts:
+        return stream
+    sr, channels = stream.sample_rate, stream.channels
+    xf = int(CROSSFADE_S * sr)
+    plan, total = _plan(stream.frames, sr, cuts)
+    step = block_frames(sr)
+
+    def blocks() -> Iterator[np.ndarray]:
+        reader = Reader(stream)
+        held = np.zeros((channels, 0), np.float32)  # the last (up to) xf output frames
+        for a, b, fade in plan:
+            if fade:  # held is exactly the last xf frames of the output so far
+                head = reader.read(a, xf)
+                held = held * fade_curve(xf, False) + head * fade_curve(xf, True)
+                a += xf
+            for lo in range(a, b, step):
+                data = np.concatenate([held, reader.read(lo, min(step, b - lo))], axis=1)
+                if data.shape[1] > xf:
+                    yield data[:, : data.shape[1] - xf]
+                held = data[:, max(0, data.shape[1] - xf) :]
+        if held.shape[1]:
+            yield held
+
+    return AudioStream(blocks, sr, channels, total)
+
+
+def apply_cuts(clip: AudioClip, cuts: Sequence[Cut]) -> AudioClip:
+    """:func:`cut_stream` on a clip in memory (short audio)."""
+    return cut_stream(AudioStream.from_clip(clip), cuts).clip()
 
 
 def map_time(t: float, cuts: Sequence[Cut]) -> float:

@@ -10,29 +10,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engines.audio import AudioClip
+from engines.stream import AudioStream
 
 BLOCK_S = 60.0
 
 
 def speech_regions(
-    clip: AudioClip, on_block: Callable[[float], None] | None = None
+    audio: AudioClip | AudioStream, on_block: Callable[[float], None] | None = None
 ) -> list[tuple[float, float]]:
-    """Speech as sorted, non-overlapping ``(start, end)`` seconds on the clip's timeline.
+    """Speech as sorted, non-overlapping ``(start, end)`` seconds on the audio's timeline.
 
-    Long clips go in blocks of ``BLOCK_S``; ``on_block(fraction_done)`` runs after each
-    (for progress, and to raise Cancelled between blocks). A word cut by a block edge
-    comes back as two touching regions, which :func:`merge_regions` joins.
+    The audio goes in blocks of ``BLOCK_S`` (a stream is read block by block, so its
+    length does not matter); ``on_block(fraction_done)`` runs after each (for progress,
+    and to raise Cancelled between blocks). A word cut by a block edge comes back as two
+    touching regions, which :func:`merge_regions` joins.
     """
+    from engines.podcast.streams import regrouped
     from engines.voices.prepare import speech_spans
 
-    step = int(BLOCK_S * clip.sample_rate)
+    stream = AudioStream.from_clip(audio) if isinstance(audio, AudioClip) else audio
+    rate, frames = stream.sample_rate, max(stream.frames, 1)
+    step = int(BLOCK_S * rate)
     found: list[tuple[float, float]] = []
-    for a in range(0, max(clip.frames, 1), step):
-        offset = a / clip.sample_rate
-        block = AudioClip(clip.samples[:, a : a + step], clip.sample_rate)
-        found += [(offset + s, offset + e) for s, e in speech_spans(block)]
+    for a, block in regrouped(stream, step):
+        offset = a / rate
+        found += [(offset + s, offset + e) for s, e in speech_spans(AudioClip(block, rate))]
         if on_block is not None:
-            on_block(min(1.0, (a + step) / max(clip.frames, 1)))
+            on_block(min(1.0, (a + step) / frames))
     return merge_regions(found)
 
 

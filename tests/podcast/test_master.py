@@ -122,3 +122,40 @@ def test_intro_and_outro_frame_the_episode_and_shift_chapters(episode):
     assert result.clip.duration == pytest.approx(3.0 + episode.raw_mix.duration, abs=0.01)
     assert result.chapters[0].start == pytest.approx(2.0 + episode.speech[2][0], abs=0.01)
     assert result.speech[0][0] == pytest.approx(2.0 + episode.speech[0][0], abs=0.15)
+
+
+def test_spooled_files_live_with_the_result_and_go_on_close_or_cancel(episode, tmp_path):
+    """The result's stream reads spooled files in the request's work folder: they stay
+    while the result is open, and nothing is left after close() or a cancelled render."""
+    from engines.cancel import CancelToken
+    from engines.errors import Cancelled
+    from engines.podcast.master import MasterRequest, master
+
+    request = MasterRequest(voices=episode.voices, music=episode.music, work_dir=tmp_path)
+    with master(request) as result:
+        assert any(tmp_path.iterdir())
+        assert result.stream.frames == result.clip.frames
+    assert not any(tmp_path.iterdir())
+
+    token = CancelToken()
+
+    def progress(p):
+        if p.stage.startswith("cleaning"):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        master(request, progress=progress, cancel=token)
+    assert not any(tmp_path.iterdir())
+
+
+def test_episode_is_refused_up_front_when_its_spools_would_not_fit(episode, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from engines.errors import BadInput
+    from engines.podcast.master import MasterRequest, master
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1_000))
+    with pytest.raises(BadInput, match="GB is free"):
+        master(MasterRequest(voices=episode.voices))
