@@ -16,6 +16,46 @@ from desktop.project.errors import ProjectError
 from desktop.project.store import CLIP_FIELDS, TRACK_FIELDS, Project
 
 Change = tuple[str, int, dict[str, Any] | None, dict[str, Any] | None]
+FAR = 1 << 62  # a frame beyond any timeline: "to the end" when slicing a clip
+
+
+def slice_clip(row: dict[str, Any], a: int, b: int) -> dict[str, Any] | None:
+    """The part of a clip row inside timeline frames [a, b), where it already lies.
+
+    Range edits never rewrite audio: a piece of a clip is the same take with another
+    offset and length. A fade survives only on an edge the piece keeps (cut at 0 else), so a
+    piece of a faded clip does not fade where the original played at full level.
+    """
+    start, end = row["start_frame"], row["start_frame"] + row["length_frames"]
+    lo, hi = max(a, start), min(b, end)
+    if lo >= hi:
+        return None
+    return {**row, "start_frame": lo, "offset_frame": row["offset_frame"] + lo - start,
+            "length_frames": hi - lo,
+            "fade_in_frames": min(row["fade_in_frames"], hi - lo) if lo == start else 0,
+            "fade_out_frames": min(row["fade_out_frames"], hi - lo) if hi == end else 0}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One clip piece on the clipboard, placed relative to the copied range's start."""
+
+    lane: int  # 0 = the first copied track (in track order), 1 = the next, ...
+    take_id: int
+    start: int
+    offset: int
+    length: int
+    gain_db: float = 0.0
+    fade_in: int = 0
+    fade_out: int = 0
+
+
+@dataclass(frozen=True)
+class Clipboard:
+    """What Copy/Cut keep (per session, as in Audacity): clip pieces, never audio."""
+
+    length: int
+    pieces: tuple[Piece, ...] = ()
 
 
 @dataclass
@@ -92,7 +132,7 @@ class Timeline:
             raise ProjectError(f"That {table[:-1]} no longer exists (id {row_id}).")
         return row
 
-    def _update(self, table: str, row_id: int, label: str, **values: Any) -> None:
+    def _update(self, table: str, row_id: int, label: str, /, **values: Any) -> None:
         before = self._row(table, row_id)
         after = {**before, **values}
         if after != before:
@@ -192,12 +232,175 @@ class Timeline:
                 values[key] = max(0, min(int(values[key]), c["length_frames"]))
         self._update("clips", clip_id, "Change clip " + ", ".join(sorted(values)), **values)
 
+    # ---- range edits ---------------------------------------------------------------
+    # Each is one Edit with all its row changes, so one Undo takes back the whole range
+    # edit on every track it touched.
+    def range_tracks(self, track_ids: list[int] | None = None) -> list[int]:
+        """The tracks a range edit acts on, in track order; ``None`` means every track."""
+        order = [t.id for t in self.project.tracks()]
+        if track_ids is None:
+            return order
+        for tid in track_ids:
+            if tid not in order:
+                raise ProjectError(f"There is no track {tid} in {self.project.name}.")
+        return [tid for tid in order if tid in track_ids]
+
+    @staticmethod
+    def _check_range(start: int, end: int) -> tuple[int, int]:
+        start, end = max(0, int(start)), int(end)
+        if end <= start:
+            raise ProjectError("Select a stretch of time first (drag across the timeline).")
+        return start, end
+
+    def _cut_changes(self, start: int, end: int, tracks: list[int], ripple: bool) -> list[Change]:
+        """Row changes that empty [start, end) on the tracks; with ``ripple`` the audio after
+        it moves left to close the gap."""
+        shift = end - start if ripple else 0
+        changes: list[Change] = []
+        for tid in tracks:
+            for clip in self.project.clips(tid):
+                row = self._row("clips", clip.id)
+                if clip.end_frame <= start:
+                    continue
+                if clip.start_frame >= end:
+                    if shift:
+                        changes.append(("clips", clip.id, row, {**row, "start_frame": clip.start_frame - shift}))
+                    continue
+                left, right = slice_clip(row, 0, start), slice_clip(row, end, FAR)
+                if right is not None:
+                    right["start_frame"] -= shift
+                if left is None and right is None:
+                    changes.append(("clips", clip.id, row, None))
+                elif left is None or right is None:
+                    changes.append(("clips", clip.id, row, left or right))
+                else:
+                    new_id = self.project.next_id("clips")
+                    changes.append(("clips", clip.id, row, left))
+                    changes.append(("clips", new_id, None, {**right, "id": new_id}))
+        if ripple and tracks == self.range_tracks():  # markers follow a delete on every track
+            for m in self.project.markers():
+                if m.frame > start:
+                    before = self._row("markers", m.id)
+                    after = {**before, "frame": max(start, m.frame - shift)}
+                    changes.append(("markers", m.id, before, after))
+        return changes
+
+    def delete_range(self, start: int, end: int, track_ids: list[int] | None = None) -> None:
+        """Remove [start, end) and close the gap (ripple), as Audacity's Delete does."""
+        start, end = self._check_range(start, end)
+        self._commit(Edit("Delete selection", self._cut_changes(start, end, self.range_tracks(track_ids), True)))
+
+    def silence_range(self, start: int, end: int, track_ids: list[int] | None = None) -> None:
+        """Make [start, end) a gap; nothing after it moves."""
+        start, end = self._check_range(start, end)
+        self._commit(Edit("Silence selection", self._cut_changes(start, end, self.range_tracks(track_ids), False)))
+
+    def copy_range(self, start: int, end: int, track_ids: list[int] | None = None) -> Clipboard:
+        """The clip pieces inside [start, end), one lane per track; changes nothing."""
+        start, end = self._check_range(start, end)
+        pieces = []
+        for lane, tid in enumerate(self.range_tracks(track_ids)):
+            for clip in self.project.clips(tid):
+                part = slice_clip(self._row("clips", clip.id), start, end)
+                if part is not None:
+                    pieces.append(Piece(lane, part["take_id"], part["start_frame"] - start, part["offset_frame"],
+                                        part["length_frames"], part["gain_db"], part["fade_in_frames"],
+                                        part["fade_out_frames"]))
+        return Clipboard(end - start, tuple(pieces))
+
+    def cut_range(self, start: int, end: int, track_ids: list[int] | None = None) -> Clipboard:
+        """Copy, then delete with ripple: one undo step."""
+        board = self.copy_range(start, end, track_ids)
+        start, end = self._check_range(start, end)
+        self._commit(Edit("Cut", self._cut_changes(start, end, self.range_tracks(track_ids), True)))
+        return board
+
+    def trim_range(self, start: int, end: int, track_ids: list[int] | None = None) -> None:
+        """Keep only [start, end) on the tracks (Audacity's Trim Audio); it stays where it is."""
+        start, end = self._check_range(start, end)
+        changes: list[Change] = []
+        for tid in self.range_tracks(track_ids):
+            for clip in self.project.clips(tid):
+                row = self._row("clips", clip.id)
+                part = slice_clip(row, start, end)
+                if part != row:
+                    changes.append(("clips", clip.id, row, part))
+        self._commit(Edit("Trim to selection", changes))
+
+    def paste(self, board: Clipboard, at: int, track_id: int | None = None, label: str = "Paste") -> list[int]:
+        """Place the clipboard at ``at`` from ``track_id`` down; returns the new clip ids.
+
+        Pasted clips never cover a clip: a lane that would goes to the first free track
+        below, else to a new track (created in the same undo step), as Place does.
+        """
+        if not board.pieces:
+            raise ProjectError("The clipboard is empty: copy or cut a selection first.")
+        at = max(0, int(at))
+        tracks = self.range_tracks()
+        first = tracks.index(track_id) if track_id in tracks else 0
+        taken: dict[int, list[tuple[int, int]]] = {
+            tid: [(c.start_frame, c.end_frame) for c in self.project.clips(tid)] for tid in tracks}
+        changes: list[Change] = []
+        new_ids: list[int] = []
+        position = 1 + max((t.position for t in self.project.tracks()), default=-1)
+        for lane in sorted({p.lane for p in board.pieces}):
+            spans = [(at + p.start, at + p.start + p.length) for p in board.pieces if p.lane == lane]
+            free = next((tid for tid in tracks[first + lane:]
+                         if not any(a < e and s < b for a, b in spans for s, e in taken[tid])), None)
+            if free is None:
+                free = self.project.next_id("tracks")
+                changes.append(("tracks", free, None, {"id": free, "name": f"Track {free}", "position": position,
+                                                      "gain_db": 0.0, "pan": 0.0, "mute": 0, "solo": 0}))
+                position += 1
+                tracks.append(free)
+                taken[free] = []
+            taken[free] += spans
+            for p in (p for p in board.pieces if p.lane == lane):
+                clip_id = self.project.next_id("clips")
+                new_ids.append(clip_id)
+                changes.append(("clips", clip_id, None, {
+                    "id": clip_id, "track_id": free, "take_id": p.take_id, "start_frame": at + p.start,
+                    "offset_frame": p.offset, "length_frames": p.length, "gain_db": p.gain_db,
+                    "fade_in_frames": p.fade_in, "fade_out_frames": p.fade_out}))
+        self._commit(Edit(label, changes))
+        return new_ids
+
+    def duplicate_range(self, start: int, end: int, track_ids: list[int] | None = None) -> list[int]:
+        """A copy of the range at the same time, on free tracks below (Audacity's Duplicate)."""
+        board = self.copy_range(start, end, track_ids)
+        if not board.pieces:
+            raise ProjectError("There is no audio in the selection to duplicate.")
+        return self.paste(board, start, self.range_tracks(track_ids)[0], label="Duplicate")
+
     # ---- markers -------------------------------------------------------------------
     def add_marker(self, frame: int, label: str = "", kind: str = "marker") -> int:
+        if kind not in ("marker", "chapter"):
+            raise ProjectError(f"A marker is a 'marker' or a 'chapter', not {kind!r}.")
         marker_id = self.project.next_id("markers")
-        row = {"id": marker_id, "frame": max(0, frame), "label": label, "kind": kind}
+        label = label.strip() or f"Marker {marker_id}"
+        row = {"id": marker_id, "frame": max(0, int(frame)), "label": label, "kind": kind}
         self._commit(Edit("Add marker", [("markers", marker_id, None, row)]))
         return marker_id
 
+    def rename_marker(self, marker_id: int, label: str) -> None:
+        self._update("markers", marker_id, "Rename marker", label=label.strip() or "Marker")
+
+    def move_marker(self, marker_id: int, frame: int) -> None:
+        self._update("markers", marker_id, "Move marker", frame=max(0, int(frame)))
+
     def remove_marker(self, marker_id: int) -> None:
         self._commit(Edit("Remove marker", [("markers", marker_id, self._row("markers", marker_id), None)]))
+
+    def find_marker(self, label: str) -> int:
+        """The id of the marker with that name (the first, in time order)."""
+        for m in self.project.markers():
+            if m.label == label:
+                return m.id
+        raise ProjectError(f"There is no marker named {label!r}.")
+
+    def next_marker(self, frame: int, forward: bool = True) -> int | None:
+        """The frame of the nearest marker after (or before) ``frame``, for jumping."""
+        frames = [m.frame for m in self.project.markers()]
+        if forward:
+            return min((f for f in frames if f > frame), default=None)
+        return max((f for f in frames if f < frame), default=None)
