@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "desktop.cli.basics",  # devices, engines
     "desktop.cli.project_cmds",  # project new/info, import, export
+    "desktop.cli.edit_cmds",  # edit delete/silence/cut/trim, marker add/list/remove
     "desktop.cli.podcast_cmds",  # podcast master
     "desktop.cli.bank_cmds",  # bank new/prompts/add-take/status/export, messages, voice import
     "desktop.cli.provenance_cmds",  # detect, regenerate, watermark

@@ -187,3 +187,25 @@ def test_empty_range_and_empty_clipboard_are_refused(two):
         tl.delete_range(5000, 5000)
     with pytest.raises(ProjectError):
         tl.paste(tl.copy_range(20_000, 30_000), 0, a)
+
+
+def test_cli_edit_and_marker(two, timbre_cli):
+    tl, a, b, t1, t2 = two
+    path = tl.project.path
+    tl.project.close()
+    r = timbre_cli("edit", path, "delete", "0.25-0:00.75", "--track", b)
+    assert r.returncode == 0, r.stderr
+    with Project.open(path) as p:
+        assert rows(p) == [(a, t1, 0, 0, 8000, 0, 0), (b, t2, 2000, 2000, 6000, 0, 0)]
+    r = timbre_cli("edit", path, "trim", "0.5-1")
+    assert r.returncode == 0, r.stderr
+    with Project.open(path) as p:
+        assert rows(p) == [(a, t1, 4000, 4000, 4000, 0, 0), (b, t2, 4000, 4000, 4000, 0, 0)]
+    bad = timbre_cli("edit", path, "silence", "2-1")
+    assert bad.returncode == 1 and "ends before it starts" in bad.stderr
+    assert timbre_cli("marker", path, "add", "0:01.5", "Verse", "--chapter").returncode == 0
+    listed = timbre_cli("marker", path, "list")
+    assert "0:01.500  chapter  Verse" in listed.stdout
+    assert timbre_cli("marker", path, "remove", "Verse").returncode == 0
+    missing = timbre_cli("marker", path, "remove", "Verse")
+    assert missing.returncode == 1 and "no marker named" in missing.stderr
