@@ -76,6 +76,9 @@ class Timeline:
         self._undo: list[Edit] = []
         self._redo: list[Edit] = []
         self.listeners: list[Any] = []  # callables(edit_label) told after every change
+        # Copy/Cut keep clip pieces for this project's session only: they name its takes,
+        # so a clipboard pasted into another project would point at audio it lacks.
+        self.clipboard: Clipboard | None = None
 
     # ---- history -------------------------------------------------------------------
     def _commit(self, edit: Edit) -> None:

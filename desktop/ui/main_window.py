@@ -281,8 +281,10 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_undo = act("&Undo", self.undo, "Ctrl+Z")
         self.act_redo = act("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
         self.act_split = act("Split at playhead", lambda: self._guard(self.view.split_selected), "Ctrl+I")
-        self.act_delete = act("Delete clip", lambda: self._guard(self.view.delete_selected), None,
-                              "Delete the selected clip (Delete key in the timeline)")
+        self.act_delete = act("Delete", lambda: self._guard(self.view.delete_selected), None,
+                              "Delete the time selection and close the gap, else the selected clip "
+                              "(Delete key in the timeline)")
+        self._build_range_actions()
         self.act_add_track = act("Add track", lambda: self._guard(self.timeline.add_track), "Ctrl+Shift+N")
         self.act_zoom_in = act("Zoom in", lambda: self.view.zoom(2.0), "Ctrl+1")
         self.act_zoom_out = act("Zoom out", lambda: self.view.zoom(0.5), "Ctrl+3")
@@ -307,6 +309,26 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
                                           f"Alt+{key}")
         self.act_go_takes = act("Go to the takes", lambda: self._focus_dock("takes", self.takes.list), "Alt+4")
 
+    def _build_range_actions(self) -> None:
+        """Audacity's range edits and markers; each acts on the timeline view (see
+        TimelineView's range edits) and is one undo step. Text fields keep Ctrl+X/C/V/A."""
+        act = self._action
+        edits = [("Cu&t", "cut_selection", "Ctrl+X", "Cut the selection (the audio after it moves left)"),
+                 ("&Copy", "copy_selection", "Ctrl+C", "Copy the selection's clips"),
+                 ("&Paste", "paste_clipboard", "Ctrl+V", "Paste at the playhead on the selected track"),
+                 ("Si&lence selection", "silence_selection", "Ctrl+L", "Make the selection a gap"),
+                 ("&Duplicate selection", "duplicate_selection", "Ctrl+D", "Copy the selection to a free track below"),
+                 ("&Trim to selection", "trim_selection", "Ctrl+T", "Keep only the selection on its tracks"),
+                 ("Select &all", "select_all", "Ctrl+A", "Select the whole project on every track"),
+                 ("Add &marker", "add_marker_here", "Ctrl+B", "A marker at the selection start or playhead")]
+        self.range_actions: list[QAction] = [
+            act(text, lambda _=False, n=name: self.view and self._guard(getattr(self.view, n)), keys, tip)
+            for text, name, keys, tip in edits]
+        self.act_next_marker = act("Next marker", lambda: self.view and self._guard(self.view.jump_marker, True),
+                                   "Ctrl+]", "Move the playhead to the next marker")
+        self.act_prev_marker = act("Previous marker", lambda: self.view and self._guard(self.view.jump_marker, False),
+                                   "Ctrl+[", "Move the playhead to the previous marker")
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -315,8 +337,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             m.addSeparator() if a is None else m.addAction(a)
         self.file_menu = m
         m = bar.addMenu("&Edit")
-        for a in (self.act_undo, self.act_redo, None, self.act_split, self.act_delete, self.act_add_track,
-                  None, self.act_snap):
+        for a in (self.act_undo, self.act_redo, None, *self.range_actions[:3], self.act_delete,
+                  *self.range_actions[3:7], None, self.act_split, self.act_add_track, None,
+                  self.range_actions[7], self.act_next_marker, self.act_prev_marker, None, self.act_snap):
             m.addSeparator() if a is None else m.addAction(a)
         m = bar.addMenu("&Transport")
         for a in (self.act_play, self.act_record, self.act_home, self.act_end):

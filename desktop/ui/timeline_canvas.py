@@ -18,7 +18,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
-from desktop.project.models import Clip, Track
+from desktop.project.models import Clip, Marker, Track
 from desktop.ui.theme import colors
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ class TimelineCanvas(QWidget):
             self._paint_clip(p, self.preview)
         if v.selection is not None:
             self._paint_selection_over(p)
+        self._paint_markers(p)
         x = self.x_of(v.state.playhead)
         p.setPen(QPen(QColor(c.playhead), 2))
         p.drawLine(QLineF(x, 0, x, self.height()))
@@ -170,6 +171,26 @@ class TimelineCanvas(QWidget):
             for m in range(1, 5):
                 xm = x + m * step * v.state.pps / 5
                 p.drawLine(QLineF(xm, RULER_H - 4, xm, RULER_H))
+
+    def _paint_markers(self, p: QPainter) -> None:
+        """Markers on the ruler: a flag and its name (chapters in the highlight colour), and a
+        dotted line down the tracks so an edit can be lined up with one."""
+        c = colors()
+        for m in self.view.markers:
+            x = self.x_of(m.frame)
+            if not -200 <= x <= self.width():
+                continue
+            colour = QColor(c.highlight if m.kind == "chapter" else c.playhead)
+            p.setPen(QPen(colour, 1, Qt.PenStyle.DotLine))
+            p.drawLine(QLineF(x, RULER_H, x, self.height()))
+            p.fillRect(QRectF(x, 2, 4, RULER_H - 4), colour)
+            p.setPen(QColor(c.text))
+            p.drawText(QPointF(x + 6, 11), m.label)
+
+    def marker_at(self, x: float) -> Marker | None:
+        """The marker whose flag is within a few pixels of ``x`` (on the ruler)."""
+        near = [m for m in self.view.markers if abs(self.x_of(m.frame) - x) <= EDGE_PX]
+        return min(near, key=lambda m: abs(self.x_of(m.frame) - x)) if near else None
 
     def _paint_clip(self, p: QPainter, clip: Clip) -> None:
         c = colors()
@@ -326,10 +347,18 @@ class TimelineCanvas(QWidget):
         event.accept()
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        v = self.view
+        marker = self.marker_at(event.pos().x()) if event.pos().y() <= RULER_H else None
+        if marker is not None:
+            menu = QMenu(self)
+            menu.addAction(f"Rename marker {marker.label}…", lambda: v.rename_marker_asked(marker.id))
+            menu.addAction("Move marker to playhead", lambda: v.move_marker_to_playhead(marker.id))
+            menu.addAction("Delete marker", lambda: v.remove_marker(marker.id))
+            menu.exec(event.globalPos())
+            return
         clip = self.clip_at(QPointF(event.pos()))
         if clip is None:
             return
-        v = self.view
         v.select_clip(clip.id)
         menu = QMenu(self)
         menu.addAction("Split at playhead", v.split_selected)

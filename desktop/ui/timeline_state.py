@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from desktop.project.models import Clip, Track
+from desktop.project.models import Clip, Marker, Track
 
 
 @dataclass
@@ -24,6 +24,7 @@ class ViewState:
     snapping: bool = True
     clip: int | None = None  # selected clip id
     selection: list[int] | None = None  # selected time range [start, end) in frames
+    all_tracks: bool = False  # Select all: range edits act on every track, not the selected one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,6 +45,7 @@ class TimelineHost(Protocol):
     state: ViewState
     tracks: list[Track]
     clips: list[Clip]
+    markers: list[Marker]
     selected_clip: int | None
     selection: tuple[int, int] | None
     take_names: dict[int, str]
@@ -68,3 +70,6 @@ class TimelineHost(Protocol):
     def nudge_selected(self, frames: int) -> None: ...
     def set_clip_fades(self, fade_in: float | None = None,
                        fade_out: float | None = None) -> None: ...
+    def rename_marker_asked(self, marker_id: int) -> None: ...
+    def move_marker_to_playhead(self, marker_id: int) -> None: ...
+    def remove_marker(self, marker_id: int) -> None: ...

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.project.models import Clip, Track
+from desktop.project.errors import ProjectError
+from desktop.project.models import Clip, Marker, Track
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.theme import colors
@@ -192,6 +193,7 @@ class TimelineView(QWidget):
         self.state = ViewState.from_dict(project.get_state("view"))
         self.tracks: list[Track] = []
         self.clips: list[Clip] = []
+        self.markers: list[Marker] = []
         self.take_names: dict[int, str] = {}
         self._take_sha: dict[int, str] = {}
         self._headers: dict[int, TrackHeader] = {}
@@ -324,6 +326,7 @@ class TimelineView(QWidget):
         """Re-read tracks, clips and take names from the store (cheap SQL) and redraw."""
         self.tracks = self.project.tracks()
         self.clips = self.project.clips()
+        self.markers = self.project.markers()
         takes = self.project.takes()
         self.take_names = {t.id: t.name for t in takes}
         self._take_sha = {t.id: t.audio_sha256 for t in takes}
@@ -399,6 +402,7 @@ class TimelineView(QWidget):
             self.canvas.update()
 
     def select_track(self, track_id: int | None) -> None:
+        self.state.all_tracks = False  # picking one track ends Select all
         if track_id != self.state.track:
             self.state.track = track_id
             for tid, h in self._headers.items():
@@ -516,14 +520,103 @@ class TimelineView(QWidget):
         under = [c for c in self.clips if c.track_id == self.state.track
                  and c.start_frame < self.state.playhead < c.end_frame]
         if not under:
-            from desktop.project.errors import ProjectError
-
             raise ProjectError("The playhead is not inside a clip on the selected track; nothing to split.")
         self.timeline.split_clip(under[0].id, self.state.playhead)
 
     def delete_selected(self) -> None:
-        if self.selected_clip is not None:
+        """Delete: the time selection (ripple) if there is one, else the selected clip."""
+        if self.selection is not None:
+            self.delete_selection()
+        elif self.selected_clip is not None:
             self.timeline.delete_clip(self.selected_clip)
+
+    # ---- range edits (Audacity's Edit menu) -------------------------------------------
+    def range_tracks(self) -> list[int] | None:
+        """The tracks a range edit acts on: all after Select all, else the selected one."""
+        if self.state.all_tracks or self.state.track is None:
+            return None
+        return [self.state.track]
+
+    def _range(self) -> tuple[int, int]:
+        if self.selection is None:
+            raise ProjectError("Select a stretch of time first: drag across the timeline, or Ctrl+A.")
+        return self.selection
+
+    def delete_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.delete_range(a, b, self.range_tracks())
+        self._collapse_to(a)
+
+    def cut_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.clipboard = self.timeline.cut_range(a, b, self.range_tracks())
+        self._collapse_to(a)
+
+    def copy_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.clipboard = self.timeline.copy_range(a, b, self.range_tracks())
+        self.told.emit(f"Copied {format_time((b - a) / self.rate)}.")
+
+    def paste_clipboard(self) -> None:
+        """Paste at the playhead on the selected track (a free track below if it would cover audio)."""
+        board = self.timeline.clipboard
+        if board is None:
+            raise ProjectError("The clipboard is empty: copy or cut a selection first.")
+        at = self.state.playhead
+        self.timeline.paste(board, at, self.state.track)
+        self.set_selection((at, at + board.length))
+
+    def silence_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.silence_range(a, b, self.range_tracks())
+
+    def duplicate_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.duplicate_range(a, b, self.range_tracks())
+
+    def trim_selection(self) -> None:
+        a, b = self._range()
+        self.timeline.trim_range(a, b, self.range_tracks())
+
+    def select_all(self) -> None:
+        """The whole project on every track, so the next range edit acts on all of it."""
+        self.select_clip(None)
+        self.state.all_tracks = True
+        end = self.length_frames
+        self.set_selection((0, end) if end > 0 else None)
+        self.canvas.update()
+
+    def _collapse_to(self, frame: int) -> None:
+        """After a ripple the selected stretch is gone: the playhead marks where it was."""
+        self.set_selection(None)
+        self.state.playhead = -1  # force the move (and its signal) even if it was already there
+        self.set_playhead(frame)
+
+    # ---- markers -------------------------------------------------------------------
+    def add_marker_here(self) -> int:
+        """A marker at the selection's start, else at the playhead (Ctrl+B)."""
+        frame = self.selection[0] if self.selection else self.state.playhead
+        return self.timeline.add_marker(frame)
+
+    def jump_marker(self, forward: bool = True) -> None:
+        frame = self.timeline.next_marker(self.state.playhead, forward)
+        if frame is None:
+            raise ProjectError("No marker " + ("after" if forward else "before") + " the playhead.")
+        self.set_playhead(frame, follow=True)
+
+    def rename_marker_asked(self, marker_id: int) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        old = next((m.label for m in self.markers if m.id == marker_id), "")
+        name, ok = QInputDialog.getText(self, "Rename marker", "Marker name:", text=old)
+        if ok:
+            self.timeline.rename_marker(marker_id, name)
+
+    def move_marker_to_playhead(self, marker_id: int) -> None:
+        self.timeline.move_marker(marker_id, self.state.playhead)
+
+    def remove_marker(self, marker_id: int) -> None:
+        self.timeline.remove_marker(marker_id)
 
     def nudge_selected(self, frames: int) -> None:
         """Nudge the selected clip; it stops against a neighbour instead of covering it."""

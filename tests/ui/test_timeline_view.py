@@ -163,3 +163,61 @@ def test_zoom_to_selection_and_shortcut_help(two_clips):
     assert table["Zoom in"] == "Ctrl+1" and table["Import audio"] == "Ctrl+Shift+I"
     shortcut(window, "F1")
     assert window.shortcuts_dialog.isVisible()
+
+
+def test_range_edit_keys_each_one_undo_step(two_clips, qtbot):
+    """Ctrl+A/C/V/X/L/T/D, Delete and Ctrl+B on the window, as a user presses them; every
+    range edit is one undo step over all the tracks it touched."""
+    window, ids = two_clips
+    view, p = window.view, window.project
+    view.canvas.setFocus()
+
+    def rows():
+        return sorted((c.track_id, c.start_frame, c.offset_frame, c.length_frames) for c in p.clips())
+
+    original = rows()
+    shortcut(window, "Ctrl+A")
+    assert view.selection == (0, 5 * RATE) and view.range_tracks() is None
+    shortcut(window, "Ctrl+L")  # silence 0–5 s everywhere: no clips left
+    assert rows() == []
+    shortcut(window, "Ctrl+Z")
+    assert rows() == original
+
+    view.select_track(ids["t1"])
+    view.set_selection((RATE // 2, RATE))
+    shortcut(window, "Ctrl+C")
+    view.set_playhead(10 * RATE)
+    shortcut(window, "Ctrl+V")
+    assert rows() == sorted([*original, (ids["t1"], 10 * RATE, RATE // 2, RATE // 2)])
+    shortcut(window, "Ctrl+Z")
+    assert rows() == original
+
+    view.set_selection((RATE // 2, RATE))
+    QTest.keyClick(view.canvas, Qt.Key.Key_Delete)  # ripple delete on the selected track only
+    assert rows() == sorted([(ids["t1"], 0, 0, RATE // 2), (ids["t1"], RATE // 2, RATE, RATE),
+                             (ids["t2"], 3 * RATE, 0, 2 * RATE)])
+    assert view.selection is None and view.state.playhead == RATE // 2
+    shortcut(window, "Ctrl+Z")
+    assert rows() == original
+
+    view.set_selection((RATE // 2, RATE))
+    shortcut(window, "Ctrl+X")
+    assert window.timeline.clipboard is not None and len(rows()) == 3
+    shortcut(window, "Ctrl+Z")
+    view.set_selection((RATE // 2, RATE))
+    shortcut(window, "Ctrl+T")
+    assert rows() == sorted([(ids["t1"], RATE // 2, RATE // 2, RATE // 2), (ids["t2"], 3 * RATE, 0, 2 * RATE)])
+    shortcut(window, "Ctrl+Z")
+    shortcut(window, "Ctrl+D")  # same time, on a free track below (track Two has no audio there)
+    assert rows() == sorted([*original, (ids["t2"], RATE // 2, RATE // 2, RATE // 2)])
+    shortcut(window, "Ctrl+Z")
+    assert rows() == original
+
+    shortcut(window, "Ctrl+B")  # a marker at the selection start, drawn on the ruler
+    assert [m.frame for m in p.markers()] == [RATE // 2]
+    qtbot.waitUntil(lambda: len(view.markers) == 1)
+    view.set_playhead(0)
+    shortcut(window, "Ctrl+]")
+    assert view.state.playhead == RATE // 2
+    shortcut(window, "Ctrl+Z")
+    assert p.markers() == []
