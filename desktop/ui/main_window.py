@@ -877,7 +877,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        extra = [("Next / previous clip (timeline)", "Tab, Shift+Tab"), ("Delete clip (timeline)", "Delete"),
+        extra = [("Next / previous clip (timeline)", "Tab, Shift+Tab"), ("Delete selection, else clip (timeline)", "Delete"),
                  ("Move playhead (timeline)", "Left, Right (Shift: finer)"),
                  ("Nudge clip (timeline)", ", and ."), ("Zoom around the mouse", "Ctrl+wheel")]
         table.setRowCount(len(rows) + len(extra))
