@@ -221,3 +221,18 @@ def test_range_edit_keys_each_one_undo_step(two_clips, qtbot):
     assert view.state.playhead == RATE // 2
     shortcut(window, "Ctrl+Z")
     assert p.markers() == []
+
+
+def test_text_fields_keep_their_own_edit_keys(two_clips, qtbot):
+    """Ctrl+A / Ctrl+C / Ctrl+V in a prompt act on the text, not on the timeline."""
+    window, _ids = two_clips
+    window.focus_panel("speech")
+    text = window.panels["speech"].text_edit()
+    qtbot.waitUntil(text.hasFocus)
+    text.setPlainText("hello")
+    before = sorted((c.track_id, c.start_frame, c.length_frames) for c in window.project.clips())
+    for keys in ("Ctrl+A", "Ctrl+X", "Ctrl+V", "Ctrl+V"):
+        QTest.keyClick(text, getattr(Qt.Key, f"Key_{keys[-1]}"), Qt.KeyboardModifier.ControlModifier)
+    assert window.view.selection is None
+    assert sorted((c.track_id, c.start_frame, c.length_frames) for c in window.project.clips()) == before
+    assert text.toPlainText() == "hellohello"
