@@ -346,9 +346,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.view_menu = m
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.act_shortcuts)
-        help_menu.addAction(self.act_about)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.act_shortcuts)
+        self.help_menu.addAction(self.act_about)
 
     def _build_settings_menu(self, menu) -> None:
         """Device, downloads and watermarking: stored with engines.settings, read by engines."""
