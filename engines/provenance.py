@@ -34,6 +34,9 @@ class Provenance:
     consent: dict[str, Any] | None = None  # the voice's consent record, for clones
     watermarked: bool = False
     watermark_score: float | None = None  # detector confidence measured right after marking
+    # The model weights' licence (SPDX id, engines.licences); "" when unknown or for takes
+    # made before it was recorded. What the take may be used for follows from it.
+    licence: str = ""
     created: str = field(default_factory=now_iso)
     app_version: str = field(default_factory=app_version)
 

@@ -42,7 +42,7 @@ MAX_DOCUMENT_DEPTH = 32
 MAX_TAKES = 10_000
 _TEXT_FIELDS = (
     "engine", "model_id", "model_version", "prompt", "voice", "device", "dtype", "created",
-    "app_version", "kind", "name",
+    "app_version", "kind", "name", "licence",
 )
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -82,14 +82,30 @@ def summary(document: dict[str, Any]) -> str:
         if marked == len(generated)
         else f"watermarked: {marked} of {len(generated)} generated takes"
     )
+    terms = _licence_note(generated)
     if len(generated) == 1:
         t = generated[0]
         what = t["engine"] + (f" ({t['model_id']})" if t.get("model_id") else "")
         prompt = f', "{t["prompt"]}"' if t.get("prompt") else ""
         seed = f", seed {t['seed']}" if t.get("seed") is not None else ""
-        return f"Generated with {head}: {what}{prompt}{seed}; {mark}."
+        return f"Generated with {head}: {what}{prompt}{seed}; {mark}{terms}."
     engines = sorted({t["engine"] for t in generated})
-    return f"Made with {head} from {len(generated)} generated takes ({', '.join(engines)}); {mark}."
+    return (f"Made with {head} from {len(generated)} generated takes ({', '.join(engines)}); "
+            f"{mark}{terms}.")
+
+
+def _licence_note(generated: list[dict[str, Any]]) -> str:
+    """The model licences in the comment a player shows, with a plain warning when any is
+    non-commercial: whoever receives the file should not need a Timbre tool to learn that."""
+    from engines.licences import is_non_commercial, shown
+
+    licences = sorted({t["licence"] for t in generated if t.get("licence")})
+    if not licences:
+        return ""
+    note = "; model licence: " + ", ".join(shown(x) for x in licences)
+    if any(is_non_commercial(x) for x in licences):
+        note += " — not for commercial use"
+    return note
 
 
 def _readable(document: dict[str, Any], title: str) -> dict[str, str]:

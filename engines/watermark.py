@@ -382,13 +382,19 @@ def finalize_take(
     clip: AudioClip, provenance: Provenance, watermark: bool | None = None
 ) -> GeneratedTake:
     """The one way an engine hands out a take: watermarked unless turned off, with the
-    provenance saying so. ``watermark=None`` follows :func:`watermark_wanted`.
+    provenance saying so. ``watermark=None`` follows :func:`watermark_wanted`. The model's
+    licence is recorded here too, so every engine's takes carry it without each engine
+    remembering to.
 
     The mark is verified by reading it back. Sparse, tonal audio (a few sustained partials,
     little noise) sometimes needs a second pass before the decoder finds it;
     ``watermarked`` is True only when the decoder reads the finished take as marked (a
     silent or very short take cannot be).
     """
+    if not provenance.licence:
+        from engines.licences import licence_for
+
+        provenance = replace(provenance, licence=licence_for(provenance.engine, provenance.model_id))
     if watermark is None:
         watermark = watermark_wanted()
     if not watermark:

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"timbre {app_version()}")
     parser.add_argument(
+        "--licenses", "--licences", dest="licenses", action="store_true",
+        help="show the app's licence, each installed package's and each model's, and exit",
+    )
+    parser.add_argument(
         "--screenshot", metavar="FILE", help="render the main window offscreen to a PNG and exit"
     )
     parser.add_argument("--project", metavar="P", help="project to open in the studio")
@@ -48,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.licenses:
+        from engines.licences import report
+
+        print(report())
+        return 0
     if args.command is None:
         from desktop.launch import launch_studio
 

@@ -292,6 +292,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_zoom_sel = act("Zoom to selection", lambda: self.view.zoom_to_selection(), "Ctrl+E")
         self.act_shortcuts = act("Keyboard shortcuts", self.show_shortcuts, "F1",
                                  "Every command and its keys")
+        self.act_about = act("&About Timbre Studio…", self.show_about, None,
+                             "Version and licences: the app's, its packages' and its models'")
         self.act_snap = act("Snapping", lambda on: self.view.set_snapping(on), None,
                             "Snap clips and edges to other clips, the playhead and zero", checkable=True)
         self.act_font_up = act("Larger text", lambda: self.scale_font(1.1), "Ctrl+=")
@@ -367,7 +369,9 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.view_menu = m
-        bar.addMenu("&Help").addAction(self.act_shortcuts)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.act_shortcuts)
+        self.help_menu.addAction(self.act_about)
 
     def _build_settings_menu(self, menu) -> None:
         """Device, downloads and watermarking: stored with engines.settings, read by engines."""
@@ -855,6 +859,13 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
         dialog.open()
         self.model_manager = dialog
+
+    def show_about(self) -> None:
+        from desktop.ui.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        self.about_dialog = dialog
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(command, keys) for every window action that has keys, as the Help lists them."""

@@ -57,8 +57,12 @@ class ModelManager(QDialog):
         self.setWindowTitle("Models")
         self.setAccessibleName("Model manager")
         self._loaded, self._unload_all = loaded, unload_all
-        self.table = self._table("Installed models", ["Model", "Revision", "Size"])
-        self.catalog = self._table("Models to download", ["Model", "Download", "Status"])
+        self.table = self._table("Installed models", ["Model", "Revision", "Size", "Licence"])
+        self.catalog = self._table("Models to download", ["Model", "Download", "Status", "Licence"])
+        # The selected checkpoint's licence in a sentence, shown before anything is downloaded.
+        self.licence = QLabel()
+        self.licence.setWordWrap(True)
+        self.licence.setAccessibleName("Licence of the selected model")
         self.location = QLabel(f"Store: {modelstore.hub_cache()}")
         self.location.setWordWrap(True)
         self.engines_label = QLabel()
@@ -100,6 +104,7 @@ class ModelManager(QDialog):
         box.addWidget(self.table, 2)
         box.addWidget(QLabel("Available to download"))
         box.addWidget(self.catalog, 2)
+        box.addWidget(self.licence)
         box.addWidget(self.engines_label)
         box.addWidget(self.status)
         progress_row = QHBoxLayout()
@@ -135,13 +140,15 @@ class ModelManager(QDialog):
     def refresh(self) -> None:
         models = modelstore.list_installed()
         voices = speech_models()
-        self._fill(self.table, [(m.repo_id, m.revision[:12], human_size(m.size_bytes)) for m in models]
-                   + [(label, "—", "—") for label in voices],
+        self._fill(self.table, [(m.repo_id, m.revision[:12], human_size(m.size_bytes),
+                                 licence_text(m.repo_id)) for m in models]
+                   + [(label, "—", "—", "") for label in voices],
                    [m.repo_id for m in models] + [""] * len(voices))
         total = sum(m.size_bytes for m in models)
         self.table.setToolTip(f"{len(models)} model(s), {human_size(total)} in all")
         catalogue = downloadable()
-        self._fill(self.catalog, [(label, f"{gb:.1f} GB" if gb else "—", state) for _n, label, gb, state in catalogue],
+        self._fill(self.catalog, [(label, f"{gb:.1f} GB" if gb else "—", state, licence_text(repo))
+                                  for _n, label, gb, state, repo in catalogue],
                    [name for name, *_rest in catalogue])
         loaded = self._loaded()
         self.engines_label.setText("Loaded engines: " + (", ".join(loaded) if loaded else "none"))
@@ -152,6 +159,12 @@ class ModelManager(QDialog):
         self.buttons["remove"].setEnabled(bool(self.selected(self.table)))  # not the speech engines' own
         self.buttons["download"].setEnabled(self.selected(self.catalog) is not None
                                             and self.progress.isHidden())
+        self.licence.setText(licence_sentence(self.selected_repo()))
+
+    def selected_repo(self) -> str | None:
+        """The hub id of the checkpoint selected in the download list."""
+        name = self.selected(self.catalog)
+        return next((repo for n, *_rest, repo in downloadable() if n == name), None)
 
     @staticmethod
     def selected(table: QTableWidget) -> str | None:
@@ -280,8 +293,29 @@ def speech_models() -> list[str]:
     return [f"{info.label} — speech, ready" for info in engine_infos("speech") if info.available]
 
 
-def downloadable() -> list[tuple[str, str, float, str]]:
-    """(name, label, download GB, status) of every released checkpoint the engines know."""
+def licence_text(repo_id: str) -> str:
+    """The licence column: the SPDX id, flagged when the weights are non-commercial."""
+    from engines.licences import is_non_commercial, model_licence, shown
+
+    entry = model_licence(repo_id)
+    if entry is None:
+        return "unknown"
+    return shown(entry.licence) + (" (non-commercial)" if is_non_commercial(entry.licence) else "")
+
+
+def licence_sentence(repo_id: str | None) -> str:
+    """What the user reads before downloading, e.g. "MusicGen weights: CC-BY-NC 4.0 — not
+    for commercial use"; empty with nothing selected."""
+    from engines.licences import model_licence
+
+    if repo_id is None:
+        return ""
+    entry = model_licence(repo_id)
+    return entry.sentence() if entry else f"{repo_id}: licence unknown — check its model card."
+
+
+def downloadable() -> list[tuple[str, str, float, str, str]]:
+    """(name, label, download GB, status, hub id) of every released checkpoint the engines know."""
     try:
         from engines.music import checkpoints
     except ImportError:
@@ -290,5 +324,5 @@ def downloadable() -> list[tuple[str, str, float, str]]:
     for c in checkpoints.CHECKPOINTS:
         note = checkpoints.melody_note(c)
         state = "installed" if checkpoints.is_ready(c) else note or "not installed"
-        rows.append((c.name, c.label, c.download_gb, state))
+        rows.append((c.name, c.label, c.download_gb, state, c.repo_id))
     return rows
