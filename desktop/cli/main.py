@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "desktop.cli.provenance_cmds",  # detect, regenerate, watermark
     "desktop.cli.voice_cmds",  # prepare, voice add/list/show/compare/consent/export/import
     "desktop.cli.speech_cmds",  # speak, speak-voices, speak-import, voice clone
+    "desktop.cli.convert_cmds",  # convert: a recording re-spoken in a library voice
     "desktop.cli.music_cmds",  # music, sfx, models list/import/download/remove
     "desktop.cli.run_cmds",  # run ENGINE: any engine, flags from its request dataclass
 ]

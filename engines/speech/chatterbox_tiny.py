@@ -171,6 +171,26 @@ def tiny_classes(config: dict[str, Any]) -> Iterator[None]:
             tts.T3, tts.S3Gen = saved
 
 
+@contextlib.contextmanager
+def tiny_vc_classes(config: dict[str, Any]) -> Iterator[None]:
+    """Within this block ``ChatterboxVC.from_local`` builds the tiny S3Gen.
+
+    Voice conversion needs only S3Gen (its speech tokenizer, flow decoder and vocoder), so
+    it reads the same ``s3gen.safetensors`` (and ``conds.pt``) as the TTS checkpoint; only
+    the ``S3Gen`` name in ``chatterbox.vc`` is swapped, as :func:`tiny_classes` does.
+    """
+    import chatterbox.vc as vc
+
+    s3gen_class = _tiny_s3gen_class(config)
+    with _lock:
+        saved = vc.S3Gen
+        vc.S3Gen = s3gen_class  # type: ignore[assignment,misc]
+        try:
+            yield
+        finally:
+            vc.S3Gen = saved  # type: ignore[misc]
+
+
 def _tokenizer_json(path: Path) -> None:
     """Character-level vocabulary with the special tokens where T3 expects them."""
     from tokenizers import Regex, Tokenizer, pre_tokenizers
