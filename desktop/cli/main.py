@@ -2,7 +2,7 @@
 
 Each command group lives in its own module under ``desktop.cli`` and exposes
 ``add_parser(subparsers)``; the modules are listed in ``COMMAND_MODULES``. Errors the user
-can act on (``EngineError``, ``ProjectError``) are printed as one line with exit status 1.
+can act on (``engines.errors.TimbreError``) are printed as one line with exit status 1.
 """
 
 from __future__ import annotations
