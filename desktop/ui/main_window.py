@@ -53,8 +53,8 @@ from desktop.ui.timeline_view import OVERLAP_MODES, TimelineView, overlap_mode, 
 from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
 from desktop.ui.widgets import ElidedLabel
-from desktop.ui.window_generation import GenerationMixin
-from desktop.ui.window_transport import TransportMixin
+from desktop.ui.window_generation import GenerationController
+from desktop.ui.window_transport import TransportController
 from desktop.ui.workers import JobManager
 from engines.audio_io import import_filter
 from engines.errors import EngineError, TimbreError
@@ -127,7 +127,11 @@ def device_text() -> str:
         return f"Device: {wish} — {exc}"
 
 
-class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
+class MainWindow(QMainWindow):
+    """Builds the layout, menus and shortcuts and wires them to its controllers: the
+    transport (:class:`TransportController`) and generation (:class:`GenerationController`)
+    get what they use passed in; the window keeps the project, its timeline and view."""
+
     first_painted = Signal(float)  # seconds since the window was built
 
     def __init__(self, project: Project) -> None:
@@ -141,13 +145,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.view: TimelineView | None = None
         self.peaks = PeakCache(self)
         self.audio = AudioIO(self)
-        self.audio.finished.connect(self._playback_finished)
-        self.audio.recorded.connect(self._recording_done)
-        self._play_origin = 0
-        self._record_sink = None
         self.banking = None  # the voice banking window, made on first use
         self._spectrogram_key: tuple | None = None  # the clip the spectrogram shows
-        self._play_ratio = 1.0
         self._last_panel = "music"  # the generation panel Ctrl+Enter uses when none has focus
 
         self.banner = Banner()
@@ -160,24 +159,27 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self._centre_layout.addWidget(self.notice)
         self.setCentralWidget(self._centre)
 
+        self.spectrogram = SpectrogramPanel()
+        self.transport = TransportController(
+            self, self.audio, lambda: self.project, lambda: self.view, self.banner, self.notice,
+            self.statusBar(), self.spectrogram, take_recorded=self._take_recorded,
+            show_followed_clip=self.update_spectrogram, forget_followed_clip=self.forget_spectrogram_clip)
         self.jobs = JobManager(self)
-        self.jobs.job_updated.connect(self._job_updated)
-        self.jobs.job_finished.connect(self._job_finished)
         self.jobs.engines_changed.connect(self.refresh_status)
-        self._job_projects: dict[int, Project] = {}
-        self._task_done: dict[int, object] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, GenerationPanel] = {}
+        self.generation = GenerationController(
+            VoicesPanel(record=self.transport.record_to, can_record=self.transport.can_record),
+            self.panels, self.jobs, self.notice, self.statusBar(), lambda: self.project, lambda: self.view,
+            raise_dock=lambda key: self.docks[key].raise_(), refresh=self.refresh, save_forms=self.save_forms)
+        self.jobs.job_updated.connect(self.generation.job_updated)
+        self.jobs.job_finished.connect(self.generation.job_finished)
         self._build_docks()
 
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
         self._build_status()
-        self._play_timer = QTimer(self)
-        self._play_timer.setInterval(30)
-        self._play_timer.timeout.connect(self._follow_playback)
-        self._live_timer = QTimer(self)
-        self._live_timer.setInterval(200)
-        self._live_timer.timeout.connect(self._follow_recording)
         self.open_project(project)
         docks = get_setting("window_docks")  # where the user put the panels last time
         if isinstance(docks, str):
@@ -207,27 +209,25 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.takes = TakesPanel()
         self.takes.play_requested.connect(self.audition_take)
         self.takes.place_requested.connect(self.place_take)
-        self.voices = VoicesPanel(record=self.record_to, can_record=self.can_record)
-        self.voices.play_requested.connect(lambda clip: self._play_clip(clip, follow=False))
+        generation = self.generation
+        self.voices = generation.voices
+        self.voices.play_requested.connect(lambda clip: self.transport.play_clip(clip, follow=False))
         self.voices.notify.connect(lambda m, d, e: self.notice.notify(m, details=d, error=e))
-        self.voices.voices_changed.connect(self._voices_changed)
-        self.panels: dict[str, GenerationPanel] = {}
+        self.voices.voices_changed.connect(generation.voices_changed)
         for kind in ("music", "sfx", "speech"):
-            prepare = self._prepare_speech if kind == "speech" else None
-            panel = GenerationPanel(kind, self._form_choices, self.selected_clip_audio, prepare,
-                                    self._model_options)
-            panel.generate_requested.connect(self.submit_request)
-            panel.refused.connect(self.panel_refused)
-            panel.watermark_default = self.watermark_default
+            prepare = generation.prepare_speech if kind == "speech" else None
+            panel = GenerationPanel(kind, generation.form_choices, generation.selected_clip_audio, prepare,
+                                    generation.model_options)
+            panel.generate_requested.connect(generation.submit_request)
+            panel.refused.connect(generation.panel_refused)
+            panel.watermark_default = generation.watermark_default
             self.panels[kind] = panel
         clone = QPushButton("Clone voice…")
         clone.setAccessibleName("Clone voice")
         clone.setToolTip("Speak with a cloned library voice; refused without the speaker's consent")
-        clone.clicked.connect(self.clone_voice)
+        clone.clicked.connect(generation.clone_voice)
         self.panels["speech"].extra_buttons.addWidget(clone)
-        self.spectrogram = SpectrogramPanel()
         self.jobs_panel = JobsPanel(self.jobs)
-        self.docks: dict[str, QDockWidget] = {}
         self._add_dock("takes", "Takes", self.takes, left)
         self._add_dock("voices", "Voice library", self.voices, left)
         self.splitDockWidget(self.docks["takes"], self.docks["voices"], Qt.Orientation.Vertical)
@@ -274,8 +274,8 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.act_models = act("&Models…", self.show_model_manager, "Ctrl+Shift+M",
                               "Installed models: sizes, import, download, remove, unload")
         self.act_quit = act("&Quit", self.quit_asked, QKeySequence.StandardKey.Quit)
-        self.act_play = act("Play/Stop", self.toggle_play, "Space", "Play from the playhead, or stop")
-        self.act_record = act("Record", self.toggle_record, "R", "Record a new take from the microphone")
+        self.act_play = act("Play/Stop", self.transport.toggle_play, "Space", "Play from the playhead, or stop")
+        self.act_record = act("Record", self.transport.toggle_record, "R", "Record a new take from the microphone")
         self.act_home = act("Go to start", lambda: self.view and self.view.set_playhead(0, follow=True), "Home")
         self.act_end = act("Go to end", lambda: self.view and self.view.set_playhead(self.view.length_frames, follow=True), "End")
         self.act_undo = act("&Undo", self.undo, "Ctrl+Z")
@@ -417,13 +417,6 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             for panel in self.panels.values():
                 panel.sync_watermark()
 
-    def watermark_default(self) -> bool:
-        """Whether new takes will be watermarked (the project's choice, else the setting)."""
-        from desktop.project.provenance import watermark_enabled
-        from engines.watermark import watermark_wanted
-
-        return watermark_enabled(self.project) if self.project is not None else watermark_wanted()
-
     def set_device(self, name: str) -> None:
         set_setting("device", name)
         self.refresh_status()
@@ -563,7 +556,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         if self.project is None:
             return
         self._spectrogram_key = None
-        self.stop_audio()
+        self.transport.stop()
         self.save_forms()
         if self.view is not None:
             self.view.detach()
@@ -655,8 +648,16 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         if self.project is None:
             return
         project, sha = self.project, self.project.take(take_id).audio_sha256
-        run_task(lambda: project.load_audio(sha), lambda clip: self._play_clip(clip, follow=False),
-                 self._task_failed, owner=self)
+        run_task(lambda: project.load_audio(sha), lambda clip: self.transport.play_clip(clip, follow=False),
+                 self.notice.task_failed, owner=self)
+
+    def _take_recorded(self, clip, origin: int) -> None:
+        """A recording made with R becomes a take, placed where the playhead was."""
+        if self.project is None or self.timeline is None or self.view is None:
+            return
+        take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")
+        self.refresh()
+        self.place_take(take.id, at=origin)
 
     # ---- import / export -----------------------------------------------------------
     def import_dialog(self) -> None:
@@ -698,7 +699,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             else:
                 self.statusBar().showMessage(f"Imported {len(takes)} file(s)", 3000)
 
-        run_task(work, done, self._task_failed)
+        run_task(work, done, self.notice.task_failed)
 
     def _timeline_has_audio(self, to_do: str, remedy: str) -> bool:
         """False (and says why) when there is no project or nothing on its timeline."""
@@ -775,7 +776,7 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             if isinstance(exc, Cancelled):
                 self.notice.notify(f"Export cancelled: {Path(path).name} was not finished.")
             else:
-                self._task_failed(exc, details)
+                self.notice.task_failed(exc, details)
 
         self.statusBar().showMessage(f"Exporting {Path(path).name}…")
         task = run_task(export, done, failed, progress=moved, owner=self)
@@ -783,10 +784,6 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
         dialog.show()
         self.export_progress = dialog
-
-    def _task_failed(self, exc: BaseException, details: str) -> None:
-        known = isinstance(exc, TimbreError)
-        self.notice.notify(str(exc) if known else f"{type(exc).__name__}: {exc}", details=details, error=True)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
@@ -814,6 +811,10 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
             self.spectrogram.set_playhead(frame / self.view.rate)
 
     # ---- spectrogram ---------------------------------------------------------------
+    def forget_spectrogram_clip(self) -> None:
+        """The spectrogram shows something else (a recording): place the followed clip anew next time."""
+        self._spectrogram_key = None
+
     def spectrogram_clip(self):
         """The clip the spectrogram follows: the selected one, else the one under the playhead."""
         view = self.view
@@ -987,13 +988,10 @@ class MainWindow(TransportMixin, GenerationMixin, QMainWindow):
         self.update_spectrogram()
         if not self.audio.probe():
             self.banner.show_text(self.audio.reason)
-        self.act_record.setEnabled(self.can_record())
-        if not self.can_record():
+        self.act_record.setEnabled(self.transport.can_record())
+        if not self.transport.can_record():
             self.act_record.setToolTip("Record (no microphone was found)")
         self.voices.refresh()
-
-    def can_record(self) -> bool:
-        return self.audio.available and self.audio.has_input
 
     def is_settled(self) -> bool:
         """True once painted and no background drawing work is pending (for screenshots)."""

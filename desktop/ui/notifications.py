@@ -100,6 +100,14 @@ class NotificationBar(QFrame):
         else:
             self._timer.start(6000)
 
+    def task_failed(self, exc: BaseException, details: str) -> None:
+        """A background task's failure (run_task's ``failed``): the studio's own errors say
+        themselves; anything else is unexpected, so its type is kept in the words."""
+        from engines.errors import TimbreError
+
+        known = isinstance(exc, TimbreError)
+        self.notify(str(exc) if known else f"{type(exc).__name__}: {exc}", details=details, error=True)
+
     def _show_details(self) -> None:
         box = QMessageBox(self.window())
         box.setWindowTitle("Details")

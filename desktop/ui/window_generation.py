@@ -1,17 +1,26 @@
 """The main window's generation side: forms' pick-lists, models, library voices and consent,
-cloning, submitting jobs and storing their takes.
+cloning, submitting jobs and showing their takes.
 
-A mixin of :class:`desktop.ui.main_window.MainWindow` (it uses the window's panels, job
-manager, project and notifications); kept apart so the window module stays about layout.
+:class:`GenerationController` is made by :class:`desktop.ui.main_window.MainWindow` with the
+panels, job manager, notifications and project it works on passed in, so its dependencies
+are its constructor, not whichever window attributes happen to exist.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
+from PySide6.QtWidgets import QStatusBar
+
+from desktop.project.store import Project
 from desktop.session.jobs import request_record
 from desktop.ui.forms import DEFAULT_CHOICE, add_choices, choose
-from desktop.ui.workers import Job
+from desktop.ui.generation import GenerationPanel
+from desktop.ui.notifications import NotificationBar
+from desktop.ui.timeline_view import TimelineView
+from desktop.ui.voices_dock import VoicesPanel
+from desktop.ui.workers import Job, JobManager
 from engines.errors import EngineError
 
 KOKORO_LANGUAGES = {"a": "American English", "b": "British English", "e": "Spanish", "f": "French",
@@ -35,26 +44,68 @@ def consent_words(name: str, doing: str) -> str:
             f"library, select '{name}' and press Consent… to record them reading the statement.")
 
 
-class GenerationMixin:
+class GenerationController:
+    """What the generation panels ask of the window: pick-lists, models, library voices
+    (refused without consent), cloning, and jobs from submission to their takes."""
+
+    def __init__(
+        self,
+        voices: VoicesPanel,
+        panels: dict[str, GenerationPanel],
+        jobs: JobManager,
+        notice: NotificationBar,
+        status: QStatusBar,
+        project: Callable[[], Project | None],
+        view: Callable[[], TimelineView | None],
+        raise_dock: Callable[[str], None],
+        refresh: Callable[[], None],
+        save_forms: Callable[[], None],
+    ) -> None:
+        """``panels`` is the window's own dict, filled after this controller exists (the
+        panels are built with its methods); ``project`` and ``view`` are asked each time;
+        ``refresh`` re-reads the store once a job's takes are in it; ``save_forms`` keeps
+        what was typed with the project before a job is submitted."""
+        self.voices = voices
+        self.panels = panels
+        self.jobs = jobs
+        self.notice = notice
+        self.status = status
+        self.project = project
+        self.view = view
+        self.raise_dock = raise_dock
+        self.refresh = refresh
+        self.save_forms = save_forms
+        self.consent_said: str | None = None  # the consent refusal just said, with its button
+        self.job_projects: dict[int, Project] = {}  # the project each job's takes belong to
+        self.task_done: dict[int, Callable[[object], None]] = {}  # library tasks (cloning)
+
+    def watermark_default(self) -> bool:
+        """Whether new takes will be watermarked (the project's choice, else the setting)."""
+        from desktop.project.provenance import watermark_enabled
+        from engines.watermark import watermark_wanted
+
+        project = self.project()
+        return watermark_enabled(project) if project is not None else watermark_wanted()
+
     def refuse_without_consent(self, name: str, doing: str) -> None:
         """Say why, with a button that opens the Consent… dialog for that voice."""
         def open_consent() -> None:
             self.voices.select(name)
-            self.docks["voices"].raise_()
+            self.raise_dock("voices")
             self.voices.consent_dialog()
 
-        self._consent_said = consent_words(name, doing)
-        self.notice.notify(self._consent_said, error=True, action=("Consent…", open_consent))
+        self.consent_said = consent_words(name, doing)
+        self.notice.notify(self.consent_said, error=True, action=("Consent…", open_consent))
 
     def panel_refused(self, message: str) -> None:
         """A panel's refusal, unless it is the consent refusal just said with its button."""
-        if message != getattr(self, "_consent_said", None):
+        if message != self.consent_said:
             self.notice.notify(message, error=True)
-        self._consent_said = None
+        self.consent_said = None
 
     def selected_clip_audio(self):
         """The audio of the selected clip (its trimmed part), for continuation requests."""
-        view, project = self.view, self.project
+        view, project = self.view(), self.project()
         clip = view.clip(view.selected_clip) if view is not None else None
         if clip is None or project is None:
             return None
@@ -62,7 +113,7 @@ class GenerationMixin:
         rate = project.sample_rate
         return audio.slice_seconds(clip.offset_frame / rate, (clip.offset_frame + clip.length_frames) / rate)
 
-    def _form_choices(self, engine: str) -> dict[str, list[str]]:
+    def form_choices(self, engine: str) -> dict[str, list[str]]:
         """Pick-lists for request fields: the engine's own voices, then library voices."""
         from engines.speech.prosody import EMOTIONS
 
@@ -83,7 +134,7 @@ class GenerationMixin:
             choices["normalize"] = list(NORMALIZE_CHOICES)
         return choices
 
-    def _model_options(self, engine: str) -> list[tuple[str, str, bool]]:
+    def model_options(self, engine: str) -> list[tuple[str, str, bool]]:
         """(name, label, installed) of the checkpoints an engine can load, for the Model box."""
         if engine not in ("musicgen", "audiogen"):
             return []
@@ -94,7 +145,7 @@ class GenerationMixin:
         debug = checkpoints.DEBUG_CHECKPOINTS[engine]
         return [*found, (debug.name, debug.label, True)]
 
-    def _prepare_speech(self, engine: str, request):
+    def prepare_speech(self, engine: str, request):
         """A library voice name becomes its engine and settings (refused without consent)."""
         name = getattr(request, "voice", None)
         if not name or name not in self.voices.names():
@@ -112,14 +163,14 @@ class GenerationMixin:
             setattr(request, key, value)
         return resolved.engine, request
 
-    def _voices_changed(self) -> None:
+    def voices_changed(self) -> None:
         panel = self.panels["speech"]
         if panel.form is not None and "voice" in panel.form.widgets:
             box = panel.form.widgets["voice"]
             current = panel.form.state()["voice"]
             box.clear()
             box.addItem(DEFAULT_CHOICE)
-            add_choices(box, self._form_choices(panel.engine.name)["voice"])
+            add_choices(box, self.form_choices(panel.engine.name)["voice"])
             choose(box, current)
 
     def clone_voice(self) -> None:
@@ -148,8 +199,8 @@ class GenerationMixin:
 
         job = self.jobs.submit_task("clone", f"Clone {name}",
                                     lambda progress, cancel: clone_voice(name, progress=progress, cancel=cancel))
-        self._task_done[job.id] = lambda result: self._clone_ready(name, result)
-        self.docks["jobs"].raise_()
+        self.task_done[job.id] = lambda result: self._clone_ready(name, result)
+        self.raise_dock("jobs")
 
     def _clone_ready(self, name: str, result) -> None:
         self.voices.refresh()
@@ -162,7 +213,7 @@ class GenerationMixin:
         panel.select_engine("kokoro")
         if panel.form is not None and "voice" in panel.form.widgets:
             panel.form.set_value("voice", name)
-        self.docks["speech"].raise_()
+        self.raise_dock("speech")
 
     def submit_request(self, engine: str, kind: str, request, label: str, options: dict | None = None) -> None:
         """A panel's request: N variations become N jobs (each its own row, progress and
@@ -179,38 +230,39 @@ class GenerationMixin:
 
     def submit_job(self, engine: str, kind: str, request, label: str, options: dict | None = None,
                    device: str | None = None) -> Job | None:
-        if self.project is None:
+        project = self.project()
+        if project is None:
             return None
         self.save_forms()
-        store_id = self.project.create_job(kind, engine, {**request_record(request), **(options or {})})
+        store_id = project.create_job(kind, engine, {**request_record(request), **(options or {})})
         from desktop.project.provenance import watermark_enabled
 
         job = self.jobs.submit(engine, kind, label, request, device, options,
-                               watermark=watermark_enabled(self.project),
-                               project=self.project, store_id=store_id)
-        self._job_projects[job.id] = self.project
-        self.docks["jobs"].raise_()
+                               watermark=watermark_enabled(project),
+                               project=project, store_id=store_id)
+        self.job_projects[job.id] = project
+        self.raise_dock("jobs")
         return job
 
-    def _job_updated(self, job: Job) -> None:
+    def job_updated(self, job: Job) -> None:
         """Job rows are written by the worker (desktop.session.run_job); nothing to do."""
 
-    def _job_finished(self, job: Job) -> None:
-        on_done = self._task_done.pop(job.id, None)
+    def job_finished(self, job: Job) -> None:
+        on_done = self.task_done.pop(job.id, None)
         if on_done is not None:  # a library task (cloning), not a take for the project
             if job.state == "done":
                 on_done(job.result)
             elif job.state == "failed":
                 self.notice.notify(job.error, details=job.details, error=True)
             return
-        project = self._job_projects.pop(job.id, None)
-        if project is None or project is not self.project:
+        project = self.job_projects.pop(job.id, None)
+        if project is None or project is not self.project():
             return
         if job.state == "done":  # the worker stored the takes; the window only shows them
             self.refresh()
             self.notice.notify(f"{len(job.takes)} take(s) ready from {job.engine}: {job.label}")
         elif job.state == "cancelled":
-            self.statusBar().showMessage(f"Cancelled: {job.label}", 4000)
+            self.status.showMessage(f"Cancelled: {job.label}", 4000)
         elif job.oom and job.device != "cpu":
             self.notice.notify(job.error, details=job.details, error=True, action=(
                 "Retry on CPU",

@@ -31,9 +31,9 @@ def main(project_path: str) -> None:
     window.act_record.trigger()
     # ALSA's file plugin is not paced in real time: stop after one second of audio
     pump(app, 10, lambda: levels.append(window.audio.level) or window.audio.position >= 48_000)
-    pump(app, 10, lambda: window._live.frames > 0)  # the live spectrogram's 200 ms tick
+    pump(app, 10, lambda: window.transport.live is not None and window.transport.live.frames > 0)  # the live spectrogram's 200 ms tick
     out["live_title"] = window.spectrogram.title.text()
-    out["live_frames"] = window._live.frames
+    out["live_frames"] = window.transport.live.frames
     window.act_record.trigger()
     pump(app, 5, lambda: bool(window.project.clips()))
     clips = window.project.clips()

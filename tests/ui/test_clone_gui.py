@@ -50,7 +50,7 @@ def test_clone_with_consent_from_the_studio_then_speak_as_the_clone(window, qtbo
     panel.select_engine("kokoro")
     panel.form.set_value("voice", consented_voice)
 
-    window.clone_voice()
+    window.generation.clone_voice()
     job = window.jobs.jobs[-1]
     assert job.kind == "clone" or "Clone" in job.label
     qtbot.waitUntil(lambda: reported(window, job), timeout=240_000)

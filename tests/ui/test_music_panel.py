@@ -29,7 +29,7 @@ def test_music_panel_runs_the_debug_model_and_lists_every_parameter(window, qtbo
     unexplained = [n for n, w in form.widgets.items() if w.toolTip() in ("", w.accessibleName())]
     assert unexplained == []  # every parameter says what it does
     assert isinstance(form.widgets["continuation"], QCheckBox)
-    assert form.values()["watermark"] is window.watermark_default()  # shows what takes will get
+    assert form.values()["watermark"] is window.generation.watermark_default()  # shows what takes will get
 
     panel.examples.activated.emit(1)  # "Examples…" fills the prompt
     assert form.values()["prompt"].startswith("warm lo-fi hip hop")

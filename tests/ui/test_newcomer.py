@@ -149,7 +149,7 @@ def test_speech_is_generated_from_the_keyboard_in_a_handful_of_keys(window, qtbo
 
     panel = window.panels["speech"]
     panel.select_engine(runnable_speech_engine(window))
-    panel.generate_requested.disconnect(window.submit_request)  # the request is what is checked
+    panel.generate_requested.disconnect(window.generation.submit_request)  # the request is what is checked
     window.focus_timeline()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.view.canvas)
     QTest.keyClick(window.view.canvas, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
@@ -308,7 +308,7 @@ def test_refusing_to_clone_points_to_the_consent_dialog_in_words_that_wrap(windo
     window.voices.list.setCurrentRow(0)
     opened: list[str] = []
     monkeypatch.setattr(window.voices, "consent_dialog", lambda: opened.append(window.voices.current))
-    window.clone_voice()
+    window.generation.clone_voice()
     text = window.notice.label.text()
     assert "Consent…" in text and "timbre voice" not in text and "`" not in text
     assert window.notice.label.wordWrap()
@@ -347,7 +347,7 @@ def test_panels_say_what_is_true_here(window, monkeypatch):
         assert prompt.placeholderText() != music.text_edit().placeholderText()
         assert sfx.form_area.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
         box = sfx.form.widgets["watermark"]
-        assert not box.isTristate() and box.isChecked() == window.watermark_default()
+        assert not box.isTristate() and box.isChecked() == window.generation.watermark_default()
         window.change_setting("watermark", False)
         assert not box.isChecked()
 
@@ -447,8 +447,8 @@ def test_variations_are_jobs_of_their_own(window, monkeypatch):
     from engines.music.engine import MusicRequest
 
     submitted: list[tuple[str, object]] = []
-    monkeypatch.setattr(window, "submit_job", lambda e, k, r, label, o=None: submitted.append((label, r)))
-    window.submit_request("musicgen", "music", MusicRequest(prompt="rain", variations=3, seed=5), "rain", {})
+    monkeypatch.setattr(window.generation, "submit_job", lambda e, k, r, label, o=None: submitted.append((label, r)))
+    window.generation.submit_request("musicgen", "music", MusicRequest(prompt="rain", variations=3, seed=5), "rain", {})
     assert [label for label, _r in submitted] == ["rain (1 of 3)", "rain (2 of 3)", "rain (3 of 3)"]
     assert [(r.variations, r.seed) for _l, r in submitted] == [(1, 5), (1, 6), (1, 7)]
 

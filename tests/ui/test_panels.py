@@ -135,7 +135,7 @@ def test_voice_library_panel_lists_and_guards(window):
 
 def test_clone_button_refuses_without_a_consented_voice(window):
     window.panels["speech"].refresh_engines()
-    window.clone_voice()
+    window.generation.clone_voice()
     assert window.notice.isVisible() and "voice" in window.notice.label.text().lower()
 
 

@@ -51,7 +51,7 @@ def test_add_report_similarity_consent_refusal_export_import(window, qtbot, tmp_
     voice_box = speech.form.widgets["voice"]
     assert "Ada" in [voice_box.itemText(i) for i in range(voice_box.count())]
     speech.form.set_value("voice", "Ada")
-    window.clone_voice()
+    window.generation.clone_voice()
     assert "refused" in window.notice.label.text() and "consent" in window.notice.label.text().lower()
     speech.form.set_value("text", "Hello.")
     speech.generate_button.click()  # speaking as a library voice needs consent too
