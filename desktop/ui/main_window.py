@@ -28,18 +28,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.bridge import run_task
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui.audio import AudioIO, LevelMeter
@@ -49,20 +45,18 @@ from desktop.ui.notifications import Banner, NotificationBar
 from desktop.ui.spectrogram import SpectrogramPanel, placement_for_clip
 from desktop.ui.takes_dock import TakesPanel
 from desktop.ui.theme import THEMES, apply_theme
-from desktop.ui.timeline_view import OVERLAP_MODES, TimelineView, overlap_mode, spot_words
+from desktop.ui.timeline_view import OVERLAP_MODES, TimelineView, overlap_mode
 from desktop.ui.voices_dock import VoicesPanel
 from desktop.ui.waveforms import PeakCache
 from desktop.ui.widgets import ElidedLabel
 from desktop.ui.window_generation import GenerationController
+from desktop.ui.window_project import ProjectController
 from desktop.ui.window_transport import TransportController
 from desktop.ui.workers import JobManager
-from engines.audio_io import import_filter
-from engines.errors import EngineError, TimbreError
+from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
 DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
-EXPORT_STEPS = 1000  # the export bar's resolution
-AUDIO_FILTER = f"{import_filter()};;All files (*)"  # every format import reads (PyAV too)
 
 
 SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself
@@ -140,9 +134,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._built_at = time.perf_counter()
         self._painted = False
-        self.project: Project | None = None
-        self.timeline: Timeline | None = None
-        self.view: TimelineView | None = None
         self.peaks = PeakCache(self)
         self.audio = AudioIO(self)
         self.banking = None  # the voice banking window, made on first use
@@ -151,27 +142,32 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner()
         self.notice = NotificationBar()
-        self._centre = QWidget()
-        self._centre_layout = QVBoxLayout(self._centre)
-        self._centre_layout.setContentsMargins(0, 0, 0, 0)
-        self._centre_layout.setSpacing(0)
-        self._centre_layout.addWidget(self.banner)
-        self._centre_layout.addWidget(self.notice)
-        self.setCentralWidget(self._centre)
+        centre = QWidget()
+        column = QVBoxLayout(centre)  # banner, notifications, then the timeline view
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.notice)
+        self.setCentralWidget(centre)
 
+        # The controllers, each given what it uses; the window wires menus and panels to them.
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, GenerationPanel] = {}  # filled by _build_docks
+        self.projects = ProjectController(
+            self, column, self.peaks, self.panels, self.notice, self.statusBar(),
+            opened=self._project_opened, closing=self._project_closing, after_edit=self._after_edit)
+        projects = self.projects
         self.spectrogram = SpectrogramPanel()
         self.transport = TransportController(
-            self, self.audio, lambda: self.project, lambda: self.view, self.banner, self.notice,
-            self.statusBar(), self.spectrogram, take_recorded=self._take_recorded,
+            self, self.audio, lambda: projects.project, lambda: projects.view, self.banner, self.notice,
+            self.statusBar(), self.spectrogram, take_recorded=projects.add_recording,
             show_followed_clip=self.update_spectrogram, forget_followed_clip=self.forget_spectrogram_clip)
         self.jobs = JobManager(self)
         self.jobs.engines_changed.connect(self.refresh_status)
-        self.docks: dict[str, QDockWidget] = {}
-        self.panels: dict[str, GenerationPanel] = {}
         self.generation = GenerationController(
             VoicesPanel(record=self.transport.record_to, can_record=self.transport.can_record),
-            self.panels, self.jobs, self.notice, self.statusBar(), lambda: self.project, lambda: self.view,
-            raise_dock=lambda key: self.docks[key].raise_(), refresh=self.refresh, save_forms=self.save_forms)
+            self.panels, self.jobs, self.notice, self.statusBar(), lambda: projects.project, lambda: projects.view,
+            raise_dock=lambda key: self.docks[key].raise_(), refresh=projects.refresh, save_forms=projects.save_forms)
         self.jobs.job_updated.connect(self.generation.job_updated)
         self.jobs.job_finished.connect(self.generation.job_finished)
         self._build_docks()
@@ -180,7 +176,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status()
-        self.open_project(project)
+        projects.open_project(project)
         docks = get_setting("window_docks")  # where the user put the panels last time
         if isinstance(docks, str):
             self.restoreState(QByteArray.fromBase64(docks.encode()), DOCK_LAYOUT_VERSION)
@@ -207,8 +203,8 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.takes = TakesPanel()
-        self.takes.play_requested.connect(self.audition_take)
-        self.takes.place_requested.connect(self.place_take)
+        self.takes.play_requested.connect(self.transport.audition_take)
+        self.takes.place_requested.connect(self.projects.place_take)
         generation = self.generation
         self.voices = generation.voices
         self.voices.play_requested.connect(lambda clip: self.transport.play_clip(clip, follow=False))
@@ -261,10 +257,10 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         act = self._action
-        self.act_new = act("&New project…", self.new_project_dialog, QKeySequence.StandardKey.New)
-        self.act_open = act("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open)
-        self.act_import = act("&Import audio…", self.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
-        self.act_export = act("&Export mix…", self.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
+        self.act_new = act("&New project…", self.projects.new_project_dialog, QKeySequence.StandardKey.New)
+        self.act_open = act("&Open project…", self.projects.open_project_dialog, QKeySequence.StandardKey.Open)
+        self.act_import = act("&Import audio…", self.projects.import_dialog, "Ctrl+Shift+I", "Import audio files as new tracks")
+        self.act_export = act("&Export mix…", self.projects.export_dialog, "Ctrl+Shift+E", "Mix the timeline down to a file")
         self.act_master = act("&Master episode…", self.show_podcast_master, None,
                               "Master a podcast episode: voices, music bed, intro, outro, chapters")
         self.act_check = act("Check for &watermark…", self.show_watermark_check, None,
@@ -278,14 +274,14 @@ class MainWindow(QMainWindow):
         self.act_record = act("Record", self.transport.toggle_record, "R", "Record a new take from the microphone")
         self.act_home = act("Go to start", lambda: self.view and self.view.set_playhead(0, follow=True), "Home")
         self.act_end = act("Go to end", lambda: self.view and self.view.set_playhead(self.view.length_frames, follow=True), "End")
-        self.act_undo = act("&Undo", self.undo, "Ctrl+Z")
-        self.act_redo = act("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
-        self.act_split = act("Split at playhead", lambda: self._guard(self.view.split_selected), "Ctrl+I")
-        self.act_delete = act("Delete", lambda: self._guard(self.view.delete_selected), None,
+        self.act_undo = act("&Undo", self.projects.undo, "Ctrl+Z")
+        self.act_redo = act("&Redo", self.projects.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.act_split = act("Split at playhead", lambda: self.projects.guard(self.view.split_selected), "Ctrl+I")
+        self.act_delete = act("Delete", lambda: self.projects.guard(self.view.delete_selected), None,
                               "Delete the time selection and close the gap, else the selected clip "
                               "(Delete key in the timeline)")
         self._build_range_actions()
-        self.act_add_track = act("Add track", lambda: self._guard(self.timeline.add_track), "Ctrl+Shift+N")
+        self.act_add_track = act("Add track", lambda: self.projects.guard(self.timeline.add_track), "Ctrl+Shift+N")
         self.act_zoom_in = act("Zoom in", lambda: self.view.zoom(2.0), "Ctrl+1")
         self.act_zoom_out = act("Zoom out", lambda: self.view.zoom(0.5), "Ctrl+3")
         self.act_fit = act("Fit project in window", lambda: self.view.zoom_fit(), "Ctrl+F")
@@ -324,11 +320,11 @@ class MainWindow(QMainWindow):
                  ("Select &all", "select_all", "Ctrl+A", "Select the whole project on every track"),
                  ("Add &marker", "add_marker_here", "Ctrl+B", "A marker at the selection start or playhead")]
         self.range_actions: list[QAction] = [
-            act(text, lambda _=False, n=name: self.view and self._guard(getattr(self.view, n)), keys, tip)
+            act(text, lambda _=False, n=name: self.view and self.projects.guard(getattr(self.view, n)), keys, tip)
             for text, name, keys, tip in edits]
-        self.act_next_marker = act("Next marker", lambda: self.view and self._guard(self.view.jump_marker, True),
+        self.act_next_marker = act("Next marker", lambda: self.view and self.projects.guard(self.view.jump_marker, True),
                                    "Ctrl+]", "Move the playhead to the next marker")
-        self.act_prev_marker = act("Previous marker", lambda: self.view and self._guard(self.view.jump_marker, False),
+        self.act_prev_marker = act("Previous marker", lambda: self.view and self.projects.guard(self.view.jump_marker, False),
                                    "Ctrl+[", "Move the playhead to the previous marker")
 
     def _build_menus(self) -> None:
@@ -522,49 +518,34 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     # ---- project -------------------------------------------------------------------
-    def open_project(self, project: Project) -> None:
-        self.close_project()
-        self.project = project
-        self.timeline = Timeline(project)
-        self.view = TimelineView(project, self.timeline, self.peaks)
-        self._centre_layout.insertWidget(1, self.view, 1)
-        self.timeline.listeners.append(self._after_edit)
-        self.view.playhead_moved.connect(self._playhead_moved)
-        self.view.told.connect(lambda words: self.notice.notify(words))
-        self.view.clip_selected.connect(lambda _c: self.update_spectrogram())
-        self.view.track_selected.connect(lambda _t: self.update_spectrogram())
-        self.view.selection_changed.connect(lambda _s: self.update_spectrogram())
-        self.act_snap.setChecked(self.view.state.snapping)
-        self.view.canvas.setFocus()  # Space and R go to the transport, not to a text field
-        self.setWindowTitle(f"{project.name} — Timbre Studio")
-        set_setting("last_project", str(project.path))
-        forms = project.get_state("forms")
-        for kind, panel in self.panels.items():  # what was typed in the panels last time
-            panel.restore_state(forms.get(kind) if isinstance(forms, dict) else None)
-        self._after_edit("")
-        if project.damaged:
-            self.setWindowTitle(f"{project.name} (damaged, read-only) — Timbre Studio")
-            self.notice.notify(project.damaged, error=True)
+    @property
+    def project(self) -> Project | None:
+        return self.projects.project
 
-    def save_forms(self) -> None:
-        """Keep what is typed in the panels with the project, for the next session."""
-        if self.project is not None and not self.project.damaged:
-            forms = {kind: panel.saved_state() for kind, panel in self.panels.items()}
-            self._guard(self.project.set_state, "forms", forms)
+    @property
+    def timeline(self) -> Timeline | None:
+        return self.projects.timeline
 
-    def close_project(self) -> None:
-        if self.project is None:
-            return
+    @property
+    def view(self) -> TimelineView | None:
+        return self.projects.view
+
+    def _project_opened(self, project: Project, view: TimelineView) -> None:
+        """A new timeline view: follow its playhead and selection, and name the project."""
+        view.playhead_moved.connect(self._playhead_moved)
+        view.told.connect(lambda words: self.notice.notify(words))
+        view.clip_selected.connect(lambda _c: self.update_spectrogram())
+        view.track_selected.connect(lambda _t: self.update_spectrogram())
+        view.selection_changed.connect(lambda _s: self.update_spectrogram())
+        self.act_snap.setChecked(view.state.snapping)
+        view.canvas.setFocus()  # Space and R go to the transport, not to a text field
+        damaged = " (damaged, read-only)" if project.damaged else ""
+        self.setWindowTitle(f"{project.name}{damaged} — Timbre Studio")
+
+    def _project_closing(self) -> None:
+        """Nothing may play, nor the spectrogram show, a project that is going away."""
         self._spectrogram_key = None
         self.transport.stop()
-        self.save_forms()
-        if self.view is not None:
-            self.view.detach()
-            self._centre_layout.removeWidget(self.view)
-            self.view.hide()
-            self.view.deleteLater()
-        self.project.close()
-        self.project = self.timeline = self.view = None
 
     def _after_edit(self, label: str) -> None:
         if self.project is None or self.timeline is None:
@@ -583,207 +564,14 @@ class MainWindow(QMainWindow):
         if label:
             self.statusBar().showMessage(edit_words(label), 3000)
 
-    def refresh(self) -> None:
-        """Re-read the store after changes made outside the timeline (imports, new takes)."""
-        if self.view is not None:
-            self.view.reload()
-        self._after_edit("")
-
-    def _guard(self, fn, *args) -> object:
-        """Run an edit; a refused edit becomes a notification, not a crash."""
-        try:
-            return fn(*args)
-        except TimbreError as exc:
-            self.notice.notify(str(exc), error=True)
-            return None
-
-    def undo(self) -> None:
-        if self.timeline is not None and self._guard(self.timeline.undo) is None:
-            self.statusBar().showMessage("Nothing to undo", 2000)
-
-    def redo(self) -> None:
-        if self.timeline is not None and self._guard(self.timeline.redo) is None:
-            self.statusBar().showMessage("Nothing to redo", 2000)
-
-    def new_project_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New project", str(Path.home() / "Untitled.timbre"))
-        if path:
-            project = self._guard(Project.create, path)
-            if project is not None:
-                self.open_project(project)
-
-    def open_project_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open project (a .timbre folder)")
-        if path:
-            project = self._guard(Project.open, path)
-            if project is not None:
-                self.open_project(project)
-
-    # ---- takes ---------------------------------------------------------------------
-    def place_take(self, take_id: int, track_id: int | None = None, at: int | None = None) -> int | None:
-        """One click: the take goes on the selected track (a new one if none) at the playhead,
-        or, where that would cover a clip, where Settings › When clips would overlap says."""
-        if self.view is None or self.timeline is None or self.project is None:
-            return None
-        track = track_id or self.view.state.track or self._guard(self.timeline.add_track)
-        if track is None:  # the new track was refused (already said in the notice)
-            return None
-        start = self.view.state.playhead if at is None else at
-        length = self.project.take_frames(self.project.take(take_id))
-        spot = self.view.free_spot(track, start, length)
-        where = spot.track if spot.track is not None else self._guard(self.timeline.add_track)
-        if where is None:
-            return None
-        self.view.reload()
-        clip_id = self._guard(self.timeline.add_clip, where, take_id, spot.start, 0, spot.length)
-        if clip_id is not None:
-            self.view.select_clip(clip_id)
-            said = spot_words(self.view, spot, where, track, start, length)
-            if said:
-                self.notice.notify(said)
-        return clip_id
-
-    def audition_take(self, take_id: int) -> None:
-        """Play a take from the list; its audio is read off the GUI thread."""
-        if self.project is None:
-            return
-        project, sha = self.project, self.project.take(take_id).audio_sha256
-        run_task(lambda: project.load_audio(sha), lambda clip: self.transport.play_clip(clip, follow=False),
-                 self.notice.task_failed, owner=self)
-
-    def _take_recorded(self, clip, origin: int) -> None:
-        """A recording made with R becomes a take, placed where the playhead was."""
-        if self.project is None or self.timeline is None or self.view is None:
-            return
-        take = self.project.add_take(clip, f"Recording {time.strftime('%H:%M:%S')}", "import")
-        self.refresh()
-        self.place_take(take.id, at=origin)
-
-    # ---- import / export -----------------------------------------------------------
-    def import_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Import audio", "", AUDIO_FILTER)
-        self.import_files(files)
-
-    def import_files(self, files: list[str], track_id: int | None = None, at: int = 0) -> None:
-        """Read and store the files in the background, then place them with undoable edits:
-        on ``track_id`` at frame ``at`` (a drop on the timeline), else each on a new track."""
-        project = self.project
-        if project is None or not files:
-            return
-        self.statusBar().showMessage(f"Importing {len(files)} file(s)…")
-
-        def work() -> tuple[list, list[str]]:
-            takes, failed = [], []
-            for f in files:
-                try:  # streamed into the store: any length in bounded memory
-                    takes.append(project.import_take(f))
-                except TimbreError as exc:
-                    failed.append(str(exc))
-            return takes, failed
-
-        def done(result: tuple[list, list[str]]) -> None:
-            takes, failed = result
-            if project is self.project and self.timeline is not None:
-                start = at
-                for take in takes:
-                    if track_id is None:
-                        track = self._guard(self.timeline.add_track, take.name)
-                        self._guard(self.timeline.add_clip, track, take.id, start)
-                        continue
-                    clip_id = self.place_take(take.id, track_id, start)  # covers no clip there
-                    if clip_id is not None:  # one after another on that track
-                        start = self.project.clip(clip_id).end_frame
-            self.refresh()
-            if failed:
-                self.notice.notify(failed[0], details="\n".join(failed), error=True)
-            else:
-                self.statusBar().showMessage(f"Imported {len(takes)} file(s)", 3000)
-
-        run_task(work, done, self.notice.task_failed)
-
-    def _timeline_has_audio(self, to_do: str, remedy: str) -> bool:
-        """False (and says why) when there is no project or nothing on its timeline."""
-        if self.project is None:
-            return False
-        if not self.project.clips():
-            self.notice.notify(f"There is nothing on the timeline to {to_do} yet. {remedy}", error=True)
-            return False
-        return True
-
-    def export_dialog(self) -> None:
-        if not self._timeline_has_audio("export", "Import or generate audio first."):
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
-            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3);;Opus (*.opus);;M4A (*.m4a)")
-        if not path:
-            return
-        from engines.podcast.presets import PRESETS
-
-        keep = "Keep the mix's levels"
-        choices = [keep, *(p.label for p in PRESETS.values())]
-        choice, ok = QInputDialog.getItem(
-            self, "Export loudness", "Loudness of the exported file (true peak ≤ −1 dBTP):",
-            choices, 0, False)
-        if ok:
-            preset = next((p for p in PRESETS.values() if p.label == choice), None)
-            self.export_to(path, preset)
-
     def show_podcast_master(self) -> None:
         """Open the episode mastering dialog on this project (desktop.ui.podcast_dialog)."""
         from desktop.ui.podcast_dialog import PodcastDialog
 
-        if not self._timeline_has_audio("master", "Import or record voices first."):
+        if not self.projects.has_audio("master", "Import or record voices first."):
             return
         self.podcast_dialog = PodcastDialog(self.project, self, notify=self.notice.notify)
         self.podcast_dialog.show()
-
-    def export_to(self, path: str, preset: object | None = None) -> None:
-        """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
-        preset from engines.podcast.presets (target LUFS and channel count), or None."""
-        import shiboken6
-
-        from desktop.project import export as exporting
-        from engines.errors import Cancelled
-
-        project = self.project
-        lufs = getattr(preset, "lufs", None)
-        channels = getattr(preset, "channels", None)
-        dialog = QProgressDialog(f"Exporting {Path(path).name}…", "Cancel", 0, EXPORT_STEPS, self)
-        dialog.setWindowTitle("Export mix")
-        dialog.setAccessibleName("Export progress")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)  # the mix must not change under it
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-
-        def moved(p) -> None:
-            if shiboken6.isValid(dialog) and not task.cancelled:  # the window may be gone
-                dialog.setValue(round(p.fraction * EXPORT_STEPS))
-                dialog.setLabelText(f"Exporting {Path(path).name}… {p.stage}".rstrip())
-
-        def export(progress, cancel) -> object:
-            return exporting.export_project(project, path, lufs=lufs, channels=channels,
-                                            cancel=cancel, progress=progress)
-
-        def done(result) -> None:
-            dialog.setValue(EXPORT_STEPS)
-            dialog.hide()  # not close(): a closed progress dialog reports itself cancelled
-            self.notice.notify(result.summary().capitalize())
-
-        def failed(exc: BaseException, details: str) -> None:
-            dialog.hide()
-            if isinstance(exc, Cancelled):
-                self.notice.notify(f"Export cancelled: {Path(path).name} was not finished.")
-            else:
-                self.notice.task_failed(exc, details)
-
-        self.statusBar().showMessage(f"Exporting {Path(path).name}…")
-        task = run_task(export, done, failed, progress=moved, owner=self)
-        dialog.canceled.connect(task.cancel)
-        dialog.canceled.connect(lambda: dialog.setLabelText("Cancelling…"))
-        dialog.show()
-        self.export_progress = dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
@@ -799,7 +587,7 @@ class MainWindow(QMainWindow):
             track = canvas.track_at(pos.y()) if canvas.rect().contains(pos) else None
             if track is not None:
                 track_id, at = track.id, canvas.frame_at(pos.x())
-        self.import_files(files, track_id, at)
+        self.projects.import_files(files, track_id, at)
         event.acceptProposedAction()
 
     def _playhead_moved(self, frame: int) -> None:
@@ -1006,7 +794,7 @@ class MainWindow(QMainWindow):
         if self.banking is not None:
             self.banking.audio.stop()
             self.banking.close()
-        self.close_project()
+        self.projects.close_project()
         self.peaks.wait(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

@@ -102,6 +102,15 @@ class TransportController(QObject):
             lambda: mixdown(tracks, project.sample_rate, project.channels, start=start, end=end),
             lambda clip: self._start_playback(clip, start), self.notice.task_failed)
 
+    def audition_take(self, take_id: int) -> None:
+        """Play a take from the list; its audio is read off the GUI thread."""
+        project = self.project()
+        if project is None:
+            return
+        sha = project.take(take_id).audio_sha256
+        run_task(lambda: project.load_audio(sha), lambda clip: self.play_clip(clip, follow=False),
+                 self.notice.task_failed, owner=self)
+
     def _start_playback(self, clip, origin: int) -> None:
         self.play_origin = origin
         self.play_clip(clip, follow=True)

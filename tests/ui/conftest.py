@@ -64,7 +64,7 @@ def two_clips(window):
     t1, t2 = tl.add_track("One"), tl.add_track("Two")
     c1 = tl.add_clip(t1, a.id, 0)
     c2 = tl.add_clip(t2, b.id, 3 * RATE)
-    window.refresh()
+    window.projects.refresh()
     return window, {"t1": t1, "t2": t2, "c1": c1, "c2": c2, "a": a.id, "b": b.id}
 
 

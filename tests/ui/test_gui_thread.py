@@ -63,13 +63,13 @@ def test_a_users_round_does_no_disk_or_model_work_on_the_gui_thread(
 
     source = tmp_path / "voice.wav"
     sf.write(source, (0.1 * np.sin(np.arange(48_000) / 10)).astype(np.float32), 48_000)
-    window.import_files([str(source)])
+    window.projects.import_files([str(source)])
     qtbot.waitUntil(lambda: len(window.project.takes()) == 2 and bool(window.project.clips()),
                     timeout=20_000)
 
-    window.audition_take(window.project.takes()[0].id)
+    window.transport.audition_take(window.project.takes()[0].id)
     out = tmp_path / "mix.wav"
-    window.export_to(str(out))
-    qtbot.waitUntil(lambda: out.exists() and not window.export_progress.isVisible(),
+    window.projects.export_to(str(out))
+    qtbot.waitUntil(lambda: out.exists() and not window.projects.export_progress.isVisible(),
                     timeout=30_000)
     assert gui_thread_calls == []

@@ -242,12 +242,12 @@ def test_place_inside_a_clip_goes_to_a_free_track_by_default(two_clips):
     view = window.view
     view.select_track(ids["t1"])
     view.set_playhead(RATE)  # inside the 0–2 s clip on track One
-    clip_id = window.place_take(ids["b"])
+    clip_id = window.projects.place_take(ids["b"])
     placed = window.project.clip(clip_id)
     assert placed.track_id == ids["t2"] and placed.start_frame == RATE  # Two is free at 1–3 s
     assert visible_everywhere(view) and "already has audio" in window.notice.label.text()
     view.set_playhead(RATE)
-    again = window.project.clip(window.place_take(ids["b"]))
+    again = window.project.clip(window.projects.place_take(ids["b"]))
     assert again.track_id not in (ids["t1"], ids["t2"])  # a new track
     assert visible_everywhere(view)
 
@@ -259,7 +259,7 @@ def test_place_can_fit_into_the_free_space_instead(two_clips):
     set_setting("clip_overlap", "fit")
     window.view.select_track(ids["t2"])  # its clip lies at 3–5 s
     window.view.set_playhead(2 * RATE)
-    placed = window.project.clip(window.place_take(ids["a"]))
+    placed = window.project.clip(window.projects.place_take(ids["a"]))
     assert placed.track_id == ids["t2"]
     assert (placed.start_frame, placed.end_frame) == (2 * RATE, 3 * RATE)  # shortened to fit
     assert visible_everywhere(window.view) and "shortened" in window.notice.label.text()
@@ -381,8 +381,8 @@ def test_the_models_dialog_lists_the_speech_engines_that_work(window):
 def test_export_shows_progress_and_finishes(two_clips, qtbot, tmp_path):
     window, _ids = two_clips
     out = tmp_path / "mix.flac"
-    window.export_to(str(out))
-    dialog = window.export_progress
+    window.projects.export_to(str(out))
+    dialog = window.projects.export_progress
     assert dialog.isVisible() and dialog.labelText().startswith("Exporting mix.flac")
     qtbot.waitUntil(lambda: out.exists() and not dialog.isVisible(), timeout=20_000)
     assert dialog.value() == dialog.maximum()
@@ -406,8 +406,8 @@ def test_export_can_be_cancelled(two_clips, qtbot, tmp_path, monkeypatch):
 
     monkeypatch.setattr(exporting, "export_project", slow_export)
     window, _ids = two_clips
-    window.export_to(str(tmp_path / "long.flac"))
-    dialog = window.export_progress
+    window.projects.export_to(str(tmp_path / "long.flac"))
+    dialog = window.projects.export_progress
     qtbot.waitUntil(lambda: dialog.value() > 0, timeout=10_000)
     assert "mixing" in dialog.labelText()
     from PySide6.QtWidgets import QPushButton
@@ -425,7 +425,7 @@ def test_takes_are_told_apart(window, qtbot):
     p = window.project
     for i in range(3):
         p.add_take(tone(1.0), f"{LONG} ({i + 1} of 3)", "music")
-    window.refresh()
+    window.projects.refresh()
     window.docks["takes"].resize(220, 500)
     row = window.takes.row(p.takes()[-1].id)
     qtbot.waitUntil(lambda: row.label.shown_text() != row.label.text())  # elided, it is that narrow

@@ -59,14 +59,14 @@ def test_dropped_files_become_tracks_or_land_where_dropped_and_undo(window, qtbo
     qtbot.waitUntil(lambda: len(window.view.clips) == 2, timeout=5000)
     placed = window.project.clips(track.id)[-1]
     assert abs(placed.start_frame - 3 * RATE) <= RATE / window.view.state.pps
-    window.undo()  # an import is an ordinary, undoable edit
+    window.projects.undo()  # an import is an ordinary, undoable edit
     assert len(window.project.clips()) == 1 and len(window.project.takes()) == 2
 
 
 def test_export_action_writes_the_mix(two_clips, qtbot, tmp_path):
     window, _ids = two_clips
     out = tmp_path / "mix.wav"
-    window.export_to(str(out))
+    window.projects.export_to(str(out))
     qtbot.waitUntil(out.exists, timeout=10_000)
     mix = read_audio(out)
     assert abs(mix.duration - 5.0) < 0.01 and mix.peak > 0.4
@@ -217,7 +217,7 @@ def test_export_dialog_offers_loudness_presets(two_clips, qtbot, tmp_path, monke
         return "Podcast, mono (−19 LUFS)", True
 
     monkeypatch.setattr(QInputDialog, "getItem", choose)
-    window.export_dialog()
+    window.projects.export_dialog()
     qtbot.waitUntil(lambda: "Exported" in window.notice.label.text(), timeout=30_000)
     assert "Keep the mix's levels" in offered and "Podcast, stereo (−16 LUFS)" in offered
     mix = read_audio(out)
@@ -246,8 +246,8 @@ def test_a_damaged_project_opens_read_only_with_a_clear_notice(window, tmp_path)
     db.write_bytes(bytes(data))
 
     damaged = Project.open(tmp_path / "hurt.timbre")
-    window.open_project(damaged)
+    window.projects.open_project(damaged)
     assert "read-only" in window.windowTitle()
     assert "timbre project repair" in window.notice.label.text()
-    assert window.place_take(damaged.takes()[0].id) is None  # refused, not crashed
+    assert window.projects.place_take(damaged.takes()[0].id) is None  # refused, not crashed
     assert "repair" in window.notice.label.text()

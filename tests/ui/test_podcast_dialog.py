@@ -28,7 +28,7 @@ def episode(window):
     tl.add_clip(music, bed.id, 0)
     tl.add_clip(jingle, intro.id, 0)
     tl.add_marker(p.clips(guest)[0].start_frame, "Guest", "chapter")
-    window.refresh()
+    window.projects.refresh()
     window.act_master.trigger()
     dialog = window.podcast_dialog
     assert [c.currentText() for c in dialog.roles] == ["Voice", "Voice", "Music bed", "Voice"]

@@ -76,7 +76,7 @@ def test_split_delete_fades_gain_from_keyboard_and_inspector(two_clips):
     QTest.keyClick(view.canvas, Qt.Key.Key_Delete)
     assert len(window.project.clips(ids["t1"])) == 1
     for _ in range(5):  # delete, gain, fade out, fade in, split
-        window.undo()
+        window.projects.undo()
     assert [(c.start_frame, c.length_frames) for c in window.project.clips(ids["t1"])] == [(0, 2 * RATE)]
 
 
@@ -96,7 +96,7 @@ def test_track_header_controls_edit_the_store(two_clips):
     assert window.view.header(ids["t1"]) is header  # edited in place: keyboard focus stays
     window.view.header(ids["t2"]).remove.click()
     assert [t.id for t in window.project.tracks()].count(ids["t2"]) == 0
-    window.undo()
+    window.projects.undo()
     assert window.project.clip(ids["c2"]).track_id == ids["t2"]
 
 
