@@ -122,9 +122,11 @@ def device_text() -> str:
 
 
 class MainWindow(QMainWindow):
-    """Builds the layout, menus and shortcuts and wires them to its controllers: the
-    transport (:class:`TransportController`) and generation (:class:`GenerationController`)
-    get what they use passed in; the window keeps the project, its timeline and view."""
+    """Builds the layout, menus and shortcuts and wires them to its controllers, each made
+    with what it uses passed in: the open project and its edits, imports and exports
+    (:class:`ProjectController`), play and record (:class:`TransportController`), the
+    generation panels and their jobs (:class:`GenerationController`). The window shows
+    what they do: title, undo labels, spectrogram, status bar."""
 
     first_painted = Signal(float)  # seconds since the window was built
 
