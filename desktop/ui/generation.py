@@ -236,7 +236,7 @@ class GenerationPanel(QWidget):
                               "another model.")
         elif "debug" in model[0]:
             self._show_reason(f"The test model makes noise, not {self.title.lower()}: it shows how the "
-                              "panel works. Install a real model with File › Models….", warn=False)
+                              "panel works. Install a real model with File › Models…", warn=False)
         else:
             self._show_reason("")
 
