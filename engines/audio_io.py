@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engines.audio import AudioClip
 from engines.errors import BadInput
 from engines.stream import AudioStream
+
+if TYPE_CHECKING:
+    from engines.chapters import Chapter
 
 MIN_RATE = 8_000
 MAX_RATE = 192_000
@@ -204,10 +208,16 @@ def format_for(path: Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def _encode_av(target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str) -> None:
+def _encode_av(
+    target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str,
+    chapters: Sequence[Chapter] = (),
+) -> None:
     """Opus or AAC through PyAV, block by block (a stream is never held whole). Opus only
-    runs at 8–48 kHz steps, so other rates are resampled to 48 kHz."""
+    runs at 8–48 kHz steps, so other rates are resampled to 48 kHz. M4A chapters are muxed
+    here because no tag writer can add them afterwards (Opus's go in Vorbis comments)."""
     import av
+
+    from engines.chapters import av_chapters
 
     muxer, codec, bit_rate = AV_FORMATS[fmt]
     if fmt == "opus" and clip.sample_rate not in _OPUS_RATES:
@@ -217,6 +227,8 @@ def _encode_av(target: str | os.PathLike[str], clip: AudioClip | AudioStream, fm
     with av.open(str(target), "w", format=muxer) as out:
         audio = out.add_stream(codec, rate=stream.sample_rate, layout=layout.name)
         audio.bit_rate = bit_rate
+        if chapters and fmt == "m4a":
+            out.set_chapters(av_chapters(chapters, stream.duration))
         pts = 0
         for block in stream.blocks():
             frame = av.AudioFrame.from_ndarray(
@@ -230,15 +242,16 @@ def _encode_av(target: str | os.PathLike[str], clip: AudioClip | AudioStream, fm
 
 def encode_audio(
     target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str,
-    subtype: str | None = None,
+    subtype: str | None = None, chapters: Sequence[Chapter] = (),
 ) -> None:
     """Encode ``clip`` (whole, or a stream block by block) into ``target`` as it is (no temp
     file, no rename): the part of a write that :func:`engines.files.atomic_write` wraps.
-    ``fmt`` is one of :data:`FORMATS`."""
+    ``fmt`` is one of :data:`FORMATS`. ``chapters`` matter only to M4A here; every other
+    format gets them from ``engines.tags.write_tags``."""
     import soundfile as sf
 
     if fmt in AV_FORMATS:
-        _encode_av(target, clip, fmt)
+        _encode_av(target, clip, fmt, chapters)
         return
     sf_format, default_subtype = FORMATS[fmt]
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):

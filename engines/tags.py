@@ -12,7 +12,8 @@ sees where the file came from without any Timbre tool.
 - MP3: ID3v2.4 (TIT2, TSSE, TDRC, COMM, and ``TXXX:TIMBRE_PROVENANCE``).
 
 mutagen does the container work (ID3, Vorbis comments, RIFF chunk insertion); only the
-payload of the INFO list is composed here, since mutagen has no INFO writer.
+payload of the INFO list is composed here, since mutagen has no INFO writer. Chapters, when
+given, go in with the rest (``engines.chapters`` says which convention each format uses).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import os
 import re
 import struct
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engines.chapters import Chapter, cue_chunks, id3_frames, vorbis_fields
 from engines.errors import BadInput
 from engines.provenance import app_version, now_iso
 
@@ -143,8 +146,13 @@ def _kind(path: Path) -> str:
 
 
 # ---- writing ------------------------------------------------------------------------
-def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: str = "") -> None:
-    """Write the provenance document and readable fields into an existing audio file."""
+def write_tags(
+    path: str | os.PathLike[str], document: dict[str, Any], title: str = "",
+    chapters: Sequence[Chapter] = (), duration: float = 0.0,
+) -> None:
+    """Write the provenance document, readable fields and ``chapters`` (seconds, up to
+    ``duration``) into an existing audio file. MP4 chapters are not written here: mutagen
+    cannot, so ``engines.audio_io.encode_audio`` muxes them while encoding."""
     import mutagen
 
     path = Path(path)
@@ -153,13 +161,13 @@ def write_tags(path: str | os.PathLike[str], document: dict[str, Any], title: st
     payload = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)
     try:
         if kind in ("flac", "ogg", "opus"):
-            _write_vorbis(path, kind, fields, payload)
+            _write_vorbis(path, kind, fields, payload, vorbis_fields(chapters, duration))
         elif kind == "mp4":
             _write_mp4(path, fields, payload)
         else:
-            _write_id3(path, kind, fields, payload)
+            _write_id3(path, kind, fields, payload, id3_frames(chapters, duration))
             if kind == "wav":
-                _write_riff_info(path, fields)
+                _write_riff_info(path, fields, chapters, duration)
     except mutagen.MutagenError as exc:
         if isinstance(exc.__cause__ or exc.__context__, OSError):
             raise  # a disk error (full, removed): engines.files.reporting says which
@@ -201,17 +209,22 @@ def _read_mp4(path: Path) -> tuple[dict[str, str], str | None]:
     return fields, bytes(raw).decode("utf-8", "replace") if raw is not None else None
 
 
-def _write_vorbis(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+def _write_vorbis(
+    path: Path, kind: str, fields: dict[str, str], payload: str, extra: dict[str, str]
+) -> None:
     audio = _vorbis_file(path, kind)
     if audio.tags is None:
         audio.add_tags()
     for key, value in fields.items():
         audio[key.upper() if key != "software" else "ENCODER"] = value
     audio[PROVENANCE_KEY] = payload
+    for key, value in extra.items():
+        audio[key] = value
     audio.save()
 
 
-def _write_id3(path: Path, kind: str, fields: dict[str, str], payload: str) -> None:
+def _write_id3(path: Path, kind: str, fields: dict[str, str], payload: str,
+               extra: list[Any]) -> None:
     from mutagen import id3
     from mutagen.mp3 import MP3
     from mutagen.wave import WAVE
@@ -225,6 +238,8 @@ def _write_id3(path: Path, kind: str, fields: dict[str, str], payload: str) -> N
     tags.setall("TDRC", [id3.TDRC(encoding=3, text=fields["date"])])
     tags.setall("COMM", [id3.COMM(encoding=3, lang="eng", desc="", text=fields["comment"])])
     tags.setall(f"TXXX:{PROVENANCE_KEY}", [id3.TXXX(encoding=3, desc=PROVENANCE_KEY, text=payload)])
+    for frame in extra:
+        tags.add(frame)
     audio.save(v2_version=4)
 
 
@@ -239,18 +254,28 @@ def _info_payload(fields: dict[str, str]) -> bytes:
     return bytes(out)
 
 
-def _info_lists(riff: Any) -> list[Any]:
-    return [c for c in riff.root.subchunks() if c.id == "LIST" and c.name == "INFO"]
+def _info_lists(riff: Any, name: str = "INFO") -> list[Any]:
+    return [c for c in riff.root.subchunks() if c.id == "LIST" and c.name == name]
 
 
-def _write_riff_info(path: Path, fields: dict[str, str]) -> None:
+def _write_riff_info(
+    path: Path, fields: dict[str, str], chapters: Sequence[Chapter] = (), duration: float = 0.0
+) -> None:
     from mutagen._riff import RiffFile
+    from mutagen.wave import WAVE
 
+    rate = WAVE(path).info.sample_rate
     with path.open("rb+") as handle:
         riff = RiffFile(handle)
-        for old in _info_lists(riff):  # replace, never duplicate, on re-tagging
-            old.delete()
+        old = [*_info_lists(riff), *_info_lists(riff, "adtl")]
+        old += [c for c in riff.root.subchunks() if c.id.strip() == "cue"]
+        for chunk in old:  # replace, never duplicate, on re-tagging
+            chunk.delete()
         riff.insert_chunk("LIST", _info_payload(fields))
+        if chapters and rate:
+            cue, adtl = cue_chunks(chapters, duration, rate)
+            riff.insert_chunk("cue ", cue)
+            riff.insert_chunk("LIST", adtl)
 
 
 # ---- reading ------------------------------------------------------------------------
@@ -402,15 +427,16 @@ def write_tagged(
     document: dict[str, Any],
     fmt: str | None = None,
     title: str = "",
+    chapters: Sequence[Chapter] = (),
 ) -> Path:
-    """Write audio and its tags, then rename into place: the final name never holds an
-    untagged or half-tagged file."""
+    """Write audio, its tags and its chapters, then rename into place: the final name never
+    holds an untagged or half-tagged file."""
     from engines.audio_io import encode_audio, format_for
     from engines.files import atomic_write
 
     path = Path(path)
     fmt = format_for(path, fmt)
     with atomic_write(path) as tmp:
-        encode_audio(tmp, clip, fmt)
-        write_tags(tmp, document, title or path.stem)
+        encode_audio(tmp, clip, fmt, chapters=chapters)
+        write_tags(tmp, document, title or path.stem, chapters, clip.duration)
     return path

@@ -37,6 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument(
         "--chapter", action="append", default=[], metavar="'MM:SS TITLE'", help="repeatable"
     )
+    m.add_argument(
+        "--project", metavar="PROJECT",
+        help="also take chapters from this project's markers (chapter markers, else all "
+        "markers; times on its timeline, which the voice tracks share when exported from it)",
+    )
     m.add_argument("--title", default="")
     m.add_argument("--artist", default="")
     m.add_argument("--album", default="")
@@ -60,6 +65,18 @@ def open_track(path: str):
         return block
 
     return AudioStream.from_file(path).map(lambda: checked)
+
+
+def project_markers(path: str | None) -> list:
+    """A project's markers as chapters, by the rule ``timbre export`` uses, so an episode
+    mastered from a project's tracks keeps the chapters its timeline shows."""
+    if not path:
+        return []
+    from desktop.project.export import project_chapters
+    from desktop.project.store import Project
+
+    with Project.open(path) as project:
+        return project_chapters(project)
 
 
 def cmd_master(args: argparse.Namespace) -> int:
@@ -86,7 +103,7 @@ def cmd_master(args: argparse.Namespace) -> int:
         duck_db=args.duck,
         max_pause_s=args.max_pause if args.max_pause > 0 else None,
         cleanup=replace(CleanupSettings(), noise_reduction=not args.no_denoise),
-        chapters=[parse_chapter(c) for c in args.chapter],
+        chapters=[*project_markers(args.project), *(parse_chapter(c) for c in args.chapter)],
     )
     bar = ProgressBar("mastering")
     try:

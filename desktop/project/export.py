@@ -1,7 +1,8 @@
 """Exporting a project's mix: one path for the CLI and the studio, so both give the same file.
 
 Mixdown → watermark when generated audio is in it (project setting) → loudness target with
-the true peak held at −1 dBTP, or a peak guard so nothing clips → tagged file (provenance).
+the true peak held at −1 dBTP, or a peak guard so nothing clips → tagged file (provenance)
+with the timeline's markers as chapters (see :func:`project_chapters`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.cancel import CancelToken, ProgressCallback, no_progress
+from engines.chapters import Chapter
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,22 @@ class ExportResult:
                 f"true peak {self.true_peak_db:.1f} dBTP)")
 
 
+def project_chapters(project: Any) -> list[Chapter]:
+    """The chapters an export of ``project`` carries, in time order: its chapter-kind
+    markers, or, when it has none, all its plain markers.
+
+    Descript and podcast tools treat only chapter markers as chapters, so a project that
+    has any keeps its plain markers (edit notes, "fix breath here") out of listeners'
+    chapter lists. Audacity has no marker kinds: its users mark sections with plain labels
+    and expect them in the file, so those are the fallback. A marker's label is the title
+    ("Chapter n" when it has none)."""
+    markers = project.markers()
+    chosen = [m for m in markers if m.kind == "chapter"] or markers
+    rate = project.sample_rate
+    return [Chapter(m.frame / rate, m.label.strip() or f"Chapter {i}")
+            for i, m in enumerate(sorted(chosen, key=lambda m: m.frame), start=1)]
+
+
 def export_project(
     project: Any,
     out: str | Path,
@@ -39,7 +57,8 @@ def export_project(
     bounded whatever the length: one pass mixes and measures, a limiting pass is added
     only when gain alone would break the true-peak ceiling, and the last pass renders the
     mix again straight into the encoder. Only the watermark of a long mix is spooled to a
-    temporary file (the model is too slow to run on every pass)."""
+    temporary file (the model is too slow to run on every pass). The markers become
+    chapters in every format (:func:`project_chapters`, ``engines.chapters``)."""
     from desktop.project.provenance import prepare_export_stream
     from engines.audio_io import format_for
     from engines.errors import BadInput
@@ -67,7 +86,7 @@ def export_project(
         else:
             mix, levels = peak_guarded(mix, levels)
         path = write_tagged(out, watched(mix, "writing", progress, cancel), document, fmt,
-                            title=project.name)
+                            title=project.name, chapters=project_chapters(project))
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)

@@ -4,7 +4,8 @@ The studio front end of ``timbre podcast master``: each track gets a role (voice
 bed, intro, outro, or left out), and the same ``engines.podcast.master`` pipeline runs on
 them. A track's audio is that track alone through ``engines.mixing.mix_stream`` (clip gains,
 fades and track gain kept; mute/solo ignored, since the role says what is heard), so the
-episode hears what the timeline plays. Chapter markers on the timeline become chapters.
+episode hears what the timeline plays. Markers become chapters as in Export mix (chapter markers,
+else all markers).
 """
 
 from __future__ import annotations
@@ -151,14 +152,13 @@ class PodcastDialog(QDialog):
 
     def _chapter_note(self) -> str:
         n = len(self.chapters())
-        return f"{n} chapter marker(s) on the timeline become chapters." if n else "No chapter markers."
+        return f"{n} marker(s) on the timeline become chapters." if n else "No markers, so no chapters."
 
     def chapters(self):
-        from engines.podcast.chapters import Chapter
+        """The same chapters as Export mix (chapter markers, else all markers)."""
+        from desktop.project.export import project_chapters
 
-        rate = self.project.sample_rate
-        return [Chapter(m.frame / rate, m.label or f"Chapter {i}")
-                for i, m in enumerate((m for m in self.project.markers() if m.kind == "chapter"), 1)]
+        return project_chapters(self.project)
 
     def choose_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Episode file", self.output.text(), FILTERS)

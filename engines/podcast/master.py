@@ -355,9 +355,10 @@ def export_episode(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Write WAV/FLAC/MP3/OGG with the studio's provenance fields (engines.tags), then the
-    chapter markers and episode tags, which every one of these formats can carry. The
-    episode is rendered block by block straight into the encoder (the last pass)."""
+    """Write the episode with the studio's provenance fields and its chapters
+    (engines.tags, the same path as every export), then the episode tags; every format
+    this app writes carries both. The episode is rendered block by block straight into
+    the encoder (the last pass), which also muxes M4A's chapters."""
     from engines.tags import provenance_document, write_tags
 
     path = Path(path)
@@ -368,8 +369,10 @@ def export_episode(
         "true_peak_db": round(result.true_peak_db, 2),
     }
     with atomic_write(path) as tmp:  # the final name never holds an untagged episode
-        encode_audio(tmp, watched(result.stream, "writing", progress, cancel), fmt)
-        write_tags(tmp, provenance_document([], mastering=mastering), title or path.stem)
-        if tags or result.chapters:
-            write_chapters(tmp, result.chapters, result.duration, dict(tags or {}), fmt)
+        encode_audio(tmp, watched(result.stream, "writing", progress, cancel), fmt,
+                     chapters=result.chapters)
+        write_tags(tmp, provenance_document([], mastering=mastering), title or path.stem,
+                   result.chapters, result.duration)
+        if tags:
+            write_chapters(tmp, (), result.duration, dict(tags), fmt)
     return path
