@@ -23,8 +23,8 @@ import math
 import os
 import re
 import struct
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
