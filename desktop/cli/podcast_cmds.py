@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + ". True peak is held at or below -1 dBTP.",
     )
     m.add_argument("inputs", nargs="+", metavar="IN", help="voice track files")
-    m.add_argument("-o", "--output", required=True, help="WAV, FLAC, MP3 or OGG file to write")
+    m.add_argument("-o", "--output", required=True, help="WAV, FLAC, MP3, OGG, Opus or M4A file to write")
     m.add_argument("--lufs", default="podcast", help="preset name or LUFS number (default -16)")
     m.add_argument("--mono", action="store_true", help="export mono (the -19 LUFS preset does)")
     m.add_argument("--music", metavar="BED", help="music bed, looped under the speech")
