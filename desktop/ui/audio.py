@@ -28,6 +28,9 @@ from engines.stream import AudioStream
 
 BLOCK = 1024
 AHEAD_BLOCKS = 8  # rendered blocks waiting for the callback: ~1.6 s of the timeline's mix
+# The device starts once the first block is rendered (usually milliseconds), so playback
+# does not open with a period of silence; past this wait it starts anyway.
+FIRST_BLOCK_WAIT_S = 1.0
 
 
 class _End:
@@ -48,6 +51,7 @@ class _Producer:
         self.queue: queue.Queue[np.ndarray | _End] = queue.Queue(AHEAD_BLOCKS)
         self._blocks, self._channels = blocks, channels
         self._stop = threading.Event()
+        self.ready = threading.Event()  # the first block (or the end) is queued
         self._thread = threading.Thread(target=self._run, name="playback-producer", daemon=True)
         self._thread.start()
 
@@ -67,6 +71,7 @@ class _Producer:
         while not self._stop.is_set():
             try:
                 self.queue.put(item, timeout=0.05)
+                self.ready.set()
                 return True
             except queue.Full:
                 continue
@@ -146,9 +151,11 @@ class AudioIO(QObject):
         if not self.available or self._sd is None:
             raise RuntimeError(self.reason)
         channels = min(2, stream.channels)
+        producer = _Producer(stream.blocks(), channels)
         with self._lock:
-            self._producer = _Producer(stream.blocks(), channels)
+            self._producer = producer
             self._block, self._block_pos, self._error = None, 0, None
+        producer.ready.wait(FIRST_BLOCK_WAIT_S)
         self._pos = 0
         self.rate = stream.sample_rate
         try:
