@@ -1,7 +1,8 @@
 """Timeline mixdown from plain data: tracks of clips placed at integer frame positions.
 
-The project store turns its rows into these dataclasses; the GUI's playback and the CLI's
-export both render through :func:`mixdown`, so what you hear is what you export.
+The project store turns its rows into these dataclasses; the GUI's playback (block by
+block, just ahead of the device) and export both render through :func:`mix_stream`, so
+what you hear is what you export.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,13 @@ def main(folder: str) -> None:
     pump(app, 10, lambda: window.audio.reason != "Audio has not been checked yet.")
     out: dict = {"available": window.audio.available, "reason": window.audio.reason,
                  "length": window.view.length_frames}
+    # A jump: play from just before the clip at 10 min, stop after a second of audio.
+    # (The output file keeps the last playback only: that is the one from 0, below.)
+    window.view.set_playhead(600 * RATE - RATE // 2)
+    window.act_play.trigger()
+    pump(app, 10, lambda: window.audio.position >= RATE)
+    window.act_play.trigger()
+    out["jump_position"], out["jump_stopped"] = window.audio.position, not window.audio.playing
     window.view.set_playhead(0)
     pump(app, 0.5)
     out["rss_before_mb"] = peak_rss_mb()
@@ -68,6 +76,7 @@ def main(folder: str) -> None:
     out["position"] = window.audio.position
     out["playhead"] = window.view.state.playhead
     out["rss_after_mb"] = peak_rss_mb()
+    out["producers_left"] = sum(t.name == "playback-producer" for t in threading.enumerate())
     from engines.mixing import mixdown  # after measuring: a few seconds, in memory
 
     reference = mixdown(window.project.mix_tracks(), RATE, 2, start=0, end=PLAY_S * RATE)

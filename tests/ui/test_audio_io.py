@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -72,6 +73,7 @@ def test_long_project_plays_streamed_in_bounded_memory(tmp_path):
     assert report["available"] and report["length"] == 20 * 60 * RATE, report
     assert report["stopped"] and report["position"] >= PLAY_S * RATE, report
     assert report["first_sound_s"] < 5, report
+    assert report["jump_stopped"] and report["jump_position"] >= RATE and not report["producers_left"]
     assert report["rss_after_mb"] - report["rss_before_mb"] < 60, report
     played = np.frombuffer(out.read_bytes(), "<i2").reshape(-1, 2).T.astype(np.float32) / 32767
     reference = np.load(tmp_path / "reference.npy")
@@ -82,3 +84,30 @@ def test_long_project_plays_streamed_in_bounded_memory(tmp_path):
     played = played[:, lead : lead + reference.shape[1]]
     assert played.shape == reference.shape  # then every sample, with no gap: within 16-bit rounding
     np.testing.assert_allclose(played, np.clip(reference, -1, 1), atol=2 / 32767)
+
+
+def test_producer_stops_while_full_and_reports_a_failed_render():
+    """Stop must not hang on a full queue (the device stopped reading), and a render that
+    fails ends the queue with its error, for the window's notification."""
+    from desktop.ui.audio import AHEAD_BLOCKS, _End, _Producer
+
+    def endless():
+        while True:
+            yield np.zeros((2, 100), np.float32)
+
+    producer = _Producer(endless(), 2)
+    assert producer.ready.wait(5)
+    while producer.queue.qsize() < AHEAD_BLOCKS:
+        time.sleep(0.01)
+    producer.stop()
+    assert not producer._thread.is_alive()
+
+    def broken():
+        yield np.ones((1, 3), np.float32)
+        raise ValueError("disk gone")
+
+    producer = _Producer(broken(), 2)
+    first = producer.queue.get(timeout=5)
+    assert first.shape == (3, 1) and first.flags.c_contiguous  # (frames, channels) for the copy
+    end = producer.queue.get(timeout=5)
+    assert isinstance(end, _End) and str(end.error) == "disk gone"
