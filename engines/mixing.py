@@ -1,7 +1,8 @@
 """Timeline mixdown from plain data: tracks of clips placed at integer frame positions.
 
-The project store turns its rows into these dataclasses; the GUI's playback and the CLI's
-export both render through :func:`mixdown`, so what you hear is what you export.
+The project store turns its rows into these dataclasses; the GUI's playback (block by
+block, just ahead of the device) and export both render through :func:`mix_stream`, so
+what you hear is what you export.
 """
 
 from __future__ import annotations
@@ -193,12 +194,17 @@ def mix_stream(
     channels: int = 2,
     start: int = 0,
     end: int | None = None,
+    block: int | None = None,
 ) -> AudioStream:
     """The mix between ``start`` and ``end`` as blocks (solo wins over mute): each block
     reads only the frames of the clips that play in it, so memory does not grow with the
-    timeline's or the takes' length. Every pass over the stream renders again."""
+    timeline's or the takes' length. Every pass over the stream renders again.
+
+    ``block`` frames per block (default :func:`~engines.stream.block_frames`): playback
+    asks for short ones, so the first sound comes after a fraction of a second's mixing;
+    the samples are the same whatever the block length."""
     end = mix_length(tracks) if end is None else end
-    n = block_frames(sample_rate)
+    n = max(1, block) if block is not None else block_frames(sample_rate)
     audible = _audible(tracks)
 
     def blocks() -> Iterator[Block]:

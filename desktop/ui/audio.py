@@ -4,11 +4,18 @@ Why the probe is separate and lazy: importing sounddevice loads PortAudio, which
 sound system; that happens after the window is painted, and a machine without a sound card
 (or without libportaudio) gets a banner and a studio that works for everything else.
 The audio callback only copies arrays and stores levels; the GUI reads them on a timer.
+
+Playback streams: a producer thread renders the audio (the timeline's mix, block by block)
+into a small bounded queue just ahead of the callback, which only copies from it. So sound
+starts after one block is rendered, memory stays a few blocks whatever the project's length,
+and mixing never runs on PortAudio's real-time thread.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
@@ -17,12 +24,67 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.ui.theme import colors
 from engines.audio import AudioClip
+from engines.stream import AudioStream
 
 BLOCK = 1024
+AHEAD_BLOCKS = 8  # rendered blocks waiting for the callback: ~1.6 s of the timeline's mix
+# The device starts once the first block is rendered (usually milliseconds), so playback
+# does not open with a period of silence; past this wait it starts anyway.
+FIRST_BLOCK_WAIT_S = 1.0
+
+
+class _End:
+    """Queued after the last block; carries the producer's error, if it failed."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class _Producer:
+    """Renders blocks into a bounded queue on its own thread until they end or ``stop``.
+
+    ``put`` waits while the queue is full, so at most :data:`AHEAD_BLOCKS` blocks exist
+    at once; it wakes every 50 ms to notice ``stop``, so stopping never waits on a full queue.
+    """
+
+    def __init__(self, blocks: Iterable[np.ndarray], channels: int) -> None:
+        self.queue: queue.Queue[np.ndarray | _End] = queue.Queue(AHEAD_BLOCKS)
+        self._blocks, self._channels = blocks, channels
+        self._stop = threading.Event()
+        self.ready = threading.Event()  # the first block (or the end) is queued
+        self._thread = threading.Thread(target=self._run, name="playback-producer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        end = _End()
+        try:
+            for block in self._blocks:
+                # (frames, channels) and contiguous: the callback's copy is then one memcpy
+                frames = np.ascontiguousarray(block[: self._channels].T, np.float32)
+                if not self._put(frames):
+                    return
+        except Exception as exc:  # noqa: BLE001 - a failed render ends playback with a message
+            end = _End(exc)
+        self._put(end)
+
+    def _put(self, item: np.ndarray | _End) -> bool:
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.05)
+                self.ready.set()
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 class AudioIO(QObject):
     finished = Signal()  # playback reached the end or was stopped
+    failed = Signal(str)  # rendering what was playing failed (it stopped)
     recorded = Signal(object)  # AudioClip
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -33,7 +95,10 @@ class AudioIO(QObject):
         self._sd = None
         self._stream = None
         self._lock = threading.Lock()
-        self._play: np.ndarray | None = None  # (frames, channels)
+        self._producer: _Producer | None = None
+        self._block: np.ndarray | None = None  # (frames, channels), the one being played
+        self._block_pos = 0
+        self._error: BaseException | None = None
         self._pos = 0
         self.rate = 48_000
         self.level = 0.0  # peak of the last block, 0..1
@@ -77,37 +142,80 @@ class AudioIO(QObject):
         return self._pos
 
     def play(self, clip: AudioClip) -> None:
+        """Play a clip held in memory (a take's audition): streamed like the mix."""
+        self.play_stream(AudioStream.from_clip(clip.with_channels(min(2, clip.channels))))
+
+    def play_stream(self, stream: AudioStream) -> None:
+        """Play ``stream`` (at most stereo) rendered block by block just ahead of the device."""
         self.stop()
         if not self.available or self._sd is None:
             raise RuntimeError(self.reason)
-        channels = min(2, clip.channels)
-        self._play = np.ascontiguousarray(clip.with_channels(channels).samples.T)
+        channels = min(2, stream.channels)
+        producer = _Producer(stream.blocks(), channels)
+        with self._lock:
+            self._producer = producer
+            self._block, self._block_pos, self._error = None, 0, None
+        producer.ready.wait(FIRST_BLOCK_WAIT_S)
         self._pos = 0
-        self.rate = clip.sample_rate
-        self._stream = self._sd.OutputStream(
-            samplerate=clip.sample_rate, channels=channels, blocksize=BLOCK,
-            dtype="float32", callback=self._out_callback,
-        )
-        self._stream.start()
+        self.rate = stream.sample_rate
+        try:
+            self._stream = self._sd.OutputStream(
+                samplerate=stream.sample_rate, channels=channels, blocksize=BLOCK,
+                dtype="float32", callback=self._out_callback,
+            )
+            self._stream.start()
+        except Exception:
+            self._stop_producer()
+            raise
         self._poll.start()
 
+    def _next_block(self, wait: float) -> np.ndarray | None:
+        """The next rendered block, waiting up to ``wait`` s; None at the end or if late."""
+        producer = self._producer
+        if producer is None:
+            return None
+        try:
+            item = producer.queue.get(timeout=wait)
+        except queue.Empty:
+            return None  # an underrun: the producer is late, this period gets silence
+        if isinstance(item, _End):
+            self._error, self._producer = item.error, None
+            return None
+        return item
+
     def _out_callback(self, outdata, frames, _time, _status) -> None:
+        """Copy ``frames`` frames from the queue. Waits at most one period for a late block
+        (then that period is silence): the device would miss its deadline anyway, and
+        a file or network device that is not paced in real time gets every sample."""
         with self._lock:
-            data = self._play
-            if data is None:
-                outdata.fill(0)
+            filled = 0
+            while filled < frames:
+                if self._block is None or self._block_pos >= len(self._block):
+                    self._block, self._block_pos = self._next_block(frames / self.rate), 0
+                    if self._block is None:
+                        break
+                n = min(frames - filled, len(self._block) - self._block_pos)
+                outdata[filled : filled + n] = self._block[self._block_pos : self._block_pos + n]
+                self._block_pos += n
+                filled += n
+            outdata[filled:] = 0
+            self._pos += filled
+            self.level = float(np.abs(outdata[:filled]).max()) if filled else 0.0
+            if self._producer is None and self._block is None:
                 raise self._sd.CallbackStop
-            chunk = data[self._pos : self._pos + frames]
-            outdata[: len(chunk)] = chunk
-            outdata[len(chunk):] = 0
-            self._pos += len(chunk)
-            self.level = float(np.abs(chunk).max()) if len(chunk) else 0.0
-            if len(chunk) < frames:
-                raise self._sd.CallbackStop
+
+    def _stop_producer(self) -> None:
+        with self._lock:
+            producer, self._producer, self._block = self._producer, None, None
+        if producer is not None:
+            producer.stop()
 
     def _check_done(self) -> None:
         if self._stream is not None and not self._stream.active:
+            error, self._error = self._error, None
             self.stop()
+            if error is not None:
+                self.failed.emit(f"Playback stopped: {error}")
 
     def stop(self) -> None:
         self._poll.stop()
@@ -118,8 +226,7 @@ class AudioIO(QObject):
                 stream.close()
             except Exception:  # noqa: BLE001 - a vanished device must not break stopping
                 pass
-        with self._lock:
-            self._play = None
+        self._stop_producer()
         self.level = 0.0
         if self.recording:
             self.recording = False

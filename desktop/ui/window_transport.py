@@ -2,9 +2,11 @@
 
 :class:`TransportController` is made by :class:`desktop.ui.main_window.MainWindow` with
 everything it touches passed in, so what the transport depends on is its constructor, not
-whichever window attributes happen to exist. Playback renders the mix from the playhead in
-the thread pool, then streams it through :class:`desktop.ui.audio.AudioIO`; recording feeds
-a live spectrogram and ends as a take (or in a panel's sink, for voice references).
+whichever window attributes happen to exist. Playback streams the mix from the playhead
+through :class:`desktop.ui.audio.AudioIO`, rendered block by block just ahead of the device
+(never the whole range first: a three-hour project would take gigabytes and a long wait);
+recording feeds a live spectrogram and ends as a take (or in a panel's sink, for voice
+references).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from desktop.ui.spectrogram import GrowingSource, Placement, SpectrogramPanel
 from desktop.ui.timeline_view import TimelineView
 
 PLAY_TICK_MS = 30  # how often the playhead follows playback
+# The mix is rendered for playback in blocks this long: sound starts once one is mixed,
+# and stopping or jumping throws away at most a few of them.
+PLAY_BLOCK_SECONDS = 0.2
 LIVE_TICK_MS = 200  # how often the live spectrogram takes in what was recorded
 
 
@@ -69,6 +74,7 @@ class TransportController(QObject):
         self.live_timer.setInterval(LIVE_TICK_MS)
         self.live_timer.timeout.connect(self._follow_recording)
         audio.finished.connect(self._playback_finished)
+        audio.failed.connect(lambda text: self.notice.notify(text, error=True))
         audio.recorded.connect(self._recording_done)
 
     def can_record(self) -> bool:
@@ -95,12 +101,23 @@ class TransportController(QObject):
         elif start >= view.length_frames:
             start = 0
             view.set_playhead(0)
-        from engines.mixing import mixdown
+        from engines.mixing import mix_stream
 
-        tracks = project.mix_tracks()
-        run_task(
-            lambda: mixdown(tracks, project.sample_rate, project.channels, start=start, end=end),
-            lambda clip: self._start_playback(clip, start), self.notice.task_failed)
+        try:
+            tracks = project.mix_tracks()
+        except Exception as exc:  # noqa: BLE001 - a damaged project becomes a notification
+            self.notice.notify(f"Could not play: {exc}", error=True)
+            return
+        rate = project.sample_rate
+        stream = mix_stream(tracks, rate, project.channels, start=start, end=end,
+                            block=int(PLAY_BLOCK_SECONDS * rate))
+        try:
+            self.audio.play_stream(stream)
+        except Exception as exc:  # noqa: BLE001 - device errors become a notification
+            self.notice.notify(f"Could not start playback: {exc}", error=True)
+            return
+        self.play_origin, self.play_ratio = start, 1.0
+        self.play_timer.start()
 
     def audition_take(self, take_id: int) -> None:
         """Play a take from the list; its audio is read off the GUI thread."""
@@ -110,10 +127,6 @@ class TransportController(QObject):
         sha = project.take(take_id).audio_sha256
         run_task(lambda: project.load_audio(sha), lambda clip: self.play_clip(clip, follow=False),
                  self.notice.task_failed, owner=self)
-
-    def _start_playback(self, clip, origin: int) -> None:
-        self.play_origin = origin
-        self.play_clip(clip, follow=True)
 
     def play_clip(self, clip, follow: bool) -> None:
         """Play a clip; ``follow`` moves the playhead with it (the mix, not a take's audition)."""

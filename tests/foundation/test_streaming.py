@@ -148,3 +148,16 @@ def test_imports_past_4_gib_are_stored_as_rf64_and_read_back(tmp_path, monkeypat
     assert stored.frames == clip.frames
     assert np.allclose(read_audio(path).samples, stream.FileSource(path).read(0, clip.frames), atol=0)
     assert np.max(np.abs(read_audio(path).samples - clip.samples)) < 1e-6
+
+
+def test_mix_stream_samples_do_not_depend_on_block_length():
+    """Playback mixes in short blocks, export in long ones: they must give the same samples,
+    a resampled clip with fades and a pan included."""
+    from engines.mixing import MixClip, MixTrack, mix_stream
+
+    take = _programme(44_100, 2, 0.7, seed=3)
+    tracks = [MixTrack([MixClip(take, 1_000, 500, 20_000, -3.0, 700, 900)], pan=0.3)]
+    whole = np.concatenate(list(mix_stream(tracks, 48_000, 2).blocks()), axis=1)
+    short = list(mix_stream(tracks, 48_000, 2, block=777).blocks())
+    assert max(b.shape[1] for b in short) == 777
+    assert np.array_equal(np.concatenate(short, axis=1), whole)
