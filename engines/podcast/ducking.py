@@ -64,22 +64,8 @@ def duck_envelope(
     return DuckEnvelope(level, sample_rate)
 
 
-def duck_gain(
-    frames: int,
-    sample_rate: int,
-    speech: list[tuple[float, float]],
-    depth_db: float,
-    attack_s: float = 0.12,
-    release_s: float = 0.6,
-    hold_s: float = 0.3,
-) -> np.ndarray:
-    """Per-sample linear gain for the music bed (1.0 in the clear, depth under speech)."""
-    envelope = duck_envelope(frames, sample_rate, speech, depth_db, attack_s, release_s, hold_s)
-    return envelope.gain(0, frames)
-
-
 def duck(music: AudioClip, speech: list[tuple[float, float]], depth_db: float) -> AudioClip:
-    gain = duck_gain(music.frames, music.sample_rate, speech, depth_db)
+    gain = duck_envelope(music.frames, music.sample_rate, speech, depth_db).gain(0, music.frames)
     return AudioClip(music.samples * gain, music.sample_rate)
 
 
