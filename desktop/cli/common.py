@@ -57,6 +57,10 @@ def disk_error_line(exc: BaseException) -> str | None:
         if "readonly" in text or "read-only" in text:
             return ("the project is read-only (its folder or disk cannot be written). Copy it "
                     "to a folder you can write to, or check the disk.")
+        if "malformed" in text or "not a database" in text:
+            return ("a database is damaged (" + str(exc) + "). For a project run: timbre "
+                    "project check PATH, then timbre project repair PATH (the damaged file is "
+                    "kept).")
         return None
     filename = getattr(exc, "filename", None) or getattr(exc.__cause__, "filename", None)
     mapped = cannot_write(exc, Path(str(filename or "a file")))

@@ -472,11 +472,23 @@ class Project:
         )
         return int(cur.lastrowid)
 
+    def _from(self, table: str) -> str:
+        """``table``, read without its indexes when the project is damaged: a broken index
+        hides rows, while the table itself usually still reads, so a damaged project can
+        still be played and exported (and checked) before it is repaired."""
+        return f"{table} NOT INDEXED" if self.damaged else table
+
     def take_frames(self, take: Take) -> int:
         """The take's length in project frames."""
         row = self.db.execute(
-            "SELECT sample_rate, frames FROM audio_files WHERE sha256=?", (take.audio_sha256,)
+            f"SELECT sample_rate, frames FROM {self._from('audio_files')} WHERE sha256=?",
+            (take.audio_sha256,),
         ).fetchone()
+        if row is None:
+            raise ProjectCorrupt(
+                f"The audio of take {take.id} ({take.name}) is missing from {self.path.name}'s "
+                f"index. Run: timbre project repair {self.path}"
+            )
         return round(row["frames"] * self.sample_rate / row["sample_rate"])
 
     def _insert_clip(
@@ -547,7 +559,8 @@ class Project:
             rows = self.db.execute("SELECT * FROM clips ORDER BY track_id, start_frame, id")
         else:
             rows = self.db.execute(
-                "SELECT * FROM clips WHERE track_id=? ORDER BY start_frame, id", (track_id,)
+                f"SELECT * FROM {self._from('clips')} WHERE track_id=? ORDER BY start_frame, id",
+                (track_id,),
             )
         return [Clip(**dict(r)) for r in rows]
 

@@ -147,8 +147,9 @@ def _flip_index_bytes(db_path, index_name: str, sha: str) -> None:
 
 def test_byte_flipped_index_deletes_nothing_and_repair_salvages(tmp_path, timbre_cli):
     with Project.create(tmp_path / "p") as p:
-        shas = [p.add_take(_clip(i), f"take{i}", "import", place_on_track=None).audio_sha256
-                for i in range(3)]
+        track = Timeline(p).add_track("t")
+        shas = [p.add_take(_clip(i), f"take{i}", "import", place_on_track=track,
+                           at_frame=i * 4800).audio_sha256 for i in range(3)]
     path = tmp_path / "p.timbre"
     _flip_index_bytes(path / "project.db", "sqlite_autoindex_audio_files_1", shas[1])
 
@@ -163,6 +164,10 @@ def test_byte_flipped_index_deletes_nothing_and_repair_salvages(tmp_path, timbre
             p.add_take(_clip(9), "new", "import")
     before = len(list((path / "audio").iterdir()))
     assert before == 3
+    # what is still readable can be heard and exported before any repair
+    exported = timbre_cli("export", path, "-o", tmp_path / "before-repair.wav")
+    assert exported.returncode == 0, exported.stderr
+    assert sf.info(str(tmp_path / "before-repair.wav")).frames >= 3 * 4800
 
     check = timbre_cli("project", "check", path)
     assert check.returncode == 1 and "repair" in check.stderr
