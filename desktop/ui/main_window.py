@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, GenerationPanel] = {}  # filled by _build_docks
         self.projects = ProjectController(
             self, column, self.peaks, self.panels, self.notice, self.statusBar(),
-            opened=self._project_opened, closing=self._project_closing, after_edit=self._after_edit)
+            opened=self._project_opened, closing=self._project_closing, after_edit=self._after_edit,
+            retire=lambda project: self.generation.retire(project))
         projects = self.projects
         self.spectrogram = SpectrogramPanel()
         self.transport = TransportController(
@@ -170,7 +171,6 @@ class MainWindow(QMainWindow):
             VoicesPanel(record=self.transport.record_to, can_record=self.transport.can_record),
             self.panels, self.jobs, self.notice, self.statusBar(), lambda: projects.project, lambda: projects.view,
             raise_dock=lambda key: self.docks[key].raise_(), refresh=projects.refresh, save_forms=projects.save_forms)
-        self.jobs.job_updated.connect(self.generation.job_updated)
         self.jobs.job_finished.connect(self.generation.job_finished)
         self._build_docks()
 
@@ -797,6 +797,7 @@ class MainWindow(QMainWindow):
             self.banking.audio.stop()
             self.banking.close()
         self.projects.close_project()
+        self.generation.close_retired()
         self.peaks.wait(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

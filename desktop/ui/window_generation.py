@@ -77,6 +77,7 @@ class GenerationController:
         self.save_forms = save_forms
         self.consent_said: str | None = None  # the consent refusal just said, with its button
         self.job_projects: dict[int, Project] = {}  # the project each job's takes belong to
+        self.retiring: list[Project] = []  # left by the window, still open for running jobs
         self.task_done: dict[int, Callable[[object], None]] = {}  # library tasks (cloning)
 
     def watermark_default(self) -> bool:
@@ -244,8 +245,22 @@ class GenerationController:
         self.raise_dock("jobs")
         return job
 
-    def job_updated(self, job: Job) -> None:
-        """Job rows are written by the worker (desktop.session.run_job); nothing to do."""
+    def _active_for(self, project: Project) -> bool:
+        return any(j.active and j.project is project for j in self.jobs.jobs)
+
+    def retire(self, project: Project) -> None:
+        """Close a project the window leaves — but not under a job still running for it:
+        the worker stores that job's takes into it, so it closes when the last one ends
+        (switching projects mid-generation must not lose the take)."""
+        if self._active_for(project):
+            self.retiring.append(project)
+        else:
+            project.close()
+
+    def close_retired(self) -> None:
+        """On quit, after the job threads are joined: close what was kept open for them."""
+        while self.retiring:
+            self.retiring.pop().close()
 
     def job_finished(self, job: Job) -> None:
         on_done = self.task_done.pop(job.id, None)
@@ -256,6 +271,9 @@ class GenerationController:
                 self.notice.notify(job.error, details=job.details, error=True)
             return
         project = self.job_projects.pop(job.id, None)
+        if project in self.retiring and not self._active_for(project):
+            self.retiring.remove(project)
+            project.close()
         if project is None or project is not self.project():
             return
         if job.state == "done":  # the worker stored the takes; the window only shows them

@@ -54,12 +54,14 @@ class ProjectController(QObject):
         opened: Callable[[Project, TimelineView], None],
         closing: Callable[[], None],
         after_edit: Callable[[str], None],
+        retire: Callable[[Project], None] = Project.close,
     ) -> None:
         """``window`` parents the file and progress dialogs; ``centre`` is the column the
         timeline view goes in; ``panels`` is the window's dict (filled after this exists),
         whose forms are kept with the project. ``opened(project, view)`` lets the window
         connect to a new view, ``closing()`` stop what plays before the project goes, and
-        ``after_edit(label)`` show each edit (a timeline listener, also run after a refresh)."""
+        ``after_edit(label)`` show each edit (a timeline listener, also run after a refresh);
+        ``retire(project)`` closes a project the window leaves (later, if jobs still write to it)."""
         super().__init__(window)
         self.window = window
         self.centre = centre
@@ -70,6 +72,7 @@ class ProjectController(QObject):
         self.opened = opened
         self.closing = closing
         self.after_edit = after_edit
+        self.retire = retire
         self.project: Project | None = None
         self.timeline: Timeline | None = None
         self.view: TimelineView | None = None
@@ -108,7 +111,7 @@ class ProjectController(QObject):
             self.centre.removeWidget(self.view)
             self.view.hide()
             self.view.deleteLater()
-        self.project.close()
+        self.retire(self.project)
         self.project = self.timeline = self.view = None
 
     def new_project_dialog(self) -> None:

@@ -248,3 +248,28 @@ def test_an_engine_registered_through_the_public_api_appears_in_its_panel(window
         assert job.state == "done" and window.project.takes()[-1].engine == "tone-plugin"
     finally:
         unregister("tone-gui")
+
+
+def test_opening_another_project_mid_generation_keeps_the_take_in_the_first(
+    window, counting, qtbot, tmp_path
+):
+    """The worker stores a job's takes into the project it was started for; leaving that
+    project while it runs must not close the database under it (the take would be lost)."""
+    from desktop.project.store import Project
+
+    first = window.project
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("prompt", "kept take")
+    panel.form.set_value("steps", 40)
+    panel.generate_button.click()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: job.state == "running", timeout=10_000)
+    window.projects.open_project(Project.create(tmp_path / "second"))
+    assert window.project is not first
+    qtbot.waitUntil(lambda: not job.active and first not in window.generation.retiring,
+                    timeout=20_000)
+    assert job.state == "done"
+    with Project.open(first.path) as again:
+        assert [t.name for t in again.takes()] == ["kept take"]
+        assert again.job(job.store_id).state == "done"
+    assert window.project.takes() == []
