@@ -130,7 +130,11 @@ def _open_av(path: Path) -> Any:
     """PyAV's reader, for a file libsndfile refused; its refusal is one line too."""
     from engines.av_reader import AvReader
 
-    reader = AvReader(path)
+    return _checked(AvReader(path), path)
+
+
+def _checked(reader: Any, path: Path) -> Any:
+    """``reader`` once its rate and channel count pass; closed (and the reason raised) if not."""
     try:
         _check_format(reader.samplerate, reader.channels, path.name)
     except BaseException:
@@ -158,12 +162,7 @@ def open_audio(path: str | os.PathLike[str]) -> Any:
         return _open_av(path)
     except (RuntimeError, TypeError, OSError) as exc:
         raise unreadable(path, exc) from exc
-    try:
-        _check_format(handle.samplerate, handle.channels, path.name)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
+    return _checked(handle, path)
 
 
 def check_block(block: np.ndarray, name: str = "The audio") -> None:

@@ -76,9 +76,16 @@ def mono_lufs(samples: np.ndarray, sample_rate: int) -> float:
     pieces = np.add.reduceat(np.square(x), bounds, dtype=np.float64)
     cumulative = np.concatenate([[0.0], np.cumsum(pieces)])
     z = (cumulative[np.searchsorted(bounds, hi)] - cumulative[np.searchsorted(bounds, lo)]) / block
+    return gated_lufs(z)
+
+
+def gated_lufs(z: np.ndarray) -> float:
+    """BS.1770's two gates over the (channel-weighted) mean squares of 400 ms blocks: the
+    absolute −70 LUFS gate, then −10 LU below the ungated loudness. One copy for the
+    whole-clip measure and the block meter, so the two cannot drift apart."""
     with np.errstate(divide="ignore"):
         level = -0.691 + 10.0 * np.log10(z)
-    gated = level >= -70.0
+    gated = level >= SILENCE_LUFS
     if not gated.any():
         return float("-inf")
     relative = -0.691 + 10.0 * np.log10(np.mean(z[gated])) - 10.0
@@ -204,17 +211,7 @@ class LoudnessMeter:
         z = (cumulative[:, hi] - cumulative[:, np.minimum(j, hi)]) / (_GATE_BLOCK_S * self.rate)
         gains = np.array([_CHANNEL_GAINS[i] if i < len(_CHANNEL_GAINS) else 1.0
                           for i in range(self.channels)])[:, np.newaxis]
-        weighted = (gains * z).sum(axis=0)
-        with np.errstate(divide="ignore"):
-            level = -0.691 + 10.0 * np.log10(weighted)
-        gated = level >= SILENCE_LUFS
-        if not gated.any():
-            return float("-inf")
-        relative = -0.691 + 10.0 * np.log10(np.mean(weighted[gated])) - 10.0
-        gated &= level > relative
-        if not gated.any():
-            return float("-inf")
-        return float(-0.691 + 10.0 * np.log10(np.mean(weighted[gated])))
+        return gated_lufs((gains * z).sum(axis=0))
 
 
 class TruePeakMeter:
