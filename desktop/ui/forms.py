@@ -245,6 +245,8 @@ class RequestForm(QWidget):
             if isinstance(w, QPlainTextEdit):
                 out[name] = w.toPlainText()
             elif isinstance(w, QComboBox):
+                if w.currentText() == DEFAULT_CHOICE:
+                    continue  # "let the engine choose" is no value to carry to another form
                 index = w.findText(w.currentText())
                 data = w.itemData(index) if index >= 0 else None
                 out[name] = data if data is not None else w.currentText()
@@ -264,7 +266,7 @@ class RequestForm(QWidget):
         for name, value in state.items():
             w = self.widgets.get(name)
             try:
-                if w is None:
+                if w is None or value == DEFAULT_CHOICE:  # saved by an older form: no value
                     continue
                 if isinstance(w, QComboBox):
                     if w.findData(str(value)) >= 0 or w.findText(str(value)) >= 0:

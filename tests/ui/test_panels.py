@@ -251,3 +251,15 @@ def test_a_damaged_project_opens_read_only_with_a_clear_notice(window, tmp_path)
     assert "timbre project repair" in window.notice.label.text()
     assert window.projects.place_take(damaged.takes()[0].id) is None  # refused, not crashed
     assert "repair" in window.notice.label.text()
+
+
+def test_switching_speech_engine_does_not_carry_default_as_a_voice(window):
+    """Piper's voice box says "Default"; espeak (no own voices, no library voices) has a
+    text field — the word "Default" must not arrive there as a voice name."""
+    panel = window.panels["speech"]
+    panel.refresh_engines()
+    panel.select_engine("piper")
+    panel.form.set_value("text", "Hello.")
+    panel.select_engine("espeak")
+    request = panel.form.request()
+    assert request.text == "Hello." and request.voice is None
