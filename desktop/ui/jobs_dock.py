@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -73,6 +74,7 @@ class JobsPanel(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName("Job queue")
         self.list.setMinimumHeight(3 * self.fontMetrics().height())  # the dock may be short
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.empty = QLabel("No jobs yet. Generated music, effects and speech appear here while they run.")
         self.empty.setWordWrap(True)
         let_shrink(self.empty)
@@ -98,7 +100,8 @@ class JobsPanel(QWidget):
     def add_job(self, job: Job) -> None:
         row = JobRow(job, self.manager)
         item = QListWidgetItem()
-        item.setSizeHint(row.sizeHint())
+        # only the height: a long title is elided to the panel's width, never scrolled sideways
+        item.setSizeHint(QSize(0, row.sizeHint().height()))
         self.list.insertItem(0, item)
         self.list.setItemWidget(item, row)
         self.rows[job.id] = row

@@ -273,3 +273,15 @@ def test_opening_another_project_mid_generation_keeps_the_take_in_the_first(
         assert [t.name for t in again.takes()] == ["kept take"]
         assert again.job(job.store_id).state == "done"
     assert window.project.takes() == []
+
+
+def test_a_long_job_title_fits_the_jobs_panel_without_sideways_scrolling(window, counting, qtbot):
+    panel = music_panel(window, "test-counting")
+    panel.form.set_value("prompt", "a very long prompt " * 12)
+    panel.generate_button.click()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: reported(window, job), timeout=10_000)
+    jobs = window.jobs_panel
+    row = jobs.rows[job.id]
+    assert row.width() <= jobs.list.viewport().width()
+    assert row.cancel.geometry().right() <= row.width()  # the Cancel button stays in view
