@@ -168,7 +168,7 @@ class GenerationController:
         panel = self.panels["speech"]
         if panel.form is not None and "voice" in panel.form.widgets:
             box = panel.form.widgets["voice"]
-            current = panel.form.state()["voice"]
+            current = panel.form.state().get("voice", DEFAULT_CHOICE)
             box.clear()
             box.addItem(DEFAULT_CHOICE)
             add_choices(box, self.form_choices(panel.engine.name)["voice"])
