@@ -25,7 +25,8 @@ from engines.blobs import file_sha256
 from engines.files import fsync_folder
 
 # Parents before children, so the copy never needs foreign keys switched back on midway.
-TABLES = ("meta", "audio_files", "jobs", "takes", "tracks", "clips", "markers")
+TABLES = ("meta", "audio_files", "jobs", "takes", "tracks", "clips", "markers",
+          "transcripts", "transcript_words")
 MAX_PROBE = 2_000_000  # row ids tried one by one when a table will not scan
 
 

@@ -88,6 +88,31 @@ MIGRATIONS: list[str] = [
     CREATE INDEX clips_take ON clips(take_id);
     CREATE INDEX takes_audio ON takes(audio_sha256);
     """,
+    # 1 -> 2: transcripts. A word is kept where it lies in its take's audio (project-rate
+    # frames, like a clip's offset), not on the timeline: a range edit moves or removes the
+    # clips, and the words follow (or go, and come back on undo) without being rewritten.
+    """
+    CREATE TABLE transcripts (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL CHECK (scope IN ('mix','track')),
+        track_id INTEGER,               -- the transcribed track (scope 'track')
+        language TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    CREATE TABLE transcript_words (
+        id INTEGER PRIMARY KEY,
+        transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        take_id INTEGER NOT NULL,       -- the take whose audio holds the word
+        start_frame INTEGER NOT NULL,   -- in that take, at the project rate
+        end_frame INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        probability REAL NOT NULL DEFAULT 0,
+        segment INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX transcript_words_order ON transcript_words(transcript_id, seq);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -293,6 +293,37 @@ class Timeline:
         start, end = self._check_range(start, end)
         self._commit(Edit("Delete selection", self._cut_changes(start, end, self.range_tracks(track_ids), True)))
 
+    def delete_ranges(self, ranges: list[tuple[int, int]], track_ids: list[int] | None = None,
+                      label: str = "Delete selection") -> None:
+        """Several ripple deletes as one undo step (deleting scattered words, removing every
+        filler). Done last range first, so each range's frames are still the ones asked for;
+        each step is written as it is worked out (it reads the rows the previous one left) and
+        all of them are taken back if one fails."""
+        spans: list[tuple[int, int]] = []
+        for a, b in sorted(self._check_range(a, b) for a, b in ranges):
+            if spans and a <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+            else:
+                spans.append((a, b))
+        if not spans:
+            raise ProjectError("Nothing to delete.")
+        tracks = self.range_tracks(track_ids)
+        done: list[Change] = []
+        try:
+            for a, b in reversed(spans):
+                step = self._cut_changes(a, b, tracks, True)
+                self.project.apply_changes(step)
+                done += step
+        except BaseException:
+            if done:
+                self.project.apply_changes(Edit(label, done).inverse())
+            raise
+        if done:
+            self._undo.append(Edit(label, done))
+            del self._undo[: -self.limit]
+            self._redo.clear()
+            self._notify(label)
+
     def silence_range(self, start: int, end: int, track_ids: list[int] | None = None) -> None:
         """Make [start, end) a gap; nothing after it moves."""
         start, end = self._check_range(start, end)

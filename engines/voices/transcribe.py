@@ -70,16 +70,54 @@ def model_dir() -> Path:
         return modelstore.import_folder(folder, REPO_ID).path
 
 
-def _load():
+# Larger checkpoints (CTranslate2 conversions) the user puts in the model store through the
+# model manager; "base" is the one that ships.
+SIZES = ("tiny", "base", "small", "medium", "large-v2", "large-v3", "distil-large-v3")
+_larger: dict[str, object] = {}
+
+
+def model_folder(name: str = "base") -> Path:
+    """The folder of a Whisper model: "base" (shipped), another size from the model store
+    (``Systran/faster-whisper-NAME``), a store id, or a folder holding ``model.bin``."""
+    from engines import modelstore
+
+    if name in ("", "base", REPO_ID):
+        return model_dir()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not all((path / f).is_file() for f in ("config.json", "model.bin")):
+            raise ModelMissing(f"{path} is not a faster-whisper model folder (it needs "
+                               "config.json and model.bin, as CTranslate2 converts them).")
+        return path
+    repo = name if "/" in name else f"Systran/faster-whisper-{name}"
+    if "/" not in name and name not in SIZES:
+        raise ModelMissing(f"'{name}' is not a Whisper model: use one of {', '.join(SIZES)}, "
+                           "a model-store id or a model folder.")
+    return modelstore.require(repo, f"Whisper {name}", ("config.json", "model.bin"))
+
+
+def load_model(name: str = "base"):
+    """The one Whisper loader (consent checks, transcripts): each model is loaded once."""
     global _model
+    folder = model_folder(name)
     with _lock:
-        if _model is None:
+        if name in ("", "base", REPO_ID):
+            model = _model
+        else:
+            model = _larger.get(str(folder))
+        if model is None:
             from faster_whisper import WhisperModel
 
-            _model = WhisperModel(
-                str(model_dir()), device="cpu", compute_type="int8", cpu_threads=2
-            )
-    return _model
+            model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=2)
+            if name in ("", "base", REPO_ID):
+                _model = model
+            else:
+                _larger[str(folder)] = model
+    return model
+
+
+def _load():
+    return load_model("base")
 
 
 def transcribe(clip: AudioClip, language: str | None = "en") -> str:

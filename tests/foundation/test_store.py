@@ -86,6 +86,7 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
 def test_forward_migration_backs_up_first_and_keeps_data(tmp_path, monkeypatch):
     with Project.create(tmp_path / "p") as p:
         p.add_take(tone(), "kept", "import")
+    base = schema.LATEST
     extra = "ALTER TABLE takes ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;"
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
     monkeypatch.setattr(schema, "LATEST", len(schema.MIGRATIONS))
@@ -94,12 +95,12 @@ def test_forward_migration_backs_up_first_and_keeps_data(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "MIGRATIONS", schema.MIGRATIONS)
     monkeypatch.setattr(store, "LATEST", schema.LATEST)
     with Project.open(tmp_path / "p") as p:
-        assert p.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert p.db.execute("PRAGMA user_version").fetchone()[0] == base + 1
         assert p.db.execute("SELECT name, rating FROM takes").fetchall()[0][:] == ("kept", 0)
-    backup = tmp_path / "p.timbre" / "project.db.v1.bak"
+    backup = tmp_path / "p.timbre" / f"project.db.v{base}.bak"
     assert backup.is_file()
     old = sqlite3.connect(backup)
-    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("PRAGMA user_version").fetchone()[0] == base
     assert old.execute("SELECT name FROM takes").fetchone()[0] == "kept"
     old.close()
 
@@ -115,7 +116,7 @@ def test_failed_migration_leaves_project_at_old_version(tmp_path, monkeypatch):
         Project.open(tmp_path / "p")
     monkeypatch.undo()
     with Project.open(tmp_path / "p") as p:
-        assert p.db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert p.db.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST
         assert [t.name for t in p.takes()] == ["kept"]
 
 
