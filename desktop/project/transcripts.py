@@ -155,12 +155,11 @@ def latest(project: Project, track_id: int | None = None) -> TranscriptInfo | No
     return found[-1] if found else None
 
 
-def require(project: Project, track_id: int | None = None) -> TranscriptInfo:
-    info = latest(project, track_id)
-    if info is None:
-        what = f"track {track_id} of {project.name}" if track_id else project.name
-        raise ProjectError(f"{what} has no transcript yet. Run: timbre transcribe {project.path}")
-    return info
+def of_scope(project: Project, track_id: int | None) -> TranscriptInfo | None:
+    """The transcript of the mix (``None``) or of that track, if one was made."""
+    found = [t for t in transcripts(project)
+             if (t.scope == "mix" if track_id is None else t.track_id == track_id)]
+    return found[-1] if found else None
 
 
 def placed_words(project: Project, transcript_id: int) -> list[PlacedWord]:
