@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status()
+        self._build_transcript()
         projects.open_project(project)
         docks = get_setting("window_docks")  # where the user put the panels last time
         if isinstance(docks, str):
@@ -535,6 +536,7 @@ class MainWindow(QMainWindow):
     def _project_opened(self, project: Project, view: TimelineView) -> None:
         """A new timeline view: follow its playhead and selection, and name the project."""
         view.playhead_moved.connect(self._playhead_moved)
+        view.playhead_moved.connect(self.transcript.follow)
         view.told.connect(lambda words: self.notice.notify(words))
         view.clip_selected.connect(lambda _c: self.update_spectrogram())
         view.track_selected.connect(lambda _t: self.update_spectrogram())
@@ -552,6 +554,7 @@ class MainWindow(QMainWindow):
     def _after_edit(self, label: str) -> None:
         if self.project is None or self.timeline is None:
             return
+        self.transcript.refresh()  # words follow every edit (and come back on undo)
         self.takes.set_takes(self.project.takes())
         self.update_spectrogram()
         self.act_undo.setEnabled(self.timeline.can_undo)
@@ -565,6 +568,27 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"{verb} {words} ({action.shortcut().toString()})" if words else verb)
         if label:
             self.statusBar().showMessage(edit_words(label), 3000)
+
+    def _build_transcript(self) -> None:
+        """The transcript panel (tabbed with the generation panels) and File › Transcribe."""
+        from desktop.ui.transcript_dock import TranscriptPanel
+
+        self.transcript = TranscriptPanel(self.jobs, lambda: self.project, lambda: self.timeline)
+        self.transcript.seek_requested.connect(lambda f: self.view and self.view.set_playhead(f, follow=True))
+        self.transcript.told.connect(lambda m, e: self.notice.notify(m, error=e))
+        dock = self._add_dock("transcript", "Transcript", self.transcript, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["speech"], dock)
+        self.docks["music"].raise_()
+        self.panels_menu.addAction(dock.toggleViewAction())
+        self.act_transcribe = self._action("T&ranscribe…", self.show_transcript, "Ctrl+Shift+T",
+                                           "Transcribe the mix or a track: words with times, edit by text")
+        self.file_menu.insertAction(self.act_check, self.act_transcribe)
+
+    def show_transcript(self) -> None:
+        """Bring the transcript panel forward; transcribe when there is nothing to show yet."""
+        self._focus_dock("transcript", self.transcript.text)
+        if self.transcript.info is None and self.projects.has_audio("transcribe", "Import or record speech first."):
+            self.transcript.transcribe()
 
     def show_podcast_master(self) -> None:
         """Open the episode mastering dialog on this project (desktop.ui.podcast_dialog)."""
