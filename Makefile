@@ -14,6 +14,7 @@ REQS := requirements/constraints.txt requirements/runtime.txt requirements/nodep
 export QT_API := pyside6
 
 .PHONY: setup run test lint bench bench-music bench-voice bench-consent bench-watermark screenshot clean
+.PHONY: bench-transcribe
 
 setup: $(STAMP)
 
@@ -53,6 +54,9 @@ bench-consent: setup
 
 bench-watermark: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_watermark.py -m bench -s -p no:cacheprovider
+
+bench-transcribe: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_transcribe.py -m bench -s -p no:cacheprovider
 
 screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/timbre --screenshot timbre-screenshot.png

@@ -88,6 +88,9 @@ class TranscriptPanel(QWidget):
         self.scope = QComboBox()
         self.scope.setAccessibleName("Transcribe what")
         self.scope.setToolTip("Transcribe the whole mix, or one track")
+        # a long track name must not widen the panel (and the window) to fit it
+        self.scope.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scope.setMinimumContentsLength(10)
         self.scope.currentIndexChanged.connect(lambda _i: self.refresh())
         self.transcribe_button = QPushButton("Transcribe")
         self.transcribe_button.setToolTip("Hear the words with Whisper (on this computer), with their times")

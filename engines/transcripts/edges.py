@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from engines.transcripts.words import Word
+from engines.transcripts.timed import Word
 
 HOP_S = 0.010
 MIN_PAUSE_S = 0.06  # shorter dips are stop consonants inside a word

@@ -7,11 +7,10 @@ remover can only remove what the transcript holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 import numpy as np
 
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
+from engines.transcripts.timed import Transcript, Word
 
 RATE = 16_000  # what Whisper listens at
 # A prompt in the style of a verbatim transcript (OpenAI's advice for keeping fillers).
@@ -25,28 +24,7 @@ VERBATIM_PROMPTS = {
     "pt": "Hã, então, é, eu acho que, hum... sim, isso.",
 }
 
-
-@dataclass(frozen=True)
-class Word:
-    """One word as said: ``text`` as Whisper wrote it (punctuation kept), times in seconds."""
-
-    text: str
-    start: float
-    end: float
-    probability: float = 1.0
-    segment: int = 0  # which of Whisper's segments (a sentence or so) it belongs to
-
-
-@dataclass
-class Transcript:
-    words: list[Word] = field(default_factory=list)
-    language: str = ""
-    duration: float = 0.0
-    model: str = "base"
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+__all__ = ["RATE", "Transcript", "Word", "transcribe_words"]
 
 
 def detect_language(model, audio: np.ndarray) -> str:
@@ -101,6 +79,3 @@ def transcribe_words(
     progress(Progress(duration, duration, "transcribing"))
     return Transcript(words, lang, duration, model)
 
-
-def shifted(words: list[Word], seconds: float) -> list[Word]:
-    return [replace(w, start=w.start + seconds, end=w.end + seconds) for w in words]
