@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.project.errors import ProjectError
+from desktop.project.models import Clip
 from desktop.project.store import Project, now
 from desktop.project.timeline import Timeline
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
@@ -86,14 +87,24 @@ def timeline_audio(project: Project, track_id: int | None = None,
     return np.concatenate(parts, axis=1)[0] if parts else np.zeros(0, np.float32)
 
 
-def _anchor(project: Project, words: Sequence[Word], track_id: int | None) -> list[tuple]:
-    """Each word as (take, start, end in the take) through the clip playing its middle: on
-    the transcribed track, or for the mix the first unmuted track with a clip there."""
-    rate = project.sample_rate
+# Where the mix has several tracks under a word, the word is kept with the voice, not the bed.
+_VOICE_FIRST = {"speech": 0, "clone": 0, "import": 1, "bounce": 2, "sfx": 3, "music": 3}
+
+
+def timeline_clips(project: Project, track_id: int | None) -> list[Clip]:
+    """The clips a transcript's words can lie in: the transcribed track's, or for the mix
+    every unmuted track's, voices before music and effects (see :func:`save_transcript`)."""
     tracks = [t for t in project.tracks() if track_id is None or t.id == track_id]
     if track_id is None:
         tracks = [t for t in tracks if not t.mute] or tracks
+    kinds = {t.id: t.kind for t in project.takes()}
     clips = [c for t in tracks for c in project.clips(t.id)]
+    return sorted(clips, key=lambda c: _VOICE_FIRST.get(kinds.get(c.take_id, ""), 2))
+
+
+def _anchor(project: Project, words: Sequence[Word], clips: Sequence[Clip]) -> list[tuple]:
+    """Each word as (take, start, end in the take) through the first clip playing its middle."""
+    rate = project.sample_rate
     out = []
     for w in words:
         a, b = round(w.start * rate), round(w.end * rate)
@@ -107,10 +118,12 @@ def _anchor(project: Project, words: Sequence[Word], track_id: int | None) -> li
 
 
 def save_transcript(project: Project, words: Sequence[Word], track_id: int | None,
-                    language: str, model: str) -> int:
-    """Store a transcript of the timeline as it is now, replacing the last one of the same
-    scope (the mix, or that track). Returns its id."""
-    anchored = _anchor(project, words, track_id)
+                    language: str, model: str, clips: Sequence[Clip] | None = None) -> int:
+    """Store a transcript of the timeline as it was when its audio was mixed (``clips``,
+    default: as it is now), replacing the last one of the same scope (the mix, or that
+    track). Returns its id."""
+    clips = timeline_clips(project, track_id) if clips is None else clips
+    anchored = _anchor(project, words, clips)
     scope = "mix" if track_id is None else "track"
     with project.transaction() as db:
         if track_id is None:
@@ -134,13 +147,17 @@ def save_transcript(project: Project, words: Sequence[Word], track_id: int | Non
 def transcribe_project(project: Project, track_id: int | None = None, language: str | None = None,
                        model: str = "base", progress: ProgressCallback = no_progress,
                        cancel: CancelToken | None = None) -> int:
-    """Transcribe the mix (or one track) with word times and store it; returns its id."""
+    """Transcribe the mix (or one track) with word times and store it; returns its id.
+
+    The words are placed through the clips as they were when the audio was mixed, so an
+    edit made while Whisper listens does not shift them."""
+    clips = timeline_clips(project, track_id)
     audio = timeline_audio(project, track_id, _scaled(progress, 0.0, READ_SHARE), cancel)
     result = transcribe_words(audio, language, model, progress=_scaled(progress, READ_SHARE, 1.0),
                               cancel=cancel)
     if cancel is not None:
         cancel.check()
-    return save_transcript(project, result.words, track_id, result.language, result.model)
+    return save_transcript(project, result.words, track_id, result.language, result.model, clips)
 
 
 # ---- reading one -----------------------------------------------------------------------

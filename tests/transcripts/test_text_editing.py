@@ -103,6 +103,8 @@ def test_remove_fillers_previews_then_removes_them_in_one_undo_step(project_copy
             assert np.array_equal(before[old.start:old.end], after[new.start:new.end])
         assert timeline.undo() == "Remove 2 filler words"
         assert np.array_equal(mix(project), before)
+        timeline.redo()
+        assert np.array_equal(mix(project), after)
 
 
 def test_a_second_transcript_of_the_mix_replaces_the_first(project_copy, said):
@@ -129,3 +131,27 @@ def test_exports(project_copy, fmt):
         assert text.startswith("WEBVTT\n\n00:00:00.")
     else:
         assert "-->" not in text
+
+
+def test_words_of_the_mix_stay_with_the_voice_not_the_music_bed(project_copy, said):
+    from desktop.project.transcripts import save_transcript, words_in_seconds
+    from engines.audio import AudioClip
+
+    with Project.open(project_copy) as project:
+        timeline = Timeline(project)
+        words = words_in_seconds(project, latest(project).id)
+        voice = project.clips()[0]
+        t = np.arange(voice.length_frames) / said.rate
+        bed = project.add_take(AudioClip((0.1 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), said.rate),
+                               "bed", "music")
+        track = timeline.add_track("Music")
+        timeline.add_clip(track, bed.id, 0)
+        tid = save_transcript(project, words, None, "en", "base")
+        takes = {r[0] for r in project.db.execute(
+            "SELECT take_id FROM transcript_words WHERE transcript_id=?", (tid,))}
+        assert takes == {voice.take_id}
+        # moving the voice later moves its words; the bed stays where it is
+        timeline.move_clip(voice.id, voice.start_frame + said.rate)
+        moved = placed_words(project, tid)
+        assert [w.text for w in moved] == [w.text for w in words]
+        assert moved[0].start == round(words[0].start * said.rate) + said.rate
