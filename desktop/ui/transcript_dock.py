@@ -13,8 +13,8 @@ import bisect
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -37,6 +37,7 @@ from desktop.ui.workers import Job, JobManager
 from engines.errors import TimbreError
 
 MIX = -1  # the scope box's value for the whole mix
+OWN_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 FILTER = "Subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text (*.txt)"
 
 
@@ -52,12 +53,27 @@ class WordText(QPlainTextEdit):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setAccessibleName("Transcript words")
-        self.setToolTip("Click a word to move the playhead there; select words and press "
-                        "Delete to remove their audio")
+        self.setToolTip("Click a word (or Enter) to move the playhead there; select words "
+                        "and press Delete to remove their audio")
+
+    def event(self, event: QEvent) -> bool:
+        """Ctrl+A and Ctrl+C act on the words while they have focus, not on the timeline
+        (the window's Select all and Copy are window-wide shortcuts)."""
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and (event.matches(QKeySequence.StandardKey.SelectAll)
+                     or event.matches(QKeySequence.StandardKey.Copy)
+                     or (event.key() in OWN_KEYS and not event.modifiers()))):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.textCursor().hasSelection():
             self.delete_pressed.emit()
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # the keyboard's click
+            self.clicked.emit(self.textCursor().selectionStart())
             event.accept()
             return
         super().keyPressEvent(event)

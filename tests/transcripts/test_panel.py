@@ -61,6 +61,20 @@ def test_words_follow_the_playhead_and_a_click_seeks(qtbot, window):
     assert panel.current == lazy
 
 
+def test_the_keyboard_selects_all_words_and_enter_seeks(qtbot, window):
+    panel, view = window.transcript, window.view
+    view.set_selection(None)
+    panel.text.setFocus()
+    qtbot.keyClick(panel.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert panel.selected_words() == list(range(len(panel.words)))
+    assert view.selection is None  # Ctrl+A in the words did not select the timeline
+    cursor = panel.text.textCursor()
+    cursor.setPosition(panel._chars[3] + 1)
+    panel.text.setTextCursor(cursor)
+    qtbot.keyClick(panel.text, Qt.Key.Key_Return)
+    assert view.state.playhead == panel.words[3].start
+
+
 def test_select_words_and_delete_removes_their_audio_undoably(qtbot, window):
     panel, project = window.transcript, window.project
     before = project.mixdown().samples[0]
