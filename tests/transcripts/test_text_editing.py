@@ -155,3 +155,23 @@ def test_words_of_the_mix_stay_with_the_voice_not_the_music_bed(project_copy, sa
         moved = placed_words(project, tid)
         assert [w.text for w in moved] == [w.text for w in words]
         assert moved[0].start == round(words[0].start * said.rate) + said.rate
+
+
+def test_a_project_from_before_transcripts_is_migrated_and_repair_keeps_them(project_copy, tmp_path):
+    import sqlite3
+
+    from desktop.project.repair import repair_project
+    from desktop.project.schema import LATEST
+
+    with Project.open(project_copy) as project:
+        words = [w.text for w in placed_words(project, latest(project).id)]
+    repair_project(project_copy)  # salvaged into a fresh database: the transcript comes along
+    with Project.open(project_copy) as project:
+        assert [w.text for w in placed_words(project, latest(project).id)] == words
+    db = sqlite3.connect(project_copy / "project.db")  # as a version-1 project was
+    db.executescript("DROP TABLE transcript_words; DROP TABLE transcripts; PRAGMA user_version=1;")
+    db.close()
+    with Project.open(project_copy) as project:
+        assert project.db.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        assert latest(project) is None and project.clips()
+    assert (project_copy / "project.db.v1.bak").is_file()
