@@ -1,7 +1,8 @@
 """The transcript panel: the words of the mix (or a track), following the playhead.
 
 Clicking a word moves the playhead there; selecting words and pressing Delete removes
-exactly their audio from every track (ripple, one undo step); "Remove fillers…" lists every
+exactly their audio from every track (ripple, one undo step); words Whisper was unsure of
+are underlined with dots; "Remove fillers…" lists every
 "um" and "uh" with its time before removing them all in one step. Transcribing runs as a
 job on the jobs machinery (progress and Cancel here and in the Jobs panel). The words and
 the edits are :mod:`desktop.project.transcripts`; this panel only shows them.
@@ -37,6 +38,7 @@ from desktop.ui.workers import Job, JobManager
 from engines.errors import TimbreError
 
 MIX = -1  # the scope box's value for the whole mix
+UNSURE = 0.5  # a word heard with less confidence than this is underlined
 OWN_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 FILTER = "Subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text (*.txt)"
 
@@ -209,6 +211,14 @@ class TranscriptPanel(QWidget):
             at += len(w.text)
         scroll = self.text.verticalScrollBar().value()
         self.text.setPlainText("".join(parts))
+        unsure = QTextCharFormat()  # words Whisper was unsure of: check them by ear
+        unsure.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+        for i, w in enumerate(self.words):
+            if w.probability < UNSURE:
+                cursor = QTextCursor(self.text.document())
+                cursor.setPosition(self._chars[i])
+                cursor.setPosition(self._chars[i] + len(w.text), QTextCursor.MoveMode.KeepAnchor)
+                cursor.mergeCharFormat(unsure)
         self.text.verticalScrollBar().setValue(scroll)
         self.current = None
         self._highlight()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCharFormat
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.project.store import Project
@@ -49,6 +50,11 @@ def test_words_follow_the_playhead_and_a_click_seeks(qtbot, window):
     panel, view = window.transcript, window.view
     assert window.docks["transcript"].isVisible()
     assert "quick" in names(panel) and panel.status.text().startswith(f"{len(panel.words)} words")
+    for i, word in enumerate(panel.words):  # the words Whisper was unsure of are underlined
+        cursor = panel.text.textCursor()
+        cursor.setPosition(panel._chars[i] + 1)
+        dotted = cursor.charFormat().underlineStyle() == QTextCharFormat.UnderlineStyle.DotLine
+        assert dotted == (word.probability < 0.5)
     quick = names(panel).index("quick")
     w = panel.words[quick]
     view.set_playhead((w.start + w.end) // 2)
