@@ -64,6 +64,7 @@ declare(
     Setting("device", "auto", str),  # auto | cpu | cuda | cuda:N | mps (checked by engines.devices)
     Setting("watermark", True, bool),
     Setting("allow_downloads", False, bool),
+    Setting("models_dir", None, str),  # the model store's folder (Preferences); None: data folder
 )
 
 

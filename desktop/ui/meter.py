@@ -1,0 +1,266 @@
+"""The loudness panel: momentary, short-term and integrated LUFS and true peak, live while
+the studio plays or records, and for the selection (or the whole mix) on demand.
+
+Numbers come from :class:`engines.loudness.LiveLoudness`, the same K-weighting and gating
+that export and mastering use, so what the panel says is what an export to that target
+does. Live: the audio callback only copies what the device played into
+``AudioIO.tap``; a 100 ms timer here drains it on the GUI thread (a filter pass over
+100 ms of audio is well under a millisecond). On demand: the selection's mix is rendered
+block by block in the background (:func:`desktop.bridge.run_task`), with progress and
+cancel, never held whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.bridge import run_task
+from desktop.ui.audio import AudioIO
+from desktop.ui.theme import colors
+from desktop.ui.widgets import ElidedLabel
+from engines.cancel import Progress
+from engines.loudness import LiveLoudness
+
+TICK_MS = 100
+FLOOR = -60.0  # the bars' left end, LUFS or dBTP
+
+
+def words(value: float, unit: str = "LUFS") -> str:
+    """A reading as people write it: "−16.2 LUFS", or "—" for silence."""
+    if not math.isfinite(value) or value <= FLOOR - 10:
+        return "—"
+    return f"{value:.1f} {unit}".replace("-", "−")
+
+
+def clock(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+class MeterBar(QWidget):
+    """One horizontal bar from −60 to 0 with its reading written on it; a target line
+    (the export preset's LUFS) where one is set."""
+
+    def __init__(self, name: str, unit: str = "LUFS") -> None:
+        super().__init__()
+        self.name, self.unit = name, unit
+        self.value = float("-inf")
+        self.target: float | None = None
+        self.setMinimumSize(120, 16)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName(f"{name} loudness" if unit == "LUFS" else name)
+
+    def set_value(self, value: float) -> None:
+        if value != self.value:
+            self.value = value
+            self.setAccessibleDescription(words(value, self.unit))
+            self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
+        c = colors()
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(c.base))
+        if math.isfinite(self.value):
+            frac = min(1.0, max(0.0, (self.value - FLOOR) / -FLOOR))
+            hot = -1.0 if self.unit == "dBTP" else -9.0
+            colour = "#3cb371" if self.value < hot - 6 else "#e0b000" if self.value < hot else "#e04040"
+            p.fillRect(QRectF(0, 0, self.width() * frac, self.height()), QColor(colour))
+        if self.target is not None:
+            x = self.width() * (self.target - FLOOR) / -FLOOR
+            p.setPen(QColor(c.text))
+            p.drawLine(int(x), 0, int(x), self.height())
+        p.setPen(QColor(c.grid))
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.setPen(QColor(c.text))
+        p.drawText(self.rect().adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   words(self.value, self.unit))
+        p.end()
+
+
+class LoudnessPanel(QWidget):
+    """The Loudness dock. ``selection()`` gives ``(stream, what)`` for the selection's mix
+    (or the whole mix) to measure, or a sentence saying why there is nothing to measure."""
+
+    def __init__(self, audio: AudioIO, selection: Callable[[], tuple[object, str] | str],
+                 notify: Callable[[str], None] = lambda _m: None) -> None:
+        super().__init__()
+        self.audio = audio
+        self.selection = selection
+        self.notify = notify
+        self.meter: LiveLoudness | None = None
+        self._serial = -1
+        self.task = None  # the selection measure running, if any
+        self.result: dict[str, float] | None = None  # the last selection measure
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        self.bars: dict[str, MeterBar] = {}
+        for row, (key, name, unit, tip) in enumerate((
+            ("momentary", "Momentary", "LUFS", "Loudness of the last 0.4 s"),
+            ("short_term", "Short-term", "LUFS", "Loudness of the last 3 s"),
+            ("integrated", "Integrated", "LUFS", "Loudness of everything since play started (gated, as export measures it)"),
+            ("true_peak", "True peak", "dBTP", "Highest peak between samples since play started; keep it under −1 dBTP"),
+        )):
+            label = QLabel(name)
+            label.setToolTip(tip)
+            bar = MeterBar(name, unit)
+            bar.setToolTip(tip)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(bar, row, 1)
+            self.bars[key] = bar
+        grid.setColumnStretch(1, 1)
+
+        self.state = ElidedLabel("Play to measure; or measure the selection.")
+        self.state.setAccessibleName("Loudness meter state")
+        self.measure_button = QPushButton("Measure selection")
+        self.measure_button.setAccessibleName("Measure the selection's loudness")
+        self.measure_button.setToolTip("Integrated and loudest momentary and short-term loudness, "
+                                       "and true peak, of the selection's mix (the whole mix when "
+                                       "nothing is selected)")
+        self.measure_button.clicked.connect(self.measure)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Clear the readings (a new playback clears them too)")
+        self.reset_button.clicked.connect(self.reset)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.measure_button)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.addLayout(grid)
+        column.addWidget(self.state)
+        column.addLayout(buttons)
+        column.addStretch(1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+    # ---- live ----------------------------------------------------------------------
+    def tick(self) -> None:
+        """Feed what the device played since the last tick; show the readings."""
+        audio = self.audio
+        if audio.serial != self._serial and audio.tap:
+            self._serial = audio.serial
+            self.meter = LiveLoudness(audio.rate, audio.channels)
+        fed = False
+        while audio.tap:
+            try:
+                block = audio.tap.popleft()
+            except IndexError:
+                break
+            if self.meter is not None and block.shape[1] == self.meter.channels:
+                self.meter.feed(block.T)
+                fed = True
+        if fed:
+            self.show_live()
+        elif self.meter is not None and not (audio.playing or audio.recording):
+            self.state.setText(f"Stopped · {clock(self.meter.seconds)} measured")
+
+    def show_live(self) -> None:
+        meter = self.meter
+        if meter is None:
+            return
+        self.bars["momentary"].set_value(meter.momentary())
+        self.bars["short_term"].set_value(meter.short_term())
+        self.bars["integrated"].set_value(meter.integrated())
+        self.bars["true_peak"].set_value(meter.true_peak_so_far())
+        doing = "Recording" if self.audio.recording else "Playing"
+        self.state.setText(f"{doing} · {clock(meter.seconds)} measured")
+
+    def reset(self) -> None:
+        self.meter = None
+        self._serial = -1  # the next block played starts a fresh meter
+        for bar in self.bars.values():
+            bar.set_value(float("-inf"))
+        self.state.setText("Play to measure; or measure the selection.")
+
+    # ---- the selection, on demand --------------------------------------------------
+    def measure(self) -> None:
+        """Measure the selection's mix in the background; the button cancels it."""
+        if self.task is not None:
+            self.task.cancel()
+            return
+        got = self.selection()
+        if isinstance(got, str):
+            self.state.setText(got)
+            return
+        stream, what = got
+
+        def work(progress, cancel) -> dict[str, float]:
+            meter = LiveLoudness(stream.sample_rate, stream.channels)
+            done = 0
+            for block in stream.blocks():
+                cancel.check()
+                meter.feed(block)
+                done += block.shape[1]
+                progress(Progress(done, stream.frames, "measuring"))
+            return meter.summary()
+
+        def finished(result: dict[str, float]) -> None:
+            self.task = None
+            self.measure_button.setText("Measure selection")
+            self.show_result(what, result)
+
+        def failed(exc: BaseException, _details: str) -> None:
+            from engines.errors import Cancelled
+
+            self.task = None
+            self.measure_button.setText("Measure selection")
+            self.state.setText("Measuring cancelled." if isinstance(exc, Cancelled)
+                               else f"Could not measure: {exc}")
+
+        def moved(p: Progress) -> None:
+            self.state.setText(f"Measuring {what}… {p.fraction:.0%}")
+
+        self.measure_button.setText("Cancel measuring")
+        self.state.setText(f"Measuring {what}…")
+        self.task = run_task(work, finished, failed, progress=moved, owner=self)
+
+    def show_result(self, what: str, result: dict[str, float]) -> None:
+        """The selection's numbers in the bars (momentary and short-term: the loudest
+        moments), until playback measures again."""
+        self.result = result
+        self.meter, self._serial = None, self.audio.serial
+        self.bars["momentary"].set_value(result["momentary_max"])
+        self.bars["short_term"].set_value(result["short_term_max"])
+        self.bars["integrated"].set_value(result["integrated"])
+        self.bars["true_peak"].set_value(result["true_peak"])
+        self.state.setText(f"{what}: {words(result['integrated'])}; momentary and short-term "
+                           "show the loudest moments")
+        self.state.setToolTip(
+            f"{what}: {words(result['integrated'])} integrated · loudest momentary "
+            f"{words(result['momentary_max'])} · loudest short-term {words(result['short_term_max'])} · "
+            f"true peak {words(result['true_peak'], 'dBTP')}")
+
+
+def selection_measure(project, view) -> tuple[object, str] | str:
+    """The selection's mix as a stream (the whole mix when nothing is selected), and
+    words for it; or why there is nothing to measure."""
+    from engines.mixing import mix_stream
+
+    if project is None or view is None:
+        return "Open a project to measure its loudness."
+    if not project.clips():
+        return "There is nothing on the timeline to measure yet."
+    rate = project.sample_rate
+    if view.selection is not None:
+        start, end = view.selection
+        what = f"Selection {clock(start / rate)}–{clock(end / rate)}"
+    else:
+        start, end, what = 0, None, "Whole mix"
+    stream = mix_stream(project.mix_tracks(), rate, project.channels, start=start, end=end)
+    return stream, what

@@ -1,0 +1,104 @@
+"""Sound cards, microphones and speakers (PortAudio, through sounddevice), by name.
+
+Why names and not PortAudio's numbers: the numbers change when a USB microphone is
+plugged in or the computer restarts, so Preferences stores the device's name and it is
+found again here each time a stream opens. A stored device that is not connected falls
+back to the system default, with a sentence saying so, rather than failing to play.
+No sound system at all (no PortAudio library, no device) is a state with a reason, not
+an error: the studio works for everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["input", "output"]
+
+
+@dataclass(frozen=True)
+class SoundDevice:
+    index: int  # PortAudio's number, valid until the device list changes
+    name: str
+    hostapi: str  # ALSA, PulseAudio, Core Audio, WASAPI, …
+    inputs: int
+    outputs: int
+    default_rate: float
+    default: bool = False  # the system default for the kind it was listed for
+
+    def channels(self, kind: Kind) -> int:
+        return self.inputs if kind == "input" else self.outputs
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.hostapi})" if self.hostapi else self.name
+
+
+@dataclass(frozen=True)
+class DeviceList:
+    devices: tuple[SoundDevice, ...] = ()
+    reason: str = ""  # why there are none, for the Preferences dialog and the banner
+    default_input: int = -1
+    default_output: int = -1
+
+    def of(self, kind: Kind) -> list[SoundDevice]:
+        """The devices that can ``kind`` (record or play), the system default first."""
+        default = self.default_input if kind == "input" else self.default_output
+        found = [d for d in self.devices if d.channels(kind) > 0]
+        return sorted(found, key=lambda d: d.index != default)
+
+
+NO_PORTAUDIO = ("No audio: the PortAudio library could not be loaded ({error}). Install "
+                "libportaudio2 to play and record; everything else works.")
+NO_DEVICES = "No sound devices were found (no sound card, or the sound system is not running)."
+
+
+def list_devices() -> DeviceList:
+    """Every input and output device PortAudio sees now (it rescans on each call)."""
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        return DeviceList(reason=NO_PORTAUDIO.format(error=exc))
+    try:
+        raw = list(sd.query_devices())
+        hostapis = [h.get("name", "") for h in sd.query_hostapis()]
+    except Exception as exc:  # noqa: BLE001 - PortAudio raises plain errors
+        return DeviceList(reason=f"The sound devices could not be listed: {exc}.")
+    default_in, default_out = _defaults(sd)
+    devices = tuple(
+        SoundDevice(
+            index=int(d.get("index", i)), name=str(d.get("name", f"Device {i}")),
+            hostapi=hostapis[d["hostapi"]] if 0 <= d.get("hostapi", -1) < len(hostapis) else "",
+            inputs=int(d.get("max_input_channels", 0)), outputs=int(d.get("max_output_channels", 0)),
+            default_rate=float(d.get("default_samplerate", 48000.0)),
+            default=int(d.get("index", i)) in (default_in, default_out))
+        for i, d in enumerate(raw))
+    return DeviceList(devices, "" if devices else NO_DEVICES, default_in, default_out)
+
+
+def _defaults(sd) -> tuple[int, int]:
+    try:
+        pair = sd.default.device
+        return int(pair[0]), int(pair[1])
+    except (TypeError, ValueError, IndexError):
+        return -1, -1
+
+
+def resolve(kind: Kind, name: str | None, devices: DeviceList | None = None) -> tuple[int | None, str]:
+    """PortAudio's number for the device named ``name`` (None: the system default, or the
+    first device of the kind when there is no default), and a sentence when the named one
+    is not connected (then the default is used)."""
+    devices = devices if devices is not None else list_devices()
+    found = devices.of(kind)
+    if name:
+        for d in found:
+            if d.name == name:
+                return d.index, ""
+    default = devices.default_input if kind == "input" else devices.default_output
+    index = default if default >= 0 else (found[0].index if found else None)
+    if not name:
+        return index, ""
+    what = "microphone" if kind == "input" else "output"
+    instead = "the system default" if default >= 0 else (f"'{found[0].name}'" if found else "no device")
+    return index, (f"The {what} chosen in Preferences, '{name}', is not connected; using {instead}. "
+                   "Plug it in, or choose another in Edit › Preferences.")
