@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
@@ -156,15 +157,17 @@ class LoudnessPanel(QWidget):
         if audio.serial != self._serial and audio.tap:
             self._serial = audio.serial
             self.meter = LiveLoudness(audio.rate, audio.channels)
-        fed = False
+        blocks = []
         while audio.tap:
             try:
-                block = audio.tap.popleft()
+                blocks.append(audio.tap.popleft())
             except IndexError:
                 break
-            if self.meter is not None and block.shape[1] == self.meter.channels:
-                self.meter.feed(block.T)
-                fed = True
+        meter = self.meter
+        blocks = [b for b in blocks if meter is not None and b.shape[1] == meter.channels]
+        fed = bool(blocks)
+        if meter is not None and fed:  # one feed per tick: the true-peak filter runs 10× a second
+            meter.feed(np.concatenate(blocks).T)
         if fed:
             self.show_live()
         elif self.meter is not None and not (audio.playing or audio.recording):

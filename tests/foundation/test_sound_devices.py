@@ -1,0 +1,21 @@
+"""Sound devices found by name (engines.sound_devices), the sounddevice list faked."""
+
+from __future__ import annotations
+
+from engines.sound_devices import list_devices, resolve
+from tests.ui import fake_sound
+
+
+def test_devices_are_found_by_name_and_a_missing_one_falls_back_with_a_sentence(monkeypatch):
+    fake_sound.install(monkeypatch, fake_sound.LAPTOP, default=(-1, -1))  # no default device
+    devices = list_devices()
+    assert [d.name for d in devices.of("input")] == [fake_sound.LAPTOP[i]["name"] for i in (0, 2, 3)]
+    assert devices.of("output")[1].label == "HDA Intel PCH: HDMI 0 (hw:0,3) (ALSA)"
+    assert resolve("input", fake_sound.LAPTOP[2]["name"], devices) == (2, "")
+    assert resolve("output", None, devices) == (0, "")  # no default: the first that plays
+    index, note = resolve("input", "Old headset", devices)
+    assert index == 0 and "'Old headset', is not connected; using 'HDA Intel PCH" in note
+
+    fake_sound.install(monkeypatch, [], default=(-1, -1))
+    empty = list_devices()
+    assert empty.reason.startswith("No sound devices were found") and resolve("output", "x", empty)[0] is None
