@@ -77,11 +77,19 @@ def list_devices() -> DeviceList:
 
 
 def _defaults(sd) -> tuple[int, int]:
+    """The default input and output numbers: sounddevice's own default where a program set
+    one, else PortAudio's (``-1`` in ``sd.default.device`` means "PortAudio decides")."""
     try:
-        pair = sd.default.device
-        return int(pair[0]), int(pair[1])
+        pair = [int(sd.default.device[0]), int(sd.default.device[1])]
     except (TypeError, ValueError, IndexError):
-        return -1, -1
+        pair = [-1, -1]
+    for i, kind in enumerate(("input", "output")):
+        if pair[i] < 0:
+            try:
+                pair[i] = int(sd.query_devices(kind=kind)["index"])
+            except Exception:  # noqa: BLE001 - PortAudio raises plain errors for "no default"
+                pair[i] = -1
+    return pair[0], pair[1]
 
 
 def resolve(kind: Kind, name: str | None, devices: DeviceList | None = None) -> tuple[int | None, str]:

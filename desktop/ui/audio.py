@@ -32,6 +32,7 @@ AHEAD_BLOCKS = 8  # rendered blocks waiting for the callback: ~1.6 s of the time
 # The device starts once the first block is rendered (usually milliseconds), so playback
 # does not open with a period of silence; past this wait it starts anyway.
 FIRST_BLOCK_WAIT_S = 1.0
+TAP_BLOCKS = 48  # blocks kept for the loudness meter between its 100 ms ticks (~1 s)
 
 
 class _End:
@@ -106,9 +107,11 @@ class AudioIO(QObject):
         self.level = 0.0  # peak of the last block, 0..1
         self._recorded: list[np.ndarray] = []
         self.recording = False
-        # What the device played or recorded, (frames, channels) copies, for the loudness
+        # What the device played, (frames, channels) copies, for the loudness
         # meter (desktop.ui.meter), which drains it on the GUI thread; the callback only appends.
-        self.tap: deque[np.ndarray] = deque(maxlen=256)
+        # Bounded to ~1 s of blocks: a device faster than real time (a file, a network sink)
+        # or a stalled GUI loses meter readings, never the GUI's responsiveness.
+        self.tap: deque[np.ndarray] = deque(maxlen=TAP_BLOCKS)
         self.channels = 2
         self.serial = 0  # counts streams started: the meter starts afresh on a new one
         self._poll = QTimer(self)
@@ -267,9 +270,6 @@ class AudioIO(QObject):
         if not self.available or self._sd is None:
             raise RuntimeError(self.reason)
         self._recorded, self.recording, self.rate, self._pos = [], True, rate, 0
-        self.channels = channels
-        self.tap.clear()
-        self.serial += 1
         self._stream = self._sd.InputStream(
             samplerate=rate, channels=channels, blocksize=BLOCK, dtype="float32",
             callback=self._in_callback, device=self.device_for("input"),
@@ -281,9 +281,7 @@ class AudioIO(QObject):
         return self._recorded[since:]
 
     def _in_callback(self, indata, frames, _time, _status) -> None:
-        block = indata.copy()
-        self._recorded.append(block)
-        self.tap.append(block)
+        self._recorded.append(indata.copy())
         self._pos += frames
         self.level = float(np.abs(indata).max()) if frames else 0.0
 

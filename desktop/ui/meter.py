@@ -1,5 +1,5 @@
 """The loudness panel: momentary, short-term and integrated LUFS and true peak, live while
-the studio plays or records, and for the selection (or the whole mix) on demand.
+the studio plays, and for the selection (or the whole mix) on demand.
 
 Numbers come from :class:`engines.loudness.LiveLoudness`, the same K-weighting and gating
 that export and mastering use, so what the panel says is what an export to that target
@@ -158,7 +158,7 @@ class LoudnessPanel(QWidget):
             self._serial = audio.serial
             self.meter = LiveLoudness(audio.rate, audio.channels)
         blocks = []
-        while audio.tap:
+        for _ in range(len(audio.tap)):  # what is there now: the callback keeps appending
             try:
                 blocks.append(audio.tap.popleft())
             except IndexError:
@@ -170,7 +170,7 @@ class LoudnessPanel(QWidget):
             meter.feed(np.concatenate(blocks).T)
         if fed:
             self.show_live()
-        elif self.meter is not None and not (audio.playing or audio.recording):
+        elif self.meter is not None and not audio.playing:
             self.state.setText(f"Stopped · {clock(self.meter.seconds)} measured")
 
     def show_live(self) -> None:
@@ -181,8 +181,7 @@ class LoudnessPanel(QWidget):
         self.bars["short_term"].set_value(meter.short_term())
         self.bars["integrated"].set_value(meter.integrated())
         self.bars["true_peak"].set_value(meter.true_peak_so_far())
-        doing = "Recording" if self.audio.recording else "Playing"
-        self.state.setText(f"{doing} · {clock(meter.seconds)} measured")
+        self.state.setText(f"Playing · {clock(meter.seconds)} measured")
 
     def reset(self) -> None:
         self.meter = None

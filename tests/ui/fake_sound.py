@@ -1,7 +1,8 @@
 """A sound system for tests, faked at the sounddevice boundary only: its device list and
 its two stream classes. Everything above (engines.sound_devices, AudioIO, the meter, the
 Preferences dialog) is the real code. The streams run the real callbacks on a thread,
-faster than real time; an output stream keeps what it was given."""
+faster than real time (output paced at SPEED×, as a device paces it); an output stream
+keeps what it was given."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import numpy as np
 
 HOSTAPIS = ({"name": "ALSA"},)
+SPEED = 4  # an output stream plays this many times faster than real time
 
 
 def device(index: int, name: str, inputs: int = 0, outputs: int = 0) -> dict:
@@ -58,6 +60,7 @@ class FakeStream:
                         callback(buf, n, None, None)
                     finally:
                         self.played.append(buf)
+                    self._stop.wait(n / self.kw["samplerate"] / SPEED)  # paced, as a device is
                 else:
                     t = (pos + np.arange(n)) / self.kw["samplerate"]
                     block = (self.signal * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
@@ -83,9 +86,18 @@ def install(monkeypatch, devices: list[dict], default: tuple[int, int] = (3, 3))
     import sounddevice as sd
 
     FakeStream.opened = []
-    monkeypatch.setattr(sd, "query_devices", lambda *a, **k: [dict(d) for d in devices])
+    def query_devices(device=None, kind=None):
+        if kind is None and device is None:
+            return [dict(d) for d in devices]
+        wanted = device if device is not None else default[0 if kind == "input" else 1]
+        found = [dict(d) for d in devices if d["index"] == wanted]
+        if not found:
+            raise sd.PortAudioError(f"Error querying device {wanted}")
+        return found[0]
+
+    monkeypatch.setattr(sd, "query_devices", query_devices)
     monkeypatch.setattr(sd, "query_hostapis", lambda *a, **k: HOSTAPIS)
-    monkeypatch.setattr(sd.default, "device", list(default))
+    monkeypatch.setattr(sd.default, "device", [-1, -1])  # as PortAudio starts: it decides
     monkeypatch.setattr(sd, "OutputStream", lambda **kw: FakeStream(True, **kw))
     monkeypatch.setattr(sd, "InputStream", lambda **kw: FakeStream(False, **kw))
     return FakeStream
