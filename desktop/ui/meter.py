@@ -60,7 +60,7 @@ class MeterBar(QWidget):
         self.name, self.unit = name, unit
         self.value = float("-inf")
         self.target: float | None = None
-        self.setMinimumSize(120, 16)
+        self.setMinimumSize(160, 16)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(f"{name} loudness" if unit == "LUFS" else name)
 
@@ -74,19 +74,22 @@ class MeterBar(QWidget):
         c = colors()
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(c.base))
+        # the reading in a column of its own, on the background: legible over any bar colour
+        text_w = self.fontMetrics().horizontalAdvance("−99.9 LUFS") + 8
+        bar_w = max(10, self.width() - text_w)
         if math.isfinite(self.value):
             frac = min(1.0, max(0.0, (self.value - FLOOR) / -FLOOR))
             hot = -1.0 if self.unit == "dBTP" else -9.0
             colour = "#3cb371" if self.value < hot - 6 else "#e0b000" if self.value < hot else "#e04040"
-            p.fillRect(QRectF(0, 0, self.width() * frac, self.height()), QColor(colour))
+            p.fillRect(QRectF(0, 0, bar_w * frac, self.height()), QColor(colour))
         if self.target is not None:
-            x = self.width() * (self.target - FLOOR) / -FLOOR
+            x = bar_w * (self.target - FLOOR) / -FLOOR
             p.setPen(QColor(c.text))
             p.drawLine(int(x), 0, int(x), self.height())
         p.setPen(QColor(c.grid))
-        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.drawRect(QRectF(0, 0, bar_w - 1, self.height() - 1))
         p.setPen(QColor(c.text))
-        p.drawText(self.rect().adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+        p.drawText(self.rect().adjusted(bar_w, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                    words(self.value, self.unit))
         p.end()
 
@@ -170,7 +173,7 @@ class LoudnessPanel(QWidget):
             meter.feed(np.concatenate(blocks).T)
         if fed:
             self.show_live()
-        elif self.meter is not None and not audio.playing:
+        if self.meter is not None and not audio.playing and not audio.tap and self._serial == audio.serial:
             self.state.setText(f"Stopped · {clock(self.meter.seconds)} measured")
 
     def show_live(self) -> None:

@@ -110,7 +110,10 @@ class PreferencesDialog(QDialog):
         self.refresh_button.clicked.connect(self.refresh_devices)
         form.addRow("&Output (playback):", self.output_box)
         form.addRow("&Input (recording):", self.input_box)
-        form.addRow("", self.refresh_button)
+        row = QHBoxLayout()
+        row.addWidget(self.refresh_button)
+        row.addStretch(1)
+        form.addRow("", row)
         form.addRow(self.devices_note)
         return tab
 
@@ -154,9 +157,12 @@ class PreferencesDialog(QDialog):
         row.addWidget(self.models_edit, 1)
         row.addWidget(browse)
         row.addWidget(default)
-        form.addRow("Model &folder:", row)
+        label = QLabel("Model &folder:")
+        label.setBuddy(self.models_edit)
+        form.addRow(label, row)
         self.models_note = QLabel("Applies to models loaded from now on. Models already in the old "
-                                  "folder are not moved: move them yourself, or import them in Models….")
+                                  "folder are not moved: move them yourself, or import them with "
+                                  "File › Models.")
         self.models_note.setWordWrap(True)
         if os.environ.get("TIMBRE_MODELS_DIR"):
             self.models_edit.setEnabled(False)
@@ -210,7 +216,14 @@ class PreferencesDialog(QDialog):
             _select(box, chosen)
             box.setEnabled(bool(found) or box.count() > 1)
         none_out, none_in = not devices.of("output"), not devices.of("input")
-        if devices.reason:
+        gone = [(kind, box.currentData()) for kind, box in (("output", self.output_box), ("input", self.input_box))
+                if box.currentData() and box.currentText().endswith("— not connected")]
+        if gone and not devices.reason:
+            kind, name = gone[0]
+            use = "playback" if kind == "output" else "recording"
+            self.devices_note.setText(f"'{name}' is not connected: {use} uses the system default "
+                                      "until it is. Plug it in and press Refresh list, or choose another.")
+        elif devices.reason:
             self.devices_note.setText(f"{devices.reason} Playback and recording are off; "
                                       "everything else works.")
         elif none_out or none_in:
