@@ -160,6 +160,7 @@ class LoudnessPanel(QWidget):
         if audio.serial != self._serial and audio.tap:
             self._serial = audio.serial
             self.meter = LiveLoudness(audio.rate, audio.channels)
+            self.show_target()
         blocks = []
         for _ in range(len(audio.tap)):  # what is there now: the callback keeps appending
             try:
@@ -185,6 +186,18 @@ class LoudnessPanel(QWidget):
         self.bars["integrated"].set_value(meter.integrated())
         self.bars["true_peak"].set_value(meter.true_peak_so_far())
         self.state.setText(f"Playing · {clock(meter.seconds)} measured")
+
+    def show_target(self) -> None:
+        """A line on the loudness bars at the export loudness chosen in Preferences."""
+        from engines.podcast.presets import PRESETS
+        from engines.settings import get_setting
+
+        preset = PRESETS.get(str(get_setting("export/loudness_preset")))
+        for key in ("momentary", "short_term", "integrated"):
+            self.bars[key].target = preset.lufs if preset is not None else None
+            self.bars[key].setToolTip(self.bars[key].toolTip().split(" · target")[0]
+                                      + (f" · target {words(preset.lufs)} ({preset.label})" if preset else ""))
+            self.bars[key].update()
 
     def reset(self) -> None:
         self.meter = None
@@ -240,6 +253,7 @@ class LoudnessPanel(QWidget):
         moments), until playback measures again."""
         self.result = result
         self.meter, self._serial = None, self.audio.serial
+        self.show_target()
         self.bars["momentary"].set_value(result["momentary_max"])
         self.bars["short_term"].set_value(result["short_term_max"])
         self.bars["integrated"].set_value(result["integrated"])

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 
 from desktop.project.store import Project
 from engines.audio import AudioClip
+from engines.settings import set_setting
 from tests.ui import fake_sound
 from tests.ui.conftest import RATE
 
@@ -90,6 +91,7 @@ def test_loudness_panel_measures_playback_and_the_selection(speakers, window, qt
     panel = window.loudness
     assert window.docks["loudness"].isVisible()
 
+    set_setting("export/loudness_preset", "podcast")
     window.act_play.trigger()
     qtbot.waitUntil(lambda: not window.audio.playing, timeout=15_000)
     qtbot.waitUntil(lambda: panel.meter is not None and panel.meter.seconds >= 4.0 and not window.audio.tap)
@@ -99,6 +101,7 @@ def test_loudness_panel_measures_playback_and_the_selection(speakers, window, qt
     assert panel.bars["momentary"].value == pytest.approx(reference_lufs(samples[:, -int(0.4 * RATE):]), abs=0.1)
     assert panel.bars["true_peak"].value > 20 * np.log10(np.abs(samples).max()) - 0.01
     assert "measured" in panel.state.text()
+    assert panel.bars["integrated"].target == -16.0  # the export preset's line on the bar
 
     window.view.set_selection((RATE // 2, int(1.5 * RATE)))  # inside the quiet part
     panel.measure_button.click()
