@@ -55,6 +55,8 @@ def test_show_log_file_opens_the_log_folder(window, monkeypatch, tmp_path):
     path = setup_logging("studio")
     try:
         assert path == tmp_path / "logs" / "studio.log" and path.exists()
+        window.notice.notify("Could not export: the disk is full.", details="Traceback: …", error=True)
+        assert "WARNING desktop.ui: Could not export: the disk is full.\nTraceback: …" in path.read_text("utf-8")
         asked = []
         monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(url) or True)
         window.act_show_log.trigger()
