@@ -60,7 +60,7 @@ class MeterBar(QWidget):
         self.name, self.unit = name, unit
         self.value = float("-inf")
         self.target: float | None = None
-        self.setMinimumSize(160, 16)
+        self.setMinimumSize(110, 16)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(f"{name} loudness" if unit == "LUFS" else name)
 
@@ -75,7 +75,7 @@ class MeterBar(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(c.base))
         # the reading in a column of its own, on the background: legible over any bar colour
-        text_w = self.fontMetrics().horizontalAdvance("−99.9 LUFS") + 8
+        text_w = self.fontMetrics().horizontalAdvance("−99.9 LUFS") + 6
         bar_w = max(10, self.width() - text_w)
         if math.isfinite(self.value):
             frac = min(1.0, max(0.0, (self.value - FLOOR) / -FLOOR))
@@ -110,7 +110,8 @@ class LoudnessPanel(QWidget):
         self.result: dict[str, float] | None = None  # the last selection measure
 
         grid = QGridLayout()
-        grid.setHorizontalSpacing(8)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
         self.bars: dict[str, MeterBar] = {}
         for row, (key, name, unit, tip) in enumerate((
             ("momentary", "Momentary", "LUFS", "Loudness of the last 0.4 s"),
@@ -142,7 +143,9 @@ class LoudnessPanel(QWidget):
         buttons.addWidget(self.measure_button)
         buttons.addWidget(self.reset_button)
         buttons.addStretch(1)
-        column = QVBoxLayout(self)
+        column = QVBoxLayout(self)  # tight: the panel shares the bottom row with the spectrogram
+        column.setContentsMargins(6, 4, 6, 4)
+        column.setSpacing(4)
         column.addLayout(grid)
         column.addWidget(self.state)
         column.addLayout(buttons)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QFrame, QMenu, QScrollArea
 
 from desktop.ui.meter import LoudnessPanel, selection_measure
 from desktop.ui.recent import RecentMenu, remember
@@ -62,7 +62,12 @@ def install(window: MainWindow) -> None:
                                     notify=window.notice.notify)
     # Beside Jobs, not tabbed with it: a second tab group in the window leaves a stray
     # copy of its tab bar drawn over the spectrogram (Qt 6.10; seen offscreen and under Xvfb).
-    dock = window._add_dock("loudness", "Loudness", window.loudness, Qt.DockWidgetArea.BottomDockWidgetArea)
+    scroll = QScrollArea()  # scrolls when squeezed, rather than making the window taller
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the bars shrink instead
+    scroll.setWidget(window.loudness)
+    dock = window._add_dock("loudness", "Loudness", scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
     window.splitDockWidget(window.docks["jobs"], dock, Qt.Orientation.Horizontal)
     window.resizeDocks([window.docks["spectrogram"], window.docks["jobs"], dock], [900, 300, 300],
                        Qt.Orientation.Horizontal)
