@@ -53,12 +53,20 @@ NO_PORTAUDIO = ("No audio: the PortAudio library could not be loaded ({error}). 
 NO_DEVICES = "No sound devices were found (no sound card, or the sound system is not running)."
 
 
-def list_devices() -> DeviceList:
-    """Every input and output device PortAudio sees now (it rescans on each call)."""
+def list_devices(rescan: bool = False) -> DeviceList:
+    """Every input and output device PortAudio knows. PortAudio lists the devices once, when
+    it starts; ``rescan`` restarts it to find one plugged in since, which would cut off a
+    stream that is open, so only ask for it when nothing plays or records."""
     try:
         import sounddevice as sd
     except OSError as exc:
         return DeviceList(reason=NO_PORTAUDIO.format(error=exc))
+    if rescan:
+        try:
+            sd._terminate()
+            sd._initialize()
+        except Exception as exc:  # noqa: BLE001 - PortAudio raises plain errors
+            return DeviceList(reason=f"The sound system could not be restarted: {exc}.")
     try:
         raw = list(sd.query_devices())
         hostapis = [h.get("name", "") for h in sd.query_hostapis()]

@@ -66,11 +66,12 @@ def _select(box: QComboBox, value: Any) -> None:
 
 
 class PreferencesDialog(QDialog):
-    """``list_sound_devices()`` is asked when the dialog opens and on Refresh;
+    """``list_sound_devices(rescan)`` is asked when the dialog opens, and with ``rescan``
+    True on Refresh (the window's lister rescans only when no stream is open);
     ``appearance_changed()`` re-themes the window after the theme or text size changed."""
 
     def __init__(self, parent: QWidget | None = None,
-                 list_sound_devices: Callable[[], DeviceList] = list_devices,
+                 list_sound_devices: Callable[[bool], DeviceList] = list_devices,
                  appearance_changed: Callable[[], None] = lambda: None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
@@ -107,7 +108,7 @@ class PreferencesDialog(QDialog):
         self.devices_note.setAccessibleName("Sound devices state")
         self.refresh_button = QPushButton("Refresh list")
         self.refresh_button.setToolTip("Look again (after plugging in a USB microphone or headset)")
-        self.refresh_button.clicked.connect(self.refresh_devices)
+        self.refresh_button.clicked.connect(lambda: self.refresh_devices(rescan=True))
         form.addRow("&Output (playback):", self.output_box)
         form.addRow("&Input (recording):", self.input_box)
         row = QHBoxLayout()
@@ -200,9 +201,9 @@ class PreferencesDialog(QDialog):
         _select(self.theme_box, get_setting("theme"))
         self.text_size.setValue(round(float(get_setting("font_scale")) * 100))
 
-    def refresh_devices(self) -> None:
+    def refresh_devices(self, rescan: bool = False) -> None:
         """List the devices now, keeping what is chosen in each box (or stored)."""
-        devices = self.list_sound_devices()
+        devices = self.list_sound_devices(rescan)
         for kind, box in (("output", self.output_box), ("input", self.input_box)):
             chosen = box.currentData() if box.count() else get_setting(f"audio/{kind}_device")
             box.clear()

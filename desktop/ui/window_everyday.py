@@ -97,7 +97,14 @@ def show_preferences(window: MainWindow):
     def appearance() -> None:
         window.set_theme(str(get_setting("theme")))
 
-    dialog = PreferencesDialog(window, appearance_changed=appearance)
+    def devices(rescan: bool):
+        from engines.sound_devices import list_devices
+
+        streams = [window.audio] + ([window.banking.audio] if window.banking is not None else [])
+        busy = any(a.playing or a.recording for a in streams)  # a restart would cut them off
+        return list_devices(rescan=rescan and not busy)
+
+    dialog = PreferencesDialog(window, list_sound_devices=devices, appearance_changed=appearance)
     dialog.open()
     window.preferences_dialog = dialog
     return dialog

@@ -89,8 +89,14 @@ def test_no_sound_devices_is_a_state_not_a_crash(monkeypatch, qtbot):
     audio = AudioIO()
     assert not audio.probe() and "No audio output device" in audio.reason
 
+    import sounddevice as sd
+
+    restarts = []
+    monkeypatch.setattr(sd, "_terminate", lambda: restarts.append("stop"))
+    monkeypatch.setattr(sd, "_initialize", lambda: restarts.append("start"))
     fake_sound.install(monkeypatch, fake_sound.LAPTOP)  # plugged in: Refresh finds it
-    dialog.refresh_devices()
+    dialog.refresh_button.click()
+    assert restarts == ["stop", "start"]  # PortAudio lists devices only when it starts
     assert dialog.input_box.currentData() == YETI and dialog.input_box.currentText().startswith(YETI)
 
 
