@@ -105,9 +105,23 @@ def show_preferences(window: MainWindow):
         return list_devices(rescan=rescan and not busy)
 
     dialog = PreferencesDialog(window, list_sound_devices=devices, appearance_changed=appearance)
+    dialog.accepted.connect(lambda: devices_found(window))
     dialog.open()
     window.preferences_dialog = dialog
     return dialog
+
+
+def devices_found(window: MainWindow) -> None:
+    """After Preferences (where Refresh may have found a device plugged in since the studio
+    started): audio that was off comes on, and Record follows the microphone."""
+    audio = window.audio
+    if audio.playing or audio.recording:
+        return
+    was = audio.available
+    if audio.probe() and not was and audio.reason == "":
+        window.banner.hide()
+        window.notice.notify("Sound devices found: playback is on.")
+    window.act_record.setEnabled(window.transport.can_record())
 
 
 def log_target() -> Path:

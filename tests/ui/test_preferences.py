@@ -143,3 +143,21 @@ def test_theme_text_size_and_model_folder_apply(window, qtbot, monkeypatch, tmp_
         assert get_setting("models_dir") is None and models_dir().name == "models"
     finally:
         apply_theme(app, "dark", 1.0)  # the session's theme, for the tests after this one
+
+
+def test_a_device_plugged_in_later_turns_audio_on(window, qtbot, monkeypatch):
+    import sounddevice as sd
+
+    fake_sound.install(monkeypatch, [], default=(-1, -1))
+    window.after_first_paint()  # as at start-up, on a machine with no sound device
+    assert not window.audio.available and window.banner.isVisible()
+    assert not window.act_record.isEnabled()
+    dialog = open_preferences(window, qtbot)
+    monkeypatch.setattr(sd, "_terminate", lambda: None)
+    monkeypatch.setattr(sd, "_initialize", lambda: None)
+    fake_sound.install(monkeypatch, fake_sound.LAPTOP)  # a USB headset, plugged in
+    dialog.refresh_button.click()
+    assert dialog.input_box.findData(YETI) > 0
+    dialog.accept()
+    assert window.audio.available and not window.banner.isVisible() and window.act_record.isEnabled()
+    assert window.notice.label.text() == "Sound devices found: playback is on."
