@@ -65,6 +65,10 @@ declare(
     Setting("watermark", True, bool),
     Setting("allow_downloads", False, bool),
     Setting("models_dir", None, str),  # the model store's folder (Preferences); None: data folder
+    # Sound devices by name, not PortAudio's number (which changes when a USB microphone is
+    # plugged in); None: the system default. See engines.sound_devices.
+    Setting("audio/input_device", None, str),
+    Setting("audio/output_device", None, str),
 )
 
 

@@ -19,3 +19,17 @@ def test_devices_are_found_by_name_and_a_missing_one_falls_back_with_a_sentence(
     fake_sound.install(monkeypatch, [], default=(-1, -1))
     empty = list_devices()
     assert empty.reason.startswith("No sound devices were found") and resolve("output", "x", empty)[0] is None
+
+
+def test_timbre_devices_sound_lists_names_and_the_choice(monkeypatch, capsys):
+    from desktop.cli.basics import sound_devices
+    from engines.settings import set_setting
+
+    fake_sound.install(monkeypatch, fake_sound.LAPTOP)
+    set_setting("audio/input_device", "Old headset")
+    assert sound_devices() == 0
+    out = capsys.readouterr().out
+    assert "outputs:\n    3  default (ALSA) (system default)\n" in out
+    assert "    2  Blue Yeti Stereo Microphone" in out
+    assert "chosen: system default -> 3\n" in out
+    assert "chosen: Old headset -> 3 (The microphone chosen in Preferences, 'Old headset', is not connected" in out
