@@ -242,7 +242,7 @@ class PreferencesDialog(QDialog):
             "export/format": self.format_box.currentData(),
             "export/mp3_bitrate": self.bitrate_box.currentData(),
             "export/loudness_preset": self.loudness_box.currentData(),
-            "models_dir": str(Path(models).expanduser()) if models else None,
+            "models_dir": str(Path(models).expanduser().absolute()) if models else None,
             "theme": self.theme_box.currentData(),
             "font_scale": round(self.text_size.value() / 100, 3),
         }
