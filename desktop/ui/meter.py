@@ -98,12 +98,10 @@ class LoudnessPanel(QWidget):
     """The Loudness dock. ``selection()`` gives ``(stream, what)`` for the selection's mix
     (or the whole mix) to measure, or a sentence saying why there is nothing to measure."""
 
-    def __init__(self, audio: AudioIO, selection: Callable[[], tuple[object, str] | str],
-                 notify: Callable[[str], None] = lambda _m: None) -> None:
+    def __init__(self, audio: AudioIO, selection: Callable[[], tuple[object, str] | str]) -> None:
         super().__init__()
         self.audio = audio
         self.selection = selection
-        self.notify = notify
         self.meter: LiveLoudness | None = None
         self._serial = -1
         self.task = None  # the selection measure running, if any

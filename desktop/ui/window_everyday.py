@@ -58,10 +58,9 @@ def install(window: MainWindow) -> None:
                                          "Open the folder of the studio's log (for a bug report)")
     window.help_menu.addAction(window.act_show_log)
 
-    window.loudness = LoudnessPanel(window.audio, lambda: selection_measure(window.project, window.view),
-                                    notify=window.notice.notify)
+    window.loudness = LoudnessPanel(window.audio, lambda: selection_measure(window.project, window.view))
     # Beside Jobs, not tabbed with it: a second tab group in the window leaves a stray
-    # copy of its tab bar drawn over the spectrogram (Qt 6.10; seen offscreen and under Xvfb).
+    # copy of its tab bar drawn over the spectrogram (Qt 6.10, seen offscreen).
     scroll = QScrollArea()  # scrolls when squeezed, rather than making the window taller
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
