@@ -176,7 +176,9 @@ class LoudnessPanel(QWidget):
         if fed:
             self.show_live()
         if self.meter is not None and not audio.playing and not audio.tap and self._serial == audio.serial:
-            self.state.setText(f"Stopped · {clock(self.meter.seconds)} measured")
+            stopped = f"Stopped · {clock(self.meter.seconds)} measured"
+            if self.state.text() != stopped:  # not every tick: the readings stay until the next play
+                self.state.setText(stopped)
 
     def show_live(self) -> None:
         meter = self.meter
