@@ -32,7 +32,7 @@ AHEAD_BLOCKS = 8  # rendered blocks waiting for the callback: ~1.6 s of the time
 # The device starts once the first block is rendered (usually milliseconds), so playback
 # does not open with a period of silence; past this wait it starts anyway.
 FIRST_BLOCK_WAIT_S = 1.0
-TAP_BLOCKS = 48  # blocks kept for the loudness meter between its 100 ms ticks (~1 s)
+TAP_BLOCKS = 240  # blocks kept for the loudness meter (~5 s): it catches up after a GUI stall
 
 
 class _End:
@@ -109,8 +109,8 @@ class AudioIO(QObject):
         self.recording = False
         # What the device played, (frames, channels) copies, for the loudness
         # meter (desktop.ui.meter), which drains it on the GUI thread; the callback only appends.
-        # Bounded to ~1 s of blocks: a device faster than real time (a file, a network sink)
-        # or a stalled GUI loses meter readings, never the GUI's responsiveness.
+        # Bounded to ~5 s of blocks: only a GUI stalled longer, or a device far faster than
+        # real time (a file, a network sink), loses meter readings.
         self.tap: deque[np.ndarray] = deque(maxlen=TAP_BLOCKS)
         self.channels = 2
         self.serial = 0  # counts streams started: the meter starts afresh on a new one

@@ -36,6 +36,7 @@ from engines.cancel import Progress
 from engines.loudness import LiveLoudness
 
 TICK_MS = 100
+FEED_BLOCKS = 48  # device blocks fed to the meter per tick at most (~1 s of audio)
 FLOOR = -60.0  # the bars' left end, LUFS or dBTP
 
 
@@ -163,7 +164,9 @@ class LoudnessPanel(QWidget):
             self.meter = LiveLoudness(audio.rate, audio.channels)
             self.show_target()
         blocks = []
-        for _ in range(len(audio.tap)):  # what is there now: the callback keeps appending
+        # what is there now (the callback keeps appending), at most ~1 s a tick: after a stall
+        # the meter catches up over a few ticks instead of stalling the GUI in turn
+        for _ in range(min(len(audio.tap), FEED_BLOCKS)):
             try:
                 blocks.append(audio.tap.popleft())
             except IndexError:

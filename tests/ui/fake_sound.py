@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 HOSTAPIS = ({"name": "ALSA"},)
-SPEED = 4  # an output stream plays this many times faster than real time
+SPEED = 2  # an output stream plays this many times faster than real time
 
 
 def device(index: int, name: str, inputs: int = 0, outputs: int = 0) -> dict:
