@@ -209,9 +209,40 @@ class LoudnessMeter:
         j = np.arange(n_blocks)
         hi = np.minimum(j + per, cumulative.shape[1] - 1)
         z = (cumulative[:, hi] - cumulative[:, np.minimum(j, hi)]) / (_GATE_BLOCK_S * self.rate)
-        gains = np.array([_CHANNEL_GAINS[i] if i < len(_CHANNEL_GAINS) else 1.0
-                          for i in range(self.channels)])[:, np.newaxis]
-        return gated_lufs((gains * z).sum(axis=0))
+        return gated_lufs((self._gains() * z).sum(axis=0))
+
+    def _gains(self) -> np.ndarray:
+        return np.array([_CHANNEL_GAINS[i] if i < len(_CHANNEL_GAINS) else 1.0
+                         for i in range(self.channels)])[:, np.newaxis]
+
+    def window_series(self, seconds: float) -> np.ndarray:
+        """Ungated loudness of the last ``seconds`` (a whole number of 100 ms pieces) at
+        the end of each complete piece: EBU Tech 3341's momentary (0.4 s) and short-term
+        (3 s) meters, from the same K-weighted energies the integrated value gates. Before
+        a full window has played, the missing part counts as silence."""
+        per = max(1, int(round(seconds / (_GATE_BLOCK_S * _GATE_STEP))))
+        if not self._pieces:
+            return np.empty(0)
+        energy = (self._gains() * np.array(self._pieces, np.float64).T).sum(axis=0)
+        cumulative = np.concatenate([[0.0], np.cumsum(energy)])
+        ends = np.arange(1, len(energy) + 1)
+        z = (cumulative[ends] - cumulative[np.maximum(ends - per, 0)]) / (per * _GATE_BLOCK_S * _GATE_STEP * self.rate)
+        with np.errstate(divide="ignore"):
+            return -0.691 + 10.0 * np.log10(z)
+
+    def window_lufs(self, seconds: float) -> float:
+        """The last value of :meth:`window_series`, without computing the others."""
+        per = max(1, int(round(seconds / (_GATE_BLOCK_S * _GATE_STEP))))
+        if not self._pieces:
+            return float("-inf")
+        energy = (self._gains() * np.array(self._pieces[-per:], np.float64).T).sum()
+        z = energy / (per * _GATE_BLOCK_S * _GATE_STEP * self.rate)
+        return float(-0.691 + 10.0 * np.log10(z)) if z > 0 else float("-inf")
+
+    @property
+    def seconds(self) -> float:
+        """How much audio has been fed."""
+        return self._pos / self.rate
 
 
 class TruePeakMeter:
@@ -255,3 +286,65 @@ class TruePeakMeter:
             self._measure(np.concatenate([self._tail, pad], axis=1), min(self._seen, _TP_CONTEXT))
             self._seen = 0
         return 20 * np.log10(self.peak) if self.peak > 0 else float("-inf")
+
+
+class LiveLoudness:
+    """A loudness meter as EBU Tech 3341 describes one: momentary (400 ms), short-term
+    (3 s) and integrated loudness, and true peak, of audio fed as it plays or is read.
+
+    No measure of its own: :class:`LoudnessMeter`'s K-weighted 100 ms energies give all
+    three loudness values (integrated through the one gating, :func:`gated_lufs`) and
+    :class:`TruePeakMeter` the peak, so the meter agrees with export and mastering.
+    Feeding costs a filter pass per block; reading costs a sum over at most 30 pieces
+    (the integrated value: one over all pieces, ~36 000 an hour).
+    """
+
+    MOMENTARY_S = 0.4
+    SHORT_TERM_S = 3.0
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self.rate, self.channels = sample_rate, channels
+        self.loudness = LoudnessMeter(sample_rate, channels)
+        self.peaks = TruePeakMeter(channels)
+
+    def feed(self, block: np.ndarray) -> None:
+        """``block`` is ``(channels, frames)``."""
+        block = np.asarray(block)
+        if block.ndim == 1:
+            block = block[np.newaxis, :]
+        if block.shape[1] == 0:
+            return
+        self.loudness.feed(block)
+        self.peaks.feed(block)
+
+    @property
+    def seconds(self) -> float:
+        return self.loudness.seconds
+
+    def momentary(self) -> float:
+        return self.loudness.window_lufs(self.MOMENTARY_S)
+
+    def short_term(self) -> float:
+        return self.loudness.window_lufs(self.SHORT_TERM_S)
+
+    def integrated(self) -> float:
+        """−inf until one 400 ms gating block has been fed (asking must not pad the meter)."""
+        if self.seconds < _GATE_BLOCK_S:
+            return float("-inf")
+        return self.loudness.lufs()
+
+    def true_peak_so_far(self) -> float:
+        """dBTP of what has been judged so far (the last few samples wait for context)."""
+        peak = self.peaks.peak
+        return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+    def summary(self) -> dict[str, float]:
+        """The whole of what was fed (a selection, a file): integrated, the loudest
+        momentary and short-term moments, and true peak. Ends the true-peak measure."""
+        def loudest(seconds: float) -> float:
+            series = self.loudness.window_series(seconds)
+            series = series[np.isfinite(series)]
+            return float(series.max()) if series.size else float("-inf")
+
+        return {"integrated": self.integrated(), "momentary_max": loudest(self.MOMENTARY_S),
+                "short_term_max": loudest(self.SHORT_TERM_S), "true_peak": float(self.peaks.db())}

@@ -64,6 +64,11 @@ declare(
     Setting("device", "auto", str),  # auto | cpu | cuda | cuda:N | mps (checked by engines.devices)
     Setting("watermark", True, bool),
     Setting("allow_downloads", False, bool),
+    Setting("models_dir", None, str),  # the model store's folder (Preferences); None: data folder
+    # Sound devices by name, not PortAudio's number (which changes when a USB microphone is
+    # plugged in); None: the system default. See engines.sound_devices.
+    Setting("audio/input_device", None, str),
+    Setting("audio/output_device", None, str),
 )
 
 

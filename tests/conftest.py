@@ -16,6 +16,7 @@ import pytest
 _ROOT = Path(tempfile.mkdtemp(prefix="timbre-tests-"))
 os.environ["TIMBRE_CONFIG_DIR"] = str(_ROOT / "config")
 os.environ["TIMBRE_DATA_DIR"] = str(_ROOT / "data")
+os.environ["TIMBRE_LOG_DIR"] = str(_ROOT / "logs")
 os.environ.setdefault("TIMBRE_MODELS_DIR", str(_ROOT / "models"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -32,6 +33,7 @@ def own_user_folders(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("TIMBRE_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("TIMBRE_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("TIMBRE_LOG_DIR", str(home / "logs"))
     return home
 
 

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: one-line errors, a terminal progress bar."""
+"""Shared CLI plumbing: one-line errors, a terminal progress bar, the log file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from engines.errors import TimbreError
 
 
 def fail(message: str, code: int = 1) -> int:
+    import logging
+
+    logging.getLogger("timbre").warning("failed: %s", message)
     print(f"timbre: {message}", file=sys.stderr)
     return code
 
@@ -35,6 +38,9 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     except Exception as exc:
         line = disk_error_line(exc)
         if line is None:
+            import logging
+
+            logging.getLogger("timbre").exception("command failed")
             raise
         return fail(line)
 
@@ -68,28 +74,62 @@ def disk_error_line(exc: BaseException) -> str | None:
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal; silent when stderr is not a terminal."""
+    """Every command's terminal progress: one tqdm line with percentage, bar, time spent,
+    time left and rate; silent when stderr is not a terminal (pipes, logs, tests).
+
+    Called with :class:`engines.cancel.Progress`. Engines count in their own units (frames,
+    steps, bytes, seconds), so the rate is in those units, scaled (``1.2k/s``); the stage
+    is shown after the label. A new total, or a count that goes back, starts the timing
+    again on the same line, so time left is never estimated from another stage's pace.
+    """
+
+    BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
 
     def __init__(self, label: str, stream=None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self._last = -1
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self._bar = None  # tqdm, made at the first report
+        self._stage = ""
+
+    def _open(self, total: float):
+        from tqdm import tqdm
+
+        # frames and bytes read as "192k/480k", steps as "3/12";
+        # disable=False outright: engines set TQDM_DISABLE to silence library bars, not ours
+        return tqdm(total=total, desc=self.label, file=self.stream, disable=False, leave=True,
+                    unit="", unit_scale=total >= 10_000, dynamic_ncols=True, mininterval=0.2,
+                    bar_format=self.BAR_FORMAT)
 
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
-        pct = int(p.fraction * 100)
-        if pct == self._last:
-            return
-        self._last = pct
-        width = 30
-        filled = int(width * p.fraction)
-        stage = f" {p.stage}" if p.stage else ""
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {pct:3d}%{stage}  ")
-        self.stream.flush()
+        total = p.total if p.total > 0 else 1.0
+        done = min(max(p.done, 0.0), total) if p.total > 0 else 0.0
+        if float(total).is_integer():  # whole units read as "3/12", not "3.00/12.0"
+            total, done = int(total), int(done)
+        bar = self._bar
+        if bar is None:
+            bar = self._bar = self._open(total)
+        elif total != bar.total or done < bar.n:
+            bar.unit_scale = total >= 10_000
+            bar.reset(total=total)
+        if p.stage != self._stage:
+            self._stage = p.stage
+            named = p.stage and p.stage != self.label
+            bar.set_description_str(f"{self.label} ({p.stage})" if named else self.label, refresh=False)
+        bar.update(done - bar.n)
 
     def close(self) -> None:
-        if self.enabled and self._last >= 0:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def start_log(argv: list[str]) -> None:
+    """Each command goes to the rotating CLI log (see :mod:`engines.logs`) with its arguments."""
+    from engines.logs import log, setup_logging
+
+    setup_logging("cli")
+    log.info("timbre %s", " ".join(argv))

@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.launch import launch_studio
 
         return launch_studio(project=args.project, screenshot=args.screenshot)
+    from desktop.cli.common import start_log
+
+    start_log(sys.argv[1:] if argv is None else argv)
     return run_guarded(args.func, args)
 
 

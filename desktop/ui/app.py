@@ -158,6 +158,11 @@ def render_screenshot(window, path: str, settle_s: float = 8.0) -> None:
 
 def run_app(project: str | None = None, screenshot: str | None = None) -> int:
     app = _make_app()
+    from engines.logs import log, setup_logging
+    from engines.provenance import app_version
+
+    setup_logging("studio")  # Help › Show log file opens its folder
+    log.info("studio %s started (project: %s)", app_version(), project or "last or new")
     from desktop.project.errors import ProjectError
     from desktop.ui.main_window import MainWindow
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterable
 
 import numpy as np
@@ -31,6 +32,7 @@ AHEAD_BLOCKS = 8  # rendered blocks waiting for the callback: ~1.6 s of the time
 # The device starts once the first block is rendered (usually milliseconds), so playback
 # does not open with a period of silence; past this wait it starts anyway.
 FIRST_BLOCK_WAIT_S = 1.0
+TAP_BLOCKS = 240  # blocks kept for the loudness meter (~5 s): it catches up after a GUI stall
 
 
 class _End:
@@ -86,6 +88,7 @@ class AudioIO(QObject):
     finished = Signal()  # playback reached the end or was stopped
     failed = Signal(str)  # rendering what was playing failed (it stopped)
     recorded = Signal(object)  # AudioClip
+    told = Signal(str)  # a sentence for the user (the chosen device is not connected)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -104,32 +107,52 @@ class AudioIO(QObject):
         self.level = 0.0  # peak of the last block, 0..1
         self._recorded: list[np.ndarray] = []
         self.recording = False
+        # What the device played, (frames, channels) copies, for the loudness
+        # meter (desktop.ui.meter), which drains it on the GUI thread; the callback only appends.
+        # Bounded to ~5 s of blocks: only a GUI stalled longer, or a device far faster than
+        # real time (a file, a network sink), loses meter readings.
+        self.tap: deque[np.ndarray] = deque(maxlen=TAP_BLOCKS)
+        self.channels = 2
+        self.serial = 0  # counts streams started: the meter starts afresh on a new one
         self._poll = QTimer(self)
         self._poll.setInterval(50)
         self._poll.timeout.connect(self._check_done)
 
     def probe(self) -> bool:
-        """Find a default output device; on failure keep the reason for the banner."""
+        """Find an output device; on failure keep the reason for the banner."""
+        from engines.sound_devices import NO_PORTAUDIO
+
         try:
             import sounddevice as sd
         except OSError as exc:
-            self.reason = (f"No audio: the PortAudio library could not be loaded ({exc}). "
-                           "Install libportaudio2 to play and record; everything else works.")
+            self.reason = NO_PORTAUDIO.format(error=exc)
             return False
         self._sd = sd
-        try:
-            sd.query_devices(kind="output")
-        except Exception:  # noqa: BLE001 - PortAudio raises plain errors for "no device"
+        devices = self.devices()
+        if not devices.of("output"):
             self.reason = ("No audio output device was found, so playback and recording are "
                            "off. Everything else works; export to hear your mix.")
             return False
-        try:
-            sd.query_devices(kind="input")
-            self.has_input = True
-        except Exception:  # noqa: BLE001 - no microphone: playback still works
-            self.has_input = False
+        self.has_input = bool(devices.of("input"))  # no microphone: playback still works
         self.available, self.reason = True, ""
         return True
+
+    def devices(self):
+        """The sound devices now (engines.sound_devices.DeviceList)."""
+        from engines.sound_devices import list_devices
+
+        return list_devices()
+
+    def device_for(self, kind: str) -> int | None:
+        """The device Preferences chose for ``kind`` ("input"/"output"), found by name;
+        one not connected falls back to the default, and ``told`` says so."""
+        from engines.settings import get_setting
+        from engines.sound_devices import resolve
+
+        index, note = resolve(kind, get_setting(f"audio/{kind}_device"))  # type: ignore[arg-type]
+        if note:
+            self.told.emit(note)
+        return index
 
     # ---- playback ------------------------------------------------------------------
     @property
@@ -157,11 +180,13 @@ class AudioIO(QObject):
             self._block, self._block_pos, self._error = None, 0, None
         producer.ready.wait(FIRST_BLOCK_WAIT_S)
         self._pos = 0
-        self.rate = stream.sample_rate
+        self.rate, self.channels = stream.sample_rate, channels
+        self.tap.clear()
+        self.serial += 1
         try:
             self._stream = self._sd.OutputStream(
                 samplerate=stream.sample_rate, channels=channels, blocksize=BLOCK,
-                dtype="float32", callback=self._out_callback,
+                dtype="float32", callback=self._out_callback, device=self.device_for("output"),
             )
             self._stream.start()
         except Exception:
@@ -200,6 +225,8 @@ class AudioIO(QObject):
                 filled += n
             outdata[filled:] = 0
             self._pos += filled
+            if filled:
+                self.tap.append(outdata[:filled].copy())
             self.level = float(np.abs(outdata[:filled]).max()) if filled else 0.0
             if self._producer is None and self._block is None:
                 raise self._sd.CallbackStop
@@ -245,7 +272,7 @@ class AudioIO(QObject):
         self._recorded, self.recording, self.rate, self._pos = [], True, rate, 0
         self._stream = self._sd.InputStream(
             samplerate=rate, channels=channels, blocksize=BLOCK, dtype="float32",
-            callback=self._in_callback,
+            callback=self._in_callback, device=self.device_for("input"),
         )
         self._stream.start()
 

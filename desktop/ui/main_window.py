@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop.project.store import Project
 from desktop.project.timeline import Timeline
+from desktop.ui import window_everyday
 from desktop.ui.audio import AudioIO, LevelMeter
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
@@ -56,7 +57,7 @@ from desktop.ui.workers import JobManager
 from engines.errors import EngineError
 from engines.settings import get_setting, set_setting
 
-DOCK_LAYOUT_VERSION = 1  # bump when panels are added or renamed: old layouts are then ignored
+DOCK_LAYOUT_VERSION = 2  # bump when panels are added or renamed: old layouts are then ignored
 
 
 SPACE_WIDGETS = (QAbstractButton, QComboBox, QAbstractItemView)  # Space works these itself
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status()
         self._build_transcript()
+        window_everyday.install(self)  # Preferences, Open recent, Show log file, Loudness panel
         projects.open_project(project)
         docks = get_setting("window_docks")  # where the user put the panels last time
         if isinstance(docks, str):
@@ -545,6 +547,7 @@ class MainWindow(QMainWindow):
         view.canvas.setFocus()  # Space and R go to the transport, not to a text field
         damaged = " (damaged, read-only)" if project.damaged else ""
         self.setWindowTitle(f"{project.name}{damaged} — Timbre Studio")
+        window_everyday.project_opened(self)
 
     def _project_closing(self) -> None:
         """Nothing may play, nor the spectrogram show, a project that is going away."""

@@ -7,6 +7,7 @@ behind "Details…". An optional action button carries offers such as "Retry on 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
@@ -84,6 +85,8 @@ class NotificationBar(QFrame):
     ) -> None:
         line = message.strip().splitlines()[0] if message.strip() else "Something went wrong."
         self.history.append(line)
+        if error:  # what went wrong goes to the log file too (engines.logs), for a bug report
+            logging.getLogger("desktop.ui").warning("%s%s", message, f"\n{details}" if details else "")
         self.label.setText(("⚠ " if error else "") + line)
         self.label.setToolTip(message)
         self.setAccessibleDescription(line)

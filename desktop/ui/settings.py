@@ -17,3 +17,15 @@ declare(
     Setting("window_docks", None, str),
     Setting("clip_overlap", "track", str, choices=("track", "fit")),
 )
+
+# Preferences (desktop.ui.preferences); the sound devices' keys are the engine layer's
+# (engines.settings), as `timbre devices --sound` reads them too.
+EXPORT_FORMATS = ("wav", "flac", "ogg", "mp3", "opus", "m4a")
+MP3_BITRATES = (96, 128, 160, 192, 224, 256, 320)  # kbit/s
+LOUDNESS_CHOICES = ("keep", "podcast", "podcast-mono", "ebu-r128", "streaming")  # engines.podcast.presets
+declare(
+    Setting("export/format", "wav", str, choices=EXPORT_FORMATS),
+    Setting("export/mp3_bitrate", 192, int, choices=MP3_BITRATES),
+    Setting("export/loudness_preset", "keep", str, choices=LOUDNESS_CHOICES),
+    Setting("recent_projects", [], list),
+)

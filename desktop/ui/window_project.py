@@ -237,18 +237,24 @@ class ProjectController(QObject):
     def export_dialog(self) -> None:
         if not self.has_audio("export", "Import or generate audio first.") or self.project is None:
             return
+        from engines.settings import get_setting
+
+        fmt = str(get_setting("export/format"))  # Preferences' defaults start the dialogs
+        filters = "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3);;Opus (*.opus);;M4A (*.m4a)"
+        chosen = next((f for f in filters.split(";;") if f"*.{fmt})" in f), "")
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export mix", str(Path.home() / f"{self.project.name}.wav"),
-            "WAV (*.wav);;FLAC (*.flac);;OGG (*.ogg);;MP3 (*.mp3);;Opus (*.opus);;M4A (*.m4a)")
+            self.window, "Export mix", str(Path.home() / f"{self.project.name}.{fmt}"), filters, chosen)
         if not path:
             return
         from engines.podcast.presets import PRESETS
 
         keep = "Keep the mix's levels"
         choices = [keep, *(p.label for p in PRESETS.values())]
+        preset = str(get_setting("export/loudness_preset"))
+        first = list(PRESETS).index(preset) + 1 if preset in PRESETS else 0
         choice, ok = QInputDialog.getItem(
             self.window, "Export loudness", "Loudness of the exported file (true peak ≤ −1 dBTP):",
-            choices, 0, False)
+            choices, first, False)
         if ok:
             preset = next((p for p in PRESETS.values() if p.label == choice), None)
             self.export_to(path, preset)
