@@ -67,3 +67,19 @@ def test_podcast_dialog_offers_neural_denoise(window):
     assert dialog.cleanup_settings().denoiser == "rnnoise"
     dialog.denoise.setCurrentIndex(2)
     assert dialog.cleanup_settings().noise_reduction is False
+
+
+def test_model_manager_offers_htdemucs_for_stems(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.model_manager import ModelManager
+
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))  # nothing installed
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    dialog = ModelManager(window, window.jobs.loaded_engines, window.jobs.unload_all)
+    qtbot.addWidget(dialog)
+    names = [dialog.catalog.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(dialog.catalog.rowCount())]
+    row = names.index("htdemucs")
+    assert "stem separation" in dialog.catalog.item(row, 0).text()
+    assert dialog.catalog.item(row, 2).text() == "not installed"
+    assert dialog.catalog.item(row, 3).text() == "MIT"
