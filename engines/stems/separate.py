@@ -11,8 +11,9 @@ release's format (:func:`engines.music.tiny.save_tiny_htdemucs`), loaded the sam
 
 Separation itself is demucs' ``apply_model`` (overlapping segments, cross-faded), with
 the input normalised as demucs' own command line does. The audio goes through in blocks
-of ``BLOCK_S`` seconds with ``CONTEXT_S`` of its neighbours either side (cut off again),
-so progress is reported and Cancel is honoured every block.
+of ``BLOCK_S`` seconds with ``CONTEXT_S`` of its neighbours either side, neighbouring
+blocks cross-faded over the (up to ``2 × CONTEXT_S``) frames they share (no hard switch, so no click at a
+block edge), so progress is reported and Cancel is honoured every block.
 
 Two-stem mode (``two_stems="vocals"``: dialogue isolation) keeps that stem and sums the
 others into ``no_vocals``, as ``demucs --two-stems`` does.
@@ -147,6 +148,7 @@ def separate(
     step, context = int(BLOCK_S * rate), int(CONTEXT_S * rate)
     starts = list(range(0, max(frames, 1), step))
     out = np.zeros((len(separator.sources), channels, frames), np.float32)
+    weight = np.zeros(frames, np.float32)
     progress(Progress(0, len(starts), "separating"))
     for i, a in enumerate(starts):
         if cancel is not None:
@@ -156,8 +158,13 @@ def separate(
         with torch.inference_mode():
             part = apply_model(separator.model, x[None, :, lo:hi], shifts=0, split=True,
                                overlap=0.25, progress=False, device=separator.device)[0]
-        out[:, :, a:b] = part[:, :, a - lo : b - lo].float().cpu().numpy()
+        rise = min(frames, a + context) - lo if a > 0 else 0  # shared with the block before
+        fall = hi - (b - context) if b < frames else 0  # shared with the block after
+        w = _trapezoid(hi - lo, rise, fall)
+        out[:, :, lo:hi] += part.float().cpu().numpy() * w
+        weight[lo:hi] += w
         progress(Progress(i + 1, len(starts), "separating"))
+    out /= np.maximum(weight, 1e-6)
     out = out * std + mean
     by_name = dict(zip(separator.sources, out, strict=True))
     if two_stems is not None:
@@ -168,3 +175,14 @@ def separate(
         .resampled(clip.sample_rate).with_channels(clip.channels)
         for name in names
     }
+
+
+def _trapezoid(n: int, rise: int, fall: int) -> np.ndarray:
+    """Weights 0→1 over ``rise`` frames, 1, then 1→0 over ``fall``: with the neighbour's
+    opposite ramp over the same frames they sum to 1 (a linear cross-fade)."""
+    w = np.ones(n, np.float32)
+    if rise:
+        w[:rise] = (np.arange(rise, dtype=np.float32) + 0.5) / rise
+    if fall:
+        w[n - fall :] = ((np.arange(fall, dtype=np.float32) + 0.5) / fall)[::-1]
+    return w
