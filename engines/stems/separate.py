@@ -22,6 +22,7 @@ others into ``no_vocals``, as ``demucs --two-stems`` does.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,25 +146,19 @@ def separate(
     mean, std = float(ref.mean()), float(ref.std()) or 1.0
     x = torch.from_numpy((mix - mean) / std)
     frames = x.shape[1]
-    step, context = int(BLOCK_S * rate), int(CONTEXT_S * rate)
-    starts = list(range(0, max(frames, 1), step))
+    blocks = list(cross_faded_blocks(frames, int(BLOCK_S * rate), int(CONTEXT_S * rate)))
     out = np.zeros((len(separator.sources), channels, frames), np.float32)
     weight = np.zeros(frames, np.float32)
-    progress(Progress(0, len(starts), "separating"))
-    for i, a in enumerate(starts):
+    progress(Progress(0, len(blocks), "separating"))
+    for i, (lo, hi, w) in enumerate(blocks):
         if cancel is not None:
             cancel.check()
-        b = min(frames, a + step)
-        lo, hi = max(0, a - context), min(frames, b + context)
         with torch.inference_mode():
             part = apply_model(separator.model, x[None, :, lo:hi], shifts=0, split=True,
                                overlap=0.25, progress=False, device=separator.device)[0]
-        rise = min(frames, a + context) - lo if a > 0 else 0  # shared with the block before
-        fall = hi - (b - context) if b < frames else 0  # shared with the block after
-        w = _trapezoid(hi - lo, rise, fall)
         out[:, :, lo:hi] += part.float().cpu().numpy() * w
         weight[lo:hi] += w
-        progress(Progress(i + 1, len(starts), "separating"))
+        progress(Progress(i + 1, len(blocks), "separating"))
     out /= np.maximum(weight, 1e-6)
     out = out * std + mean
     by_name = dict(zip(separator.sources, out, strict=True))
@@ -177,12 +172,19 @@ def separate(
     }
 
 
-def _trapezoid(n: int, rise: int, fall: int) -> np.ndarray:
-    """Weights 0→1 over ``rise`` frames, 1, then 1→0 over ``fall``: with the neighbour's
-    opposite ramp over the same frames they sum to 1 (a linear cross-fade)."""
-    w = np.ones(n, np.float32)
-    if rise:
-        w[:rise] = (np.arange(rise, dtype=np.float32) + 0.5) / rise
-    if fall:
-        w[n - fall :] = ((np.arange(fall, dtype=np.float32) + 0.5) / fall)[::-1]
-    return w
+
+def cross_faded_blocks(frames: int, step: int, context: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(lo, hi, weights)`` for each block of ``step`` frames widened by ``context`` each
+    side; where two blocks overlap, one fades out as the other fades in (linear, summing
+    to 1), so the weights add up to 1 on every frame."""
+    for a in range(0, max(frames, 1), step):
+        b = min(frames, a + step)
+        lo, hi = max(0, a - context), min(frames, b + context)
+        rise = min(frames, a + context) - lo if a > 0 else 0  # shared with the block before
+        fall = hi - (b - context) if b < frames else 0  # shared with the block after
+        w = np.ones(hi - lo, np.float32)
+        if rise:
+            w[:rise] = (np.arange(rise, dtype=np.float32) + 0.5) / rise
+        if fall:
+            w[w.size - fall :] *= ((np.arange(fall, dtype=np.float32) + 0.5) / fall)[::-1]
+        yield lo, hi, w

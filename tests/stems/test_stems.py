@@ -109,3 +109,16 @@ def test_stems_of_a_project_track_from_the_command_line(song, timbre_cli):
         assert [t.name for t in again.tracks()] == ["song", "song · vocals", "song · no_vocals"]
     r = timbre_cli("stems", path, "--track", "99", "--model", "debug")
     assert r.returncode == 1 and "no track 99" in r.stderr
+
+
+@pytest.mark.parametrize(("frames", "step", "context"),
+                         [(7 * 441, 3 * 441, 441), (30 * 441 + 44, 30 * 441, 441), (900, 3000, 100)])
+def test_blocks_cross_fade_to_a_constant_sum(frames, step, context):
+    """Long audio goes through demucs in blocks; where they overlap one fades out as the
+    next fades in, so no frame is louder, quieter or switched hard at a block edge."""
+    from engines.stems.separate import cross_faded_blocks
+
+    total = np.zeros(frames)
+    for lo, hi, w in cross_faded_blocks(frames, step, context):
+        total[lo:hi] += w
+    assert np.allclose(total, 1.0, atol=1e-6)
