@@ -1,4 +1,5 @@
-"""``timbre stems PROJECT|FILE``: separate stems with demucs (htdemucs).
+"""``timbre stems PROJECT|FILE``: separate stems with demucs (htdemucs); ``timbre denoise
+PROJECT``: lower the noise of a clip or track in place (the studio's Edit › Denoise…).
 
 On a project, each stem becomes a new track under the source's (one undoable edit, saved at
 once); on a file, each stem is written beside it (or into ``-o DIR``) as NAME.STEM.EXT.
@@ -29,6 +30,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["wav", "flac", "ogg", "mp3", "opus", "m4a"], default="wav",
                    help="for a FILE: the stems' format (default wav)")
     p.set_defaults(func=cmd_stems)
+
+    d = sub.add_parser("denoise", help="lower the noise of a project's clip or track, in place")
+    d.add_argument("project")
+    where = d.add_mutually_exclusive_group(required=True)
+    where.add_argument("--track", type=int, metavar="N", help="every clip on this track")
+    where.add_argument("--clip", type=int, metavar="N", help="this clip")
+    d.add_argument("--method", choices=["rnnoise", "spectral"], default="rnnoise",
+                   help="rnnoise: neural, follows changing noise (default); spectral: noisereduce, "
+                   "a steady room noise profiled from the pauses")
+    d.set_defaults(func=cmd_denoise)
 
 
 def _is_project(path: Path) -> bool:
@@ -104,3 +115,30 @@ def _file(args: argparse.Namespace, source: Path, bar) -> list[str]:
                      title=f"{source.stem} ({stem})")
         lines.append(f"wrote {path} ({take.clip.duration:.2f} s)")
     return lines
+
+
+def cmd_denoise(args: argparse.Namespace) -> int:
+    from desktop.cli.common import ProgressBar
+    from desktop.project.store import Project
+    from desktop.project.timeline import Timeline
+    from desktop.session.stems import clips_of, denoise_to_takes
+    from engines.errors import BadInput
+
+    with Project.open(args.project) as project:
+        clips = clips_of(project, args.track, args.clip)
+        if args.track is not None:
+            project.track(args.track)  # one line when there is no such track
+        if not clips:
+            raise BadInput(f"Track {args.track} has no clips to denoise.")
+        for clip_id in clips:
+            project.clip(clip_id)
+        bar = ProgressBar("denoise")
+        try:
+            replaced = denoise_to_takes(project, clips, args.method, progress=bar)
+        finally:
+            bar.close()
+        what = f"track {args.track}" if args.track is not None else f"clip {args.clip}"
+        Timeline(project).replace_clip_audio(replaced, f"Denoise {what}")
+        for clip_id, take_id in replaced.items():
+            print(f"clip {clip_id} now plays take {take_id} ({project.take(take_id).name})")
+    return 0

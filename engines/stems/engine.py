@@ -17,7 +17,7 @@ class StemRequest:
     audio: AudioClip | None = field(default=None, metadata={
         "label": "Audio", "help": "The audio to separate (a file, or the selected clip)."})
     two_stems: str | None = field(default=None, metadata={
-        "label": "Two stems", "choices": [None, *SOURCES],
+        "label": "Two stems", "choices": list(SOURCES),
         "help": "Keep one stem and everything else (vocals: dialogue isolation), or all four."})
     source: str = field(default="", metadata={"hidden": True})  # what was separated, for names
 

@@ -119,3 +119,28 @@ def test_podcast_master_cli_denoise_choice(tmp_path, timbre_cli):
     assert floors["rnnoise"] <= floors["off"] - 15
     r = timbre_cli("podcast", "master", src, "-o", tmp_path / "x.wav", "--denoise", "magic")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_timbre_denoise_a_track_in_place(tmp_path, capsys):
+    """``timbre denoise PROJECT --track N``: the clip keeps its place and length, plays a
+    cleaned take, and the noise in the pauses is down."""
+    from desktop.cli.main import main
+    from desktop.project.store import Project
+    from desktop.project.timeline import Timeline
+    from engines.audio_io import write_audio
+
+    noisy, _clean, speech, pauses = noisy_take(1)
+    src = write_audio(tmp_path / "guest.wav", noisy)
+    with Project.create(tmp_path / "show", sample_rate=RATE) as p:
+        _take, track, clip = p.import_file(src)
+        Timeline(p).move_clip(clip.id, RATE)
+        path = p.path
+    assert main(["denoise", str(path), "--track", str(track.id)]) == 0
+    assert "now plays take" in capsys.readouterr().out
+    with Project.open(path) as p:
+        (after,) = p.clips(track.id)
+        assert (after.start_frame, after.length_frames) == (RATE, noisy.frames)
+        cleaned = p.load_audio(p.take(after.take_id).audio_sha256)
+        assert level_db(cleaned, pauses) <= level_db(noisy, pauses) - 20
+    assert main(["denoise", str(path), "--clip", "99"]) == 1
+    assert "no clip 99" in capsys.readouterr().err

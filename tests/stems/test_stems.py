@@ -122,3 +122,23 @@ def test_blocks_cross_fade_to_a_constant_sum(frames, step, context):
     for lo, hi, w in cross_faded_blocks(frames, step, context):
         total[lo:hi] += w
     assert np.allclose(total, 1.0, atol=1e-6)
+
+
+def test_cancel_leaves_no_stems_and_a_cancelled_job(song):
+    from desktop.session.stems import clip_source, separate_to_takes
+    from engines.cancel import CancelToken
+    from engines.errors import Cancelled
+
+    project, _track, clip = song
+    token = CancelToken()
+
+    def progress(p):
+        if p.stage == "separating":
+            token.cancel()  # before the first block is separated
+
+    takes_before = len(project.takes())
+    with pytest.raises(Cancelled):
+        separate_to_takes(project, clip_source(project, clip.id), "debug", progress=progress,
+                          cancel=token)
+    assert len(project.takes()) == takes_before and len(project.tracks()) == 1
+    assert project.jobs()[-1].state == "cancelled"
