@@ -165,11 +165,17 @@ def separate(
     if two_stems is not None:
         rest = sum(v for k, v in by_name.items() if k != two_stems)
         by_name = {two_stems: by_name[two_stems], f"no_{two_stems}": rest}
-    return {
-        name: AudioClip(np.ascontiguousarray(by_name[name], np.float32), rate)
-        .resampled(clip.sample_rate).with_channels(clip.channels)
-        for name in names
-    }
+    return {name: _like(AudioClip(np.ascontiguousarray(by_name[name], np.float32), rate), clip)
+            for name in names}
+
+
+def _like(stem: AudioClip, clip: AudioClip) -> AudioClip:
+    """``stem`` at ``clip``'s rate and channels and exactly its length (resampling there
+    and back can leave a sample more or less), so a stem lines up with its source."""
+    out = stem.resampled(clip.sample_rate).with_channels(clip.channels).samples[:, : clip.frames]
+    if out.shape[1] < clip.frames:
+        out = np.pad(out, ((0, 0), (0, clip.frames - out.shape[1])))
+    return AudioClip(np.ascontiguousarray(out, np.float32), clip.sample_rate)
 
 
 
