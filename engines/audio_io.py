@@ -9,8 +9,10 @@ rename), so a crash or a full disk never leaves a half-written file under the fi
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +200,69 @@ def _check_format(sample_rate: int, channels: int, name: str) -> None:
         )
 
 
+# ---- lossy encoder settings ---------------------------------------------------------------
+# LAME's VBR presets (-V0 … -V9) and the average bit rate each gives on music (LAME's docs),
+# so "192 kbps VBR" means the preset that lands nearest 192 kbps (-V2), as in Audacity.
+LAME_VBR_KBPS = (245, 225, 190, 175, 165, 130, 115, 100, 85, 65)
+BITRATE_RANGES = {"mp3": (32_000, 320_000), "opus": (6_000, 510_000), "m4a": (32_000, 512_000)}
+DEFAULT_MP3 = 192_000  # VBR -V2 unless asked otherwise: transparent for speech and most music
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a lossy format is encoded: a bit rate (bits per second; None: the format's
+    default) and constant or variable rate (None: the format's usual choice, see
+    :meth:`variable`; AAC in M4A is always encoded at a mean rate)."""
+
+    bitrate: int | None = None
+    vbr: bool | None = None
+
+    def variable(self, fmt: str) -> bool:
+        """Whether the rate varies. Unsaid: Opus always, MP3 unless a bit rate was given
+        (a bare bit rate is LAME's ``-b``, constant, as Audacity's "Constant" mode)."""
+        if self.vbr is not None:
+            return self.vbr
+        return fmt == "opus" or (fmt == "mp3" and self.bitrate is None)
+
+    def check(self, fmt: str) -> None:
+        """One line when the settings make no sense for ``fmt``."""
+        if self.bitrate is None:
+            return
+        if fmt not in BITRATE_RANGES:
+            raise BadInput(f"{fmt.upper()} is lossless or has no bit rate setting; "
+                           "--bitrate applies to mp3, opus and m4a.")
+        lo, hi = BITRATE_RANGES[fmt]
+        if not lo <= self.bitrate <= hi:
+            raise BadInput(f"{self.bitrate // 1000} kbps is outside what {fmt.upper()} encodes "
+                           f"({lo // 1000}–{hi // 1000} kbps). Choose a bit rate in that range.")
+
+    def describe(self, fmt: str) -> str:
+        if fmt not in BITRATE_RANGES:
+            return ""
+        rate = self.bitrate or (DEFAULT_MP3 if fmt == "mp3" else AV_FORMATS[fmt][2])
+        mode = "" if fmt == "m4a" else (" VBR" if self.variable(fmt) else " CBR")
+        return f"{rate // 1000} kbps{mode}"
+
+
+def parse_bitrate(text: str) -> int:
+    """``192k``, ``192`` (kbps) or ``192000`` → bits per second, or one clear line."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(k|kbps|kb/s)?\s*", str(text).lower())
+    if not m:
+        raise BadInput(f"'{text}' is not a bit rate; write it like 192k.")
+    value = float(m.group(1))
+    return int(value * 1000) if m.group(2) or value < 1000 else int(value)
+
+
+def _mp3_settings(encoding: Encoding) -> dict[str, Any]:
+    """libsndfile's MP3 encoder settings (its LAME wrapper): ``compression_level`` 0–1 is
+    the VBR preset / 10 in variable mode and ``320 − level × 288`` kbps in constant mode."""
+    rate = encoding.bitrate or DEFAULT_MP3
+    if not encoding.variable("mp3"):
+        return {"bitrate_mode": "CONSTANT", "compression_level": min(1.0, max(0.0, (320_000 - rate) / 288_000))}
+    preset = min(range(len(LAME_VBR_KBPS)), key=lambda v: abs(LAME_VBR_KBPS[v] * 1000 - rate))
+    return {"bitrate_mode": "VARIABLE", "compression_level": preset / 10}
+
+
 def format_for(path: Path, fmt: str | None = None) -> str:
     fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
     if fmt not in FORMATS and fmt not in AV_FORMATS:
@@ -209,7 +274,7 @@ def format_for(path: Path, fmt: str | None = None) -> str:
 
 def _encode_av(
     target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str,
-    chapters: Sequence[Chapter] = (),
+    chapters: Sequence[Chapter] = (), encoding: Encoding = Encoding(),
 ) -> None:
     """Opus or AAC through PyAV, block by block (a stream is never held whole). Opus only
     runs at 8–48 kHz steps, so other rates are resampled to 48 kHz. M4A chapters are muxed
@@ -224,8 +289,9 @@ def _encode_av(
     stream = clip if isinstance(clip, AudioStream) else AudioStream.from_clip(clip)
     layout = av.AudioLayout(_LAYOUTS[stream.channels])
     with av.open(str(target), "w", format=muxer) as out:
-        audio = out.add_stream(codec, rate=stream.sample_rate, layout=layout.name)
-        audio.bit_rate = bit_rate
+        options = {"vbr": "on" if encoding.variable(fmt) else "off"} if fmt == "opus" else {}
+        audio = out.add_stream(codec, rate=stream.sample_rate, layout=layout.name, options=options)
+        audio.bit_rate = encoding.bitrate or bit_rate
         if chapters and fmt == "m4a":
             out.set_chapters(av_chapters(chapters, stream.duration))
         pts = 0
@@ -242,27 +308,32 @@ def _encode_av(
 def encode_audio(
     target: str | os.PathLike[str], clip: AudioClip | AudioStream, fmt: str,
     subtype: str | None = None, chapters: Sequence[Chapter] = (),
+    encoding: Encoding | None = None,
 ) -> None:
     """Encode ``clip`` (whole, or a stream block by block) into ``target`` as it is (no temp
     file, no rename): the part of a write that :func:`engines.files.atomic_write` wraps.
     ``fmt`` is one of :data:`FORMATS`. ``chapters`` matter only to M4A here; every other
-    format gets them from ``engines.tags.write_tags``."""
+    format gets them from ``engines.tags.write_tags``. ``encoding`` sets the bit rate and
+    VBR/CBR of MP3, Opus and M4A (see :class:`Encoding`)."""
     import soundfile as sf
 
+    encoding = encoding or Encoding()
+    encoding.check(fmt)
     if fmt in AV_FORMATS:
-        _encode_av(target, clip, fmt, chapters)
+        _encode_av(target, clip, fmt, chapters, encoding)
         return
     sf_format, default_subtype = FORMATS[fmt]
+    lame = _mp3_settings(encoding) if fmt == "mp3" else {}
     if fmt == "mp3" and clip.sample_rate not in (32000, 44100, 48000, 22050, 24000, 16000):
         clip = clip.resampled(44100)
     if isinstance(clip, AudioStream):
         with sf.SoundFile(str(target), "w", clip.sample_rate, clip.channels,
-                          subtype or default_subtype, format=sf_format) as handle:
+                          subtype or default_subtype, format=sf_format, **lame) as handle:
             for block in clip.blocks():
                 handle.write(block.T)
         return
     sf.write(str(target), clip.samples.T, clip.sample_rate, format=sf_format,
-             subtype=subtype or default_subtype)
+             subtype=subtype or default_subtype, **lame)
 
 
 def write_audio(
@@ -270,6 +341,7 @@ def write_audio(
     clip: AudioClip | AudioStream,
     fmt: str | None = None,
     subtype: str | None = None,
+    encoding: Encoding | None = None,
 ) -> Path:
     """Write atomically (see :func:`engines.files.atomic_write`). Returns the final path.
 
@@ -280,5 +352,5 @@ def write_audio(
     path = Path(path)
     fmt = format_for(path, fmt)
     with atomic_write(path) as tmp:
-        encode_audio(tmp, clip, fmt, subtype)
+        encode_audio(tmp, clip, fmt, subtype, encoding=encoding)
     return path

@@ -67,3 +67,16 @@ def _voice_library_check() -> str | None:
 
 _ENTRY(EngineSpec("voice-library", "Voice library (clean-up, Resemblyzer, consent)", "analysis",
                     "engines.voices.library:open_library", check=_voice_library_check))
+
+# --- stems (issue 16): demucs' htdemucs through the model store; the check reads the store
+# and package metadata only.
+
+
+def _stems_check() -> str | None:
+    from engines.stems.separate import unavailable_reason
+
+    return unavailable_reason()
+
+
+_ENTRY(EngineSpec("demucs", "Demucs stem separation (htdemucs)", "stems",
+                    "engines.stems.engine:StemEngine", check=_stems_check))

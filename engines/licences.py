@@ -89,9 +89,13 @@ MODEL_LICENCES: tuple[ModelLicence, ...] = (
     ModelLicence("Silero VAD", "MIT", ("silero-vad",), package="silero-vad"),
     ModelLicence("Perth watermarker (resemble-perth)", "MIT", ("resemble-perth",),
                  package="resemble-perth"),
-    ModelLicence("htdemucs (demucs, for melody conditioning)", "MIT", ("demucs/htdemucs",),
+    ModelLicence("htdemucs (demucs: stem separation, melody conditioning)", "MIT", ("demucs/htdemucs",),
                  package="demucs"),
     ModelLicence("espeak-ng voices", "GPL-3.0-or-later", ("espeak-ng",)),
+    ModelLicence("RNNoise (speech denoise)", "BSD-3-Clause", ("rnnoise",), package="pyrnnoise",
+                 note="Xiph's weights, compiled into the library pyrnnoise ships"),
+    ModelLicence("htdemucs debug model", "MIT", ("timbre/htdemucs-debug",),
+                 note="random weights made on this machine from demucs' MIT code"),
 )
 
 _SHOWN = {"CC-BY-NC-4.0": "CC-BY-NC 4.0"}

@@ -428,15 +428,17 @@ def write_tagged(
     fmt: str | None = None,
     title: str = "",
     chapters: Sequence[Chapter] = (),
+    encoding: Any = None,
 ) -> Path:
     """Write audio, its tags and its chapters, then rename into place: the final name never
-    holds an untagged or half-tagged file."""
+    holds an untagged or half-tagged file. ``encoding``: bit rate and VBR/CBR
+    (``engines.audio_io.Encoding``) for MP3, Opus and M4A."""
     from engines.audio_io import encode_audio, format_for
     from engines.files import atomic_write
 
     path = Path(path)
     fmt = format_for(path, fmt)
     with atomic_write(path) as tmp:
-        encode_audio(tmp, clip, fmt, chapters=chapters)
+        encode_audio(tmp, clip, fmt, chapters=chapters, encoding=encoding)
         write_tags(tmp, document, title or path.stem, chapters, clip.duration)
     return path

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "desktop.cli.music_cmds",  # music, sfx, models list/import/download/remove
     "desktop.cli.run_cmds",  # run ENGINE: any engine, flags from its request dataclass
     "desktop.cli.transcribe_cmds",  # transcribe FILE|PROJECT: subtitles, delete words, fillers
+    "desktop.cli.stems_cmds",  # stems PROJECT|FILE (demucs), denoise PROJECT (RNNoise/spectral)
 ]
 
 

@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         )
         p.add_argument("--project", metavar="P", help="add the takes to this project")
         p.add_argument("-o", "--output-dir", metavar="DIR", help="folder for the files (default .)")
-        p.add_argument("--format", choices=["wav", "flac", "ogg", "mp3"], default="wav")
+        p.add_argument("--format", choices=["wav", "flac", "ogg", "mp3", "opus", "m4a"], default="wav")
         p.set_defaults(func=cmd_generate, family=family, kind=name)
 
     m = sub.add_parser("models", help="list, import, download or remove music/sfx models")

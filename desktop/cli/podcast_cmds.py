@@ -33,7 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="shorten pauses to S seconds; 0 keeps them",
     )
-    m.add_argument("--no-denoise", action="store_true", help="skip noise reduction")
+    m.add_argument("--no-denoise", action="store_true", help="skip noise reduction (--denoise off)")
+    m.add_argument(
+        "--denoise", choices=["spectral", "rnnoise", "off"], default="spectral",
+        help="noise reduction: spectral (noisereduce, a steady room noise; default), rnnoise "
+        "(neural, follows changing noise), off",
+    )
     m.add_argument(
         "--chapter", action="append", default=[], metavar="'MM:SS TITLE'", help="repeatable"
     )
@@ -102,7 +107,11 @@ def cmd_master(args: argparse.Namespace) -> int:
         preset=preset,
         duck_db=args.duck,
         max_pause_s=args.max_pause if args.max_pause > 0 else None,
-        cleanup=replace(CleanupSettings(), noise_reduction=not args.no_denoise),
+        cleanup=replace(
+            CleanupSettings(),
+            noise_reduction=not args.no_denoise and args.denoise != "off",
+            denoiser="spectral" if args.denoise == "off" else args.denoise,
+        ),
         chapters=[*project_markers(args.project), *(parse_chapter(c) for c in args.chapter)],
     )
     bar = ProgressBar("mastering")

@@ -36,7 +36,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("-o", "--output", required=True)
     exp.add_argument("--format", choices=["wav", "flac", "ogg", "mp3", "opus", "m4a"])
     exp.add_argument("--lufs", type=float, help="normalise to this loudness (true peak ≤ −1 dBTP)")
+    add_encoding_args(exp)
     exp.set_defaults(func=cmd_export)
+
+
+def add_encoding_args(p: argparse.ArgumentParser) -> None:
+    """``--bitrate`` and ``--vbr``/``--cbr`` for MP3, Opus and M4A (engines.audio_io.Encoding)."""
+    p.add_argument("--bitrate", metavar="RATE",
+                   help="bit rate of mp3/opus/m4a, e.g. 192k (mp3 default: 192k VBR)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--vbr", dest="vbr", action="store_const", const=True,
+                      help="variable bit rate (mp3: the LAME -V preset nearest --bitrate)")
+    mode.add_argument("--cbr", dest="vbr", action="store_const", const=False,
+                      help="constant bit rate (the default once --bitrate is given for mp3)")
+
+
+def encoding_from(args: argparse.Namespace):
+    """The Encoding the flags ask for (a bare MP3 bit rate is constant, as LAME's ``-b``;
+    no flags: MP3 192k VBR, Opus VBR; see engines.audio_io.Encoding)."""
+    from engines.audio_io import Encoding, parse_bitrate
+
+    return Encoding(parse_bitrate(args.bitrate) if args.bitrate else None, args.vbr)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -137,7 +157,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with Project.open(args.project) as p:
         bar = ProgressBar("mixing")
-        result = export_project(p, args.output, args.format, args.lufs, progress=bar)
+        result = export_project(p, args.output, args.format, args.lufs, progress=bar,
+                                encoding=encoding_from(args))
         bar.close()
     print(result.summary())
     return 0

@@ -22,9 +22,11 @@ class ExportResult:
     duration: float
     lufs: float
     true_peak_db: float
+    quality: str = ""  # e.g. "192 kbps VBR" for a lossy format
 
     def summary(self) -> str:
-        return (f"exported {self.path} ({self.fmt}, {self.duration:.2f} s, {self.lufs:.1f} LUFS, "
+        fmt = f"{self.fmt} {self.quality}".strip()
+        return (f"exported {self.path} ({fmt}, {self.duration:.2f} s, {self.lufs:.1f} LUFS, "
                 f"true peak {self.true_peak_db:.1f} dBTP)")
 
 
@@ -52,15 +54,17 @@ def export_project(
     channels: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    encoding: Any = None,
 ) -> ExportResult:
     """Render, level and write the mix in blocks (``engines.stream``), so memory stays
     bounded whatever the length: one pass mixes and measures, a limiting pass is added
     only when gain alone would break the true-peak ceiling, and the last pass renders the
     mix again straight into the encoder. Only the watermark of a long mix is spooled to a
     temporary file (the model is too slow to run on every pass). The markers become
-    chapters in every format (:func:`project_chapters`, ``engines.chapters``)."""
+    chapters in every format (:func:`project_chapters`, ``engines.chapters``). ``encoding``
+    (an ``engines.audio_io.Encoding``) is the bit rate and VBR/CBR of MP3, Opus and M4A."""
     from desktop.project.provenance import prepare_export_stream
-    from engines.audio_io import format_for
+    from engines.audio_io import Encoding, format_for
     from engines.errors import BadInput
     from engines.files import check_output
     from engines.mixing import mix_stream
@@ -70,6 +74,8 @@ def export_project(
 
     out = Path(out)
     fmt = format_for(out, fmt)
+    encoding = encoding or Encoding()
+    encoding.check(fmt)  # before minutes of mixing
     check_output(out)  # a folder or /dev/null is refused before the mix is rendered
     if not project.clips():
         raise BadInput(
@@ -86,8 +92,10 @@ def export_project(
         else:
             mix, levels = peak_guarded(mix, levels)
         path = write_tagged(out, watched(mix, "writing", progress, cancel), document, fmt,
-                            title=project.name, chapters=project_chapters(project))
+                            title=project.name, chapters=project_chapters(project),
+                            encoding=encoding)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
-    return ExportResult(Path(path), fmt, mix.duration, levels.lufs, levels.true_peak_db)
+    return ExportResult(Path(path), fmt, mix.duration, levels.lufs, levels.true_peak_db,
+                        encoding.describe(fmt))

@@ -438,3 +438,52 @@ class Timeline:
         if forward:
             return min((f for f in frames if f > frame), default=None)
         return max((f for f in frames if f < frame), default=None)
+
+    # ---- whole-take results (stems, denoise) ------------------------------------------
+    def add_tracks_with_takes(self, items: list[tuple[str, int, int]], label: str,
+                              after_track: int | None = None) -> list[int]:
+        """New tracks, each holding one take from ``start`` — ``items`` is
+        ``(track name, take id, start frame)`` — as ONE undoable, saved edit (the stems of a
+        separation come and go together). They go below ``after_track`` (else at the end);
+        the tracks under it move down. Returns the new tracks' ids."""
+        tracks = self.project.tracks()
+        order = [t.id for t in tracks]
+        at = order.index(after_track) + 1 if after_track in order else len(order)
+        changes: list[Change] = []
+        for i, t in enumerate(tracks[at:]):  # make room: positions become 0..n-1 in order
+            row = self._row("tracks", t.id)
+            if row["position"] != at + len(items) + i:
+                changes.append(("tracks", t.id, row, {**row, "position": at + len(items) + i}))
+        for i, t in enumerate(tracks[:at]):
+            row = self._row("tracks", t.id)
+            if row["position"] != i:
+                changes.append(("tracks", t.id, row, {**row, "position": i}))
+        new_tracks = []
+        for i, (name, take_id, start) in enumerate(items):
+            take = self.project.take(take_id)
+            track_id = self.project.next_id("tracks")
+            clip_id = self.project.next_id("clips")
+            changes.append(("tracks", track_id, None, {
+                "id": track_id, "name": name[:60] or f"Track {track_id}", "position": at + i,
+                "gain_db": 0.0, "pan": 0.0, "mute": 0, "solo": 0}))
+            changes.append(("clips", clip_id, None, {
+                "id": clip_id, "track_id": track_id, "take_id": take_id,
+                "start_frame": max(0, int(start)), "offset_frame": 0,
+                "length_frames": self.project.take_frames(take), "gain_db": 0.0,
+                "fade_in_frames": 0, "fade_out_frames": 0}))
+            new_tracks.append(track_id)
+        self._commit(Edit(label, changes))
+        return new_tracks
+
+    def replace_clip_audio(self, replacements: dict[int, int], label: str) -> None:
+        """Each clip (id → take id) now plays the new take from its start, in place and at
+        its length (a processed copy of exactly what the clip played: denoise), as one
+        undoable, saved edit; fades and gain are kept."""
+        changes: list[Change] = []
+        for clip_id, take_id in replacements.items():
+            row = self._row("clips", clip_id)
+            frames = self.project.take_frames(self.project.take(take_id))
+            changes.append(("clips", clip_id, row, {
+                **row, "take_id": take_id, "offset_frame": 0,
+                "length_frames": min(row["length_frames"], frames)}))
+        self._commit(Edit(label, changes))

@@ -40,6 +40,7 @@ from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui import window_everyday
 from desktop.ui.audio import AudioIO, LevelMeter
+from desktop.ui.clean_actions import CleanActions
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
 from desktop.ui.notifications import Banner, NotificationBar
@@ -311,6 +312,11 @@ class MainWindow(QMainWindow):
             self.act_go_panel[kind] = act(f"Go to the {title}", lambda _=False, k=kind: self.focus_panel(k),
                                           f"Alt+{key}")
         self.act_go_takes = act("Go to the takes", lambda: self._focus_dock("takes", self.takes.list), "Alt+4")
+        # Separate stems… / Denoise… on the selected clip or track (desktop.ui.clean_actions)
+        self.clean = CleanActions(self, lambda: self.project, lambda: self.view, lambda: self.timeline,
+                                  self.notice, self.projects.refresh)
+        for a in self.clean.actions:
+            self.addAction(a)
 
     def _build_range_actions(self) -> None:
         """Audacity's range edits and markers; each acts on the timeline view (see
@@ -344,6 +350,9 @@ class MainWindow(QMainWindow):
                   *self.range_actions[3:7], None, self.act_split, self.act_add_track, None,
                   self.range_actions[7], self.act_next_marker, self.act_prev_marker, None, self.act_snap):
             m.addSeparator() if a is None else m.addAction(a)
+        m.addSeparator()
+        for a in self.clean.actions:
+            m.addAction(a)
         m = bar.addMenu("&Transport")
         for a in (self.act_play, self.act_record, self.act_home, self.act_end):
             m.addAction(a)
@@ -543,6 +552,7 @@ class MainWindow(QMainWindow):
         view.clip_selected.connect(lambda _c: self.update_spectrogram())
         view.track_selected.connect(lambda _t: self.update_spectrogram())
         view.selection_changed.connect(lambda _s: self.update_spectrogram())
+        view.extra_clip_actions = self.clean.actions  # in the clip's context menu too
         self.act_snap.setChecked(view.state.snapping)
         view.canvas.setFocus()  # Space and R go to the transport, not to a text field
         damaged = " (damaged, read-only)" if project.damaged else ""

@@ -82,7 +82,7 @@ class ModelManager(QDialog):
         for key, text, tip, slot in (
             ("import", "Import folder…", "Copy a model folder into the store", self.import_dialog),
             ("import_file", "Import file…",
-             "Import demucs' htdemucs weights (955717e8-8726e21a.th), which the melody checkpoints need",
+             "Import demucs' htdemucs weights (955717e8-8726e21a.th): stem separation and the melody checkpoints",
              self.import_file_dialog),
             ("download", "Download", "Download the model selected in the lower list", self.download_selected),
             ("remove", "Remove", "Delete the selected installed model from the store", self.remove_selected),
@@ -325,4 +325,9 @@ def downloadable() -> list[tuple[str, str, float, str, str]]:
         note = checkpoints.melody_note(c)
         state = "installed" if checkpoints.is_ready(c) else note or "not installed"
         rows.append((c.name, c.label, c.download_gb, state, c.repo_id))
+    from engines.music import melody  # stem separation's weights (and the melody checkpoints')
+
+    state = "installed" if melody.find_hub_dir() is not None else "not installed"
+    rows.append(("htdemucs", "htdemucs — stem separation (demucs)", melody.HTDEMUCS_MB / 1000,
+                 state, melody.HTDEMUCS_REPO))
     return rows

@@ -111,6 +111,14 @@ class PodcastDialog(QDialog):
                                     singleStep=0.1)
         self.pause.setSpecialValueText("Keep pauses")
         _tip(self.pause, "Longest pause", "Pauses longer than this are shortened to it; 0 keeps them")
+        self.denoise = QComboBox()
+        from engines.podcast.cleanup import DENOISERS
+
+        for key, label in DENOISERS.items():
+            self.denoise.addItem(label.split(":")[0], key)
+        self.denoise.addItem("Off", "off")
+        _tip(self.denoise, "Noise reduction",
+             "; ".join(DENOISERS.values()) + ". Off keeps the voices' noise as recorded")
         self.output = QLineEdit(str(Path.home() / f"{project.name} episode.mp3"))
         self.output.setMinimumWidth(320)  # long paths stay readable
         _tip(self.output, "Output file", "Where the episode is written: .wav, .flac, .mp3 or .ogg")
@@ -122,6 +130,7 @@ class PodcastDialog(QDialog):
         settings.addRow("Loudness", self.preset)
         settings.addRow("Duck music by", self.duck)
         settings.addRow("Longest pause", self.pause)
+        settings.addRow("Noise reduction", self.denoise)
         settings.addRow("Output", out_row)
 
         self.progress = _tip(QProgressBar(), "Mastering progress", "How far mastering has got")
@@ -165,6 +174,15 @@ class PodcastDialog(QDialog):
         if path:
             self.output.setText(path)
 
+    def cleanup_settings(self):
+        """The voices' clean-up with the chosen noise reduction (as ``--denoise``)."""
+        from engines.podcast.cleanup import CleanupSettings
+
+        choice = self.denoise.currentData()
+        if choice == "off":
+            return CleanupSettings(noise_reduction=False)
+        return CleanupSettings(denoiser=choice)
+
     def role_indices(self, role: str) -> list[int]:
         return [i for i, combo in enumerate(self.roles) if combo.currentData() == role]
 
@@ -188,6 +206,7 @@ class PodcastDialog(QDialog):
         voices = self.role_indices("voice")
         others = {r: self.role_indices(r) for r in ("music", "intro", "outro")}
         duck, pause, chapters = self.duck.value(), self.pause.value() or None, self.chapters()
+        cleanup = self.cleanup_settings()
         token = self.token = CancelToken()
 
         def report(share: float, start: float):
@@ -205,6 +224,7 @@ class PodcastDialog(QDialog):
                 intro=render_tracks(project, others["intro"], ch),
                 outro=render_tracks(project, others["outro"], ch),
                 preset=preset, duck_db=duck, max_pause_s=pause, chapters=chapters,
+                cleanup=cleanup,
             )
             with master(request, report(MASTER_SHARE, 0.0), token) as result:
                 token.check()

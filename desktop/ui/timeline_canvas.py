@@ -367,6 +367,10 @@ class TimelineCanvas(QWidget):
         menu.addAction("Fade in 0.5 s", lambda: v.set_clip_fades(fade_in=0.5))
         menu.addAction("Fade out 0.5 s", lambda: v.set_clip_fades(fade_out=0.5))
         menu.addAction("Remove fades", lambda: v.set_clip_fades(fade_in=0.0, fade_out=0.0))
+        extra = getattr(v, "extra_clip_actions", ())  # the window's Separate stems…, Denoise…
+        if extra:
+            menu.addSeparator()
+            menu.addActions(list(extra))
         menu.exec(event.globalPos())
 
     # ---- keyboard ------------------------------------------------------------------

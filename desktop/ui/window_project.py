@@ -257,9 +257,13 @@ class ProjectController(QObject):
             choices, first, False)
         if ok:
             preset = next((p for p in PRESETS.values() if p.label == choice), None)
-            self.export_to(path, preset)
+            from desktop.ui.export_quality import ask_encoding
 
-    def export_to(self, path: str, preset: object | None = None) -> None:
+            encoding = ask_encoding(self.window, Path(path).suffix.lstrip(".").lower())
+            if encoding is not None:
+                self.export_to(path, preset, encoding)
+
+    def export_to(self, path: str, preset: object | None = None, encoding: object | None = None) -> None:
         """Export the mix (the same path as `timbre export`); ``preset`` is a loudness
         preset from engines.podcast.presets (target LUFS and channel count), or None."""
         import shiboken6
@@ -285,12 +289,13 @@ class ProjectController(QObject):
 
         def export(progress, cancel) -> object:
             return exporting.export_project(project, path, lufs=lufs, channels=channels,
-                                            cancel=cancel, progress=progress)
+                                            cancel=cancel, progress=progress, encoding=encoding)
 
         def done(result) -> None:
             dialog.setValue(EXPORT_STEPS)
             dialog.hide()  # not close(): a closed progress dialog reports itself cancelled
-            self.notice.notify(result.summary().capitalize())
+            summary = result.summary()  # capitalize() would lower "LUFS" and "CBR" too
+            self.notice.notify(summary[:1].upper() + summary[1:])
 
         def failed(exc: BaseException, details: str) -> None:
             dialog.hide()

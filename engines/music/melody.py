@@ -204,12 +204,12 @@ class HTDemucsInfo:
         return self.sha256 == HTDEMUCS_SHA256
 
 
-def check_htdemucs_file(path: Path) -> HTDemucsInfo:
-    """Refuse a file that is not an HTDemucs in demucs' format, or that would run code.
-
-    The file is loaded weights-only with :func:`safe_globals`, then built with demucs' own
-    ``load_model`` exactly as demucs will build it, so a file that passes here loads later.
-    """
+def load_htdemucs(path: Path) -> Any:
+    """An HTDemucs model built from a demucs ``.th`` file, never running pickled code: the
+    file is loaded weights-only with :func:`safe_globals`, then built with demucs' own
+    ``load_model`` exactly as demucs builds it. Refuses (one line) a file that would run
+    code, is no HTDemucs, or does not build. Also the stem separator's loader
+    (``engines.stems``), so both uses of htdemucs load it one way."""
     from engines.music.safety import allowing, is_unsafe_pickle_error, prepare_imports
 
     prepare_imports()
@@ -227,7 +227,7 @@ def check_htdemucs_file(path: Path) -> HTDemucsInfo:
         if is_unsafe_pickle_error(exc):
             raise BadInput(
                 f"{path} would run pickled code when loaded (or names classes other than "
-                "demucs' HTDemucs), so it was not imported."
+                "demucs' HTDemucs), so it was not loaded."
             ) from exc
         raise BadInput(f"{path} cannot be read as a demucs model: {exc}") from exc
     if not isinstance(pkg, dict) or pkg.get("klass") is not HTDemucs:
@@ -236,6 +236,14 @@ def check_htdemucs_file(path: Path) -> HTDemucsInfo:
         model = load_model(pkg)
     except Exception as exc:
         raise BadInput(f"{path} is not a usable HTDemucs model: {exc}") from exc
+    return model.eval()
+
+
+def check_htdemucs_file(path: Path) -> HTDemucsInfo:
+    """Refuse a file that is not an HTDemucs in demucs' format, or that would run code
+    (:func:`load_htdemucs`), so a file that passes here loads later."""
+    path = Path(path)
+    model = load_htdemucs(path)
     sources = tuple(model.sources)
     if not set(MELODY_STEMS) <= set(sources):
         raise BadInput(

@@ -147,6 +147,9 @@ def download(
     fetched count as done); ``cancel`` stops between chunks and leaves the partial file
     for the next attempt to resume.
     """
+    if name in ("htdemucs", melody.HTDEMUCS_REPO):  # stem separation's weights on their own
+        _download_htdemucs(say, progress, cancel)
+        return [melody.HTDEMUCS_REPO]
     ckpt = by_name(name)
     if ckpt is None and "/" not in name and name not in DEPENDENCY_FILES:
         raise BadInput(f"'{name}' is not a known checkpoint; see 'timbre models list'.")

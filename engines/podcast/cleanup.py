@@ -3,7 +3,9 @@
 The filters and dynamics are pedalboard's (JUCE) processors; noise reduction is
 noisereduce's stationary mode fed with the track's own pauses as the noise profile, which
 lowers a steady room floor by ~29 dB without the ~7 dB speech loss of its non-stationary
-mode. The de-esser is a split band built from pedalboard parts: only the band above
+mode. ``denoiser="rnnoise"`` uses RNNoise instead (:mod:`engines.podcast.rnnoise`), a
+small recurrent network that follows noise which changes over time and needs no profile.
+The de-esser is a split band built from pedalboard parts: only the band above
 ``deess_hz`` goes through a fast compressor, so the chain is transparent when there is no
 sibilance to tame.
 """
@@ -26,6 +28,11 @@ MIN_NOISE_PROFILE_S = 0.5
 MAX_NOISE_PROFILE_S = 60.0  # the pauses sampled for the noise profile (see _sampled)
 BLOCK_S = 30.0  # seconds per processing block: the progress and cancel granularity
 NR_CONTEXT_S = 1.0  # audio either side of a block that noise reduction sees
+# The noise reduction methods, by the name the CLI and the studio use.
+DENOISERS = {
+    "spectral": "Spectral (noisereduce): a steady room noise, profiled from the pauses",
+    "rnnoise": "Neural (RNNoise): noise that changes — traffic, fans, keyboards",
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class CleanupSettings:
     highpass_hz: float = 80.0
     noise_reduction: bool = True
     noise_reduction_amount: float = 1.0  # noisereduce default: the whole estimated floor
+    denoiser: str = "spectral"  # a key of DENOISERS
     deess: bool = True
     deess_hz: float = 6000.0
     deess_threshold_db: float = -32.0
@@ -40,6 +48,13 @@ class CleanupSettings:
     compressor_ratio: float = 3.0
     level_lufs: float | None = -20.0  # each speaker to the same level before dynamics
     limiter_db: float = -1.5
+
+    def __post_init__(self) -> None:
+        if self.denoiser not in DENOISERS:
+            from engines.errors import BadInput
+
+            raise BadInput(f"'{self.denoiser}' is not a noise reduction method; use "
+                           f"{', '.join(DENOISERS)} (or off).")
 
 
 def pause_ranges(frames: int, sr: int, speech: list[tuple[float, float]]) -> list[tuple[int, int]]:
@@ -201,7 +216,12 @@ def clean_to_file(
         return AudioStream(blocks, sr, channels, frames)
 
     x = filtered()
-    if settings.noise_reduction:
+    if settings.noise_reduction and settings.denoiser == "rnnoise":
+        from engines.podcast.rnnoise import denoised
+
+        x = denoised(x, settings.noise_reduction_amount, lambda: step("reducing noise"),
+                     step_frames)
+    elif settings.noise_reduction:
         profile = noise_profile(x, speech)
         x = _denoised(x, profile, settings.noise_reduction_amount, lambda: step("reducing noise"))
     else:
