@@ -36,12 +36,21 @@ CHOICES: dict[str, dict[str, Encoding]] = {
 }
 
 
-def ask_encoding(parent: QWidget, fmt: str) -> Encoding | None | Any:
+def first_choice(fmt: str, preferred_kbps: int | None) -> int:
+    """Where the list starts: the first choice at the bit rate Preferences names (MP3's
+    ``export/mp3_bitrate``), else the recommended one."""
+    labels = list(CHOICES.get(fmt, {}))
+    rates = [CHOICES[fmt][label].bitrate for label in labels]
+    wanted = preferred_kbps * 1000 if preferred_kbps else None
+    return rates.index(wanted) if wanted in rates else 0
+
+
+def ask_encoding(parent: QWidget, fmt: str, preferred_kbps: int | None = None) -> Encoding | None | Any:
     """The encoding for ``fmt``: asked for the lossy formats, ``Encoding()`` for the rest;
     ``None`` when the user cancels (nothing is exported then)."""
     choices = CHOICES.get(fmt)
     if not choices:
         return Encoding()
     label, ok = QInputDialog.getItem(parent, "Export quality", f"{fmt.upper()} bit rate:",
-                                     list(choices), 0, False)
+                                     list(choices), first_choice(fmt, preferred_kbps), False)
     return choices[label] if ok else None

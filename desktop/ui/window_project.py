@@ -259,7 +259,9 @@ class ProjectController(QObject):
             preset = next((p for p in PRESETS.values() if p.label == choice), None)
             from desktop.ui.export_quality import ask_encoding
 
-            encoding = ask_encoding(self.window, Path(path).suffix.lstrip(".").lower())
+            fmt = Path(path).suffix.lstrip(".").lower()
+            preferred = int(get_setting("export/mp3_bitrate")) if fmt == "mp3" else None
+            encoding = ask_encoding(self.window, fmt, preferred)
             if encoding is not None:
                 self.export_to(path, preset, encoding)
 

@@ -25,3 +25,25 @@ def test_export_dialog_asks_mp3_bitrate(two_clips, qtbot, tmp_path, monkeypatch)
     info = MP3(out).info
     assert info.bitrate_mode == BitrateMode.CBR and abs(info.bitrate - 320_000) < 1000
     assert "320 kbps CBR" in window.notice.label.text()
+
+
+def test_export_dialog_starts_at_the_preferred_mp3_bitrate(two_clips, qtbot, tmp_path, monkeypatch):
+    """Preferences' MP3 bit rate is where Export quality's list starts (was ignored)."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from engines.settings import set_setting
+
+    window, _ids = two_clips
+    set_setting("export/mp3_bitrate", 128)
+    out = tmp_path / "episode.mp3"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    started = {}
+
+    def choose(_parent, title, _label, items, current, *_args):
+        started[title] = list(items)[current]
+        return (None, False) if title == "Export quality" else (items[0], True)
+
+    monkeypatch.setattr(QInputDialog, "getItem", choose)
+    window.projects.export_dialog()
+    assert started["Export quality"] == "128 kbps, variable (smaller)"
+    assert not out.exists()  # cancelled at the quality question: nothing written
