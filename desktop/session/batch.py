@@ -1,0 +1,527 @@
+"""Render a manifest's rows: in this process, on a local pool of processes, or on Ray.
+
+Workers only make takes (:func:`desktop.session.jobs.make_takes`, with the model cached in
+the worker process, so each worker loads it once); the driver, this process, is the one
+writer: it stores each row's takes through :func:`desktop.session.jobs.run_job` (job row,
+provenance, resampling) or writes them as tagged files, exactly as a single ``timbre``
+command would, and then appends the row's key to the state file beside the output.
+
+Nothing lost, nothing done twice:
+- a row whose key is in the state file (and whose files are still there) is skipped;
+- a row that raises is tried again ``retries`` times, then reported failed with its
+  number and error, and the batch goes on;
+- a worker process that dies takes only its own row with it, which runs again (Ray
+  re-runs the task; the local pool is rebuilt and the lost rows resubmitted);
+- cancel (the token, or Ctrl-C) stops the remote tasks and worker processes too; rows
+  already finished stay finished, so the next run picks up from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.session.manifest import BatchRow, slug
+from engines.cancel import CancelToken
+from engines.errors import BadInput, Cancelled, TimbreError
+
+STATE_NAME = ".timbre-batch.jsonl"
+CRASH_LIMIT = 3  # a row whose worker dies this many times is reported, not retried forever
+POLL_S = 0.25
+
+
+@dataclass
+class RowState:
+    """Where one row stands; the studio's table and the CLI's lines read these."""
+
+    row: BatchRow
+    state: str = "waiting"  # waiting | running | done | skipped | failed | cancelled
+    attempts: int = 0
+    crashes: int = 0
+    error: str = ""
+    outputs: list[str] = field(default_factory=list)  # files written, or "take N"
+    seconds: float = 0.0
+    started: float = 0.0
+
+
+@dataclass
+class BatchProgress:
+    """The batch as a whole after each change; ``changed`` is the row that changed."""
+
+    rows: list[RowState]
+    elapsed: float
+    changed: RowState | None = None
+
+    def count(self, *states: str) -> int:
+        return sum(r.state in states for r in self.rows)
+
+    @property
+    def finished(self) -> int:
+        return self.count("done", "skipped", "failed")
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace of the rows rendered in this run; None before the first."""
+        made = self.count("done")
+        left = len(self.rows) - self.finished
+        if made == 0:
+            return None
+        return self.elapsed / made * left
+
+    def line(self) -> str:
+        eta = self.eta_s
+        left = "" if eta is None or self.finished == len(self.rows) else f", ~{_clock(eta)} left"
+        return (f"{self.finished}/{len(self.rows)} rows: {self.count('done')} done, "
+                f"{self.count('skipped')} already done, {self.count('failed')} failed{left}")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+BatchCallback = Callable[[BatchProgress], None]
+
+
+# ---- the state file ------------------------------------------------------------------------
+class BatchState:
+    """Finished rows by key, one JSON line each, appended and synced as each row finishes,
+    so a crash loses at most the row being written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: dict[str, dict[str, Any]] = {}
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash: that row runs again
+            if isinstance(record, dict) and record.get("state") == "done" and record.get("key"):
+                self.done[str(record["key"])] = record
+
+    def finished(self, row: BatchRow, folder: Path | None) -> dict[str, Any] | None:
+        record = self.done.get(row.key)
+        if record is None:
+            return None
+        files = record.get("files") or []
+        if folder is not None and not all((folder / f).is_file() for f in files):
+            return None  # a file someone deleted is made again
+        return record
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if record.get("state") == "done":
+            self.done[record["key"]] = record
+
+
+def state_path(output_dir: Path | None, project: Any | None) -> Path:
+    if project is not None:
+        folder = Path(project.path)
+        return folder.with_name(folder.name + ".batch.jsonl")
+    assert output_dir is not None
+    return output_dir / STATE_NAME
+
+
+# ---- the worker side -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Work:
+    """What a worker gets for one row: the spec (or master settings) and the driver's
+    watermark decision (a remote node's own setting must not decide)."""
+
+    row: BatchRow
+    watermark: bool
+
+
+@dataclass
+class Made:
+    """What a worker sends back: takes, or a finished file's bytes (a master row)."""
+
+    takes: list[Any] = field(default_factory=list)
+    data: bytes = b""
+    seconds: float = 0.0
+
+
+def render(work: Work, cancel: CancelToken | None = None) -> Made:
+    """Make one row's result where the worker is (any process, any node)."""
+    from desktop.session.jobs import create_engine, make_takes
+    from engines.cluster import cached
+
+    start = time.perf_counter()
+    row = work.row
+    if row.kind == "master":
+        return Made(data=_master(row), seconds=time.perf_counter() - start)
+    spec = row.spec
+    assert spec is not None
+    key = (spec.engine, json.dumps(spec.options, sort_keys=True, default=str))
+    engine = cached(key, lambda: create_engine(spec.engine, spec.options))
+    takes = make_takes(spec, engine, work.watermark, cancel=cancel)
+    return Made(takes=takes, seconds=time.perf_counter() - start)
+
+
+def _master(row: BatchRow) -> bytes:
+    """A podcast master rendered to a temporary file on the worker; the driver writes it."""
+    import tempfile
+    from dataclasses import replace
+
+    from engines.podcast.cleanup import CleanupSettings
+    from engines.podcast.master import MasterRequest, export_episode, master
+    from engines.podcast.presets import resolve_preset
+    from engines.stream import AudioStream
+
+    s = row.master
+
+    def track(key: str) -> Any:
+        return AudioStream.from_file(s[key]) if s.get(key) else None
+
+    denoise = str(s.get("denoise", "true")).lower() not in ("0", "false", "no", "off")
+    request = MasterRequest(
+        voices=[AudioStream.from_file(p) for p in s["inputs"]],
+        music=track("music"), intro=track("intro"), outro=track("outro"),
+        preset=resolve_preset(str(s.get("lufs", "podcast")), None),
+        duck_db=float(s.get("duck", 12.0)),
+        max_pause_s=float(s.get("max_pause", 1.0)) or None,
+        cleanup=replace(CleanupSettings(), noise_reduction=denoise),
+    )
+    with tempfile.TemporaryDirectory(prefix="timbre-master-") as tmp:
+        result = master(request)
+        with result:  # its spooled files go when the episode is written
+            path = export_episode(result, Path(tmp) / row.output, title=str(s.get("title", "")))
+        return path.read_bytes()
+
+
+def _pool_init(threads: int) -> None:
+    """Each pool process gets its share of the cores (torch and onnxruntime take them all)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+# ---- where rows run ------------------------------------------------------------------------
+class Runner:
+    """The interface the driver loop uses; one per backend."""
+
+    capacity = 1
+
+    def submit(self, work: Work) -> Any: ...
+
+    def ready(self, handles: list[Any], timeout: float) -> list[Any]: ...
+
+    def result(self, handle: Any) -> Made: ...
+
+    def stop(self, handles: list[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess(Runner):
+    """Rows one after another in this process (one worker: no second process to start)."""
+
+    def __init__(self, cancel: CancelToken | None) -> None:
+        self.cancel = cancel
+        self._results: dict[int, Any] = {}
+        self._n = 0
+
+    def submit(self, work: Work) -> Any:
+        self._n += 1
+        self._results[self._n] = work
+        return self._n
+
+    def ready(self, handles: list[Any], timeout: float) -> list[Any]:
+        return handles[:1]
+
+    def result(self, handle: Any) -> Made:
+        return render(self._results.pop(handle), self.cancel)
+
+
+class LocalPool(Runner):
+    """``workers`` processes on this machine, each keeping its models loaded."""
+
+    def __init__(self, workers: int) -> None:
+        self.capacity = workers
+        self._pool = self._make()
+
+    def _make(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        threads = max(1, (os.cpu_count() or 1) // self.capacity)
+        return ProcessPoolExecutor(self.capacity, multiprocessing.get_context("spawn"),
+                                   initializer=_pool_init, initargs=(threads,))
+
+    def submit(self, work: Work) -> Any:
+        return self._pool.submit(render, work)
+
+    def ready(self, handles: list[Any], timeout: float) -> list[Any]:
+        from concurrent.futures import FIRST_COMPLETED
+        from concurrent.futures import wait as wait_futures
+
+        done, _ = wait_futures(handles, timeout=timeout, return_when=FIRST_COMPLETED)
+        return [h for h in handles if h in done]
+
+    def result(self, handle: Any) -> Made:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return handle.result()
+        except BrokenProcessPool:
+            raise WorkerLost("a worker process stopped") from None
+
+    def rebuild(self) -> None:
+        """After a worker died the pool refuses work: a fresh one takes the lost rows."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._make()
+
+    def stop(self, handles: list[Any]) -> None:
+        for h in handles:
+            h.cancel()
+        # ProcessPoolExecutor cannot stop a running call; its processes are ended instead.
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RayRunner(Runner):
+    """Rows as Ray tasks, each asking for the resources its engine needs."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.capacity = max(1, int(cluster.cpus))
+
+    def submit(self, work: Work) -> Any:
+        from engines import cluster
+
+        r = work.row.resources
+        options = self.cluster.resources(r.get("cpus", 1.0), r.get("gpus", 0.0))
+        return cluster.submit(render, work, cpus=options["num_cpus"], gpus=options["num_gpus"],
+                              name=f"timbre-row-{work.row.number}")
+
+    def ready(self, handles: list[Any], timeout: float) -> list[Any]:
+        from engines import cluster
+
+        return cluster.wait(handles, timeout)
+
+    def result(self, handle: Any) -> Made:
+        from engines import cluster
+
+        return cluster.result(handle)
+
+    def stop(self, handles: list[Any]) -> None:
+        from engines import cluster
+
+        cluster.cancel(handles)
+
+
+class WorkerLost(TimbreError):
+    """A local worker process died under a row (killed, out of memory): the row runs again."""
+
+
+# ---- the driver ------------------------------------------------------------------------------
+@dataclass
+class BatchReport:
+    rows: list[RowState]
+    elapsed: float
+    state_file: Path
+
+    def count(self, state: str) -> int:
+        return sum(r.state == state for r in self.rows)
+
+    @property
+    def failed(self) -> list[RowState]:
+        return [r for r in self.rows if r.state == "failed"]
+
+
+def run_batch(
+    rows: list[BatchRow],
+    *,
+    output_dir: str | Path | None = None,
+    project: Any | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
+    retries: int = 1,
+    progress: BatchCallback | None = None,
+    cancel: CancelToken | None = None,
+    ray_temp: str | Path | None = None,
+) -> BatchReport:
+    """Render every row not already done; see the module docstring for the guarantees.
+
+    ``ray`` is None (this machine), ``"local"`` (a private Ray cluster here) or a cluster
+    address. ``workers`` is the pool size here, or the private cluster's CPUs.
+    """
+    if (output_dir is None) == (project is None):
+        raise BadInput("Say where the results go: an output folder or a project (one of them).")
+    folder = Path(output_dir) if output_dir is not None else None
+    if project is not None and any(r.kind == "master" for r in rows):
+        raise BadInput("Master rows write episode files: run them with an output folder (-o DIR).")
+    state = BatchState(state_path(folder, project))
+    watermark = _watermark(project)
+    states = [RowState(r) for r in rows]
+    for s in states:
+        record = state.finished(s.row, folder)
+        if record is not None:
+            s.state, s.outputs = "skipped", list(record.get("files") or record.get("takes") or [])
+    start = time.monotonic()
+    notify = progress or (lambda _p: None)
+    notify(BatchProgress(states, 0.0))
+    todo = [s for s in states if s.state == "waiting"]
+    if not todo:
+        return BatchReport(states, 0.0, state.path)
+    if ray:
+        from engines.cluster import connect
+
+        with connect(ray, workers, ray_temp) as cluster:
+            _drive(RayRunner(cluster), todo, states, state, folder, project, watermark, retries,
+                   notify, cancel, start)
+    else:
+        n = max(1, min(workers or (os.cpu_count() or 1), len(todo)))
+        runner: Runner = InProcess(cancel) if n == 1 else LocalPool(n)
+        _drive(runner, todo, states, state, folder, project, watermark, retries, notify,
+               cancel, start)
+    return BatchReport(states, time.monotonic() - start, state.path)
+
+
+def _watermark(project: Any | None) -> bool:
+    from desktop.session.jobs import JobSpec, job_watermark
+    from engines.settings import get_setting
+
+    decided = job_watermark(JobSpec("", "", None, ""), project)
+    return bool(get_setting("watermark")) if decided is None else bool(decided)
+
+
+def _drive(runner: Runner, todo: list[RowState], states: list[RowState], state: BatchState,
+           folder: Path | None, project: Any | None, watermark: bool, retries: int,
+           notify: BatchCallback, cancel: CancelToken | None, start: float) -> None:
+    queue = list(todo)
+    flying: dict[Any, RowState] = {}
+    limit = max(1, runner.capacity * 2)  # enough queued to keep every worker busy
+
+    def report(changed: RowState) -> None:
+        notify(BatchProgress(states, time.monotonic() - start, changed))
+
+    try:
+        while queue or flying:
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled()
+            while queue and len(flying) < limit:
+                s = queue.pop(0)
+                s.attempts += 1
+                s.state, s.started, s.error = "running", time.monotonic(), ""
+                flying[runner.submit(Work(s.row, watermark))] = s
+                report(s)
+            for handle in runner.ready(list(flying), POLL_S):
+                s = flying.pop(handle)
+                try:
+                    made = runner.result(handle)
+                except WorkerLost as exc:
+                    _lost(runner, flying, queue, s, exc)
+                    report(s)
+                    continue
+                except Cancelled:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a row's error is reported, the batch goes on
+                    s.error = _one_line(exc)
+                    if s.attempts <= retries:
+                        s.state = "waiting"
+                        queue.append(s)
+                    else:
+                        s.state = "failed"
+                        state.add({"key": s.row.key, "row": s.row.number, "state": "failed",
+                                   "error": s.error})
+                    report(s)
+                    continue
+                _finish(s, made, state, folder, project)
+                report(s)
+    except BaseException:
+        runner.stop(list(flying))
+        for s in states:
+            if s.state in ("running", "waiting"):
+                s.state = "cancelled"
+        notify(BatchProgress(states, time.monotonic() - start, None))
+        raise
+    finally:
+        runner.close()
+
+
+def _lost(runner: Runner, flying: dict[Any, RowState], queue: list[RowState], s: RowState,
+          exc: Exception) -> None:
+    """A dead local worker broke the pool: every row in it goes back to the queue."""
+    lost = [s, *flying.values()]
+    flying.clear()
+    if isinstance(runner, LocalPool):
+        runner.rebuild()
+    for r in lost:
+        r.crashes += 1
+        r.attempts -= 1  # a crash is not the row's own failure
+        if r.crashes >= CRASH_LIMIT:
+            r.state, r.error = "failed", f"{exc} each time it ran ({r.crashes} times)"
+        else:
+            r.state = "waiting"
+            queue.insert(0, r)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text and not isinstance(exc, TimbreError) \
+        else (text[0] if text else type(exc).__name__)
+
+
+def _finish(s: RowState, made: Made, state: BatchState, folder: Path | None,
+            project: Any | None) -> None:
+    """Write the row's result (the one writer), then record it as done."""
+    row = s.row
+    files: list[str] = []
+    takes: list[int] = []
+    if row.kind == "master":
+        from engines.files import write_bytes
+
+        assert folder is not None
+        write_bytes(folder / row.output, made.data)
+        files.append(row.output)
+    elif project is not None:
+        from desktop.session.jobs import run_job
+
+        assert row.spec is not None
+        outcome = run_job(row.spec, project, takes=made.takes)
+        takes = [t.id for t in outcome.stored]
+    else:
+        assert folder is not None
+        files = _write_files(row, made.takes, folder)
+    s.state, s.seconds = "done", made.seconds
+    s.outputs = files or [f"take {t}" for t in takes]
+    state.add({"key": row.key, "row": row.number, "state": "done", "files": files,
+               "takes": takes, "seconds": round(made.seconds, 3), "label": row.label})
+
+
+def row_file_names(row: BatchRow, count: int) -> list[str]:
+    """The files a row writes in an output folder: its ``output`` name, else one made from
+    its number, kind and label; several takes get ``-1``, ``-2``."""
+    name = row.output or f"{row.number:04d}-{row.kind}-{slug(row.label)}.wav"
+    if count == 1:
+        return [name]
+    p = Path(name)
+    return [f"{p.stem}-{i + 1}{p.suffix}" for i in range(count)]
+
+
+def _write_files(row: BatchRow, takes: list[Any], folder: Path) -> list[str]:
+    from engines.tags import provenance_document, write_tagged
+
+    names = row_file_names(row, len(takes))
+    for name, take in zip(names, takes, strict=True):
+        write_tagged(folder / name, take.clip, provenance_document([take.provenance.to_dict()]),
+                     title=row.label)
+    return names
