@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "desktop.cli.music_cmds",  # music, sfx, models list/import/download/remove
     "desktop.cli.run_cmds",  # run ENGINE: any engine, flags from its request dataclass
     "desktop.cli.batch_cmds",  # batch MANIFEST: many jobs, a local pool or a Ray cluster
+    "desktop.cli.audiobook_cmds",  # audiobook BOOK: chapters narrated as batch rows, ACX, M4B
 ]
 
 
