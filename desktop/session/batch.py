@@ -424,7 +424,9 @@ def _drive(runner: Runner, todo: list[RowState], states: list[RowState], state: 
                 flying[runner.submit(Work(s.row, watermark))] = s
                 report(s)
             for handle in runner.ready(list(flying), POLL_S):
-                s = flying.pop(handle)
+                s = flying.pop(handle, None)
+                if s is None:
+                    continue  # sent back to the queue with a lost worker's other rows
                 try:
                     made = runner.result(handle)
                 except WorkerLost as exc:

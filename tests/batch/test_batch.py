@@ -1,0 +1,120 @@
+"""``timbre batch``: rows rendered once each, where the user asked, however the run ends.
+
+Real engines where they ship (Piper joe); an engine of the test's own only to make rows fail
+on purpose. The local pool and the in-process runner here; Ray in test_batch_ray.py.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from desktop.project.store import Project
+from desktop.session.batch import STATE_NAME, run_batch
+from desktop.session.manifest import build_rows, load_rows
+from engines.cancel import CancelToken
+from engines.errors import BadInput, Cancelled
+from engines.settings import set_setting
+from engines.tags import read_tags
+from tests.batch.conftest import speech_manifest, write_manifest
+
+
+def done_records(folder):
+    lines = (folder / STATE_NAME).read_text().splitlines()
+    return [json.loads(x) for x in lines if json.loads(x)["state"] == "done"]
+
+
+def test_rows_are_known_by_what_they_ask_for_not_where_they_stand(tmp_path, flaky_engine):
+    rows = [{"engine": "flaky-test", "text": t} for t in ("a", "b", "a")]
+    keys = [r.key for r in build_rows(rows, tmp_path)]
+    assert keys[0] != keys[1] and keys[2] == keys[0] + "#2"  # the same job twice: two takes
+    swapped = [r.key for r in build_rows([rows[1], rows[0]], tmp_path)]
+    assert swapped == [keys[1], keys[0]]
+    manifest = write_manifest(tmp_path / "m.csv", [{"kind": "speech", "text": "Hi.", "voice": "joe"},
+                                                   {"kind": "speech", "text": "Hi.", "pace": "2"}])
+    with pytest.raises(BadInput, match=r"m\.csv, row 2: .*no setting called pace"):
+        load_rows(manifest)
+    bad = write_manifest(tmp_path / "b.jsonl", [{"kind": "music", "prompt": "x", "duration": "long"}],
+                         "jsonl")
+    with pytest.raises(BadInput, match=r"row 1: .*duration must be a number"):
+        load_rows(bad)
+
+
+def test_a_batch_writes_what_single_runs_write_and_a_rerun_skips_it(tmp_path):
+    set_setting("watermark", False)  # the driver's decision reaches the worker (and is quick)
+    rows = load_rows(speech_manifest(tmp_path / "m.csv", 3))
+    out = tmp_path / "out"
+    report = run_batch(rows, output_dir=out, workers=1)
+    assert report.count("done") == 3 and not report.failed
+    files = sorted(p.name for p in out.glob("*.wav"))
+    assert len(files) == 3 and files[0].startswith("0001-speech-one")
+    tags = read_tags(out / files[0])
+    (take,) = tags.provenance["takes"]
+    assert take["engine"] == "piper" and take["prompt"] == "One. 0" and not take["watermarked"]
+
+    again = run_batch(load_rows(tmp_path / "m.csv"), output_dir=out, workers=1)
+    assert again.count("skipped") == 3 and again.count("done") == 0
+    (out / files[1]).unlink()  # a deleted result is made again, only it
+    third = run_batch(load_rows(tmp_path / "m.csv"), output_dir=out, workers=1)
+    assert third.count("done") == 1 and (out / files[1]).is_file()
+
+    Project.create(tmp_path / "p").close()
+    with Project.open(tmp_path / "p.timbre") as project:
+        stored = run_batch(rows[:2], project=project, workers=1)
+        assert stored.count("done") == 2
+        takes = project.takes()
+        assert len(takes) == 2 and all(project.job(t.job_id).state == "done" for t in takes)
+        assert {t.provenance["prompt"] for t in takes} == {"One. 0", "Two birds. 1"}
+        assert project.load_audio(takes[0].audio_sha256).sample_rate == project.sample_rate
+
+
+def test_a_failing_row_is_retried_then_reported_and_the_rest_finish(tmp_path, flaky_engine):
+    rows = build_rows([{"engine": "flaky-test", "text": t} for t in ("ok", "flaky", "fail")], tmp_path)
+    report = run_batch(rows, output_dir=tmp_path / "out", workers=1, retries=1)
+    assert report.count("done") == 2
+    (failed,) = report.failed
+    assert failed.row.number == 3 and "the fail row broke" in failed.error
+    assert flaky_engine == {"ok": 1, "flaky": 2, "fail": 2}
+    rerun = run_batch(rows, output_dir=tmp_path / "out", workers=1, retries=0)
+    assert rerun.count("skipped") == 2 and len(rerun.failed) == 1  # failed rows run again
+    assert flaky_engine["fail"] == 3 and flaky_engine["ok"] == 1
+
+
+def test_cancel_stops_the_batch_and_a_rerun_finishes_only_the_rest(tmp_path, flaky_engine):
+    rows = build_rows([{"engine": "flaky-test", "text": f"ok {i}"} for i in range(5)], tmp_path)
+    token = CancelToken()
+
+    def progress(p):
+        if p.count("done") == 2:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run_batch(rows, output_dir=tmp_path / "out", workers=1, progress=progress, cancel=token)
+    assert len(done_records(tmp_path / "out")) == 2
+    rest = run_batch(rows, output_dir=tmp_path / "out", workers=1)
+    assert rest.count("skipped") == 2 and rest.count("done") == 3
+    assert sorted(flaky_engine.values()) == [1] * 5  # nothing made twice
+
+
+def test_local_pool_loses_no_row_when_a_worker_is_killed(tmp_path):
+    set_setting("watermark", False)
+    rows = load_rows(speech_manifest(tmp_path / "m.jsonl", 6, "jsonl"))
+    killed = []
+
+    def progress(p):
+        if p.count("done") == 1 and not killed:
+            workers = multiprocessing.active_children()
+            assert len(workers) == 2
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    report = run_batch(rows, output_dir=tmp_path / "out", workers=2, progress=progress)
+    assert killed and report.count("done") == 6 and not report.failed
+    assert any(s.crashes == 1 for s in report.rows)  # a row was lost with the worker, and redone
+    records = done_records(tmp_path / "out")
+    assert sorted(r["row"] for r in records) == [1, 2, 3, 4, 5, 6]  # each once
+    assert len(list((tmp_path / "out").glob("*.wav"))) == 6
