@@ -107,7 +107,6 @@ def _python_path() -> str:
 def submit(func: Callable[..., Any], *args: Any, cpus: float = 1.0, gpus: float = 0.0,
            name: str = "") -> Any:
     """Run ``func(*args)`` as a task; returns its handle (a Ray ObjectRef)."""
-    import ray
 
     remote = _remote(func)
     return remote.options(num_cpus=cpus, num_gpus=gpus, name=name or func.__name__).remote(*args)

@@ -67,10 +67,10 @@ def make_audiobook(
     cancel: CancelToken | None = None,
     say: Callable[[str], None] = lambda _line: None,
 ) -> AudiobookResult:
+    from engines.audio_io import read_audio, write_audio
     from engines.audiobook import acx
     from engines.audiobook.book import read_book
     from engines.audiobook.export import FORMATS, write_book
-    from engines.audio_io import read_audio, write_audio
     from engines.files import check_output, write_text
     from engines.tags import provenance_document, read_tags
 
