@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -77,7 +78,7 @@ def install(window: Any) -> None:
     address.setStatusTip("The Ray cluster that batch rendering uses (blank: this computer)")
     address.triggered.connect(lambda: ask_cluster_address(window))
     window.act_batch, window.act_cluster = batch, address
-    menus = {a.text(): a.menu() for a in window.menuBar().actions() if a.menu() is not None}
+    menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
     file_menu, settings = menus.get("&File"), menus.get("&Settings")
     if file_menu is not None:
         anchor = getattr(window, "act_check", None)
@@ -133,7 +134,7 @@ class BatchDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.choose_folder)
         self.target.currentIndexChanged.connect(self._target_changed)
-        form.addRow("Results", _row(self.target, self.folder, browse))
+        form.addRow("Results", _row(self.target, self.folder, browse, stretch=1))
         self.where = QComboBox()
         self.where.setAccessibleName("Run on")
         for key, label in WHERE.items():
@@ -327,10 +328,11 @@ class BatchDialog(QDialog):
             w.setEnabled(not running)
 
 
-def _row(*widgets: QWidget) -> QWidget:
+def _row(*widgets: QWidget, stretch: int = 0) -> QWidget:
+    """Widgets side by side; the one at ``stretch`` takes the spare width."""
     holder = QWidget()
     box = QHBoxLayout(holder)
     box.setContentsMargins(0, 0, 0, 0)
     for i, w in enumerate(widgets):
-        box.addWidget(w, 1 if i == 0 else 0)
+        box.addWidget(w, 1 if i == stretch else 0)
     return holder

@@ -3,7 +3,8 @@
 ACX's audio submission requirements, per chapter file:
 - RMS between −23 and −18 dB (the whole file, unweighted);
 - peak at or below −3 dB;
-- noise floor at or below −60 dB RMS (measured here as the quietest 500 ms window);
+- noise floor at or below −60 dB RMS (measured here as the quietest 500 ms window of the
+  narration: its pauses, not the room tone around it);
 - room tone: 0.5–1 s at the head, 1–5 s at the tail.
 
 The fix-up trims what is before and after the narration, sets the level so the RMS lands
@@ -94,8 +95,11 @@ def check(clip: AudioClip, title: str = "") -> AcxReport:
     peak = _db(float(np.max(np.abs(mono)))) if mono.size else -np.inf
     if clip.channels > 1:
         peak = _db(clip.peak)
-    floor = float(np.min(_window_db(mono, rate, NOISE_WINDOW_S, NOISE_WINDOW_S / 2)))
     start, end = _edges(mono, rate)
+    # The floor under the narration (its pauses), not the room tone padded around it: a
+    # clean head and tail must not hide a hiss that runs under every sentence.
+    body = mono[start:end] if end - start >= NOISE_WINDOW_S * rate else mono
+    floor = float(np.min(_window_db(body, rate, NOISE_WINDOW_S, NOISE_WINDOW_S / 2)))
     head, tail = start / rate, (mono.size - end) / rate
     problems = []
     if not RMS_RANGE[0] <= rms <= RMS_RANGE[1]:

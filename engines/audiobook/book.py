@@ -117,15 +117,16 @@ def read_text_book(text: str, default_title: str, markdown: bool = True) -> Book
     title = default_title
     levels = [h[1] for h in headings]
     if levels.count(1) == 1 and levels.count(2) >= 1:
-        title = next(h[2] for h in headings if h[1] == 1)
+        line, _level, title = next(h for h in headings if h[1] == 1)
+        lines[line] = ""  # the book's title is not read as part of the foreword
         headings = [h for h in headings if h[1] != 1]
     if headings:
         top = min(h[1] for h in headings)
         headings = [h for h in headings if h[1] == top]
     chapters = []
     starts = [h[0] for h in headings] + [len(lines)]
-    front = "\n".join(lines[: starts[0]]).strip()
-    if front and not re.fullmatch(r"#\s+.*", front):
+    front = "\n".join(lines[: starts[0]]).strip() if headings else ""
+    if front:
         chapters.append(BookChapter(title, _plain(front)))
     for (line, _level, name), end in zip(headings, starts[1:], strict=True):
         chapters.append(BookChapter(_plain(name), _plain("\n".join(lines[line + 1 : end]))))
