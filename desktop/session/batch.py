@@ -18,6 +18,7 @@ Nothing lost, nothing done twice:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -214,6 +215,7 @@ class Runner:
     """The interface the driver loop uses; one per backend."""
 
     capacity = 1
+    ahead = 2  # rows sent per worker: one running, one waiting so no worker idles
 
     def submit(self, work: Work) -> Any: ...
 
@@ -228,6 +230,8 @@ class Runner:
 
 class InProcess(Runner):
     """Rows one after another in this process (one worker: no second process to start)."""
+
+    ahead = 1
 
     def __init__(self, cancel: CancelToken | None) -> None:
         self.cancel = cancel
@@ -408,7 +412,7 @@ def _drive(runner: Runner, todo: list[RowState], states: list[RowState], state: 
            notify: BatchCallback, cancel: CancelToken | None, start: float) -> None:
     queue = list(todo)
     flying: dict[Any, RowState] = {}
-    limit = max(1, runner.capacity * 2)  # enough queued to keep every worker busy
+    limit = max(1, runner.capacity * runner.ahead)
 
     def report(changed: RowState) -> None:
         notify(BatchProgress(states, time.monotonic() - start, changed))
@@ -453,7 +457,8 @@ def _drive(runner: Runner, todo: list[RowState], states: list[RowState], state: 
         for s in states:
             if s.state in ("running", "waiting"):
                 s.state = "cancelled"
-        notify(BatchProgress(states, time.monotonic() - start, None))
+        with contextlib.suppress(Exception):  # a cancelled sink must not hide why it ended
+            notify(BatchProgress(states, time.monotonic() - start, None))
         raise
     finally:
         runner.close()

@@ -82,3 +82,18 @@ def ray_temp():
     folder = tempfile.mkdtemp(prefix="rt", dir="/tmp")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def tone_plugin(monkeypatch):
+    """The plug-in engine of tests/foundation (an entry point in its own folder), on the
+    import path of this process and so of every worker it starts."""
+    import importlib
+
+    from engines.registry import register, unregister
+    from tests.conftest import REPO
+
+    monkeypatch.syspath_prepend(str(REPO / "tests" / "foundation" / "plugin_fixture"))
+    register(importlib.import_module("timbre_tone_plugin").SPEC)  # the catalog may be read
+    yield
+    unregister("tone-plugin")

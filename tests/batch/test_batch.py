@@ -118,3 +118,26 @@ def test_local_pool_loses_no_row_when_a_worker_is_killed(tmp_path):
     records = done_records(tmp_path / "out")
     assert sorted(r["row"] for r in records) == [1, 2, 3, 4, 5, 6]  # each once
     assert len(list((tmp_path / "out").glob("*.wav"))) == 6
+
+
+def test_the_batch_command_reports_rows_and_resumes(timbre_cli, tmp_path):
+    from tests.batch.test_batch_ray import PLUGIN_DIR
+    from tests.conftest import REPO
+
+    env = {"PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), str(REPO)])}
+    manifest = write_manifest(tmp_path / "tones.csv", [
+        {"engine": "tone-plugin", "text": "low", "pitch_hz": 220, "output": "low.flac"},
+        {"engine": "tone-plugin", "text": "high", "pitch_hz": 880}])
+    ran = timbre_cli("batch", manifest, "-o", tmp_path / "out", "--workers", "1", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert "2 rendered, 0 already done, 0 failed" in ran.stdout
+    assert "row 1 done" in ran.stderr and "low.flac" in ran.stderr
+    assert (tmp_path / "out" / "low.flac").is_file()
+    again = timbre_cli("batch", manifest, "-o", tmp_path / "out", env=env)
+    assert again.returncode == 0 and "0 rendered, 2 already done" in again.stdout
+    bad = write_manifest(tmp_path / "bad.csv", [{"kind": "song", "prompt": "x"}])
+    refused = timbre_cli("batch", bad, "-o", tmp_path / "out", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "timbre: bad.csv, row 1: 'song' is not a kind of job; use music, sfx, speech, convert, "
+        "master (or an engine column)."]

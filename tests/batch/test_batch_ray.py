@@ -45,8 +45,7 @@ def done_rows(folder: Path) -> list[int]:
     return sorted(json.loads(x)["row"] for x in lines if json.loads(x)["state"] == "done")
 
 
-def test_plugin_rows_on_a_private_ray_cluster(tmp_path, ray_temp, monkeypatch):
-    monkeypatch.syspath_prepend(str(PLUGIN_DIR))  # the workers import what the driver can
+def test_plugin_rows_on_a_private_ray_cluster(tmp_path, ray_temp, tone_plugin):
     rows = build_rows([{"engine": "tone-plugin", "text": f"t{i}", "pitch_hz": 200 + 50 * i}
                        for i in range(4)], tmp_path)
     report = run_batch(rows, output_dir=tmp_path / "out", ray="local", workers=2,

@@ -23,8 +23,7 @@ import pytest
 from desktop.session.batch import run_batch
 from desktop.session.manifest import build_rows
 from engines.settings import set_setting
-from tests.batch.conftest import SENTENCES
-from tests.conftest import REPO
+from tests.batch.conftest import SENTENCES, tone_plugin  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 ROWS = int(os.environ.get("BATCH_ROWS", "24"))
@@ -39,7 +38,7 @@ def timed(rows, tmp_path, name, **kw) -> float:
     return elapsed
 
 
-def test_bench_batch_throughput_and_ray_overhead(tmp_path, monkeypatch):
+def test_bench_batch_throughput_and_ray_overhead(tmp_path, tone_plugin):
     from engines.cluster import connect
 
     set_setting("watermark", False)
@@ -47,12 +46,18 @@ def test_bench_batch_throughput_and_ray_overhead(tmp_path, monkeypatch):
     rows = build_rows([{"kind": "speech", "text": f"{t} {i}", "voice": "joe"}
                        for i, t in enumerate(text)], tmp_path)
     ray_dir = tempfile.mkdtemp(prefix="rb", dir="/tmp")
+    print(f"\nbatch of {ROWS} Piper rows, {WORKERS} workers, {os.cpu_count()} cores "
+          f"(load {os.getloadavg()[0]:.1f}):")
     try:
         seq = timed(rows, tmp_path, "seq", workers=1)
+        print(f"  sequential   {seq:7.1f} s  {ROWS / seq:5.2f} rows/s  1.00x", flush=True)
         pool = timed(rows, tmp_path, "pool", workers=WORKERS)
+        print(f"  local pool   {pool:7.1f} s  {ROWS / pool:5.2f} rows/s  {seq / pool:.2f}x",
+              flush=True)
         ray = timed(rows, tmp_path, "ray", ray="local", workers=WORKERS, ray_temp=ray_dir)
+        print(f"  local Ray    {ray:7.1f} s  {ROWS / ray:5.2f} rows/s  {seq / ray:.2f}x",
+              flush=True)
 
-        monkeypatch.syspath_prepend(str(REPO / "tests" / "foundation" / "plugin_fixture"))
         tones = build_rows([{"engine": "tone-plugin", "text": f"t{i}", "seconds": 0.1}
                             for i in range(4 * ROWS)], tmp_path)
         t0 = time.perf_counter()
@@ -65,11 +70,6 @@ def test_bench_batch_throughput_and_ray_overhead(tmp_path, monkeypatch):
     finally:
         shutil.rmtree(ray_dir, ignore_errors=True)
     overhead = (on_ray - start - here) / len(tones)
-    print(f"\nbatch of {ROWS} Piper rows, {WORKERS} workers, {os.cpu_count()} cores "
-          f"(load {os.getloadavg()[0]:.1f}):")
-    print(f"  sequential   {seq:7.1f} s  {ROWS / seq:5.2f} rows/s  1.00x")
-    print(f"  local pool   {pool:7.1f} s  {ROWS / pool:5.2f} rows/s  {seq / pool:.2f}x")
-    print(f"  local Ray    {ray:7.1f} s  {ROWS / ray:5.2f} rows/s  {seq / ray:.2f}x")
     print(f"Ray: cluster start+stop {start:.1f} s; {len(tones)} near-empty rows {on_ray:.1f} s "
           f"on Ray vs {here:.2f} s here → overhead {overhead * 1000:.0f} ms a row "
           "(worker start-up included)")
