@@ -23,7 +23,8 @@ import pytest
 from desktop.session.batch import run_batch
 from desktop.session.manifest import build_rows
 from engines.settings import set_setting
-from tests.batch.conftest import SENTENCES, tone_plugin  # noqa: F401 - a fixture
+from tests.batch.conftest import SENTENCES
+from tests.batch.conftest import tone_plugin as _tone_plugin  # noqa: F401 - its fixture
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 ROWS = int(os.environ.get("BATCH_ROWS", "24"))
@@ -38,7 +39,8 @@ def timed(rows, tmp_path, name, **kw) -> float:
     return elapsed
 
 
-def test_bench_batch_throughput_and_ray_overhead(tmp_path, tone_plugin):
+@pytest.mark.usefixtures("tone_plugin")
+def test_bench_batch_throughput_and_ray_overhead(tmp_path):
     from engines.cluster import connect
 
     set_setting("watermark", False)
