@@ -24,7 +24,7 @@ from desktop.session.batch import run_batch
 from desktop.session.manifest import build_rows
 from engines.settings import set_setting
 from tests.batch.conftest import SENTENCES
-from tests.batch.conftest import tone_plugin as _tone_plugin  # noqa: F401 - its fixture
+from tests.batch.conftest import tone_plugin as tone_plugin_fixture  # noqa: F401 - its fixture
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 ROWS = int(os.environ.get("BATCH_ROWS", "24"))
@@ -39,7 +39,7 @@ def timed(rows, tmp_path, name, **kw) -> float:
     return elapsed
 
 
-@pytest.mark.usefixtures("tone_plugin")
+@pytest.mark.usefixtures("tone_plugin_fixture")
 def test_bench_batch_throughput_and_ray_overhead(tmp_path):
     from engines.cluster import connect
 
