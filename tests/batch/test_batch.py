@@ -100,6 +100,22 @@ def test_cancel_stops_the_batch_and_a_rerun_finishes_only_the_rest(tmp_path, fla
     assert sorted(flaky_engine.values()) == [1] * 5  # nothing made twice
 
 
+def test_a_local_pool_renders_rows_in_worker_processes(tmp_path, tone_plugin):
+    rows = build_rows([{"engine": "tone-plugin", "text": f"t{i}", "pitch_hz": 300 + 10 * i}
+                       for i in range(6)], tmp_path)
+    seen = set()
+
+    def progress(p):
+        seen.update(c.pid for c in multiprocessing.active_children())
+
+    report = run_batch(rows, output_dir=tmp_path / "out", workers=2, progress=progress)
+    assert report.count("done") == 6 and len(seen) == 2  # two workers, each used for rows
+    assert sorted(r["row"] for r in done_records(tmp_path / "out")) == [1, 2, 3, 4, 5, 6]
+    (take,) = read_tags(tmp_path / "out" / "0004-sfx-t3.wav").provenance["takes"]
+    assert take["engine"] == "tone-plugin" and take["params"]["pitch_hz"] == 330
+
+
+@pytest.mark.slow
 def test_local_pool_loses_no_row_when_a_worker_is_killed(tmp_path):
     set_setting("watermark", False)
     rows = load_rows(speech_manifest(tmp_path / "m.jsonl", 6, "jsonl"))
