@@ -53,9 +53,10 @@ class FlakyEngine:
     name = "flaky-test"
     request_type = FlakyRequest
     loaded = True
+    made = 0  # instances built: a worker builds (loads) its engine once, not once a row
 
     def __init__(self, device: str | None = None) -> None:
-        pass
+        FlakyEngine.made += 1
 
     def generate(self, request: FlakyRequest, progress, cancel=None):
         FAILS[request.text] = FAILS.get(request.text, 0) + 1
@@ -70,7 +71,12 @@ def flaky_engine():
     from engines.base import EngineSpec
     from engines.registry import register, unregister
 
+    from engines.cluster import _CACHE
+
     FAILS.clear()
+    FlakyEngine.made = 0
+    for key in [k for k in _CACHE if k[0] == "flaky-test"]:
+        del _CACHE[key]  # each test starts with no flaky engine loaded
     register(EngineSpec("flaky-test", "Flaky (test)", "sfx", f"{__name__}:FlakyEngine"))
     yield FAILS
     unregister("flaky-test")

@@ -79,6 +79,9 @@ def test_a_failing_row_is_retried_then_reported_and_the_rest_finish(tmp_path, fl
     (failed,) = report.failed
     assert failed.row.number == 3 and "the fail row broke" in failed.error
     assert flaky_engine == {"ok": 1, "flaky": 2, "fail": 2}
+    from tests.batch.conftest import FlakyEngine
+
+    assert FlakyEngine.made == 1  # one engine for the worker's five calls
     rerun = run_batch(rows, output_dir=tmp_path / "out", workers=1, retries=0)
     assert rerun.count("skipped") == 2 and len(rerun.failed) == 1  # failed rows run again
     assert flaky_engine["fail"] == 3 and flaky_engine["ok"] == 1
