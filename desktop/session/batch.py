@@ -110,13 +110,18 @@ class BatchState:
             if isinstance(record, dict) and record.get("state") == "done" and record.get("key"):
                 self.done[str(record["key"])] = record
 
-    def finished(self, row: BatchRow, folder: Path | None) -> dict[str, Any] | None:
+    def finished(self, row: BatchRow, folder: Path | None,
+                 takes: set[int] | None = None) -> dict[str, Any] | None:
+        """The row's record if it is done and its results are still there (a file or take
+        someone deleted is made again); ``takes`` are the project's take ids."""
         record = self.done.get(row.key)
         if record is None:
             return None
         files = record.get("files") or []
         if folder is not None and not all((folder / f).is_file() for f in files):
-            return None  # a file someone deleted is made again
+            return None
+        if takes is not None and not set(record.get("takes") or []) <= takes:
+            return None
         return record
 
     def add(self, record: dict[str, Any]) -> None:
@@ -375,8 +380,9 @@ def run_batch(
     state = BatchState(state_path(folder, project))
     watermark = _watermark(project)
     states = [RowState(r) for r in rows]
+    takes = {t.id for t in project.takes()} if project is not None else None
     for s in states:
-        record = state.finished(s.row, folder)
+        record = state.finished(s.row, folder, takes)
         if record is not None:
             s.state, s.outputs = "skipped", list(record.get("files") or record.get("takes") or [])
     start = time.monotonic()

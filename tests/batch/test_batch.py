@@ -70,6 +70,7 @@ def test_a_batch_writes_what_single_runs_write_and_a_rerun_skips_it(tmp_path):
         assert len(takes) == 2 and all(project.job(t.job_id).state == "done" for t in takes)
         assert {t.provenance["prompt"] for t in takes} == {"One. 0", "Two birds. 1"}
         assert project.load_audio(takes[0].audio_sha256).sample_rate == project.sample_rate
+        assert run_batch(rows[:2], project=project, workers=1).count("skipped") == 2
 
 
 def test_a_failing_row_is_retried_then_reported_and_the_rest_finish(tmp_path, flaky_engine):
@@ -160,3 +161,25 @@ def test_the_batch_command_reports_rows_and_resumes(timbre_cli, tmp_path):
     assert refused.stderr.strip().splitlines() == [
         "timbre: bad.csv, row 1: 'song' is not a kind of job; use music, sfx, speech, convert, "
         "master (or an engine column)."]
+
+
+@pytest.mark.slow
+def test_a_master_row_writes_the_episode_once(tmp_path):
+    from engines.audio_io import write_audio
+    from tests.podcast.synth import music_bed, say
+
+    write_audio(tmp_path / "host.wav", say("Welcome back to the show. Today we talk about gardens."))
+    write_audio(tmp_path / "bed.wav", music_bed(4.0))
+    manifest = write_manifest(tmp_path / "m.csv", [
+        {"kind": "master", "inputs": "host.wav", "music": "bed.wav", "output": "ep1.flac",
+         "title": "Episode one", "denoise": "false"}])
+    report = run_batch(load_rows(manifest), output_dir=tmp_path / "out", workers=1)
+    assert report.count("done") == 1, [s.error for s in report.rows]
+    tags = read_tags(tmp_path / "out" / "ep1.flac")
+    assert tags.fields.get("title") == "Episode one"
+    again = run_batch(load_rows(manifest), output_dir=tmp_path / "out", workers=1)
+    assert again.count("skipped") == 1
+    with pytest.raises(BadInput, match="Master rows write episode files"):
+        Project.create(tmp_path / "p").close()
+        with Project.open(tmp_path / "p.timbre") as project:
+            run_batch(load_rows(manifest), project=project)
