@@ -69,9 +69,8 @@ class FlakyEngine:
 @pytest.fixture
 def flaky_engine():
     from engines.base import EngineSpec
-    from engines.registry import register, unregister
-
     from engines.cluster import _CACHE
+    from engines.registry import register, unregister
 
     FAILS.clear()
     FlakyEngine.made = 0
