@@ -183,3 +183,16 @@ def test_a_master_row_writes_the_episode_once(tmp_path):
         Project.create(tmp_path / "p").close()
         with Project.open(tmp_path / "p.timbre") as project:
             run_batch(load_rows(manifest), project=project)
+
+
+def test_rows_ask_for_a_gpu_only_where_the_cluster_has_one(tmp_path, flaky_engine):
+    from desktop.session.manifest import resources_for
+    from engines.cluster import Cluster
+
+    assert resources_for("musicgen") == {"cpus": 1.0, "gpus": 1.0}
+    assert resources_for("piper") == {"cpus": 1.0, "gpus": 0.0}
+    assert Cluster("local", 2, 0, True).resources(1, 1) == {"num_cpus": 1, "num_gpus": 0}
+    assert Cluster("ray://h:10001", 64, 8, False).resources(1, 1) == {"num_cpus": 1, "num_gpus": 1}
+    (row,) = build_rows([{"kind": "music", "prompt": "x", "model": "debug"}], tmp_path)
+    assert row.engine == "musicgen" and row.resources["gpus"] == 1.0
+    assert row.spec.options == {"model": "debug"}
