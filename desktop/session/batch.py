@@ -381,6 +381,8 @@ def run_batch(
     watermark = _watermark(project)
     states = [RowState(r) for r in rows]
     takes = {t.id for t in project.takes()} if project is not None else None
+    if project is not None:
+        state.done = {**stored_rows(project), **state.done}
     for s in states:
         record = state.finished(s.row, folder, takes)
         if record is not None:
@@ -403,6 +405,24 @@ def run_batch(
         _drive(runner, todo, states, state, folder, project, watermark, retries, notify,
                cancel, start)
     return BatchReport(states, time.monotonic() - start, state.path)
+
+
+BATCH_KEY = "batch_key"  # in a project's job row: which batch row the job's takes are
+
+
+def stored_rows(project: Any) -> dict[str, dict[str, Any]]:
+    """Rows a project already holds, from its job rows: a crash between storing a row's
+    takes and noting it in the state file must not store them twice."""
+    by_job: dict[int, list[int]] = {}
+    for take in project.takes():
+        if take.job_id is not None:
+            by_job.setdefault(take.job_id, []).append(take.id)
+    found = {}
+    for job in project.jobs():
+        key = job.request.get(BATCH_KEY) if isinstance(job.request, dict) else None
+        if key and job.state == "done" and by_job.get(job.id):
+            found[str(key)] = {"key": key, "state": "done", "takes": by_job[job.id], "files": []}
+    return found
 
 
 def _watermark(project: Any | None) -> bool:
@@ -509,7 +529,10 @@ def _finish(s: RowState, made: Made, state: BatchState, folder: Path | None,
         from desktop.session.jobs import run_job
 
         assert row.spec is not None
-        outcome = run_job(row.spec, project, takes=made.takes)
+        from dataclasses import replace
+
+        spec = replace(row.spec, options={**row.spec.options, BATCH_KEY: row.key})
+        outcome = run_job(spec, project, takes=made.takes)  # the key goes in its job row
         takes = [t.id for t in outcome.stored]
     else:
         assert folder is not None

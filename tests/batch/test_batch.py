@@ -71,6 +71,10 @@ def test_a_batch_writes_what_single_runs_write_and_a_rerun_skips_it(tmp_path):
         assert {t.provenance["prompt"] for t in takes} == {"One. 0", "Two birds. 1"}
         assert project.load_audio(takes[0].audio_sha256).sample_rate == project.sample_rate
         assert run_batch(rows[:2], project=project, workers=1).count("skipped") == 2
+        state_file = tmp_path / "p.timbre.batch.jsonl"
+        state_file.unlink()  # as if it crashed after storing, before noting the rows
+        assert run_batch(rows[:2], project=project, workers=1).count("skipped") == 2
+        assert len(project.takes()) == 2
 
 
 def test_a_failing_row_is_retried_then_reported_and_the_rest_finish(tmp_path, flaky_engine):
