@@ -7,7 +7,9 @@ provenance, resampling) or writes them as tagged files, exactly as a single ``ti
 command would, and then appends the row's key to the state file beside the output.
 
 Nothing lost, nothing done twice:
-- a row whose key is in the state file (and whose files are still there) is skipped;
+- a row whose key is in the state file (and whose files or takes are still there) is
+  skipped; in a project, each job row also carries its batch key, so takes stored just
+  before a crash (and not yet in the state file) are not stored again;
 - a row that raises is tried again ``retries`` times, then reported failed with its
   number and error, and the batch goes on;
 - a worker process that dies takes only its own row with it, which runs again (Ray
