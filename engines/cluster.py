@@ -79,8 +79,9 @@ def connect(address: str = LOCAL, workers: int | None = None,
             options["_temp_dir"] = str(Path(temp_dir).resolve())
     else:
         options["address"] = address
-    if ray.is_initialized():
-        ray.shutdown()
+    if ray.is_initialized():  # one cluster connection per process, owned by one run
+        raise ClusterError("Ray is already in use in this process (another batch or training "
+                           "run); wait for it to finish, then try again.")
     try:
         ray.init(**options)
     except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; the user needs one line
