@@ -71,6 +71,18 @@ def test_an_epub_becomes_an_m4b_with_its_chapters_and_cover(tmp_path):
     again = make_audiobook(tmp_path / "book.epub", out, voice="joe", workers=1)
     assert again.narrated == 0  # resumed: every part was already narrated
 
+    from mutagen.id3 import ID3
+
+    from engines.audiobook.export import write_book
+
+    files = [result.work_dir / f"chapter-{i:03d}.wav" for i in (1, 2, 3)]
+    write_book(tmp_path / "book.mp3", files, ["Morning", "Rain", "Night"], {"takes": []},
+               title="The Little Test", author="Ada Writer", cover=cover)
+    mp3_marks = read_chapters(tmp_path / "book.mp3")
+    assert [c.title for c in mp3_marks] == ["Morning", "Rain", "Night"]
+    assert mp3_marks[2].start == pytest.approx(lengths[0] + lengths[1], abs=0.03)
+    assert ID3(tmp_path / "book.mp3").getall("APIC")[0].data == cover
+
 
 def test_text_and_markdown_books_split_at_their_headings():
     md = "# The Book\n\nA short foreword.\n\n## One\n\nFirst *words*.\n\n## Two\n\nSecond [link](x)."
