@@ -63,3 +63,8 @@ screenshot: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Batch rendering (issue 19): sequential vs local pool vs private Ray cluster, Ray overhead per row.
+.PHONY: bench-batch
+bench-batch: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_batch.py -m bench -s -p no:cacheprovider

@@ -106,3 +106,73 @@ def default_of(f: dataclasses.Field) -> Any:
     if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
         return f.default_factory()  # type: ignore[misc]
     return None
+
+
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n"}
+
+
+def coerce(f: dataclasses.Field, hint: Any, value: Any) -> Any:
+    """A value typed as text (a manifest cell, a flag) as the field's type; raises
+    ValueError with what was wrong. Audio fields take a file path and are read here."""
+    from engines.audio import AudioClip
+
+    if hint is AudioClip:
+        from engines.audio_io import read_audio
+
+        return value if isinstance(value, AudioClip) else read_audio(str(value))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ValueError(f"{f.name} must be true or false, not {value!r}")
+    if hint in (int, float):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{f.name} must be a number, not {value!r}") from None
+        if hint is int and not number.is_integer():
+            raise ValueError(f"{f.name} must be a whole number, not {value!r}")
+        return hint(number)  # ranges are the request's own check (its validate)
+    choices = f.metadata.get("choices")
+    if choices and str(value) not in [str(c) for c in choices]:
+        raise ValueError(f"{f.name} must be one of {', '.join(map(str, choices))}, not {value!r}")
+    return str(value) if hint is str else value
+
+
+def request_from_values(engine: str, request_type: type, values: dict[str, Any]) -> Any:
+    """The engine's request from field values by name (flags, a manifest row): unknown
+    names and values of the wrong type are refused with the field named.
+    ``None`` (an empty cell, an unset flag) keeps the field's default."""
+    from engines.errors import BadInput
+
+    fields = {f.name: (f, hint) for f, hint, _ in editable_fields(request_type)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise BadInput(f"The {engine} engine has no setting called {', '.join(unknown)}; it takes "
+                       f"{', '.join(fields)}.")
+    typed = {}
+    try:
+        for name, value in values.items():
+            if value is None or (isinstance(value, str) and not value.strip() and
+                                 fields[name][1] is not str):
+                continue
+            typed[name] = coerce(fields[name][0], fields[name][1], value)
+        return request_type(**typed)
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"These settings do not make a valid {engine} request: {exc}.") from exc
+
+
+def coerce_text_number(name: str, value: Any, hint: type) -> Any:
+    """A number typed as text (a manifest cell) for a setting without a request field."""
+    from engines.errors import BadInput
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number, not {value!r}.") from None
+    if hint is int and not number.is_integer():
+        raise BadInput(f"{name} must be a whole number, not {value!r}.")
+    return hint(number)

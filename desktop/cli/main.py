@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "desktop.cli.run_cmds",  # run ENGINE: any engine, flags from its request dataclass
     "desktop.cli.transcribe_cmds",  # transcribe FILE|PROJECT: subtitles, delete words, fillers
     "desktop.cli.stems_cmds",  # stems PROJECT|FILE (demucs), denoise PROJECT (RNNoise/spectral)
+    "desktop.cli.batch_cmds",  # batch MANIFEST: many jobs, a local pool or a Ray cluster
+    "desktop.cli.audiobook_cmds",  # audiobook BOOK: chapters narrated as batch rows, ACX, M4B
 ]
 
 

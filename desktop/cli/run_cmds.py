@@ -59,10 +59,8 @@ def engine_parser(name: str) -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from desktop.session import JobSpec, run_job
-    from engines.audio import AudioClip
-    from engines.audio_io import read_audio
     from engines.errors import BadInput
-    from engines.fields import editable_fields
+    from engines.fields import editable_fields, request_from_values
     from engines.registry import engine_infos
     from engines.registry import request_type as request_type_of
 
@@ -74,16 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = parser.parse_args(args.rest)
     if not options.output and not options.project:
         raise BadInput("Say where the audio goes: -o FILE and/or --project P.")
-    values = {}
-    for f, hint, _optional in editable_fields(request_type_of(args.engine)):
-        value = getattr(options, f.name)
-        if value is None:
-            continue
-        values[f.name] = read_audio(value) if hint is AudioClip else value
-    try:
-        request = request_type_of(args.engine)(**values)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"These settings do not make a valid {args.engine} request: {exc}.") from exc
+    values = {f.name: getattr(options, f.name)
+              for f, _hint, _optional in editable_fields(request_type_of(args.engine))}
+    values = {k: v for k, v in values.items() if v is not None}
+    request = request_from_values(args.engine, request_type_of(args.engine), values)
     label = str(next((v for k, v in values.items() if k in ("prompt", "text")), args.engine))
     spec = JobSpec(args.engine, _kind(args.engine), request, label[:40].strip())
     project = None

@@ -78,20 +78,17 @@ def run_job(
     place: Placement = "none",
     track_name: str | None = None,
     job_id: int | None = None,
+    takes: list[GeneratedTake] | None = None,
 ) -> JobOutcome:
     """Run one job to stored takes; the project's job row always ends done/cancelled/failed.
 
     ``engine`` lets a caller that keeps engines loaded (the studio's engine threads) pass
     its instance; otherwise one is made through the registry. ``job_id`` is a job row the
-    caller already created (the studio shows it queued before the job starts).
+    caller already created (the studio shows it queued before the job starts). ``takes``
+    are takes already made elsewhere by :func:`make_takes` (a batch worker process or a
+    Ray node): they are recorded and stored exactly as if generated here.
     """
-    from engines.watermark import watermarking
-
-    watermark = spec.watermark
-    if project is not None and watermark is None:
-        from desktop.project.provenance import watermark_enabled
-
-        watermark = watermark_enabled(project)
+    watermark = job_watermark(spec, project)
     if project is not None and job_id is None:
         job_id = project.create_job(
             spec.kind, spec.engine, {**request_record(spec.request), **spec.options}
@@ -99,11 +96,8 @@ def run_job(
     try:
         if project is not None:
             project.update_job(job_id, state="running")
-        engine = engine if engine is not None else create_engine(spec.engine, spec.options)
-        if not getattr(engine, "loaded", True):
-            engine.load(progress, cancel)
-        with watermarking(watermark):
-            takes = list(engine.generate(spec.request, progress, cancel))
+        if takes is None:
+            takes = make_takes(spec, engine, watermark, progress, cancel)
         if cancel is not None:
             cancel.check()
         outcome = JobOutcome(takes, job_id=job_id)
@@ -118,6 +112,30 @@ def run_job(
             state = "cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
             end_job(project, job_id, state, str(exc) or type(exc).__name__)
         raise
+
+
+def job_watermark(spec: JobSpec, project: Any | None = None) -> bool | None:
+    """Whether a job's takes are watermarked: the spec's choice, else the project's
+    setting; None leaves it to the user's setting (read where the takes are made)."""
+    if project is not None and spec.watermark is None:
+        from desktop.project.provenance import watermark_enabled
+
+        return watermark_enabled(project)
+    return spec.watermark
+
+
+def make_takes(spec: JobSpec, engine: Any | None, watermark: bool | None,
+               progress: ProgressCallback = no_progress,
+               cancel: CancelToken | None = None) -> list[GeneratedTake]:
+    """The generating half of a job (no project): load, generate under the watermark
+    decision. Batch workers call it where the model is; the driver stores what it returns."""
+    from engines.watermark import watermarking
+
+    engine = engine if engine is not None else create_engine(spec.engine, spec.options)
+    if not getattr(engine, "loaded", True):
+        engine.load(progress, cancel)
+    with watermarking(watermark):
+        return list(engine.generate(spec.request, progress, cancel))
 
 
 def end_job(project: Any, job_id: int, state: str, error: str) -> None:

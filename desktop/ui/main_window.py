@@ -40,6 +40,7 @@ from desktop.project.store import Project
 from desktop.project.timeline import Timeline
 from desktop.ui import window_everyday
 from desktop.ui.audio import AudioIO, LevelMeter
+from desktop.ui.batch_dialog import install as install_batch_actions
 from desktop.ui.clean_actions import CleanActions
 from desktop.ui.generation import GenerationPanel
 from desktop.ui.jobs_dock import JobsPanel
@@ -382,6 +383,7 @@ class MainWindow(QMainWindow):
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(self.act_shortcuts)
         self.help_menu.addAction(self.act_about)
+        install_batch_actions(self)  # File › Batch…, Settings › Cluster address…
 
     def _build_settings_menu(self, menu) -> None:
         """Device, downloads and watermarking: stored with engines.settings, read by engines."""
