@@ -14,6 +14,7 @@ is added here is what a studio needs around it:
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import secrets
 import threading
@@ -33,6 +34,7 @@ MAX_SECONDS = 300.0  # windowed extension up to five minutes
 MAX_VARIATIONS = 8
 NORMALIZE_CHOICES = ("loudness", "peak", "none")
 LOOP_CROSSFADE_S = 0.5
+log = logging.getLogger(__name__)
 _DTYPES = {  # the LM's weights as each kernel holds them (engines.music.kernels)
     "mkl": "float32",
     "onednn": "float32",
@@ -250,7 +252,12 @@ class AudiocraftEngine:
                 fast.set_kernel(model.lm, choice.exact)
                 if choice.reduced:
                     progress(Progress(0, 1, "checking the reduced-precision kernels (once)"))
-                kernel, seen = speed.pick_reduced(model, choice, self._model_key())
+                try:
+                    kernel, seen = speed.pick_reduced(model, choice, self._model_key())
+                except Exception:  # noqa: BLE001 - a check that cannot run keeps float32
+                    log.warning("could not check the reduced kernels; using float32", exc_info=True)
+                    fast.set_kernel(model.lm, choice.exact)
+                    kernel, seen = None, []
                 self._agreement = next((a for a in seen if a.kernel == kernel), None)
             fast.accelerate(model.lm, kernel=kernel or choice.exact, attention=choice.attention)
         self._kernel = kernel or choice.exact
