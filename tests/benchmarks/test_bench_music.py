@@ -107,7 +107,8 @@ def _teacher_forced_streaming(lm, codes, conditions):
 
 def _step_bytes(lm, kernel: str) -> int:
     """Bytes a decoding step reads: every linear layer's weights in ``kernel``'s form, and
-    the self-attention key/value cache at the middle of the take (CFG batch 2)."""
+    the self-attention key/value cache at the middle of the take (CFG batch 2); ``lm`` is an
+    accelerated one (its attention projections are linear layers)."""
     from engines.music.fast import linear_shapes
     from engines.music.kernels import KERNELS
 
@@ -202,9 +203,10 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
             model.compression_model.decode(one_second)
         return {"total": time.perf_counter() - start}
 
-    step_bytes = {name: _step_bytes(stock_lm, kernels.get(name, "mkl")) for name in lms}
+    fast_lm = lms["ours fast"]
+    step_bytes = {name: _step_bytes(fast_lm, kernels.get(name, "mkl")) for name in lms}
     floors = {
-        f: _step_bytes(stock_lm, k)
+        f: _step_bytes(fast_lm, k)
         for f, k in (
             ("fp32", "mkl"),
             ("bf16", "bf16"),
@@ -215,10 +217,13 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
     buffer = torch.ones(max(floors.values()) // 4)
 
     def plain_read(nbytes: int):
-        def run() -> dict[str, float]:
-            start = time.perf_counter()
-            buffer[: nbytes // 4].sum()
-            return {"total": time.perf_counter() - start}
+        def run() -> dict[str, float]:  # the best of 5: a floor is what memory can do at best
+            best = float("inf")
+            for _ in range(5):
+                start = time.perf_counter()
+                buffer[: nbytes // 4].sum()
+                best = min(best, time.perf_counter() - start)
+            return {"total": best}
 
         return run
 
@@ -236,7 +241,10 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
 
     stock = med("stock audiocraft")
     decode_s = med("decode 1 s (EnCodec)")
-    read_bw = {f: nbytes / med(f"read {f} bytes") for f, nbytes in floors.items()}
+    read_bw = {
+        f: nbytes / min(r["total"] for r in results[f"read {f} bytes"])
+        for f, nbytes in floors.items()
+    }
     floor_of = {
         "stock audiocraft": "fp32",
         "ours fast": "fp32",
