@@ -309,6 +309,10 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
     )
     accepted = [n for n, q in quality.items() if q.accepted]
     best_reduced = min(accepted or quality, key=lambda n: rows[n]) if quality else None
+    if best_reduced and not accepted:
+        print(
+            f"no reduced kernel passed the gate here; goals below use the fastest, {best_reduced}"
+        )
     goals = [
         ("exact ≥ 1.5× stock", stock / fast >= 1.5),
         (
