@@ -17,6 +17,7 @@ _ROOT = Path(tempfile.mkdtemp(prefix="timbre-tests-"))
 os.environ["TIMBRE_CONFIG_DIR"] = str(_ROOT / "config")
 os.environ["TIMBRE_DATA_DIR"] = str(_ROOT / "data")
 os.environ["TIMBRE_LOG_DIR"] = str(_ROOT / "logs")
+os.environ["TIMBRE_CACHE_DIR"] = str(_ROOT / "cache")  # measured kernel choices (music)
 os.environ.setdefault("TIMBRE_MODELS_DIR", str(_ROOT / "models"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -14,6 +14,7 @@ is added here is what a studio needs around it:
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import secrets
 import threading
@@ -33,6 +34,15 @@ MAX_SECONDS = 300.0  # windowed extension up to five minutes
 MAX_VARIATIONS = 8
 NORMALIZE_CHOICES = ("loudness", "peak", "none")
 LOOP_CROSSFADE_S = 0.5
+log = logging.getLogger(__name__)
+_DTYPES = {  # the LM's weights as each kernel holds them (engines.music.kernels)
+    "mkl": "float32",
+    "onednn": "float32",
+    "bf16": "bfloat16",
+    "int8-weight": "int8-weight",
+    "int8-dynamic": "int8-dynamic",
+    "int4-weight": "int4-weight-g32",
+}
 
 
 @dataclass(frozen=True)
@@ -164,8 +174,11 @@ class AudiocraftEngine:
         self.model_name = model
         self.device_wish = device
         self.window_seconds = window_seconds  # shorter windows than the model's: less memory
-        self.speed = speed  # "fast" keeps the numerics; "int8" trades a little quality
+        # "fast" keeps the numerics; "reduced" (old name "int8") trades a measured little quality
+        self.speed = "reduced" if speed == "int8" else speed
         self._speed_used = "stock"
+        self._kernel = ""  # the kernel the linear layers run on (engines.music.kernels)
+        self._agreement: Any = None  # the reduced kernel's measured agreement
         self._version = ""
         self._model: Any = None
         self._source: Source | None = None
@@ -211,22 +224,52 @@ class AudiocraftEngine:
             ratio = self.window_seconds / model.max_duration
             model.max_duration = self.window_seconds
             model.set_generation_params(extend_stride=default_stride * ratio)
-        self._speed_used = self._apply_speed(model, device)
+        self._speed_used = self._apply_speed(model, device, progress)
         self._version = self._model_version()
         self._model, self._device = model, device
         progress(Progress(1, 1, f"loaded {self.model_label}"))
 
-    def _apply_speed(self, model: Any, device: str) -> str:
-        """Swap in the cached attention (and int8 weights on the CPU) when the model allows."""
+    def _apply_speed(self, model: Any, device: str, progress: ProgressCallback) -> str:
+        """Swap in the cached attention and this machine's fastest kernels (measured once,
+        see :mod:`engines.music.speed`) when the model allows; returns the speed used."""
         from engines.music import fast
 
+        self._kernel, self._agreement = "", None
         if self.speed == "stock" or fast.can_accelerate(model.lm):
             return "stock"
-        if self.speed == "int8" and device == "cpu":
-            fast.quantize_int8(model.lm)
-            return "int8"
-        fast.accelerate(model.lm)
-        return "fast"
+        if device != "cpu":  # untested here (no GPU): the cached attention, torch's own GEMM
+            fast.accelerate(model.lm, kernel="mkl")
+            return "fast"
+        from engines.music import speed
+
+        with _torch_threads(self._threads):
+            fast.accelerate(model.lm, kernel="mkl")
+            if speed.choice_key(model.lm) not in speed.load_cache()["choices"]:
+                progress(Progress(0, 1, "timing this computer's kernels (once)"))
+            choice = speed.choose(model.lm)
+            kernel = None
+            if self.speed in ("reduced", "int8"):
+                fast.set_kernel(model.lm, choice.exact)
+                if choice.reduced:
+                    progress(Progress(0, 1, "checking the reduced-precision kernels (once)"))
+                try:
+                    kernel, seen = speed.pick_reduced(model, choice, self._model_key())
+                except Exception:  # noqa: BLE001 - a check that cannot run keeps float32
+                    log.warning("could not check the reduced kernels; using float32", exc_info=True)
+                    fast.set_kernel(model.lm, choice.exact)
+                    kernel, seen = None, []
+                self._agreement = next((a for a in seen if a.kernel == kernel), None)
+            fast.accelerate(model.lm, kernel=kernel or choice.exact, attention=choice.attention)
+        self._kernel = kernel or choice.exact
+        return "reduced" if kernel else "fast"
+
+    @property
+    def _threads(self) -> int | None:
+        """Tiny models run fastest on one thread (thread hand-offs dominate their steps)."""
+        return 1 if self.source.debug else None
+
+    def _model_key(self) -> str:
+        return f"{self.source.location} @ {self._model_version() or 'unversioned'}"
 
     def unload(self) -> None:
         from engines.devices import free_device_memory
@@ -271,9 +314,10 @@ class AudiocraftEngine:
         if provenance.model_id and provenance.model_id != self.source.location:
             self.unload()
             self.model_name, self._source = provenance.model_id, None
-        if p.get("speed") in ("stock", "fast", "int8") and p["speed"] != self.speed:
+        wanted = "reduced" if p.get("speed") == "int8" else p.get("speed")
+        if wanted in ("stock", "fast", "reduced") and wanted != self.speed:
             self.unload()
-            self.speed = p["speed"]
+            self.speed = wanted
         fields = (
             "duration",
             "variations",
@@ -374,7 +418,7 @@ class AudiocraftEngine:
 
         model.set_custom_progress_callback(on_step)
         descriptions = [request.prompt or None] * n
-        threads = 1 if self.source.debug else None
+        threads = self._threads
         try:
             with (
                 torch.random.fork_rng(devices=[]),
@@ -464,7 +508,11 @@ class AudiocraftEngine:
                 "window_s": self.max_duration,
                 "debug_model": self.source.debug,
                 "speed": self._speed_used,
+                "kernel": self._kernel or None,
             }
+            if self._agreement is not None:
+                params["agreement"] = round(self._agreement.agreement, 4)
+                params["max_logit_error"] = round(self._agreement.max_logit_error, 4)
             prov = Provenance(
                 engine=self.name,
                 model_id=ckpt.repo_id if ckpt else self.source.location,
@@ -473,9 +521,7 @@ class AudiocraftEngine:
                 params=params,
                 seed=request.seed,
                 device=device,
-                dtype={"int8": "int8-dynamic"}.get(
-                    self._speed_used, "float32" if device == "cpu" else "float16"
-                ),
+                dtype=_DTYPES.get(self._kernel, "float32" if device == "cpu" else "float16"),
             )
             takes.append(finalize_take(clip, prov, watermark=request.watermark))
             progress(Progress(index + 1, len(clips), "finishing"))

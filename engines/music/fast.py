@@ -14,16 +14,11 @@ values once per generation and keep self-attention keys and values in a prealloc
 buffer. The arithmetic per token is unchanged (same projections, same scaled-dot-product
 attention), so logits match audiocraft's to float rounding; everything else — conditioning,
 classifier-free guidance, sampling, windows, continuation — is still audiocraft's own code.
-The projections become ``nn.Linear`` modules, so :func:`quantize_int8` can then quantise
-every matrix of the model with torch's dynamic int8 quantisation (a stated quality cost).
-
-On the CPU, every linear layer then goes through oneDNN instead of torch's default MKL
-GEMM (:class:`FastLinear`). With classifier-free guidance a step multiplies 2 rows by every
-weight matrix; measured here (AMD EPYC, AVX-512, one thread) MKL's ``sgemm`` streamed the
-weights at 4–9 GB/s for such shapes while oneDNN reached 10–14 GB/s, close to what the
-core can read at all (a plain sum: ~15 GB/s). The product is the same float32 dot product in
-another summation order (|Δ| ~1e-6 relative); the feed-forward GELU is fused into its
-linear layer (oneDNN's exact-erf GELU).
+The projections become linear layers, and every linear layer of the transformer and output
+heads is then computed by one of :mod:`engines.music.kernels` (:func:`set_kernel`): the
+float32 ones keep the numerics, the reduced ones read fewer bytes per weight. Which kernel
+and which attention arithmetic are fastest differs between processors, so
+:mod:`engines.music.speed` measures them on this machine and picks.
 
 This is done on the loaded model instance; no audiocraft file is changed.
 """
@@ -33,7 +28,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-SPEEDS = ("stock", "fast", "int8")
+SPEEDS = ("stock", "fast", "reduced", "int8")  # "int8": the old name of "reduced"
 
 
 @functools.cache
@@ -44,6 +39,8 @@ def _attention_classes() -> tuple[type, type]:
     from audiocraft.modules.streaming import StreamingModule
     from torch import nn
     from torch.nn import functional as F
+
+    from engines.music.kernels import attend
 
     def heads(x: torch.Tensor, n: int) -> torch.Tensor:  # b t (h d) -> b h t d
         b, t, _ = x.shape
@@ -64,6 +61,7 @@ def _attention_classes() -> tuple[type, type]:
         """Causal self-attention with a preallocated key/value cache while streaming."""
 
         accelerated = True
+        attention = "sdpa"  # how one new step attends (engines.music.kernels.attend)
 
         def __init__(self, src: Any) -> None:
             super().__init__()
@@ -104,13 +102,17 @@ def _attention_classes() -> tuple[type, type]:
                     "streaming with several new steps after the first is not supported"
                 )
             keys, values = cache[0, :, :, : used + t], cache[1, :, :, : used + t]
-            x = F.scaled_dot_product_attention(q, keys, values, is_causal=used == 0 and t > 1)
+            if t == 1:
+                x = attend(q, keys, values, self.attention)
+            else:
+                x = F.scaled_dot_product_attention(q, keys, values, is_causal=used == 0)
             return self.out_proj(merge(x)), None
 
     class CrossAttention(StreamingModule):
         """Cross-attention whose keys and values are computed once per generation."""
 
         accelerated = True
+        attention = "sdpa"
 
         def __init__(self, src: Any) -> None:
             super().__init__()
@@ -147,80 +149,90 @@ def _attention_classes() -> tuple[type, type]:
             else:
                 k, v = self._kv(key)
             q = heads(self.q_proj(query), self.num_heads)
-            x = F.scaled_dot_product_attention(q, k, v)
+            x = attend(q, k, v, self.attention if q.shape[-2] == 1 else "sdpa")
             return self.out_proj(merge(x)), None
 
     return SelfAttention, CrossAttention
 
 
-@functools.cache
-def _linear_class() -> type:
-    """:class:`FastLinear`, built on first use (torch is imported lazily)."""
-    import torch
+def _linear_layers(lm: Any) -> list[tuple[Any, str, Any]]:
+    """(parent, attribute, layer) of every linear layer of the transformer and output heads,
+    a step's layers in the order a step uses them."""
+    from torch import nn
+
+    from engines.music.kernels import _linear_class
+
+    kinds = (nn.Linear, _linear_class())
+    found = []
+    for root in (lm.transformer, lm.linears):
+        for module in root.modules():
+            for name, child in module.named_children():
+                if isinstance(child, kinds):
+                    found.append((module, name, child))
+    return found
+
+
+def linear_shapes(lm: Any, step: bool = True) -> list[tuple[int, int]]:
+    """(out, in) of every linear layer; with ``step``, only those a decoding step uses
+    (cross-attention keys and values are computed once per generation)."""
+    return [
+        (layer.out_features, layer.in_features)
+        for parent, name, layer in _linear_layers(lm)
+        if not (step and name in ("k_proj", "v_proj"))
+    ]
+
+
+def set_kernel(lm: Any, kernel: str) -> list[tuple[Any, str, Any]]:
+    """Compute every linear layer of ``lm`` with ``kernel`` (see :mod:`engines.music.kernels`);
+    the feed-forward GELU moves into ``linear1``. Returns what was replaced, for
+    :func:`restore`; ``mkl`` leaves (or puts back) plain ``nn.Linear`` layers."""
     from torch import nn
     from torch.nn import functional as F
 
-    onednn = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-
-    class FastLinear(nn.Module):
-        """``nn.Linear`` (optionally followed by GELU) computed by oneDNN for float32 on the
-        CPU, where torch's MKL GEMM is slow for the 2-row products of a decoding step;
-        anything else (GPU, half precision, autograd) takes ``F.linear`` as before."""
-
-        def __init__(self, src: nn.Linear, gelu: bool = False) -> None:
-            super().__init__()
-            self.in_features, self.out_features = src.in_features, src.out_features
-            self.weight, self.bias = src.weight, src.bias  # shared, not copied
-            self.gelu = gelu
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            if (
-                onednn
-                and x.device.type == "cpu"
-                and x.dtype == torch.float32
-                and self.weight.dtype == torch.float32
-                and not (torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad))
-            ):
-                attr, algorithm = ("gelu", "none") if self.gelu else ("none", "")
-                return torch.ops.mkldnn._linear_pointwise(
-                    x, self.weight, self.bias, attr, [], algorithm
-                )
-            y = F.linear(x, self.weight, self.bias)
-            return F.gelu(y) if self.gelu else y
-
-        def to_linear(self) -> nn.Linear:
-            """The plain ``nn.Linear`` (same parameters), e.g. for quantisation."""
-            layer = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
-            layer.weight, layer.bias = self.weight, self.bias
-            return layer
-
-        def extra_repr(self) -> str:
-            return f"{self.in_features}, {self.out_features}, gelu={self.gelu}"
-
-    return FastLinear
-
-
-def _swap_linears(lm: Any, fast: bool) -> None:
-    """Every linear layer of the transformer and output heads to :class:`FastLinear`
-    (``fast``) or back to ``nn.Linear``; a feed-forward GELU moves into/out of ``linear1``."""
-    from torch import nn
-    from torch.nn import functional as F
+    from engines.music.kernels import _linear_class, kernel_linear
 
     cls = _linear_class()
+    replaced = []
     for layer in lm.transformer.layers:
-        fuse = fast and getattr(layer, "activation", None) is F.gelu
-        if isinstance(layer.linear1, cls) and layer.linear1.gelu and not fast:
+        if isinstance(layer.linear1, cls) and layer.linear1.gelu:
+            replaced.append((layer, "activation", layer.activation))
             layer.activation = F.gelu
-        elif fuse and type(layer.linear1) is nn.Linear:
-            layer.linear1 = cls(layer.linear1, gelu=True)
+            replaced.append((layer, "linear1", layer.linear1))
+            layer.linear1 = _plain(layer.linear1)
+    for parent, name, child in _linear_layers(lm):
+        if isinstance(child, cls):
+            replaced.append((parent, name, child))
+            setattr(parent, name, child := _plain(child))
+    if kernel == "mkl":
+        return replaced
+    for layer in lm.transformer.layers:
+        if getattr(layer, "activation", None) is F.gelu and type(layer.linear1) is nn.Linear:
+            replaced.append((layer, "activation", layer.activation))
+            replaced.append((layer, "linear1", layer.linear1))
+            layer.linear1 = kernel_linear(kernel, layer.linear1, gelu=True)
             layer.activation = _identity
-    for root in (lm.transformer, lm.linears):
-        for module in list(root.modules()):
-            for name, child in list(module.named_children()):
-                if fast and type(child) is nn.Linear:
-                    setattr(module, name, cls(child))
-                elif not fast and isinstance(child, cls):
-                    setattr(module, name, child.to_linear())
+    for parent, name, child in _linear_layers(lm):
+        if type(child) is nn.Linear:
+            replaced.append((parent, name, child))
+            setattr(parent, name, kernel_linear(kernel, child))
+    return replaced
+
+
+def restore(replaced: list[tuple[Any, str, Any]]) -> None:
+    """Undo :func:`set_kernel` (its list, in reverse)."""
+    for parent, name, value in reversed(replaced):
+        setattr(parent, name, value)
+
+
+def _plain(layer: Any) -> Any:
+    """A float32 kernel layer as the ``nn.Linear`` it came from (same parameters)."""
+    from torch import nn
+
+    if layer.kernel not in ("mkl", "onednn"):
+        raise ValueError("a reduced-precision layer cannot be turned back into float32")
+    plain = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
+    plain.weight, plain.bias = layer.weight, layer.bias
+    return plain
 
 
 def _identity(x: Any) -> Any:
@@ -243,10 +255,9 @@ def can_accelerate(lm: Any) -> str:
     return ""
 
 
-def accelerate(lm: Any, linears: bool = True) -> Any:
-    """Swap the attention modules of ``lm`` (in place) for the cached ones and, with
-    ``linears``, its linear layers for :class:`FastLinear`; returns ``lm``.
-    (``linears=False`` exists so the benchmark can show what each part brings.)"""
+def accelerate(lm: Any, kernel: str = "onednn", attention: str = "sdpa") -> Any:
+    """Swap the attention modules of ``lm`` (in place) for the cached ones, computing a
+    single new step with ``attention``, and its linear layers to ``kernel``; returns ``lm``."""
     reason = can_accelerate(lm)
     if reason:
         raise ValueError(f"this model cannot use the fast path: {reason}")
@@ -256,22 +267,8 @@ def accelerate(lm: Any, linears: bool = True) -> Any:
             layer.self_attn = self_cls(layer.self_attn)
         if layer.cross_attention is not None and not isinstance(layer.cross_attention, cross_cls):
             layer.cross_attention = cross_cls(layer.cross_attention)
-    _swap_linears(lm, fast=linears)
-    return lm
-
-
-def quantize_int8(lm: Any) -> Any:
-    """Dynamic int8 quantisation of every linear layer of the (accelerated) transformer and
-    output heads; the text conditioner and embeddings stay float32."""
-    import warnings
-
-    import torch
-    from torch import nn
-
-    accelerate(lm, linears=False)  # quantize_dynamic swaps exactly nn.Linear
-    with warnings.catch_warnings():  # torch 2.13 announces a future move of these APIs
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        quantize = torch.ao.quantization.quantize_dynamic
-        lm.transformer = quantize(lm.transformer, {nn.Linear}, dtype=torch.qint8)
-        lm.linears = quantize(lm.linears, {nn.Linear}, dtype=torch.qint8)
+        layer.self_attn.attention = attention
+        if layer.cross_attention is not None:
+            layer.cross_attention.attention = attention
+    set_kernel(lm, kernel)
     return lm

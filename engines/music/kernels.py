@@ -1,0 +1,253 @@
+"""The kernels that compute a MusicGen/AudioGen decoding step, and what each one costs.
+
+A decoding step with classifier-free guidance multiplies 2 rows (CFG batch 2) by every
+weight matrix of the LM, so it is bound by how fast the weights can be read: musicgen-small
+reads ~1.4 GB per step in float32. Which library streams weights fastest for such thin
+products differs between processors (MKL's ``sgemm`` and oneDNN swap places between an AMD
+EPYC and an Intel Xeon), and past the float32 floor only fewer bytes per weight help. So
+nothing here is assumed from a vendor name: :mod:`engines.music.speed` times these kernels
+on the model's own shapes on this machine and keeps the fastest.
+
+Exact kernels (the same float32 dot products in another summation order, |Δ| ~1e-6):
+
+- ``mkl``: ``torch.nn.functional.linear`` (torch's default GEMM);
+- ``onednn``: oneDNN's linear (``mkldnn::_linear_pointwise``) with the feed-forward GELU fused.
+
+Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
+
+- ``bf16``: bfloat16 weights and activations through oneDNN (2 bytes per weight);
+- ``int8-weight``: weight-only int8 with a scale per output channel, bfloat16 activations
+  (``aten::_weight_int8pack_mm``; 1 byte per weight);
+- ``int8-dynamic``: int8 weights with per-channel scales and activations quantised per row
+  at run time (fbgemm's ``quantized::linear_dynamic``; 1 byte per weight);
+- ``int4-weight``: weight-only 4-bit in groups of 32 along the input with a scale and zero
+  per group, bfloat16 activations (``aten::_weight_int4pack_mm_for_cpu``; ~0.56 bytes per
+  weight).
+
+:class:`KernelLinear` holds a layer's weights in its kernel's form; ``pack`` converts real
+weights, ``pack_synthetic`` makes weights of the same shape and form without converting
+anything (for timing: a kernel's speed does not depend on the values).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+INT4_GROUP = 32
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    exact: bool
+    bytes_per_weight: float
+    label: str
+    min_agreement: float = 0.98  # teacher-forced argmax agreement needed (reduced only)
+
+
+KERNELS: dict[str, Kernel] = {
+    k.name: k
+    for k in (
+        Kernel("mkl", True, 4.0, "float32, torch's default GEMM (MKL)"),
+        Kernel("onednn", True, 4.0, "float32, oneDNN linear with fused GELU"),
+        Kernel("bf16", False, 2.0, "bfloat16 weights and activations (oneDNN)"),
+        Kernel("int8-weight", False, 1.0, "weight-only int8, per-channel scales, bf16 activations"),
+        Kernel("int8-dynamic", False, 1.0, "int8 weights per channel, dynamic int8 activations"),
+        # the issue's moonshot: 4-bit groups, accepted at ≥ 97 % agreement
+        Kernel(
+            "int4-weight",
+            False,
+            0.5 + 4 / INT4_GROUP,
+            "weight-only 4-bit, groups of 32",
+            min_agreement=0.97,
+        ),
+    )
+}
+EXACT = tuple(k for k, v in KERNELS.items() if v.exact)
+REDUCED = tuple(k for k, v in KERNELS.items() if not v.exact)
+ATTENTIONS = ("sdpa", "matmul")
+
+
+def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str:
+    """Why ``kernel`` cannot run here (or on these (out, in) shapes), or ''."""
+    import torch
+
+    aten = torch.ops.aten
+    onednn = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    bf16 = onednn and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if kernel == "mkl":
+        return ""
+    if kernel == "onednn":
+        return "" if onednn else "torch was built without oneDNN"
+    if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
+        return "oneDNN has no bfloat16 support on this CPU"
+    if kernel == "int8-weight" and not hasattr(aten, "_weight_int8pack_mm"):
+        return "this torch has no weight-only int8 kernel"
+    if kernel == "int8-dynamic" and "fbgemm" not in torch.backends.quantized.supported_engines:
+        return "this torch has no fbgemm quantised kernels"
+    if kernel == "int4-weight":
+        if not hasattr(aten, "_weight_int4pack_mm_for_cpu"):
+            return "this torch has no 4-bit kernel for the CPU"
+        if shapes and any(i % INT4_GROUP or o % 8 for o, i in shapes):
+            return f"a layer's width is not a multiple of {INT4_GROUP}"
+    if kernel not in KERNELS:
+        return f"no kernel called '{kernel}'"
+    return ""
+
+
+@functools.cache
+def _linear_class() -> type:
+    """:class:`KernelLinear`, built on first use (torch is imported lazily)."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    mkldnn = torch.ops.mkldnn
+    aten = torch.ops.aten
+
+    def quantize_int4(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Asymmetric 4-bit per group of INT4_GROUP inputs, packed for the CPU kernel, and
+        its (groups, out, 2) scales and zeros in bf16 (value = (q - 8) * scale + zero)."""
+        out_f, in_f = w.shape
+        groups = w.float().view(out_f, in_f // INT4_GROUP, INT4_GROUP)
+        low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+        scale = (high - low).clamp(min=1e-8) / 15
+        q = ((groups - low) / scale).round_().clamp_(0, 15).to(torch.int32).view(out_f, in_f)
+        packed = aten._convert_weight_to_int4pack_for_cpu(q, 1)
+        zero = low + 8 * scale
+        sz = torch.stack([scale.squeeze(-1), zero.squeeze(-1)], -1).transpose(0, 1)
+        return packed, sz.contiguous().to(torch.bfloat16)
+
+    class KernelLinear(nn.Module):
+        """A linear layer (optionally followed by GELU) computed by one of :data:`KERNELS`
+        on the CPU. Outside inference (autograd) or off the CPU, a float32 kernel falls back
+        to ``F.linear``; a reduced one computes as it would on the CPU."""
+
+        def __init__(self, kernel: str, in_features: int, out_features: int, gelu: bool) -> None:
+            super().__init__()
+            self.kernel, self.gelu = kernel, gelu
+            self.in_features, self.out_features = in_features, out_features
+            self.bias: Any = None
+
+        # ---- building ----------------------------------------------------------------
+        @classmethod
+        def from_linear(cls, kernel: str, src: nn.Linear, gelu: bool = False) -> KernelLinear:
+            layer = cls(kernel, src.in_features, src.out_features, gelu)
+            layer.pack(src.weight.detach(), src.bias)
+            return layer
+
+        def pack(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+            """Hold ``weight`` (out × in, float32) in this kernel's form."""
+            self.bias = None if bias is None else nn.Parameter(bias.detach(), False)
+            k = self.kernel
+            if k in ("mkl", "onednn"):
+                self.weight = nn.Parameter(weight, requires_grad=False)  # shared, not copied
+            elif k == "bf16":
+                self.register_buffer("weight", weight.to(torch.bfloat16))
+            elif k == "int8-weight":
+                scale = weight.abs().amax(1).clamp(min=1e-8) / 127
+                q = (weight / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
+                self.register_buffer("weight", q)
+                self.register_buffer("scale", scale.to(torch.bfloat16))
+            elif k == "int8-dynamic":
+                scale = (weight.abs().amax(1).clamp(min=1e-8) / 127).double()
+                q = (weight / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
+                self._prepack(q, scale)
+            elif k == "int4-weight":
+                packed, sz = quantize_int4(weight)
+                self.register_buffer("weight", packed)
+                self.register_buffer("scale_zeros", sz)
+            else:
+                raise ValueError(f"no kernel called '{k}'")
+
+        def pack_synthetic(self) -> None:
+            """Weights of this layer's shape and form with arbitrary values (for timing)."""
+            o, i, k = self.out_features, self.in_features, self.kernel
+            if k in ("mkl", "onednn"):
+                self.weight = nn.Parameter(torch.full((o, i), 0.01), requires_grad=False)
+            elif k == "bf16":
+                self.register_buffer("weight", torch.full((o, i), 0.01, dtype=torch.bfloat16))
+            elif k == "int8-weight":
+                self.register_buffer("weight", torch.full((o, i), 3, dtype=torch.int8))
+                self.register_buffer("scale", torch.full((o,), 0.01, dtype=torch.bfloat16))
+            elif k == "int8-dynamic":
+                self._prepack(torch.full((o, i), 3, dtype=torch.int8), torch.full((o,), 0.01))
+            elif k == "int4-weight":
+                self.register_buffer("weight", torch.full((o, i // 2), 0x37, dtype=torch.uint8))
+                sz = torch.full((i // INT4_GROUP, o, 2), 0.01, dtype=torch.bfloat16)
+                self.register_buffer("scale_zeros", sz)
+
+        def _prepack(self, q: torch.Tensor, scale: torch.Tensor) -> None:
+            import warnings
+
+            zeros = torch.zeros(q.shape[0], dtype=torch.long)
+            with warnings.catch_warnings():  # torch 2.13 announces quantised tensors will go
+                warnings.simplefilter("ignore")
+                qweight = torch._make_per_channel_quantized_tensor(q, scale.double(), zeros, 0)
+            self.packed = torch.ops.quantized.linear_prepack(qweight, None)
+
+        # ---- computing ---------------------------------------------------------------
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            k, shape = self.kernel, x.shape
+            if k in ("mkl", "onednn"):
+                if (
+                    k == "onednn"
+                    and x.device.type == "cpu"
+                    and x.dtype == torch.float32
+                    and not (torch.is_grad_enabled() and x.requires_grad)
+                ):
+                    attr, algorithm = ("gelu", "none") if self.gelu else ("none", "")
+                    return mkldnn._linear_pointwise(x, self.weight, self.bias, attr, [], algorithm)
+                y = F.linear(x, self.weight, self.bias)
+                return F.gelu(y) if self.gelu else y
+            x2 = x.reshape(-1, shape[-1])
+            if k == "bf16":
+                y = mkldnn._linear_pointwise(
+                    x2.to(torch.bfloat16), self.weight, None, "none", [], ""
+                )
+            elif k == "int8-weight":
+                y = aten._weight_int8pack_mm(x2.to(torch.bfloat16), self.weight, self.scale)
+            elif k == "int8-dynamic":
+                y = torch.ops.quantized.linear_dynamic(x2.float().contiguous(), self.packed, True)
+            else:  # int4-weight
+                y = aten._weight_int4pack_mm_for_cpu(
+                    x2.to(torch.bfloat16), self.weight, INT4_GROUP, self.scale_zeros
+                )
+            y = y.to(x.dtype).view(*shape[:-1], self.out_features)
+            if self.bias is not None:
+                y = y + self.bias
+            return F.gelu(y) if self.gelu else y
+
+        def weight_bytes(self) -> int:
+            return int(self.out_features * self.in_features * KERNELS[self.kernel].bytes_per_weight)
+
+        def extra_repr(self) -> str:
+            return f"{self.in_features}, {self.out_features}, {self.kernel}, gelu={self.gelu}"
+
+    return KernelLinear
+
+
+def kernel_linear(kernel: str, src: Any, gelu: bool = False) -> Any:
+    """``src`` (an ``nn.Linear``) as a :class:`KernelLinear` computed by ``kernel``."""
+    return _linear_class().from_linear(kernel, src, gelu)
+
+
+def synthetic_linear(kernel: str, out_features: int, in_features: int) -> Any:
+    """A :class:`KernelLinear` of that shape with arbitrary weights in ``kernel``'s form."""
+    layer = _linear_class()(kernel, in_features, out_features, False)
+    layer.pack_synthetic()
+    return layer
+
+
+def attend(q: Any, k: Any, v: Any, impl: str) -> Any:
+    """Attention of one new query step over ``k``/``v`` (no mask needed): torch's fused
+    ``scaled_dot_product_attention`` or two batched matrix products and a softmax, whichever
+    was faster here; the same float32 arithmetic in another order."""
+    from torch.nn import functional as F
+
+    if impl == "matmul":
+        weights = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+        return weights.softmax(-1) @ v
+    return F.scaled_dot_product_attention(q, k, v)

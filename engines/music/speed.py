@@ -1,0 +1,503 @@
+"""Which kernels make MusicGen/AudioGen fastest on this machine, measured once and kept.
+
+On first use of a model size, :func:`choose` times every kernel of
+:mod:`engines.music.kernels` that can run here on the LM's own layer shapes at the batch a
+step really has (2 rows: classifier-free guidance), and both ways of attending to the
+key/value cache, and keeps
+
+- the fastest **exact** kernel (float32) for ``--speed fast``, and
+- the **reduced** kernels that beat it, fastest first, for ``--speed reduced``.
+
+Nothing is assumed from the vendor's name: the numbers decide. The timing is short (about
+three seconds for musicgen-small) and made robust to other programs running: each kernel
+runs a whole step's worth of layers in turn, the kernels take turns round after round (so a
+busy moment hits all of them), and the median of the rounds counts. A kernel many times
+slower than float32 on a single layer is dropped before the rounds.
+
+The layers timed are the model's own float32 layers for the exact kernels, and for the
+reduced ones layers of the same shapes with weights already in their form (a kernel's
+speed does not depend on the values; converting real weights would take longer than the
+timing). Enough layers are timed that even the smallest form is several times the
+processor's last-level cache, so what is measured is streaming from memory, as in a real
+step.
+
+A reduced kernel is used only after its teacher-forced agreement with the float32 model
+(:func:`agreement`): the same codes and prompt through both, and the share of positions
+where the most likely next code is the same must reach the kernel's threshold (98 %;
+97 % for 4-bit). The largest and mean logit differences are kept with it.
+
+Choices are cached in the user cache folder (``TIMBRE_CACHE_DIR`` overrides it) as JSON,
+keyed by model size, batch and threads, and invalidated when the CPU model or the torch
+version changes. ``timbre devices`` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, unavailable
+
+CACHE_FILE = "music-kernels.json"
+CACHE_VERSION = 1
+BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
+KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
+TEXT_TOKENS = 20  # a typical prompt's T5 tokens
+SCREEN_FACTOR = 4.0  # a reduced kernel this much slower than float32 on one layer: dropped
+CHECK_STEPS = 32  # teacher-forced positions in the agreement check
+CHECK_PROMPT = "calm piano with soft strings"
+
+
+# ---- this machine ------------------------------------------------------------------------
+def cpu_name() -> str:
+    """The processor's model name (``/proc/cpuinfo``, else what the platform says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_features() -> dict[str, Any]:
+    """What the processor offers for the reduced kernels (printed, never used to choose)."""
+    import torch
+
+    flags = cpu_flags()
+    return {
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        "bf16 instructions": "avx512_bf16" in flags or "amx_bf16" in flags,
+        "amx": bool({"amx_bf16", "amx_int8", "amx_tile"} & flags),
+        "vnni": bool({"avx512_vnni", "avx_vnni"} & flags),
+        "onednn bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+    }
+
+
+def machine_key() -> dict[str, Any]:
+    """What invalidates the cache: the CPU model and the torch version."""
+    import torch
+
+    return {
+        "cpu": cpu_name(),
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+    }
+
+
+def last_level_cache_bytes() -> int:
+    for index in (3, 2):
+        try:
+            text = Path(f"/sys/devices/system/cpu/cpu0/cache/index{index}/size").read_text()
+        except OSError:
+            continue
+        text = text.strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+        return int(text.rstrip("KM")) * scale
+    return 32 << 20
+
+
+# ---- cache -------------------------------------------------------------------------------
+def cache_path() -> Path:
+    override = os.environ.get("TIMBRE_CACHE_DIR")
+    if override:
+        return Path(override).expanduser() / CACHE_FILE
+    import platformdirs
+
+    from engines.paths import APP_AUTHOR, APP_NAME
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)) / CACHE_FILE
+
+
+def load_cache() -> dict[str, Any]:
+    """The cached choices for this machine; empty when there are none, they were made on
+    another CPU or torch, or the file cannot be read (it is only a cache)."""
+    empty: dict[str, Any] = {
+        "version": CACHE_VERSION,
+        "machine": machine_key(),
+        "choices": {},
+        "agreement": {},
+    }
+    try:
+        data = json.loads(cache_path().read_text())
+    except (OSError, ValueError):
+        return empty
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != CACHE_VERSION
+        or data.get("machine") != empty["machine"]
+    ):
+        return empty
+    data.setdefault("choices", {})
+    data.setdefault("agreement", {})
+    return data
+
+
+def save_cache(data: dict[str, Any]) -> None:
+    from engines.files import write_text
+
+    try:
+        write_text(cache_path(), json.dumps(data, indent=1, sort_keys=True))
+    except Exception:  # noqa: BLE001 - a cache that cannot be written is measured again
+        pass
+
+
+# ---- choosing ----------------------------------------------------------------------------
+@dataclass
+class Choice:
+    """The kernels for one model size, batch and thread count on this machine."""
+
+    exact: str
+    attention: str
+    reduced: list[str]  # faster than ``exact``, fastest first
+    step_ms: dict[str, float]  # a decoding step's linear layers, per kernel (median)
+    attention_ms: dict[str, float]
+    dropped: dict[str, str] = field(default_factory=dict)  # kernel → why not timed
+    measured: bool = False  # timed just now (not read from the cache)
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record.pop("measured")
+        return record
+
+
+@dataclass(frozen=True)
+class Agreement:
+    kernel: str
+    agreement: float  # share of teacher-forced positions with the same argmax as float32
+    max_logit_error: float
+    mean_logit_error: float
+
+    @property
+    def accepted(self) -> bool:
+        return self.agreement >= KERNELS[self.kernel].min_agreement
+
+
+def model_shape(lm: Any) -> dict[str, int]:
+    layer = lm.transformer.layers[0]
+    return {
+        "dim": int(lm.dim),
+        "layers": len(lm.transformer.layers),
+        "heads": int(layer.self_attn.num_heads),
+        "codebooks": int(lm.num_codebooks),
+        "card": int(lm.card),
+    }
+
+
+def choice_key(lm: Any, batch: int = BATCH, threads: int | None = None) -> str:
+    import torch
+
+    s = model_shape(lm)
+    threads = threads or torch.get_num_threads()
+    return (
+        f"dim {s['dim']} × {s['layers']} layers, {s['heads']} heads, "
+        f"{s['codebooks']}×{s['card']} codes; batch {batch}; {threads} threads"
+    )
+
+
+def choose(
+    lm: Any,
+    batch: int = BATCH,
+    candidates: Sequence[str] | None = None,
+    budget_s: float = 3.0,
+    cache: bool = True,
+) -> Choice:
+    """The kernels for ``lm``'s size on this machine: from the cache, or timed now (the LM
+    must have gone through :func:`engines.music.fast.accelerate`)."""
+    key = choice_key(lm, batch)
+    data = load_cache() if cache else None
+    if data is not None and candidates is None and key in data["choices"]:
+        try:
+            return Choice(**data["choices"][key])
+        except TypeError:
+            pass  # an entry of another layout: measure again
+    from engines.music.fast import linear_shapes
+
+    shapes = linear_shapes(lm)
+    names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
+    dropped = {k: why for k in names if (why := unavailable(k, shapes))}
+    names = [k for k in names if k not in dropped]
+    timed, screened = time_linears(lm, names, batch, budget_s * 0.85)
+    dropped.update(screened)
+    s = model_shape(lm)
+    attention = time_attention(
+        batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.15
+    )
+    exact_times = {k: t for k, t in timed.items() if KERNELS[k].exact}
+    exact = min(exact_times, key=exact_times.get) if exact_times else "mkl"
+    limit = exact_times.get(exact, float("inf"))
+    reduced = sorted((k for k in timed if not KERNELS[k].exact and timed[k] < limit), key=timed.get)
+    choice = Choice(
+        exact=exact,
+        attention=min(attention, key=attention.get),
+        reduced=reduced,
+        step_ms={k: round(t * 1e3, 3) for k, t in timed.items()},
+        attention_ms={k: round(t * 1e3, 3) for k, t in attention.items()},
+        dropped=dropped,
+        measured=True,
+    )
+    if data is not None and candidates is None:
+        data["choices"][key] = choice.to_record()
+        save_cache(data)
+    return choice
+
+
+def _median_rounds(
+    runs: dict[str, Callable[[], None]], budget_s: float, min_rounds: int = 3, max_rounds: int = 9
+) -> dict[str, float]:
+    """Median seconds of each run, the runs taking turns round after round (the starting one
+    rotates), as many rounds as fit the budget."""
+    for run in runs.values():  # warm-up: first-call allocations, lazy packing
+        run()
+    first = {}
+    for name, run in runs.items():
+        start = time.perf_counter()
+        run()
+        first[name] = time.perf_counter() - start
+    rounds = int(budget_s / max(sum(first.values()), 1e-9))
+    rounds = max(min_rounds, min(max_rounds, rounds))
+    times = {name: [t] for name, t in first.items()}
+    order = list(runs)
+    for r in range(rounds - 1):
+        turn = order[r % len(order) :] + order[: r % len(order)]
+        for name in turn:
+            start = time.perf_counter()
+            runs[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def time_linears(
+    lm: Any, names: Sequence[str], batch: int = BATCH, budget_s: float = 2.5
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Seconds per decoding step spent in the linear layers, per kernel, and the kernels
+    dropped by the single-layer screen (with why)."""
+    import torch
+
+    from engines.music.fast import _linear_layers
+    from engines.music.kernels import synthetic_linear
+
+    layers = [
+        (name, layer)
+        for parent, name, layer in _linear_layers(lm)
+        if name not in ("k_proj", "v_proj")
+    ]
+    total_weights = sum(layer.out_features * layer.in_features for _, layer in layers)
+    per_layer = max(1, (len(layers) - len(lm.linears)) // len(lm.transformer.layers))
+    # enough transformer layers that the smallest form is 3× the last-level cache
+    smallest = min((KERNELS[k].bytes_per_weight for k in names), default=4.0)
+    need = 3 * last_level_cache_bytes() / smallest
+    count, weights = 0, 0
+    while count < len(layers) and weights < need:
+        layer = layers[count][1]
+        weights += layer.out_features * layer.in_features
+        count += 1
+    count = min(len(layers), -(-count // per_layer) * per_layer)  # whole transformer layers
+    subset = [layer for _, layer in layers[:count]]
+    scale = total_weights / sum(layer.out_features * layer.in_features for layer in subset)
+    inputs = {n: torch.randn(batch, 1, n) for n in {layer.in_features for layer in subset}}
+
+    def stack(kernel: str, part: list[Any]) -> list[tuple[Any, Any]]:
+        out = []
+        for layer in part:
+            if kernel in EXACT:  # the model's own float32 weights
+                module = _float_layer(kernel, layer)
+            else:
+                module = synthetic_linear(kernel, layer.out_features, layer.in_features)
+            out.append((module, inputs[layer.in_features]))
+        return out
+
+    def runner(stacked: list[tuple[Any, Any]]) -> Callable[[], None]:
+        def run() -> None:
+            for module, x in stacked:
+                module(x)
+
+        return run
+
+    with torch.inference_mode():
+        one_layer = subset[:per_layer]
+        screen = _median_rounds(
+            {k: runner(stack(k, one_layer)) for k in names}, budget_s * 0.1, 3, 5
+        )
+        # a reduced kernel far slower than float32 even on one layer cannot win (one layer
+        # may sit in the cache, so this only screens out compute-bound kernels)
+        slowest_exact = max((t for k, t in screen.items() if KERNELS[k].exact), default=None)
+        dropped = {
+            k: f"{t / slowest_exact:.0f}× slower than float32 on one layer"
+            for k, t in screen.items()
+            if slowest_exact is not None
+            and not KERNELS[k].exact
+            and t > SCREEN_FACTOR * slowest_exact
+        }
+        runs = {k: runner(stack(k, subset)) for k in names if k not in dropped}
+        timed = _median_rounds(runs, budget_s * 0.9)
+    return {k: t * scale for k, t in timed.items()}, dropped
+
+
+def _float_layer(kernel: str, layer: Any) -> Any:
+    """``layer``'s own float32 weights computed by ``kernel`` (no copy)."""
+    from torch import nn
+
+    from engines.music.kernels import _linear_class
+
+    if kernel == "mkl":
+        plain = nn.Linear(layer.in_features, layer.out_features, bias=False)
+        plain.weight = layer.weight
+        return plain
+    module = _linear_class()(kernel, layer.in_features, layer.out_features, False)
+    module.weight = layer.weight
+    return module
+
+
+def time_attention(
+    batch: int, heads: int, head_dim: int, layers: int, budget_s: float = 0.4
+) -> dict[str, float]:
+    """Seconds per step attending to a mid-length self-attention cache and the text, per
+    way of computing it (see :func:`engines.music.kernels.attend`)."""
+    import torch
+
+    from engines.music.kernels import attend
+
+    q = torch.randn(batch, heads, 1, head_dim)
+    caches = [
+        (torch.randn(batch, heads, n, head_dim), torch.randn(batch, heads, n, head_dim))
+        for _ in range(layers)
+        for n in (KV_LENGTH, TEXT_TOKENS)
+    ]
+
+    def runner(impl: str) -> Callable[[], None]:
+        def run() -> None:
+            for k, v in caches:
+                attend(q, k, v, impl)
+
+        return run
+
+    with torch.inference_mode():
+        return _median_rounds({impl: runner(impl) for impl in ATTENTIONS}, budget_s)
+
+
+# ---- quality of the reduced kernels --------------------------------------------------------
+def check_inputs(model: Any, steps: int = CHECK_STEPS) -> tuple[Any, Any]:
+    """A prompt and its unconditioned twin (a CFG batch) and fixed random codes."""
+    import torch
+    from audiocraft.modules.conditioners import ClassifierFreeGuidanceDropout
+
+    lm = model.lm
+    attributes, _ = model._prepare_tokens_and_attributes([CHECK_PROMPT], None)
+    attributes = attributes + ClassifierFreeGuidanceDropout(p=1.0)(attributes)
+    with torch.inference_mode():
+        conditions = lm.condition_provider(lm.condition_provider.tokenize(attributes))
+    generator = torch.Generator().manual_seed(0)
+    codes = torch.randint(0, lm.card, (2, lm.num_codebooks, steps), generator=generator)
+    return conditions, codes
+
+
+def teacher_forced(lm: Any, conditions: Any, codes: Any) -> Any:
+    import torch
+
+    with torch.inference_mode():
+        return lm(codes, [], conditions).float()
+
+
+def compare(kernel: str, reference: Any, logits: Any) -> Agreement:
+    diff = (logits - reference).abs()
+    return Agreement(
+        kernel=kernel,
+        agreement=float((logits.argmax(-1) == reference.argmax(-1)).float().mean()),
+        max_logit_error=float(diff.max()),
+        mean_logit_error=float(diff.mean()),
+    )
+
+
+def agreement(model: Any, kernel: str, reference: Any = None, inputs: Any = None) -> Agreement:
+    """Teacher-forced agreement of ``model``'s LM computed by ``kernel`` with the LM as it is
+    now (float32); the LM is left as it was."""
+    from engines.music.fast import restore, set_kernel
+
+    conditions, codes = inputs if inputs is not None else check_inputs(model)
+    if reference is None:
+        reference = teacher_forced(model.lm, conditions, codes)
+    replaced = set_kernel(model.lm, kernel)
+    try:
+        logits = teacher_forced(model.lm, conditions, codes)
+    finally:
+        restore(replaced)
+    return compare(kernel, reference, logits)
+
+
+def pick_reduced(
+    model: Any, choice: Choice, model_id: str, check: Callable[..., Agreement] = agreement
+) -> tuple[str | None, list[Agreement]]:
+    """The fastest reduced kernel of ``choice`` that keeps the music (agreement at or above
+    its threshold), checked once per model and kernel and cached; and every result seen."""
+    data = load_cache()
+    seen: list[Agreement] = []
+    inputs = reference = None
+    for kernel in choice.reduced:
+        key = f"{model_id} | {kernel}"
+        record = data["agreement"].get(key)
+        result = Agreement(**record) if isinstance(record, dict) else None
+        if result is None:
+            if inputs is None:
+                inputs = check_inputs(model)
+                reference = teacher_forced(model.lm, *inputs)
+            result = check(model, kernel, reference=reference, inputs=inputs)
+            data["agreement"][key] = asdict(result)
+            save_cache(data)
+        seen.append(result)
+        if result.accepted:
+            return kernel, seen
+    return None, seen
+
+
+def describe() -> list[str]:
+    """Lines for ``timbre devices``: the CPU, what it offers, and the cached choices."""
+    import torch
+
+    features = cpu_features()
+    yes = {True: "yes", False: "no"}
+    lines = [
+        f"CPU: {cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}, "
+        f"{features['capability']}; bf16 instructions {yes[features['bf16 instructions']]}, "
+        f"AMX {yes[features['amx']]}, VNNI {yes[features['vnni']]}"
+    ]
+    data = load_cache()
+    if not data["choices"]:
+        lines.append("music kernels: not measured yet (timed on the first MusicGen/AudioGen use)")
+    for key, record in sorted(data["choices"].items()):
+        step = record.get("step_ms", {})
+        timings = ", ".join(f"{k} {v:.1f}" for k, v in sorted(step.items(), key=lambda kv: kv[1]))
+        reduced = record.get("reduced") or []
+        lines.append(f"music kernels for {key}:")
+        lines.append(f"  --speed fast: {record['exact']} linears, {record['attention']} attention")
+        lines.append(
+            "  --speed reduced: "
+            + (", then ".join(reduced) if reduced else "none faster than float32 here")
+            + " (first one that keeps ≥ 98 % agreement, 97 % for 4-bit)"
+        )
+        lines.append(f"  ms per step (linear layers): {timings}")
+    for key, record in sorted(data["agreement"].items()):
+        verdict = "kept" if Agreement(**record).accepted else "refused"
+        lines.append(
+            f"agreement {key}: {record['agreement']:.1%} of argmaxes, max |Δlogit| "
+            f"{record['max_logit_error']:.3g}, mean {record['mean_logit_error']:.3g} — {verdict}"
+        )
+    return lines

@@ -1,0 +1,192 @@
+"""The per-machine kernel choice (engines.music.speed) on the tiny random models: it times
+the kernels, keeps the fastest, caches the choice per CPU and torch, refuses a reduced
+kernel that changes the music, and ``--speed reduced`` (old name ``int8``) works end to end."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TIMBRE_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_model(debug_hub):
+    from engines.music.loading import load_pretrained
+    from engines.music.tiny import MUSICGEN_DEBUG
+
+    return load_pretrained("musicgen", MUSICGEN_DEBUG, debug_hub, "cpu")
+
+
+@pytest.fixture
+def accelerated_lm(tiny_model):
+    from engines.music.fast import accelerate
+
+    return accelerate(copy.deepcopy(tiny_model.lm), kernel="mkl")
+
+
+def test_choice_is_timed_once_cached_and_invalidated_by_cpu_or_torch(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    import torch
+
+    from engines.music import speed
+    from engines.music.kernels import EXACT, KERNELS
+
+    monkeypatch.setattr(speed, "cpu_name", lambda: "Test CPU 1")
+    first = speed.choose(accelerated_lm, budget_s=0.3)
+    assert first.measured
+    timed = first.step_ms
+    assert set(timed) | set(first.dropped) == set(KERNELS)
+    assert first.exact == min((k for k in timed if k in EXACT), key=timed.get)
+    assert first.attention in first.attention_ms
+    assert all(timed[k] < timed[first.exact] for k in first.reduced)
+    assert [timed[k] for k in first.reduced] == sorted(timed[k] for k in first.reduced)
+    record = json.loads((cache_dir / speed.CACHE_FILE).read_text())
+    assert record["machine"]["cpu"] == "Test CPU 1"
+
+    again = speed.choose(accelerated_lm)
+    assert not again.measured and again.to_record() == first.to_record()
+
+    monkeypatch.setattr(speed, "cpu_name", lambda: "Test CPU 2")  # another processor
+    assert speed.choose(accelerated_lm, budget_s=0.3).measured
+    assert not speed.choose(accelerated_lm).measured
+    monkeypatch.setattr(torch, "__version__", "99.0")  # another torch
+    assert speed.choose(accelerated_lm, budget_s=0.3).measured
+
+
+def test_chooser_keeps_the_fastest_exact_and_only_faster_reduced(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    from engines.music import speed
+
+    times = {"mkl": 9.0, "onednn": 5.0, "bf16": 3.0, "int8-weight": 6.0, "int4-weight": 1.0}
+    monkeypatch.setattr(
+        speed,
+        "time_linears",
+        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
+    )
+    choice = speed.choose(accelerated_lm)
+    assert (choice.exact, choice.reduced) == ("onednn", ["int4-weight", "bf16"])
+    times.update(mkl=0.5)  # cached: not timed again
+    assert speed.choose(accelerated_lm).exact == "onednn"
+
+
+def test_agreement_check_refuses_a_broken_kernel_and_takes_the_next(
+    tiny_model, cache_dir, monkeypatch
+):
+    from engines.music import speed
+    from engines.music.fast import accelerate
+    from engines.music.kernels import _linear_class
+
+    model = copy.copy(tiny_model)
+    model.lm = accelerate(copy.deepcopy(tiny_model.lm), kernel="mkl")
+    cls = _linear_class()
+    original_pack = cls.pack
+
+    def broken_pack(self, weight, bias):  # a layout bug: output channels in reverse order
+        original_pack(self, weight.flip(0) if self.kernel == "bf16" else weight, bias)
+
+    monkeypatch.setattr(cls, "pack", broken_pack)
+    choice = speed.Choice("mkl", "sdpa", ["bf16", "int8-weight"], {}, {})
+    kernel, seen = speed.pick_reduced(model, choice, "tiny @ 1")
+    assert kernel == "int8-weight"
+    broken, good = seen
+    assert not broken.accepted and broken.agreement < 0.5 and broken.max_logit_error > 0.1
+    assert good.accepted and good.agreement >= 0.98 and 0 < good.max_logit_error < 0.5
+    assert type(model.lm.linears[0]).__name__ == "Linear"  # the LM is left as it was
+    cached = json.loads((cache_dir / speed.CACHE_FILE).read_text())["agreement"]
+    assert not speed.Agreement(**cached["tiny @ 1 | bf16"]).accepted
+    monkeypatch.setattr(cls, "pack", original_pack)  # cached: the verdict stands
+    assert speed.pick_reduced(model, choice, "tiny @ 1")[0] == "int8-weight"
+
+
+def test_same_seed_gives_identical_audio_on_the_exact_path(tiny_musicgen):
+    from engines.music.engine import MusicRequest
+
+    request = MusicRequest("calm piano", duration=0.5, seed=11, watermark=False)
+    first, second = (tiny_musicgen.generate(request)[0] for _ in range(2))
+    assert first.provenance.params["speed"] == "fast"
+    assert first.provenance.params["kernel"] in ("mkl", "onednn")
+    assert np.array_equal(first.clip.samples, second.clip.samples)
+
+
+def test_speed_reduced_and_int8_alias_from_the_command_line(
+    timbre_cli, tmp_path, debug_hub, tiny_model, monkeypatch, capsys
+):
+    """On the tiny model no reduced kernel is faster than float32, so the measured choice
+    is written as if int8-weight had won; the agreement is then checked for real."""
+    from engines.music import speed
+    from engines.music.fast import accelerate
+    from engines.tags import read_tags
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TIMBRE_CACHE_DIR", str(cache))
+    lm = accelerate(copy.deepcopy(tiny_model.lm), kernel="mkl")
+    data = speed.load_cache()
+    record = speed.Choice("mkl", "sdpa", ["int8-weight"], {"mkl": 2.0, "int8-weight": 1.0}, {})
+    data["choices"][speed.choice_key(lm, threads=1)] = record.to_record()
+    speed.save_cache(data)
+    files = []
+    for name in ("reduced", "int8"):
+        out = tmp_path / name
+        r = timbre_cli(
+            "music",
+            "calm piano",
+            "--model",
+            "debug",
+            "--duration",
+            "1",
+            "--seed",
+            "5",
+            "--speed",
+            name,
+            "-o",
+            out,
+            "--no-watermark",
+        )
+        assert r.returncode == 0, r.stderr
+        (path,) = out.glob("*.wav")
+        files.append(path)
+        take = read_tags(path).provenance["takes"][0]
+        assert take["params"]["speed"] == "reduced" and take["params"]["kernel"] == "int8-weight"
+        assert take["params"]["agreement"] >= 0.98 and take["dtype"] == "int8-weight"
+    from engines.audio_io import read_audio
+
+    assert np.array_equal(read_audio(files[0]).samples, read_audio(files[1]).samples)
+    from desktop.cli.basics import cmd_devices  # what `timbre devices` prints
+
+    assert cmd_devices(None) == 0
+    shown = capsys.readouterr().out
+    assert "--speed reduced: int8-weight" in shown and "| int8-weight: " in shown
+    assert speed.cpu_name() in shown
+
+
+def test_audiogen_reduced_is_checked_the_same_way(debug_hub, cache_dir):
+    """AudioGen goes through the same chooser and agreement check (here the measured choice
+    is written as if int8-weight had won, as in the command-line test above)."""
+    from engines.music import speed
+    from engines.music.engine import AudioGenEngine, MusicRequest
+    from engines.music.fast import accelerate
+    from engines.music.loading import load_pretrained
+    from engines.music.tiny import AUDIOGEN_DEBUG
+
+    lm = accelerate(load_pretrained("audiogen", AUDIOGEN_DEBUG, debug_hub, "cpu").lm, "mkl")
+    data = speed.load_cache()
+    record = speed.Choice("mkl", "sdpa", ["int8-weight"], {"mkl": 2.0, "int8-weight": 1.0}, {})
+    data["choices"][speed.choice_key(lm, threads=1)] = record.to_record()
+    speed.save_cache(data)
+    engine = AudioGenEngine(model="debug", device="cpu", speed="int8")  # the old name
+    take = engine.generate(MusicRequest("rain", duration=0.5, seed=1, watermark=False))[0]
+    params = take.provenance.params
+    assert params["speed"] == "reduced" and params["kernel"] == "int8-weight"
+    assert params["agreement"] >= 0.98 and take.provenance.dtype == "int8-weight"
+    assert np.isfinite(take.clip.samples).all()
