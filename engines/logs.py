@@ -53,6 +53,12 @@ def setup_logging(role: str = "studio") -> Path | None:
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False)
     except OSError:
+        # No file, and no stray copy on stderr either: with no handler at all, logging's
+        # last resort would print each warning ("failed: …") after the CLI's own line.
+        for name in APP_LOGGERS:
+            app_logger = logging.getLogger(name)
+            if not any(isinstance(h, logging.NullHandler) for h in app_logger.handlers):
+                app_logger.addHandler(logging.NullHandler())
         return None
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(FORMAT))
