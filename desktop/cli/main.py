@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "desktop.cli.convert_cmds",  # convert: a recording re-spoken in a library voice
     "desktop.cli.music_cmds",  # music, sfx, models list/import/download/remove
     "desktop.cli.run_cmds",  # run ENGINE: any engine, flags from its request dataclass
+    "desktop.cli.serve_cmds",  # serve: OpenAI-compatible local speech API
 ]
 
 
