@@ -59,3 +59,7 @@ screenshot: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+.PHONY: bench-train
+bench-train: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_train.py -m bench -s -p no:cacheprovider

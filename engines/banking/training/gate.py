@@ -70,6 +70,17 @@ class GateReport:
         ]
         return out
 
+    @classmethod
+    def load(cls, path: Path) -> GateReport:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        base = data.get("base")
+        return cls(
+            list(data["prompts"]),
+            VoiceScore(**data["trained"]),
+            VoiceScore(**base) if base else None,
+            float(data.get("max_wer", MAX_WER)),
+        )
+
     def save(self, path: Path) -> None:
         data = {**asdict(self), "passed": self.passed}
         write_text(path, json.dumps(data, indent=1))

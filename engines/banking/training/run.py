@@ -221,9 +221,12 @@ def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOption
             state.save(state_path)
             self.last_save, self.steps_since_save = time.monotonic(), 0
 
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            self.tick = time.monotonic()  # data loading between steps is not counted
+
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
             now = time.monotonic()
-            took, self.tick = now - self.tick, now
+            took = now - self.tick
             self.rate = took if self.rate is None else 0.8 * self.rate + 0.2 * took
             state.seconds_per_step = round(self.rate, 4)
             step = trainer.global_step // OPTIMIZER_STEPS_PER_STEP

@@ -65,7 +65,11 @@ def make_voice(
     say(f"exporting the voice ({state.steps_done} steps trained)")
     onnx = _export(report.checkpoint, report.config, folder, "voice")
     gate = None
-    if check:
+    saved = report.folder / "check.json"
+    if check and saved.is_file() and saved.stat().st_mtime >= onnx.stat().st_mtime:
+        gate = GateReport.load(saved)  # this very voice was checked already
+        say("using the check of this voice made before")
+    elif check:
         from engines.banking.training.gate import check_voice
 
         base_onnx = _export(Path(state.base_checkpoint), report.config, folder, "base")
