@@ -1,0 +1,44 @@
+"""The banking panel's "Train my voice": readiness in minutes, a time estimate, and the
+Train button only once the bank has enough takes; screenshot at 1280 px for a look."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engines.banking.bank import VoiceBank
+
+pytestmark = pytest.mark.gui
+
+
+def test_train_box_shows_readiness_and_estimate(qtbot, tmp_path, clean_takes):
+    from desktop.ui.audio import AudioIO
+    from desktop.ui.banking.panel import BankingPanel
+    from engines.banking.prompts import load_script
+
+    bank = VoiceBank.create(tmp_path / "A bank with a rather long name for the person")
+    takes = list(clean_takes.values())
+    for pid, clip in clean_takes.items():
+        bank.add_take(pid, clip)
+    panel = BankingPanel(AudioIO(), bank)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 900)
+    panel.show()
+    box = panel.train_box
+    assert "Record at least 2 more sentences" in box.readiness.text()
+    assert not box.train_button.isEnabled() and not box.preview_button.isEnabled()
+
+    for i, line in enumerate(load_script("arctic")[4:8]):  # two more sentences reach the minimum
+        bank.add_take(line.id, takes[i % len(takes)], accept=True)
+    panel.set_bank(bank)
+    assert box.train_button.isEnabled() and not box.stop_button.isEnabled()
+    assert "of 30 minutes" in box.readiness.text() and "min" in box.ready_bar.format()
+    assert "on this computer — benchmark estimate (CPU)" in box.estimate.text()
+    before = box.estimate.text()
+    box.steps.setValue(8000)
+    assert box.estimate.text() != before
+    assert [box.base.itemData(i) for i in (0, box.base.count() - 1)] == ["auto", "debug"]
+    shot = os.environ.get("TIMBRE_TRAIN_BOX_SHOT")
+    if shot:
+        panel.grab().save(shot)
