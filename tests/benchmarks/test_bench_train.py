@@ -26,8 +26,9 @@ DEVICE = os.environ.get("TIMBRE_BENCH_TRAIN_DEVICE", "cpu")
 FINE_TUNE_STEPS = 2000  # timbre bank train's default
 
 
-def _batches(n: int, seconds: float = 3.0, phonemes: int = 60):
+def _loader(n: int, batches: int, seconds: float = 3.0, phonemes: int = 60):
     from piper.train.vits.dataset import UtteranceCollate, UtteranceTensors
+    from torch.utils.data import DataLoader
     from piper.train.vits.mel_processing import spectrogram_torch
 
     gen = torch.Generator().manual_seed(0)
@@ -37,7 +38,8 @@ def _batches(n: int, seconds: float = 3.0, phonemes: int = 60):
         spec = spectrogram_torch(audio.unsqueeze(0), 1024, 22050, 256, 1024, center=False).squeeze(0)
         ids = torch.randint(1, 150, (phonemes,), generator=gen)
         utts.append(UtteranceTensors(phoneme_ids=ids, spectrogram=spec, audio_norm=audio))
-    return UtteranceCollate(is_multispeaker=False, segment_size=8192)(utts)
+    collate = UtteranceCollate(is_multispeaker=False, segment_size=8192)
+    return DataLoader(utts * batches, batch_size=n, collate_fn=collate)
 
 
 def test_bench_training_steps_at_medium_size():
@@ -52,7 +54,6 @@ def test_bench_training_steps_at_medium_size():
     model = VitsModel(batch_size=BATCH, mos_metric=None)  # piper's medium architecture
     params_g = sum(p.numel() for p in model.model_g.parameters()) / 1e6
     params_d = sum(p.numel() for p in model.model_d.parameters()) / 1e6
-    batch = _batches(BATCH)
     times: list[float] = []
 
     class Clock(L.Callback):
@@ -67,7 +68,7 @@ def test_bench_training_steps_at_medium_size():
         max_steps=2 * (STEPS + 1), logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, callbacks=[Clock()],
     )
-    trainer.fit(model, train_dataloaders=[batch] * (STEPS + 1))
+    trainer.fit(model, train_dataloaders=_loader(BATCH, STEPS + 1))
     steady = times[1:]
     per_step = sum(steady) / len(steady)
     print(
