@@ -121,3 +121,40 @@ def test_train_refuses_clearly(tmp_path, clean_takes, timbre_cli):
     assert out.returncode == 1
     assert "has 4 usable takes; training needs at least 6" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_alignment_stand_in_matches_the_compiled_cython_original(tmp_path):
+    """The VITS core.pyx piper expects, compiled with Cython here, against the stand-in on
+    real-sized batches (a few hundred frames by ~100 phonemes)."""
+    pytest.importorskip("Cython")
+    import importlib.util
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    shutil.copyfile(REPO / "tests/banking/data/vits_monotonic_align_core.pyx", tmp_path / "vits_core.pyx")
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\nfrom Cython.Build import cythonize\n"
+        "setup(ext_modules=cythonize('vits_core.pyx', quiet=True))\n"
+    )
+    subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=600)
+    built = next(tmp_path.glob("vits_core*.so"))
+    spec = importlib.util.spec_from_file_location("vits_core", built)
+    cython_core = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cython_core)
+
+    from engines.banking.training.align import maximum_path_c
+
+    rng = np.random.default_rng(11)
+    b, ty, tx = 6, 400, 120
+    values = rng.normal(size=(b, ty, tx)).astype(np.float32) * 5
+    t_ys = rng.integers(tx, ty + 1, size=b).astype(np.int32)
+    t_xs = rng.integers(10, tx + 1, size=b).astype(np.int32)
+    ours, theirs = np.zeros((b, ty, tx), np.int32), np.zeros((b, ty, tx), np.int32)
+    maximum_path_c(ours, values.copy(), t_ys, t_xs)
+    cython_core.maximum_path_c(theirs, values.copy(), t_ys, t_xs)
+    assert np.array_equal(ours, theirs)
