@@ -124,6 +124,7 @@ def test_train_refuses_clearly(tmp_path, clean_takes, timbre_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_alignment_stand_in_matches_the_compiled_cython_original(tmp_path):
     """The VITS core.pyx piper expects, compiled with Cython here, against the stand-in on
     real-sized batches (a few hundred frames by ~100 phonemes)."""

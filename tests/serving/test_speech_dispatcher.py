@@ -16,7 +16,7 @@ from tests.conftest import REPO
 
 MODULE = REPO / "packaging" / "speech-dispatcher"
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), pytest.mark.skipif(
     shutil.which("spd-say") is None or not os.path.exists("/usr/lib/speech-dispatcher-modules/sd_generic"),
     reason="speech-dispatcher is not installed",
 )]

@@ -142,6 +142,8 @@ def _prepare(bank: VoiceBank, opts: TrainOptions, say: Callable[[str], None], pr
         shutil.rmtree(folder)
     if state_path.is_file() and (folder / "checkpoints" / CHECKPOINT).is_file():
         state = RunState.load(state_path)
+        if opts.base not in (bases.AUTO, state.base):
+            say(f"continuing the run from base {state.base} (--restart to start over from {opts.base})")
         if opts.steps > state.steps:  # asking for more steps continues the same run
             state.steps, state.finished = opts.steps, False
             state.save(state_path)
@@ -196,7 +198,7 @@ def _data_module(folder: Path, state: RunState, model):
     )
 
 
-def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOptions, start_step: int):
+def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOptions, say):
     import lightning as L
 
     state_path = folder / "run.json"
@@ -220,6 +222,10 @@ def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOption
             state.steps_done = trainer.global_step // OPTIMIZER_STEPS_PER_STEP
             state.save(state_path)
             self.last_save, self.steps_since_save = time.monotonic(), 0
+
+        def on_train_start(self, trainer, pl_module) -> None:
+            if trainer.global_step:  # Lightning restored the checkpoint's loop state
+                say(f"resumed at step {trainer.global_step // OPTIMIZER_STEPS_PER_STEP}")
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
             self.tick = time.monotonic()  # data loading between steps is not counted
@@ -292,7 +298,7 @@ def train(
         Path(state.base_checkpoint), batch_size=state.batch_size
     )
     data = _data_module(folder, state, model)
-    watch = _callback(folder, state, progress, cancel, opts, resumed_from)
+    watch = _callback(folder, state, progress, cancel, opts, say)
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=1,
@@ -308,7 +314,7 @@ def train(
         default_root_dir=str(folder),
     )
     say(
-        f"{'resuming at step ' + str(resumed_from) if resumed_from else 'training'} "
+        f"{'resuming from the last checkpoint' if resumed_from else 'training'} "
         f"from base {state.base}: {state.train_prompts} takes "
         f"({state.train_seconds / 60:.1f} min), {state.steps} steps, batch {state.batch_size}"
     )
