@@ -182,6 +182,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"messages   {s.messages}")
     if s.next_prompt:
         print(f"resume at  {s.next_prompt.id}  {s.next_prompt.text}")
+    from engines.banking.training.plan import estimate_seconds, readiness
+    from engines.banking.training.run import load_state
+
+    print(f"training   {readiness(bank).message}")
+    run = load_state(bank)
+    if run is not None:
+        print(f"voice run  {run.steps_done} of {run.steps} steps from base {run.base}"
+              + ("" if run.finished else f" (continue: timbre bank train {args.project})"))
+    seconds, source = estimate_seconds(bank)
+    if seconds:
+        print(f"estimate   {seconds / 3600:.1f} h for the default 2000 steps here ({source})")
     worst = [(p, t) for p, t in bank.review() if t.verdict != "green"][: args.worst]
     if worst:
         print("to redo:")

@@ -208,10 +208,10 @@ class TrainVoiceBox(QGroupBox):
         from engines.audio import AudioClip
 
         def work():
+            from engines.speech.piper_engine import PiperEngine
             from engines.speech.request import SpeechRequest
-            from engines.speech.service import engine
 
-            piper = engine("piper")
+            piper = PiperEngine()  # fresh: the file is replaced by each training run
             audio = piper.raw(PREVIEW_TEXT, SpeechRequest(PREVIEW_TEXT, voice=str(onnx), seed=0))
             return AudioClip(np.asarray(audio, np.float32), piper.sample_rate)
 

@@ -100,12 +100,12 @@ def bank_embedding(bank: VoiceBank, limit: int = 12) -> np.ndarray:
 
 def score_voice(onnx: Path, prompts: list[str], target: np.ndarray, language: str) -> VoiceScore:
     """Speak ``prompts`` with the Piper engine, transcribe them, compare the voice."""
+    from engines.speech.piper_engine import PiperEngine
     from engines.speech.request import SpeechRequest
-    from engines.speech.service import engine
     from engines.voices import transcribe
     from engines.voices.embedding import embed
 
-    piper = engine("piper")
+    piper = PiperEngine()  # its own: a shared engine may hold an older export of this file
     clips = []
     for text in prompts:
         audio = piper.raw(text, SpeechRequest(text, voice=str(onnx), seed=0))
