@@ -122,6 +122,14 @@ def test_train_refuses_clearly(tmp_path, clean_takes, timbre_cli):
     assert "has 4 usable takes; training needs at least 6" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
+    from engines.banking.training.run import TrainOptions, train
+    from engines.errors import DeviceUnavailable
+
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceUnavailable, match="--device cpu"):
+            train(bank, TrainOptions(base="debug", device="cuda"))
+    assert not (bank.path / "training").exists()  # refused before anything was written
+
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)

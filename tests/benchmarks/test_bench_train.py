@@ -28,8 +28,8 @@ FINE_TUNE_STEPS = 2000  # timbre bank train's default
 
 def _loader(n: int, batches: int, seconds: float = 3.0, phonemes: int = 60):
     from piper.train.vits.dataset import UtteranceCollate, UtteranceTensors
-    from torch.utils.data import DataLoader
     from piper.train.vits.mel_processing import spectrogram_torch
+    from torch.utils.data import DataLoader
 
     gen = torch.Generator().manual_seed(0)
     utts = []
