@@ -87,8 +87,10 @@ def fit_readme(espeak_voice: str) -> str:
     """How to train on this folder with piper's own command line (run inside it)."""
     return (
         "Piper training set exported by Timbre Studio (timbre bank train does all of this).\n"
-        "To train with piper-tts[train] yourself, from this folder:\n\n"
-        "  python -m piper.train fit \\\n"
+        "To train with piper-tts[train] yourself, from this folder (in Timbre's environment;\n"
+        "plain `python -m piper.train fit` needs piper's Cython alignment, which the\n"
+        "piper-tts 1.8.0 wheel does not include):\n\n"
+        "  python -m engines.banking.training.piper_cli fit \\\n"
         "    --data.voice_name my-voice --data.csv_path metadata.csv --data.audio_dir wavs \\\n"
         f"    --data.espeak_voice {espeak_voice} --data.cache_dir cache \\\n"
         "    --data.config_path my-voice.onnx.json --data.batch_size 16 \\\n"

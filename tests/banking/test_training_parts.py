@@ -167,3 +167,18 @@ def test_alignment_stand_in_matches_the_compiled_cython_original(tmp_path):
     maximum_path_c(ours, values.copy(), t_ys, t_xs)
     cython_core.maximum_path_c(theirs, values.copy(), t_ys, t_xs)
     assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.slow
+def test_piper_own_command_line_runs_with_the_stand_in():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = subprocess.run(
+        [sys.executable, "-m", "engines.banking.training.piper_cli", "fit", "--help"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "--data.csv_path" in out.stdout and "--model.hidden_channels" in out.stdout
