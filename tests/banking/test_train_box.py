@@ -42,3 +42,44 @@ def test_train_box_shows_readiness_and_estimate(qtbot, tmp_path, clean_takes):
     shot = os.environ.get("TIMBRE_TRAIN_BOX_SHOT")
     if shot:
         panel.grab().save(shot)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_train_box_trains_stops_continues_and_lets_you_hear_it(qtbot, tmp_path):
+    """Train from the debug base in the studio: Stop keeps the step reached, Train goes on
+    from it, the check's verdict shows, and Hear it speaks the trained voice."""
+    from desktop.ui.audio import AudioIO
+    from desktop.ui.banking.panel import BankingPanel
+    from tests.banking.training_bank import build_bank
+
+    bank = build_bank(tmp_path / "ada")
+    panel = BankingPanel(AudioIO(), bank)
+    qtbot.addWidget(panel)
+    box = panel.train_box
+    box.base.setCurrentIndex(box.base.count() - 1)  # debug
+    box.steps.setValue(3)
+    from engines.banking.training import run
+
+    run.TrainOptions.batch_size = 2  # small steps for the test  # noqa: the dataclass default
+    run.TrainOptions.checkpoint_every_steps = 1
+    try:
+        box.start()
+        qtbot.waitUntil(lambda: box.progress.value() >= 1, timeout=1_800_000)
+        box.stop()
+        qtbot.waitUntil(lambda: box.handle is None, timeout=1_800_000)
+        assert "Training stopped at step" in box.status.text()
+        stopped = run.load_state(bank).steps_done
+        assert 1 <= stopped < 3 and box.train_button.isEnabled()
+
+        box.start()
+        qtbot.waitUntil(lambda: box.handle is None, timeout=3_000_000)
+    finally:
+        run.TrainOptions.batch_size = 16
+        run.TrainOptions.checkpoint_every_steps = 0
+    assert run.load_state(bank).steps_done == 3
+    assert "word error rate" in box.status.text() and "Not added yet" in box.status.text()
+    assert box.preview_button.isEnabled()
+    box.preview()
+    qtbot.waitUntil(lambda: getattr(box, "last_preview", None) is not None, timeout=600_000)
+    assert box.last_preview.duration > 0.3
