@@ -3,6 +3,7 @@ Train button only once the bank has enough takes; screenshot at 1280 px for a lo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -61,22 +62,20 @@ def test_train_box_trains_stops_continues_and_lets_you_hear_it(qtbot, tmp_path):
     box.steps.setValue(3)
     from engines.banking.training import run
 
-    run.TrainOptions.batch_size = 2  # small steps for the test  # noqa: the dataclass default
-    run.TrainOptions.checkpoint_every_steps = 1
-    try:
-        box.start()
-        qtbot.waitUntil(lambda: box.progress.value() >= 1, timeout=1_800_000)
-        box.stop()
-        qtbot.waitUntil(lambda: box.handle is None, timeout=1_800_000)
-        assert "Training stopped at step" in box.status.text()
-        stopped = run.load_state(bank).steps_done
-        assert 1 <= stopped < 3 and box.train_button.isEnabled()
+    chosen = box._options
+    box._options = lambda: dataclasses.replace(chosen(), batch_size=2)  # small steps for the test
+    assert box._options().base == "debug" and box._options().steps == 3
 
-        box.start()
-        qtbot.waitUntil(lambda: box.handle is None, timeout=3_000_000)
-    finally:
-        run.TrainOptions.batch_size = 16
-        run.TrainOptions.checkpoint_every_steps = 0
+    box.start()
+    qtbot.waitUntil(lambda: box.progress.value() >= 1, timeout=1_800_000)
+    box.stop()
+    qtbot.waitUntil(lambda: box.handle is None, timeout=1_800_000)
+    assert "Training stopped at step" in box.status.text()
+    stopped = run.load_state(bank).steps_done
+    assert 1 <= stopped < 3 and box.train_button.isEnabled()
+
+    box.start()
+    qtbot.waitUntil(lambda: box.handle is None, timeout=3_000_000)
     assert run.load_state(bank).steps_done == 3
     assert "word error rate" in box.status.text() and "Not added yet" in box.status.text()
     assert box.preview_button.isEnabled()
