@@ -331,8 +331,8 @@ def train(
     if cancel is not None and cancel.cancelled:
         state.save(folder / "run.json")
         raise Cancelled(
-            f"Training stopped at step {state.steps_done} of {state.steps}; it is saved — run "
-            "the same command again to continue."
+            f"Training stopped at step {state.steps_done} of {state.steps}; it is saved — train "
+            "again (the same command, or Train my voice) to continue from there."
         )
     state.finished = state.steps_done >= state.steps
     state.save(folder / "run.json")
