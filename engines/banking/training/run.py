@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engines.banking.bank import VoiceBank
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
@@ -347,6 +346,3 @@ def load_state(bank: VoiceBank) -> RunState | None:
     path = training_dir(bank) / "run.json"
     return RunState.load(path) if path.is_file() else None
 
-
-def describe(state: RunState) -> dict[str, Any]:
-    return asdict(state)
