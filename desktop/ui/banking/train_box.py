@@ -105,7 +105,7 @@ class TrainVoiceBox(QGroupBox):
         self.bank = bank
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, describe_run: bool = True) -> None:
         if self.bank is None:
             return
         from engines.banking.training.plan import readiness
@@ -116,7 +116,7 @@ class TrainVoiceBox(QGroupBox):
         self.ready_bar.setFormat(f"{ready.minutes:.1f} / {ready.needed_minutes:.0f} min")
         self.readiness.setText(ready.message)
         state = load_state(self.bank)
-        if state is not None and self.handle is None:
+        if state is not None and self.handle is None and describe_run:
             self.progress.setMaximum(state.steps)
             self.progress.setValue(state.steps_done)
             self.status.setText(
@@ -192,12 +192,12 @@ class TrainVoiceBox(QGroupBox):
         added = (f"Added to your voices as '{result.added}'." if result.added
                  else "Not added yet: it did not pass its check. Train longer or record more.")
         self.status.setText(" · ".join([*lines, added]))
-        self.refresh()
+        self.refresh(describe_run=False)
 
     def _failed(self, exc: BaseException, _details: str) -> None:
         self.handle = None
         self.status.setText(str(exc))
-        self.refresh()
+        self.refresh(describe_run=False)
 
     def preview(self) -> None:
         onnx = self._voice_file()

@@ -240,12 +240,16 @@ def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOption
                 state.last_loss = round(float(loss), 4)
             left = max(0, state.steps - step) * self.rate
             loss_text = f"loss {state.last_loss:.2f}, " if state.last_loss is not None else ""
-            progress(Progress(step, state.steps, f"training: {loss_text}{_duration(left)} left"))
+            stopping = False
+            try:  # a progress sink may itself raise Cancelled (the studio's does)
+                progress(Progress(step, state.steps, f"training: {loss_text}{_duration(left)} left"))
+            except Cancelled:
+                stopping = True
             self.steps_since_save += 1
             due = now - self.last_save >= opts.checkpoint_every_s or (
                 opts.checkpoint_every_steps and self.steps_since_save >= opts.checkpoint_every_steps
             )
-            stopping = cancel is not None and cancel.cancelled
+            stopping = stopping or (cancel is not None and cancel.cancelled)
             if due or stopping or step >= state.steps:
                 self.save(trainer)
             if stopping:
