@@ -182,3 +182,30 @@ def test_piper_own_command_line_runs_with_the_stand_in():
     )
     assert out.returncode == 0, out.stderr
     assert "--data.csv_path" in out.stdout and "--model.hidden_channels" in out.stdout
+
+
+def test_auto_base_is_the_installed_checkpoint_of_the_language(tmp_path, monkeypatch):
+    from engines import modelstore
+    from engines.banking.training import bases
+    from engines.errors import ModelMissing
+
+    british = next(b for b in bases.BASES if b.espeak_voice == "en-gb")
+    for base in bases.BASES:  # the shared test store may hold one from another test
+        modelstore.remove(bases.repo_for(base))
+    with pytest.raises(ModelMissing, match="--base en_US-lessac-medium while online"):
+        bases.resolve("auto", "en-us", download=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: offline
+    with pytest.raises(ModelMissing, match="not reachable"):
+        bases.resolve("en_US-ryan-medium", "en-us")
+
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "epoch=1-step=2.ckpt").write_bytes(b"weights")
+    try:
+        modelstore.import_folder(folder, bases.repo_for(british))
+        name, path = bases.resolve("auto", "en-us", download=False)  # same language, other accent
+        assert name == british.name and path.name == "epoch=1-step=2.ckpt"
+        with pytest.raises(BadInput, match="no published base voice for 'xx'"):
+            bases.resolve("auto", "xx", download=False)
+    finally:
+        modelstore.remove(bases.repo_for(british))
