@@ -8,8 +8,8 @@ about :data:`QUICK_MINUTES` and a good one from :data:`GOOD_MINUTES` (roughly th
 
 The time estimate uses, in order: the seconds per step this bank's last run measured, or
 :data:`CPU_SECONDS_PER_STEP` — what ``make bench-train`` measured for the medium model at
-batch 4 on the reference machine (2 cores shared with other work, load ≈ 8: 92 s per step),
-scaled linearly with the batch size.
+batch 4 on the reference machine (2 cores shared with other work: 27 s per step at load ≈ 4,
+92 s at load ≈ 9), scaled linearly with the batch size.
 GPU figures are only shown once a run on a GPU has measured them (none is assumed).
 """
 
@@ -22,7 +22,7 @@ from engines.banking.training.run import MIN_TAKES, TrainOptions, load_state
 
 QUICK_MINUTES = 5.0
 GOOD_MINUTES = 30.0
-CPU_SECONDS_PER_STEP = 92.0  # make bench-train, medium model, batch 4, 2 busy cores
+CPU_SECONDS_PER_STEP = 27.0  # make bench-train, medium model, batch 4, 2 shared cores
 BENCH_BATCH = 4
 
 
