@@ -68,3 +68,6 @@ clean:
 .PHONY: bench-batch
 bench-batch: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_batch.py -m bench -s -p no:cacheprovider
+.PHONY: bench-train
+bench-train: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_train.py -m bench -s -p no:cacheprovider

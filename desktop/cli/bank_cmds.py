@@ -76,6 +76,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--name", required=True)
     imp.set_defaults(func=cmd_import_voice)
 
+    tr = bsub.add_parser(
+        "train",
+        help="train the person's own Piper voice from the bank (resumable), check it, add it",
+    )
+    tr.add_argument("project")
+    tr.add_argument(
+        "--base", default="auto",
+        help="checkpoint to fine-tune: auto (installed base of the bank's language), a base "
+        "name (downloaded once), a .ckpt file, or debug (tiny random model, for testing)",
+    )
+    tr.add_argument("--steps", type=int, default=2000, help="training steps in all (2000)")
+    tr.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    tr.add_argument("--name", help="the voice's name in the library (default: the consent's)")
+    tr.add_argument("--batch-size", type=int, default=16, help="takes per step (16)")
+    tr.add_argument("--language", default="", help="espeak-ng voice for the text (en-us)")
+    tr.add_argument(
+        "--checkpoint-minutes", type=float, default=5.0, help="save progress this often (5)"
+    )
+    tr.add_argument("--checkpoint-steps", type=int, default=0, help=argparse.SUPPRESS)
+    tr.add_argument("--restart", action="store_true", help="start over from the base")
+    tr.add_argument("--no-check", action="store_true", help="train and export only")
+    tr.add_argument(
+        "--force", action="store_true",
+        help="add the voice to the library even if it fails its check (marked unchecked)",
+    )
+    tr.add_argument("--ray", metavar="local|ADDRESS", help=argparse.SUPPRESS)
+    tr.set_defaults(func=cmd_train)
+
 
 def _bank(path: str):
     from engines.banking.bank import VoiceBank
@@ -154,6 +182,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"messages   {s.messages}")
     if s.next_prompt:
         print(f"resume at  {s.next_prompt.id}  {s.next_prompt.text}")
+    from engines.banking.training.plan import estimate_seconds, readiness
+    from engines.banking.training.run import load_state
+
+    print(f"training   {readiness(bank).message}")
+    run = load_state(bank)
+    if run is not None:
+        print(f"voice run  {run.steps_done} of {run.steps} steps from base {run.base}"
+              + ("" if run.finished else f" (continue: timbre bank train {args.project})"))
+    seconds, source = estimate_seconds(bank)
+    if seconds:
+        print(f"estimate   {seconds / 3600:.1f} h for the default 2000 steps here ({source})")
     worst = [(p, t) for p, t in bank.review() if t.verdict != "green"][: args.worst]
     if worst:
         print("to redo:")
@@ -235,3 +274,83 @@ def cmd_import_voice(args: argparse.Namespace) -> int:
         f"added '{voice.name}' to the voice library: {len(voice.clips)} reference takes, consent recorded, Piper model attached"
     )
     return 0
+
+
+class _TrainPrinter:
+    """Step lines on stdout (a line every few seconds, and the last step), so a log or a
+    pipe sees progress too; the bar on a terminal."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.monotonic
+        self._last = 0.0
+        self._bar = None
+
+    def __call__(self, p) -> None:
+        if not p.stage.startswith("training"):
+            return
+        now = self._time()
+        if now - self._last >= 5.0 or p.done >= p.total:
+            self._last = now
+            print(f"step {int(p.done)}/{int(p.total)}  {p.stage.removeprefix('training: ')}",
+                  flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import signal
+
+    from engines.banking.training.run import TrainOptions
+    from engines.banking.training.voice import make_voice
+    from engines.cancel import CancelToken
+    from engines.errors import BadInput
+
+    if args.ray:
+        raise BadInput(
+            "--ray is not available yet: training on a Ray cluster comes with the batch work; "
+            "train here with --device cpu or cuda."
+        )
+    bank = _bank(args.project)
+    cancel = CancelToken()
+
+    def stop(signum, _frame) -> None:  # first Ctrl-C: save and stop; second: default
+        print("stopping after this step (saving progress)...", flush=True)
+        cancel.cancel()
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    opts = TrainOptions(
+        base=args.base,
+        steps=args.steps,
+        device=args.device,
+        batch_size=args.batch_size,
+        espeak_voice=args.language,
+        checkpoint_every_s=args.checkpoint_minutes * 60.0,
+        checkpoint_every_steps=args.checkpoint_steps,
+        restart=args.restart,
+    )
+    try:
+        result = make_voice(
+            bank, opts, name=args.name, force=args.force, check=not args.no_check,
+            progress=_TrainPrinter(), cancel=cancel,
+        )
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    state = result.training.state
+    print(f"trained    {state.steps_done} steps from base {state.base}, "
+          f"{result.training.seconds / 60:.1f} min this run")
+    print(f"voice      {result.onnx} (+ .json)")
+    if result.gate is not None:
+        for line in result.gate.lines():
+            print(line)
+    if result.added:
+        print(f"added      '{result.added}' to the voice library; speak with: "
+              f"timbre speak --voice {result.added!r} \"TEXT\"")
+        return 0
+    if result.gate is None:
+        print("not added  (--no-check): add it with --force, or run again without --no-check")
+        return 0
+    print("not added  the voice did not pass its check; train longer (--steps), record more "
+          "takes, or add it anyway with --force")
+    return 2

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "desktop.cli.stems_cmds",  # stems PROJECT|FILE (demucs), denoise PROJECT (RNNoise/spectral)
     "desktop.cli.batch_cmds",  # batch MANIFEST: many jobs, a local pool or a Ray cluster
     "desktop.cli.audiobook_cmds",  # audiobook BOOK: chapters narrated as batch rows, ACX, M4B
+    "desktop.cli.serve_cmds",  # serve: OpenAI-compatible local speech API
 ]
 
 

@@ -1,9 +1,12 @@
-"""Getting a bank out: an LJSpeech/Piper training set, and message files named by their words.
+"""Getting a bank out: a Piper training set, and message files named by their words.
 
-The training set is what Piper's ``piper_train.preprocess --dataset-format ljspeech`` reads:
-``wavs/<id>.wav`` (22,050 Hz, mono, 16-bit) and ``metadata.csv`` with ``id|text|text`` lines
-(LJSpeech's three columns; Piper takes the last). Each clip is the VAD-trimmed take brought
-to one loudness, so level differences between days do not become part of the voice.
+The training set is what the installed piper-tts trainer (``python -m piper.train fit``,
+its ``VitsDataModule``) reads: ``wavs/<id>.wav`` (22,050 Hz, mono, 16-bit) and
+``metadata.csv`` with ``id|text`` lines (single speaker; piper looks for
+``<audio_dir>/<id>.wav``), plus ``README.txt`` with the ``fit`` command for it (the archived
+``piper_train.preprocess`` step no longer exists: the trainer phonemizes and caches itself).
+Each clip is the VAD-trimmed take brought to one loudness, so level differences between days
+do not become part of the voice.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def export_ljspeech(
     include_amber: bool = True,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    espeak_voice: str = "en-us",
+    exclude: frozenset[str] = frozenset(),
 ) -> ExportReport:
     """Write the accepted script takes (red ones never; amber ones unless told not to)."""
     items = bank.accepted()
@@ -58,6 +63,8 @@ def export_ljspeech(
     for i, (prompt, take) in enumerate(items):
         if cancel is not None:
             cancel.check()
+        if prompt.id in exclude:
+            continue
         if take.verdict == RED or (take.verdict == "amber" and not include_amber):
             skipped.append(prompt.id)
             continue
@@ -65,14 +72,30 @@ def export_ljspeech(
         clip = normalize_loudness(clip, TRAINING_LUFS)
         write_audio(wavs / f"{prompt.id}.wav", clip, "wav", subtype="PCM_16")
         text = prompt.text.replace("|", " ")
-        rows.append((prompt.id, text, text))
+        rows.append((prompt.id, text))
         seconds += clip.duration
         progress(Progress(i + 1, len(items), "exporting takes"))
     with (folder / "metadata.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(
             handle, delimiter="|", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n"
         ).writerows(rows)
+    (folder / "README.txt").write_text(fit_readme(espeak_voice), encoding="utf-8")
     return ExportReport(folder, len(rows), seconds, tuple(skipped))
+
+
+def fit_readme(espeak_voice: str) -> str:
+    """How to train on this folder with piper's own command line (run inside it)."""
+    return (
+        "Piper training set exported by Timbre Studio (timbre bank train does all of this).\n"
+        "To train with piper-tts[train] yourself, from this folder (in Timbre's environment;\n"
+        "plain `python -m piper.train fit` needs piper's Cython alignment, which the\n"
+        "piper-tts 1.8.0 wheel does not include):\n\n"
+        "  python -m engines.banking.training.piper_cli fit \\\n"
+        "    --data.voice_name my-voice --data.csv_path metadata.csv --data.audio_dir wavs \\\n"
+        f"    --data.espeak_voice {espeak_voice} --data.cache_dir cache \\\n"
+        "    --data.config_path my-voice.onnx.json --data.batch_size 16 \\\n"
+        "    --ckpt_path BASE.ckpt   # a published Piper checkpoint to fine-tune from\n"
+    )
 
 
 def message_filename(text: str, taken: set[str]) -> str:

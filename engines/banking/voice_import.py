@@ -82,6 +82,8 @@ def import_piper_voice(
     config: str | Path | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    note: str = "",
+    tags: tuple[str, ...] = (),
 ):
     """Add ``name`` to the voice library from the bank and the trained Piper model.
 
@@ -120,8 +122,8 @@ def import_piper_voice(
         lib.add(
             name,
             refs,
-            notes=f"Banked voice ({bank.path.name}), Piper model {onnx.name}.",
-            tags=["banked"],
+            notes=f"Banked voice ({bank.path.name}), Piper model {onnx.name}.{note}",
+            tags=["banked", *tags],
             cancel=cancel,
         )
         try:

@@ -81,7 +81,7 @@ def test_ljspeech_export_is_what_piper_training_reads(tmp_path, clean_takes, scr
     report = export_ljspeech(bank, tmp_path / "set")
     assert report.files == 3 and report.skipped == (ids[3],)
     rows = list(csv.reader((tmp_path / "set" / "metadata.csv").open(), delimiter="|"))
-    assert rows == [[pid, texts[pid], texts[pid]] for pid in ids[:3]]
+    assert rows == [[pid, texts[pid]] for pid in ids[:3]]  # piper.train fit's id|text
     for pid in ids[:3]:
         info = sf.info(str(tmp_path / "set" / "wavs" / f"{pid}.wav"))
         assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")

@@ -25,6 +25,7 @@ def test_bank_cli_session(tmp_path, clean_takes, timbre_cli):
     run = timbre_cli("bank", "status", bank)
     assert "recorded   1 of 1132" in run.stdout
     assert "49 to go" in run.stdout and f"resume at  {ids[1]}" in run.stdout
+    assert "training   Record at least 5 more sentences" in run.stdout
 
     run = timbre_cli("bank", "export", bank, "-o", tmp_path / "set")
     assert run.returncode == 0, run.stderr

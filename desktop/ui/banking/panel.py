@@ -153,6 +153,10 @@ class BankingPanel(QWidget):
         self.review.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.review.cellDoubleClicked.connect(self._rerecord_row)
         root.addWidget(self.review, 1)
+        from desktop.ui.banking.train_box import TrainVoiceBox
+
+        self.train_box = TrainVoiceBox(self.audio)  # the bank becomes the person's voice
+        root.addWidget(self.train_box)
         self._apply_text_size(False)
 
     def _button(self, text: str, slot) -> QPushButton:
@@ -220,6 +224,7 @@ class BankingPanel(QWidget):
                     item.setForeground(QColor(VERDICT_COLOURS[take.verdict]))
                 self.review.setItem(r, c, item)
         self.review.setSortingEnabled(True)
+        self.train_box.set_bank(self.bank)  # readiness follows every accepted take
 
     def _rerecord_row(self, row: int, _column: int) -> None:
         if self.bank is not None:

@@ -1,0 +1,7 @@
+"""Training a Piper voice from a bank with piper's own trainer (``piper.train``).
+
+``align`` stands in for piper's uncompiled Cython alignment, ``bases`` finds and loads the
+checkpoint a voice is fine-tuned from (weights-only), ``run`` drives piper's Lightning
+module with progress, cancel and resumable checkpoints, ``export`` writes the ONNX voice and
+its config, ``gate`` checks the result before it is offered.
+"""

@@ -1,0 +1,1 @@
+"""Local services that let other programs speak with the studio's voices (``timbre serve``)."""
