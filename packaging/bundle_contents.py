@@ -66,6 +66,28 @@ EXCLUDES = [
 ]
 
 
+# transformers model families the engines load (audiocraft: T5 text encoder, EnCodec, the
+# RoBERTa tokenizer its conditioners module imports; Chatterbox: Llama, GPT-2; AutoTokenizer).
+# Every other family (~550, imported only under TYPE_CHECKING or by name on request) is left
+# out: PyInstaller would otherwise analyse and copy all of them (transformers is collected
+# with its sources, "pyz+py").
+TRANSFORMERS_FAMILIES = ("t5", "encodec", "roberta", "llama", "gpt2", "auto")
+
+
+def transformers_excludes() -> list[str]:
+    """``transformers.models.X`` for every installed family not in TRANSFORMERS_FAMILIES."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("transformers")
+    if spec is None or spec.origin is None:
+        return []
+    models = Path(spec.origin).parent / "models"
+    return sorted(f"transformers.models.{p.name}" for p in models.iterdir()
+                  if p.is_dir() and (p / "__init__.py").is_file()
+                  and p.name not in TRANSFORMERS_FAMILIES)
+
+
 def top_names(*tocs) -> set[str]:
     """Top-level import names of every module and extension in PyInstaller TOCs."""
     names = set()
