@@ -71,6 +71,6 @@ CONTROL
 find "$STAGE" -type d -exec chmod 755 {} +
 DEB="dist/timbre-studio_${VERSION}_${ARCH}.deb"
 t1=$SECONDS
-nice dpkg-deb --root-owner-group -Zzstd -z6 --build "$STAGE" "$DEB"
+nice dpkg-deb --root-owner-group -Zzstd -z3 --build "$STAGE" "$DEB"
 rm -rf "$STAGE"
 echo "deb: $(du -h "$DEB" | cut -f1) $DEB (dpkg-deb $((SECONDS - t1)) s); installed size $((SIZE_KB / 1024)) MiB"
