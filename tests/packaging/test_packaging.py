@@ -120,3 +120,28 @@ def test_models_download_says_the_licence_first(timbre_cli):
     """Before a byte is fetched the user reads that MusicGen weights are non-commercial."""
     done = timbre_cli("models", "download", "musicgen-small", timeout=120)
     assert "MusicGen weights: CC-BY-NC 4.0 — not for commercial use" in done.stdout
+
+
+def test_third_party_licences_are_written_into_the_bundle(tmp_path):
+    """Each bundled package's licence text goes into THIRD-PARTY-LICENSES/, listed in a README
+    with its licence and the models' licences (MusicGen's non-commercial one spelt out)."""
+    import third_party_licences
+
+    internal = tmp_path / "bundle" / "_internal"
+    internal.mkdir(parents=True)
+    dist = md.distribution("piper-tts")
+    info = Path(str(dist.locate_file(""))) / next(
+        str(f).split("/")[0] for f in dist.files if ".dist-info/" in str(f))
+    shutil.copytree(info, internal / info.name)
+    bare = internal / "bare-1.0.dist-info"
+    bare.mkdir()
+    (bare / "METADATA").write_text("Metadata-Version: 2.1\nName: bare\nVersion: 1.0\n"
+                                   "License: Do what you like\n")
+    assert third_party_licences.main(tmp_path / "bundle") == 0
+    out = tmp_path / "bundle" / "THIRD-PARTY-LICENSES"
+    readme = (out / "README.txt").read_text()
+    assert "GPL-3.0-or-later" in readme and "piper-tts" in readme
+    assert "MusicGen weights: CC-BY-NC 4.0 — not for commercial use" in readme
+    piper_files = list((out / f"piper-tts-{dist.version}").iterdir())
+    assert any("GNU GENERAL PUBLIC LICENSE" in f.read_text(errors="replace") for f in piper_files)
+    assert (out / "bare-1.0" / "LICENSE-from-metadata.txt").read_text() == "Do what you like\n"
