@@ -12,7 +12,7 @@ BUNDLE=dist/timbre-studio
 t0=$SECONDS
 
 if [ "${1:-}" != "--deb-only" ]; then
-  nice "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
+  nice "$PY" -m PyInstaller --noconfirm --log-level WARN \
     --workpath build/pyinstaller --distpath dist packaging/timbre.spec
   "$PY" packaging/third_party_licences.py "$BUNDLE"
   echo "bundle: $(du -sh "$BUNDLE" | cut -f1) in $BUNDLE (frozen in $((SECONDS - t0)) s)"
@@ -62,8 +62,8 @@ Homepage: https://github.com/timbre-studio/timbre-studio
 Description: offline studio for generative music, sound effects and speech
  Timbre Studio makes music and sound effects from text (MusicGen, AudioGen), speaks
  text in built-in voices (Piper, Kokoro, espeak-ng) and clones voices only with their
- speaker's recorded consent. Everything runs locally. The studio opens with `timbre`;
- `timbre --help` lists the command-line tools. MusicGen and AudioGen weights are
+ speaker's recorded consent. Everything runs locally. The studio opens with "timbre";
+ "timbre --help" lists the command-line tools. MusicGen and AudioGen weights are
  downloaded on first use and are CC-BY-NC 4.0 (not for commercial use).
 CONTROL
 # shared-mime-info, desktop-file-utils and hicolor-icon-theme refresh their caches through

@@ -6,6 +6,8 @@ Kept apart from ``timbre.spec`` so the list can be read and tested without PyIns
 
 from __future__ import annotations
 
+import re
+
 # Packages whose non-Python files the engines read at run time (weights, ONNX graphs,
 # espeak-ng dictionaries, tokenizer tables, configs). Found through each package, so the
 # same list works on Linux, Windows and macOS.
@@ -28,6 +30,7 @@ DATA_PACKAGES = (
     "chatterbox",
     "s3tokenizer",
     "librosa",  # example registry / filter data
+    "sentencepiece",  # package_data/*.bin normalisation tables (T5 tokenizer training)
     "pyqtgraph",  # colormaps, icons
     "phonemizer",
     "pedalboard",
@@ -67,25 +70,51 @@ EXCLUDES = [
 
 
 # transformers model families the engines load (audiocraft: T5 text encoder, EnCodec, the
-# RoBERTa tokenizer its conditioners module imports; Chatterbox: Llama, GPT-2; AutoTokenizer).
-# Every other family (~550, imported only under TYPE_CHECKING or by name on request) is left
-# out: PyInstaller would otherwise analyse and copy all of them (transformers is collected
-# with its sources, "pyz+py").
-TRANSFORMERS_FAMILIES = ("t5", "encodec", "roberta", "llama", "gpt2", "auto")
+# RoBERTa tokenizer its conditioners module imports; Chatterbox: Llama, GPT-2; torchmetrics
+# and chatterbox: AutoTokenizer), plus every family these import (found by
+# :func:`transformers_families`: auto needs encoder_decoder, roberta needs bert). Every other
+# family (~550, imported only under TYPE_CHECKING or by name on request) is left out:
+# PyInstaller would otherwise analyse and copy all of them (transformers is collected with
+# its sources, "pyz+py").
+TRANSFORMERS_SEED = ("t5", "encodec", "roberta", "llama", "gpt2", "auto")
+_FAMILY_IMPORT = re.compile(r"^\s*from\s+(?:\.\.|\.\.\.models\.|transformers\.models\.)"
+                            r"([a-z0-9_]+)", re.M)
 
 
-def transformers_excludes() -> list[str]:
-    """``transformers.models.X`` for every installed family not in TRANSFORMERS_FAMILIES."""
+def _models_dir():
     import importlib.util
     from pathlib import Path
 
     spec = importlib.util.find_spec("transformers")
     if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "models"
+
+
+def transformers_families() -> list[str]:
+    """TRANSFORMERS_SEED and, transitively, the families their modules import."""
+    models = _models_dir()
+    if models is None:
         return []
-    models = Path(spec.origin).parent / "models"
+    todo, found = list(TRANSFORMERS_SEED), set()
+    while todo:
+        family = todo.pop()
+        if family in found or not (models / family / "__init__.py").is_file():
+            continue
+        found.add(family)
+        for py in (models / family).glob("*.py"):
+            todo += _FAMILY_IMPORT.findall(py.read_text(encoding="utf-8", errors="replace"))
+    return sorted(found)
+
+
+def transformers_excludes() -> list[str]:
+    """``transformers.models.X`` for every installed family not in transformers_families()."""
+    models = _models_dir()
+    if models is None:
+        return []
+    keep = set(transformers_families())
     return sorted(f"transformers.models.{p.name}" for p in models.iterdir()
-                  if p.is_dir() and (p / "__init__.py").is_file()
-                  and p.name not in TRANSFORMERS_FAMILIES)
+                  if p.is_dir() and (p / "__init__.py").is_file() and p.name not in keep)
 
 
 def top_names(*tocs) -> set[str]:
