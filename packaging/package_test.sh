@@ -37,6 +37,8 @@ suite() {  # suite LABEL TIMBRE
   check "$label-engines" "$timbre" engines
   check "$label-speak-piper" "$timbre" speak --engine piper "Packaged and frozen." -o speech.wav
   check "$label-speak-wav" test -s "$WORK/speech.wav"
+  check "$label-speak-kokoro" "$timbre" speak --engine kokoro "Kokoro, frozen." -o kokoro.wav
+  check "$label-speak-espeak" "$timbre" speak --engine espeak "Espeak, frozen." -o espeak.wav
   check "$label-music-debug" "$timbre" music --model debug --duration 2 --seed 1 -o music-out "a short test"
   check "$label-detect" bash -c "'$timbre' detect music-out/*.wav"
   check "$label-screenshot" "$timbre" --screenshot shot.png
