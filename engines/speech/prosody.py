@@ -301,12 +301,14 @@ def _shift_level(samples: np.ndarray, sample_rate: int, target_frames: int, pitc
 
     A level shift by WORLD re-draws each period from a tracked f0. On a creaky voice
     (Piper joe) the tracked f0 is not what Praat, pyin or a listener hear: measured by both,
-    joe's WORLD shifts landed 0.4–7 st off the request (Praat/pyin table in the README),
-    while Rubber Band's shift of the same takes was within 0.45 st by both at ±4, ±8 and
-    ±12 st, Kokoro and espeak-ng within 0.25. Formants are not re-warped: Rubber Band's
-    formant preservation, or an envelope correction after the shift, weakens the new
-    fundamental of a shifted-down voice until trackers hear it an octave up (joe −12 st:
-    Praat −2.7), so the voice's formants move with its pitch, as in a change of tape speed.
+    joe's WORLD shifts at ±4/+8/+12 landed up to 2.3 st off the request (README table),
+    Rubber Band's within 0.45 st except −4 by pyin (−4.75, as for plain resampling of the
+    same take: his creak moves pyin's reading of his own take); Kokoro and espeak-ng within
+    0.25 st by both. Formants are not re-warped: Rubber Band's formant preservation, or an
+    envelope correction after the shift, weakens the new fundamental of a shifted-down
+    voice until trackers hear it an octave up (joe −12 st: Praat −2.7), so the formants move
+    with the pitch, as in a change of tape speed — which is why shifts below
+    ``LOWEST_TAPE_SHIFT`` go through WORLD instead.
     """
     from pedalboard import time_stretch
 
