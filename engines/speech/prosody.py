@@ -6,7 +6,10 @@ so the exact part is done after synthesis, on the engine's output:
 
 - rate alone: the speech is time-scaled to exactly ``1/rate`` of the engine's rate-1
   length by Rubber Band (pedalboard), which keeps pitch and formants;
-- pitch level and pitch range (with any rate): WORLD analysis, the f0 contour set to
+- pitch level alone from −6 to +12 st (with any rate): Rubber Band shifts every period by
+  exactly the asked ratio, creak and breath included, so whatever a listener or any tracker
+  hears in the engine's take moves by the asked interval (see :func:`_shift_level`);
+- pitch range, or a level below −6 st (with any rate): WORLD analysis, the f0 contour set to
   ``median · 2^(level/12) · (f0/median)^range`` (the median moves by exactly ``level``, the
   contour widens or narrows around it), the frames resampled to the new length, and WORLD
   synthesis with the spectral envelope kept (formants stay);
@@ -30,6 +33,10 @@ FRAME_PERIOD_MS = 5.0
 F0_FLOOR = 30.0  # a deep, creaky voice shifted down an octave still lies above this
 F0_CEIL = 1100.0  # a high voice's peaks shifted up an octave still lie below this
 _PITCH_PASSES = 3
+# A level shift down by more than this goes through WORLD, which keeps the formants: with
+# them moved an octave down by Rubber Band, Whisper heard joe and espeak-ng at −10 and −12 st
+# as other words (WER 0.6–0.9; at −8 st 0.2 and 0.0, Kokoro 0.0 throughout; up to +12: 0.0).
+LOWEST_TAPE_SHIFT = -6.0
 _PITCH_TOLERANCE_ST = 0.2  # stop correcting once the measured shift is this close
 _OCTAVE_WINDOW = 41  # voiced frames (~0.2 s) in the running median octave errors are judged by
 _LOUD_DB = 20.0  # frames this far below the loud voiced frames do not count for the median
@@ -277,24 +284,47 @@ def reshape(
     if target_frames is None:
         target_frames = int(round(len(samples) / p.rate))
     target_frames = max(1, target_frames)
-    if p.pitch == 0.0 and p.pitch_range == 1.0:
-        if target_frames == len(samples):
+    if p.pitch_range == 1.0 and p.pitch >= LOWEST_TAPE_SHIFT:
+        if p.pitch == 0.0 and target_frames == len(samples):
             return samples
-        return _time_stretch(samples, sample_rate, target_frames)
+        return _shift_level(samples, sample_rate, target_frames, p.pitch)
     return _world_reshape(samples, sample_rate, p, target_frames)
 
 
 def _time_stretch(samples: np.ndarray, sample_rate: int, target_frames: int) -> np.ndarray:
     """Rate only: Rubber Band (pedalboard) keeps pitch and formants and sounds cleanest."""
+    return _shift_level(samples, sample_rate, target_frames, 0.0)
+
+
+def _shift_level(samples: np.ndarray, sample_rate: int, target_frames: int, pitch: float) -> np.ndarray:
+    """Length and pitch level by Rubber Band (pedalboard): every period scaled by one ratio.
+
+    A level shift by WORLD re-draws each period from a tracked f0. On a creaky voice
+    (Piper joe) the tracked f0 is not what Praat, pyin or a listener hear: measured by both,
+    joe's WORLD shifts at ±4/+8/+12 landed up to 2.3 st off the request (README table),
+    Rubber Band's within 0.45 st except −4 by pyin (−4.75, as for plain resampling of the
+    same take: his creak moves pyin's reading of his own take); Kokoro and espeak-ng within
+    0.25 st by both. Formants are not re-warped: Rubber Band's formant preservation, or an
+    envelope correction after the shift, weakens the new fundamental of a shifted-down
+    voice until trackers hear it an octave up (joe −12 st: Praat −2.7), so the formants move
+    with the pitch, as in a change of tape speed — which is why shifts below
+    ``LOWEST_TAPE_SHIFT`` go through WORLD instead.
+    """
     from pedalboard import time_stretch
 
     out = time_stretch(
         np.ascontiguousarray(samples, dtype=np.float32)[np.newaxis, :],
         float(sample_rate),
         stretch_factor=len(samples) / target_frames,
+        pitch_shift_in_semitones=float(pitch),
         high_quality=True,
+        preserve_formants=pitch == 0.0,
     )[0]
-    return _fit_length(np.asarray(out, dtype=np.float32), target_frames)
+    out = np.asarray(out, dtype=np.float32)
+    peak = float(np.max(np.abs(out))) if len(out) else 0.0
+    if peak > 0.999:  # the shifted waveform can peak a little above a full-scale input
+        out = out * np.float32(0.999 / peak)
+    return _fit_length(out, target_frames)
 
 
 def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_frames: int) -> np.ndarray:

@@ -80,14 +80,19 @@ def _check_shift(takes: dict[str, Takes], engine_name: str, shift: float) -> Non
     assert abs(shifted / seconds - 1) < 0.03, f"{engine_name} {shift:+}: the rate changed"
 
 
-# Not met yet (issue 14, part 5; measured after the octave fix): joe's WORLD resynthesis
-# is now heard at the right register, but Harvest's median of joe's own take (the base the
-# shift is aimed from) still differs from Praat's and pyin's by up to ~1.5 st (creak that
-# the trackers hear low is voiced at the median), and pyin loses most of a 40 Hz voice.
-# Kokoro and espeak at −12: one tracker lands 0.6–1.3 st short.
+# Not met yet (issue 14, part 5). From −6 to +12 st the level is shifted by Rubber Band;
+# there joe −4 st is heard at Praat −3.58 / pyin −4.75 (every other such shift on every
+# engine is within 0.45 st by both). Plain resampling of the same take, the ideal shift, is
+# heard the same way (pyin −5.1): joe's creaky frames change the trackers' voicing decisions
+# with the register, so the measure of joe's own take moves, not the shift; what is left is
+# steadier voicing in joe's synthesis. Below −6 st WORLD shifts (it keeps the formants,
+# without which joe and espeak-ng are not understood an octave down), and there joe (−8:
+# Praat −6.78 / pyin −9.64, −12: −11.24 / −5.30) and at −12 Kokoro (pyin −10.70) and
+# espeak-ng (Praat −11.16) are still off.
 _OPEN = pytest.mark.xfail(reason="issue 14 part 5: not yet within 0.5 st by both trackers", strict=False)
+_NOT_YET = {("piper", -12.0), ("piper", -8.0), ("piper", -4.0), ("kokoro", -12.0), ("espeak", -12.0)}
 SHIFTS = [
-    pytest.param(engine, shift, marks=_OPEN) if engine == "piper" or shift == -12.0 else (engine, shift)
+    pytest.param(engine, shift, marks=_OPEN) if (engine, shift) in _NOT_YET else (engine, shift)
     for engine in ENGINES
     for shift in (-12.0, -4.0, 4.0, 12.0)
 ]
@@ -99,8 +104,10 @@ def test_pitch_shift_is_heard_as_asked_by_praat_and_pyin(takes, engine_name, shi
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shift", [-8.0, 8.0])
-@pytest.mark.parametrize("engine_name", [pytest.param("piper", marks=_OPEN), "kokoro", "espeak"])
+@pytest.mark.parametrize(
+    ("engine_name", "shift"),
+    [pytest.param(e, s, marks=_OPEN) if (e, s) in _NOT_YET else (e, s) for e in ENGINES for s in (-8.0, 8.0)],
+)
 def test_pitch_shift_of_eight_is_heard_as_asked_by_praat_and_pyin(takes, engine_name, shift):
     _check_shift(takes, engine_name, shift)
 
@@ -120,3 +127,4 @@ def test_joe_stays_intelligible_an_octave_up_or_down(piper, shift):
 
     heard = transcribe(AudioClip(speak(piper, SHORT, pitch=shift), piper.sample_rate))
     assert word_error_rate(SHORT, heard) <= 0.2, f"joe {shift:+} st heard as: {heard!r}"
+
