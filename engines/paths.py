@@ -1,12 +1,9 @@
-"""Where Timbre keeps user-level things, under platformdirs.
+"""Where Timbre keeps user-level things: the model store, and (from
+:mod:`engines.user_dirs`) the settings, data and log folders.
 
-Each location can be redirected by an environment variable so that tests, portable installs
-and CI never touch the real user folders:
-
-- ``TIMBRE_MODELS_DIR``: model store (Hugging Face cache layout)
-- ``TIMBRE_CONFIG_DIR``: settings
-- ``TIMBRE_DATA_DIR``: voice library and other user data
-- ``TIMBRE_LOG_DIR``: the rotating log files
+- ``TIMBRE_MODELS_DIR``: model store (Hugging Face cache layout); else the folder chosen in
+  Preferences; else the data folder's ``models``
+- ``TIMBRE_CONFIG_DIR``, ``TIMBRE_DATA_DIR``, ``TIMBRE_LOG_DIR``: see :mod:`engines.user_dirs`
 """
 
 from __future__ import annotations
@@ -14,19 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-APP_NAME = "TimbreStudio"
-APP_AUTHOR = "Timbre"
+from engines.settings import get_setting
+from engines.user_dirs import APP_AUTHOR, APP_NAME, cache_dir, config_dir, data_dir, log_dir
 
-
-def _dir(env: str, kind: str) -> Path:
-    override = os.environ.get(env)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(getattr(platformdirs, kind)(APP_NAME, APP_AUTHOR))
-    return path
+__all__ = ["APP_AUTHOR", "APP_NAME", "cache_dir", "config_dir", "data_dir", "log_dir", "models_dir"]
 
 
 def models_dir() -> Path:
@@ -34,22 +22,7 @@ def models_dir() -> Path:
     override = os.environ.get("TIMBRE_MODELS_DIR")
     if override:
         return Path(override).expanduser()
-    from engines.settings import get_setting  # here: engines.settings imports this module
-
     chosen = get_setting("models_dir")
     if chosen:
         return Path(chosen).expanduser()
     return data_dir() / "models"
-
-
-def config_dir() -> Path:
-    return _dir("TIMBRE_CONFIG_DIR", "user_config_dir")
-
-
-def data_dir() -> Path:
-    return _dir("TIMBRE_DATA_DIR", "user_data_dir")
-
-
-def log_dir() -> Path:
-    """The rotating log files (``TIMBRE_LOG_DIR`` overrides; see :mod:`engines.logs`)."""
-    return _dir("TIMBRE_LOG_DIR", "user_log_dir")

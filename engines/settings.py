@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.files import write_text
-from engines.paths import config_dir
+from engines.user_dirs import config_dir
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ own module (:mod:`desktop.ui.preferences`, :mod:`desktop.ui.recent`, :mod:`engin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
@@ -19,8 +19,8 @@ from desktop.ui.meter import LoudnessPanel, selection_measure
 from desktop.ui.recent import RecentMenu, remember
 from engines.settings import get_setting
 
-if TYPE_CHECKING:
-    from desktop.ui.main_window import MainWindow
+# desktop.ui.main_window.MainWindow, not imported: that module imports this one.
+MainWindow = Any
 
 
 def _menu(window: MainWindow, title: str) -> QMenu | None:

@@ -117,14 +117,9 @@ def last_level_cache_bytes() -> int:
 
 # ---- cache -------------------------------------------------------------------------------
 def cache_path() -> Path:
-    override = os.environ.get("TIMBRE_CACHE_DIR")
-    if override:
-        return Path(override).expanduser() / CACHE_FILE
-    import platformdirs
+    from engines.paths import cache_dir
 
-    from engines.paths import APP_AUTHOR, APP_NAME
-
-    return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)) / CACHE_FILE
+    return cache_dir() / CACHE_FILE
 
 
 def load_cache() -> dict[str, Any]:

@@ -27,8 +27,14 @@ def trained_model(tmp_path):
 
 
 def test_trained_voice_joins_the_library_with_references_and_consent(
-    tmp_path, clean_takes, trained_model
+    tmp_path, clean_takes, trained_model, monkeypatch
 ):
+    from engines.voices import consent as consent_check
+
+    # A phrase Whisper-base hears from joe (as tests/voices/voicefile.py): a random draw
+    # ("silver … helmet" heard as "over … Hellman") failed this test now and then.
+    words = iter("dolphin magnet winter silver palace".split())
+    monkeypatch.setattr(consent_check.secrets, "choice", lambda _seq: next(words))
     from engines.banking.voice_import import import_piper_voice, statement_for
     from engines.speech.voices import imported_piper_voices
     from engines.voices.library import open_library
