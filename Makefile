@@ -64,7 +64,7 @@ screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/timbre --screenshot timbre-screenshot.png
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
 
 # Batch rendering (issue 19): sequential vs local pool vs private Ray cluster, Ray overhead per row.
 .PHONY: bench-batch

@@ -128,6 +128,19 @@ def make_demo_project(folder: Path):
     return project
 
 
+ICONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+
+
+def app_icon():
+    """The project's icon at every drawn size (taskbar, title bar, Alt+Tab pick theirs)."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for png in sorted(ICONS_DIR.glob("timbre-studio-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
 def _make_app():
     from PySide6.QtWidgets import QApplication
 
@@ -137,6 +150,8 @@ def _make_app():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("Timbre")
+    app.setDesktopFileName("timbre-studio")  # Wayland/X11 match the window to its .desktop entry
+    app.setWindowIcon(app_icon())
     apply_theme(app, str(get_setting("theme")), float(get_setting("font_scale")))
     return app
 

@@ -112,3 +112,13 @@ def test_loudness_panel_measures_playback_and_the_selection(speakers, window, qt
     assert panel.result["integrated"] == pytest.approx(reference_lufs(part), abs=0.05)
     assert panel.bars["integrated"].value == panel.result["integrated"]
     assert panel.state.text().startswith("Selection 0:00.5–0:01.5")
+
+
+def test_the_studio_has_its_icon_at_every_drawn_size(qapp):
+    """Title bar, taskbar and Alt+Tab show the project's icon (it was Qt's blank default)."""
+    from desktop.ui.app import _make_app
+
+    app = _make_app()
+    sizes = {s.width() for s in app.windowIcon().availableSizes()}
+    assert {16, 32, 48, 256} <= sizes
+    assert app.desktopFileName() == "timbre-studio"  # matches packaging/linux's .desktop entry
