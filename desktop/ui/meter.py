@@ -127,7 +127,7 @@ class LoudnessPanel(QWidget):
             self.bars[key] = bar
         grid.setColumnStretch(1, 1)
 
-        self.state = ElidedLabel("Play to measure; or measure the selection.")
+        self.state = ElidedLabel("Play, or measure the selection.")
         self.state.setAccessibleName("Loudness meter state")
         self.measure_button = QPushButton("Measure selection")
         self.measure_button.setAccessibleName("Measure the selection's loudness")
@@ -210,7 +210,7 @@ class LoudnessPanel(QWidget):
         self._serial = -1  # the next block played starts a fresh meter
         for bar in self.bars.values():
             bar.set_value(float("-inf"))
-        self.state.setText("Play to measure; or measure the selection.")
+        self.state.setText("Play, or measure the selection.")
 
     # ---- the selection, on demand --------------------------------------------------
     def measure(self) -> None:
