@@ -1,0 +1,52 @@
+"""Piper's voice catalog in ``timbre models``: ``list --kind voice`` and ``download piper:KEY``.
+
+Kept apart from the MusicGen commands in :mod:`desktop.cli.music_cmds`, which hand over to
+these when asked for voices.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:5.1f} MB" if n else "   — MB"
+
+
+def list_voices(args: argparse.Namespace) -> int:
+    from engines.speech import piper_catalog as cat
+
+    voices, source = cat.catalog(refresh=args.refresh)
+    shown = [v for v in voices if v.matches(args.language, args.search)]
+    where = {"hub": "fetched from the hub", "cached": "cached copy; --refresh fetches it again",
+             "built-in": "built-in list of popular voices; --refresh fetches the full catalog"}
+    print(f"Piper voices ({len(shown)} of {len(voices)}, {where[source]}; "
+          "timbre models download piper:KEY):")
+    for v in shown:
+        state = "installed" if cat.is_installed(v.key) else "not installed"
+        speakers = f"{v.num_speakers} speakers" if v.num_speakers > 1 else "1 speaker"
+        print(f"  {v.key:34s} {v.language_label:30s} {v.quality:7s} {speakers:13s} "
+              f"{_size(v.size_bytes)}  {state:13s} licence: {cat.licence(v.key)}")
+    if not shown:
+        print("  (none match)")
+    return 0
+
+
+def download_voice(name: str) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.speech import piper_catalog as cat
+
+    key = name.removeprefix("piper:")
+    voices, _source = cat.catalog()
+    voice = cat.find(voices, key)
+    if voice is None or not voice.files:
+        voice = cat.find(cat.catalog(refresh=True)[0], key)
+    if voice is not None:  # the licence before any byte of the voice itself
+        print(f"Piper voice {voice.key}: licence {cat.fetch_licence(voice)}")
+    bar = ProgressBar("download")
+    try:
+        onnx = cat.download(key, print, progress=bar)
+    finally:
+        bar.close()
+    print(f"installed piper:{onnx.stem}; speak with: timbre speak TEXT --voice {onnx.stem}")
+    return 0
