@@ -47,6 +47,7 @@ class VoiceCatalog(QWidget):
         self.table.setAccessibleName("Voices to download")
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -107,7 +108,9 @@ class VoiceCatalog(QWidget):
             values = (v.key, v.language_label, v.quality, str(v.num_speakers),
                       _size(v.size_bytes), state, piper_catalog.licence(v.key))
             for c, text in enumerate(values):
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(text if len(text) <= 40 else text[:39] + "…")
+                if len(text) > 40:  # a licence given as a long URL
+                    item.setToolTip(text)
                 item.setData(Qt.ItemDataRole.UserRole, f"piper:{v.key}")
                 if c == 0 and v.sample_text:
                     item.setToolTip(f"Sample text: {v.sample_text}")

@@ -123,7 +123,10 @@ class GenerationController:
             from engines.speech import voices as speech_voices
 
             if engine == "piper":
-                own = ["joe", *speech_voices.imported_piper_voices()]
+                from engines.speech.piper_catalog import installed_by_language
+
+                # downloaded/imported voices grouped by language: "en_GB — en_GB-alan-medium"
+                own = ["joe", *installed_by_language(speech_voices.imported_piper_voices())]
             elif engine == "kokoro":
                 own = [(code, kokoro_label(code)) for code in speech_voices.KOKORO_SHIPPED]
         except (ImportError, EngineError):

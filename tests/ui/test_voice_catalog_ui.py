@@ -62,3 +62,23 @@ def test_voices_tab_filters_shows_licence_and_downloads(dialog, qtbot, tmp_path)
     row = _keys(dialog).index(TINY_KEY)
     assert voices.table.item(row, 5).text() == "installed"
     assert modelstore.is_installed(f"piper-voices/{TINY_KEY}")
+
+
+def test_installed_piper_voices_are_grouped_by_language_in_the_speech_panel(window, tmp_path, monkeypatch):
+    from engines.speech.voices import PIPER_REPO_PREFIX
+
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
+    for key in ("fr_FR-zed-low", "en_US-bob-medium", "de_DE-anna-low", "en_GB-cal-high"):
+        folder = tmp_path / key
+        folder.mkdir()
+        (folder / f"{key}.onnx").write_bytes(b"x")
+        (folder / f"{key}.onnx.json").write_text("{}")
+        modelstore.import_folder(folder, PIPER_REPO_PREFIX + key)
+    voices = window.generation.form_choices("piper")["voice"]
+    piper = [v for v in voices if isinstance(v, tuple)]
+    assert voices[0] == "joe"
+    assert [label for _v, label in piper] == [
+        "en_GB — en_GB-cal-high", "en_US — en_US-bob-medium",  # English first
+        "de_DE — de_DE-anna-low", "fr_FR — fr_FR-zed-low",
+    ]
+    assert [value for value, _l in piper][0] == "en_GB-cal-high"  # what resolve() takes
