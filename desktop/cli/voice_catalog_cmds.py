@@ -1,4 +1,5 @@
-"""Piper's voice catalog in ``timbre models``: ``list --kind voice`` and ``download piper:KEY``.
+"""Voice catalogs in ``timbre models``: ``list --kind voice`` (Piper's catalog, Kokoro's
+voice set) and ``download piper:KEY`` / ``download kokoro:NAME``.
 
 Kept apart from the MusicGen commands in :mod:`desktop.cli.music_cmds`, which hand over to
 these when asked for voices.
@@ -13,10 +14,25 @@ def _size(n: int) -> str:
     return f"{n / 1e6:5.1f} MB" if n else "   — MB"
 
 
+def _catalog(module, refresh: bool) -> tuple[list, str]:
+    """A catalog, fetched when ``refresh``; when the hub cannot give it, the local one with a
+    note, so one unreachable catalog does not hide the other."""
+    import sys
+
+    from engines.errors import EngineError
+
+    if refresh:
+        try:
+            return module.catalog(refresh=True)
+        except EngineError as exc:
+            print(f"note: {exc}", file=sys.stderr)
+    return module.catalog()
+
+
 def list_voices(args: argparse.Namespace) -> int:
     from engines.speech import piper_catalog as cat
 
-    voices, source = cat.catalog(refresh=args.refresh)
+    voices, source = _catalog(cat, args.refresh)
     shown = [v for v in voices if v.matches(args.language, args.search)]
     where = {"hub": "fetched from the hub", "cached": "cached copy; --refresh fetches it again",
              "built-in": "built-in list of popular voices; --refresh fetches the full catalog"}
@@ -29,6 +45,21 @@ def list_voices(args: argparse.Namespace) -> int:
               f"{_size(v.size_bytes)}  {state:13s} licence: {cat.licence(v.key)}")
     if not shown:
         print("  (none match)")
+    return _list_kokoro(args, where)
+
+
+def _list_kokoro(args: argparse.Namespace, where: dict[str, str]) -> int:
+    from engines.speech import kokoro_catalog as kc
+
+    voices, source = _catalog(kc, args.refresh)
+    shown = [v for v in voices if v.matches(args.language, args.search)]
+    print(f"Kokoro-82M voices ({len(shown)} of {len(voices)}, {where[source]}; "
+          "timbre models download kokoro:NAME; licence Apache-2.0, as the model):")
+    for v in shown:
+        state = "shipped" if v.shipped else "installed" if kc.is_installed(v.name) else "not installed"
+        print(f"  {v.name:34s} {v.language_label:30s} {v.sex:7s} {_size(v.size)}  {state}")
+    if not shown:
+        print("  (none match)")
     return 0
 
 
@@ -36,6 +67,8 @@ def download_voice(name: str) -> int:
     from desktop.cli.common import ProgressBar
     from engines.speech import piper_catalog as cat
 
+    if name.startswith("kokoro:"):
+        return _download_kokoro(name)
     key = name.removeprefix("piper:")
     voices, _source = cat.catalog()
     voice = cat.find(voices, key)
@@ -49,4 +82,21 @@ def download_voice(name: str) -> int:
     finally:
         bar.close()
     print(f"installed piper:{onnx.stem}; speak with: timbre speak TEXT --voice {onnx.stem}")
+    return 0
+
+
+def _download_kokoro(name: str) -> int:
+    from desktop.cli.common import ProgressBar
+    from engines.licences import model_licence
+    from engines.speech import kokoro_catalog as kc
+
+    entry = model_licence(kc.HUB_REPO)
+    print(entry.sentence() if entry else f"{kc.HUB_REPO}: licence unknown — check its model card")
+    bar = ProgressBar("download")
+    try:
+        kc.download(name, print, progress=bar)
+    finally:
+        bar.close()
+    voice = name.removeprefix("kokoro:")
+    print(f"installed kokoro:{voice}; speak with: timbre speak TEXT --voice {voice}")
     return 0
