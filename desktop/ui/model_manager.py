@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.bridge import TaskHandle, run_task
-from desktop.ui.voice_catalog import VoiceCatalog
+from desktop.ui.voice_catalog import KokoroCatalog, VoiceCatalog
 from engines import modelstore
 from engines.cancel import Progress
 from engines.errors import Cancelled
@@ -65,6 +65,8 @@ class ModelManager(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.catalog, "Music && effects")
         self.tabs.addTab(self.voices, "Voices (Piper)")
+        self.kokoro = KokoroCatalog()  # Kokoro-82M's full voice set
+        self.tabs.addTab(self.kokoro, "Voices (Kokoro)")
         # The selected checkpoint's licence in a sentence, shown before anything is downloaded.
         self.licence = QLabel()
         self.licence.setWordWrap(True)
@@ -123,8 +125,11 @@ class ModelManager(QDialog):
         self.voices.table.itemSelectionChanged.connect(self._selection_changed)
         self.tabs.currentChanged.connect(self._selection_changed)
         self.voices.refresh_button.clicked.connect(self.refresh_voices)
+        self.kokoro.table.itemSelectionChanged.connect(self._selection_changed)
+        self.kokoro.refresh_button.clicked.connect(lambda: self.refresh_voices(self.kokoro))
         self.resize(760, 560)
         self.voices.load()
+        self.kokoro.load()
         self.refresh()
 
     def _table(self, name: str, headers: list[str]) -> QTableWidget:
@@ -171,13 +176,17 @@ class ModelManager(QDialog):
                                             and self.progress.isHidden())
         if self.tabs.currentWidget() is self.voices:
             self._show_voice_licence()
+        elif self.tabs.currentWidget() is self.kokoro:
+            from engines.speech.kokoro_catalog import HUB_REPO
+
+            self.licence.setText(licence_sentence(HUB_REPO) if self.kokoro.selected() else "")
         else:
             self.licence.setText(licence_sentence(self.selected_repo()))
 
     def selected_download(self) -> str | None:
         """The name to download from the current tab: a checkpoint, or ``piper:KEY``."""
-        if self.tabs.currentWidget() is self.voices:
-            return self.voices.selected()
+        if self.tabs.currentWidget() in (self.voices, self.kokoro):
+            return self.tabs.currentWidget().selected()
         return self.selected(self.catalog)
 
     def _show_voice_licence(self) -> None:
@@ -201,21 +210,20 @@ class ModelManager(QDialog):
 
         run_task(lambda: piper_catalog.fetch_licence(voice), shown, lambda _e, _d: None, owner=self)
 
-    def refresh_voices(self) -> None:
-        """Fetch Piper's catalog from the hub (allowed downloads only) and show it."""
+    def refresh_voices(self, tab: VoiceCatalog | None = None) -> None:
+        """Fetch a voice catalog (Piper's by default) from the hub (allowed downloads only)."""
+        tab = tab if isinstance(tab, VoiceCatalog) else self.voices
         if not get_setting("allow_downloads"):
             self.status.setText("Downloads are off: Timbre works offline unless you allow them "
                                 "(Settings → Allow model downloads).")
             return
-        from engines.speech import piper_catalog
+        self.status.setText(f"Fetching {tab.prefix.title()}'s voice catalog…")
 
-        self.status.setText("Fetching Piper's voice catalog…")
-
-        def done(voices: object) -> None:
-            self.voices.set_voices(list(voices), "hub")  # type: ignore[call-overload]
+        def done(result: tuple) -> None:
+            tab.set_voices(*result)
             self.status.setText("")
 
-        run_task(lambda: piper_catalog.refresh_catalog(), done, self._failed, owner=self)
+        run_task(lambda: tab.module().catalog(refresh=True), done, self._failed, owner=self)
 
     def selected_repo(self) -> str | None:
         """The hub id of the checkpoint selected in the download list."""
@@ -282,6 +290,8 @@ class ModelManager(QDialog):
         where an interrupted one stopped), the store's messages show as the status text."""
         if name.startswith("piper:"):
             from engines.speech.piper_catalog import download
+        elif name.startswith("kokoro:"):
+            from engines.speech.kokoro_catalog import download
         else:
             from engines.music.models import download
 
@@ -307,6 +317,7 @@ class ModelManager(QDialog):
             self.status.setText(f"Downloaded {name}.")
             self.refresh()
             self.voices.apply_filter_keep_selection()
+            self.kokoro.apply_filter_keep_selection()
 
         self._cancel = run_task(work, done, self._failed, progress=moved, owner=self)
         self.cancel_download.clicked.connect(self._cancel.cancel)

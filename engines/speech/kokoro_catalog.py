@@ -139,6 +139,11 @@ def catalog(refresh: bool = False) -> tuple[list[KokoroVoice], str]:
     return (cached[1], "cached") if cached else (list(FALLBACK), "built-in")
 
 
+def find(voices: list[KokoroVoice], name: str) -> KokoroVoice | None:
+    name = name.removeprefix("kokoro:")
+    return next((v for v in voices if v.name == name), None)
+
+
 def is_installed(name: str) -> bool:
     return name in SHIPPED or modelstore.is_installed(STORE_PREFIX + name)
 

@@ -6,6 +6,7 @@ Served by the local stand-in hub of tests/speech/piper_hub.py (the real hub cann
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engines import modelstore
@@ -21,7 +22,12 @@ def dialog(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("TIMBRE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
     set_setting("allow_downloads", True)
-    with serve(piper_hub()) as url:
+    from engines.speech.kokoro_catalog import HUB_REPO
+
+    fake = piper_hub()
+    style = np.arange(510 * 256, dtype="<f4").tobytes()  # a style table's shape; never spoken
+    fake.repos[HUB_REPO] = {"voices/af_testy.bin": style, "voices/bm_other.bin": style}
+    with serve(fake) as url:
         monkeypatch.setenv("HF_ENDPOINT", url)
         manager = ModelManager()
         qtbot.addWidget(manager)
@@ -31,8 +37,8 @@ def dialog(qtbot, tmp_path, monkeypatch):
     modelstore.configure_hub_env(allow_download=False)
 
 
-def _keys(manager) -> list[str]:
-    table = manager.voices.table
+def _keys(manager, tab=None) -> list[str]:
+    table = (tab or manager.voices).table
     return [table.item(r, 0).text() for r in range(table.rowCount())]
 
 
@@ -82,3 +88,31 @@ def test_installed_piper_voices_are_grouped_by_language_in_the_speech_panel(wind
         "de_DE — de_DE-anna-low", "fr_FR — fr_FR-zed-low",
     ]
     assert [value for value, _l in piper][0] == "en_GB-cal-high"  # what resolve() takes
+
+    for code in ("ef_ana", "bf_zed"):  # downloaded from Kokoro's full set
+        folder = tmp_path / code
+        folder.mkdir()
+        (folder / f"{code}.bin").write_bytes(b"\0" * 4)
+        modelstore.import_folder(folder, f"kokoro-voices/{code}")
+    kokoro = [v for v, _label in window.generation.form_choices("kokoro")["voice"][:7]]
+    assert kokoro == ["bf_zed", "ef_ana", "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
+
+
+def test_kokoro_tab_lists_every_language_and_downloads_a_voice(dialog, qtbot):
+    kokoro = dialog.kokoro
+    dialog.tabs.setCurrentWidget(kokoro)
+    assert "af_heart" in _keys(dialog, kokoro) and "jf_alpha" in _keys(dialog, kokoro)  # offline
+    kokoro.refresh_button.click()
+    qtbot.waitUntil(lambda: kokoro.source == "hub", timeout=10_000)
+    assert _keys(dialog, kokoro) == ["af_testy", "bm_other"]
+    assert [kokoro.language.itemText(i)[:7] for i in (1, 2)] == ["English"] * 2  # English first
+    kokoro.language.setCurrentIndex(kokoro.language.findData("en-gb"))
+    assert _keys(dialog, kokoro) == ["bm_other"]
+    kokoro.language.setCurrentIndex(0)
+    kokoro.search.setText("female")
+    assert _keys(dialog, kokoro) == ["af_testy"]
+    kokoro.table.selectRow(0)
+    assert "Apache-2.0" in dialog.licence.text()  # before download
+    dialog.buttons["download"].click()
+    qtbot.waitUntil(lambda: dialog.status.text() == "Downloaded kokoro:af_testy.", timeout=10_000)
+    assert kokoro.table.item(0, 4).text() == "installed"
