@@ -70,15 +70,15 @@ def download_voice(name: str) -> int:
     if name.startswith("kokoro:"):
         return _download_kokoro(name)
     key = name.removeprefix("piper:")
-    voices, _source = cat.catalog()
-    voice = cat.find(voices, key)
-    if voice is None or not voice.files:
-        voice = cat.find(cat.catalog(refresh=True)[0], key)
-    if voice is not None:  # the licence before any byte of the voice itself
-        print(f"Piper voice {voice.key}: licence {cat.fetch_licence(voice)}")
+    voices = None
+    if not cat.is_installed(key):
+        voices = cat.refresh_catalog()  # current checksums, and the voice's model card
+        voice = cat.find(voices, key)
+        if voice is not None:  # the licence before any byte of the voice itself
+            print(f"Piper voice {voice.key}: licence {cat.fetch_licence(voice)}")
     bar = ProgressBar("download")
     try:
-        onnx = cat.download(key, print, progress=bar)
+        onnx = cat.download(key, print, progress=bar, voices=voices)
     finally:
         bar.close()
     print(f"installed piper:{onnx.stem}; speak with: timbre speak TEXT --voice {onnx.stem}")

@@ -258,26 +258,24 @@ def download(
     say: Callable[[str], None] = print,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    voices: list[PiperVoice] | None = None,
 ) -> Path:
     """Download one voice into the store (resuming a partial one); returns its ``.onnx``.
 
-    The catalog is fetched first when only the built-in list is here (it has no checksums).
-    Each file is checked against the catalog's MD5; a corrupt one is deleted and refused.
+    ``voices`` is a catalog fetched just now; without it the catalog is fetched first, so
+    the checksums are the hub's current ones (a cached copy may predate a re-upload). Each
+    file is checked against the catalog's MD5; a corrupt one is deleted and refused.
     """
     from engines.download import RemoteFile, fetch_files
 
-    voices, source = catalog()
-    voice = find(voices, key)
-    if voice is None or not voice.files:
-        voices, source = catalog(refresh=True)
-        voice = find(voices, key)
+    if is_installed(key.removeprefix("piper:")):
+        say(f"{key.removeprefix('piper:')} is already installed")
+        return _onnx(PIPER_REPO_PREFIX + key.removeprefix("piper:"))
+    voice = find(voices if voices is not None else refresh_catalog(), key)
     if voice is None:
         raise BadInput(f"'{key}' is not in Piper's voice catalog; see "
                        "'timbre models list --kind voice --search WORD'.")
     store_id = PIPER_REPO_PREFIX + voice.key
-    if is_installed(voice.key):
-        say(f"{voice.key} is already installed")
-        return _onnx(store_id)
     wanted = [f for f in voice.files if f.name.endswith((".onnx", ".onnx.json")) or f.name == "MODEL_CARD"]
     if not any(f.name.endswith(".onnx") for f in wanted) or not any(
         f.name.endswith(".onnx.json") for f in wanted
