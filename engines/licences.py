@@ -122,6 +122,17 @@ def model_licence(model_id: str) -> ModelLicence | None:
     return None
 
 
+_CARD_LICENCE = re.compile(r"^\s*[*-]?\s*Licen[cs]e:\s*(.+?)\s*$", re.I | re.M)
+UNKNOWN_CARD_LICENCE = "see model card"
+
+
+def card_licence(card: str) -> str:
+    """The ``License:`` lines of a model card (Piper's MODEL_CARD names its dataset's
+    licence that way) joined by "; ", or "see model card" when it names none."""
+    found = [m.group(1) for m in _CARD_LICENCE.finditer(card)]
+    return "; ".join(dict.fromkeys(found)) or UNKNOWN_CARD_LICENCE
+
+
 def licence_for(engine: str, model_id: str) -> str:
     """What goes into a take's provenance: the model's SPDX licence, or "" when unknown
     (an imported folder, a plug-in engine) — an empty field, never a guess."""
@@ -203,6 +214,11 @@ def installed_models() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for model in modelstore.list_installed():
         entry = model_licence(model.repo_id)
+        card = model.path / "MODEL_CARD"  # a downloaded Piper voice's
+        if entry is None and card.is_file():
+            text = card_licence(card.read_text(encoding="utf-8", errors="replace"))
+            rows.append((model.repo_id, f"{text} (from its MODEL_CARD)"))
+            continue
         rows.append((model.repo_id, entry.sentence() if entry else
                      "licence unknown — check the model card it came with"))
     for entry in MODEL_LICENCES:

@@ -369,6 +369,10 @@ def licence_text(repo_id: str) -> str:
     from engines.licences import is_non_commercial, model_licence, shown
 
     entry = model_licence(repo_id)
+    if entry is None and repo_id.startswith("piper-voices/"):
+        from engines.speech import piper_catalog  # from the voice's MODEL_CARD
+
+        return piper_catalog.licence(repo_id.removeprefix("piper-voices/"))
     if entry is None:
         return "unknown"
     return shown(entry.licence) + (" (non-commercial)" if is_non_commercial(entry.licence) else "")

@@ -25,11 +25,12 @@ from pathlib import Path
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput, EngineError, ModelMissing
+from engines.licences import UNKNOWN_CARD_LICENCE, card_licence
 from engines.speech.voices import PIPER_REPO_PREFIX
 
 HUB_REPO = "rhasspy/piper-voices"
 CATALOG_FILE = "voices.json"
-UNKNOWN_LICENCE = "see model card"
+UNKNOWN_LICENCE = UNKNOWN_CARD_LICENCE
 # Piper's own test sentences (piper/etc/test_sentences), the first of each, to try a voice with.
 SAMPLE_TEXT = {
     "en": "A rainbow is a meteorological phenomenon that is caused by reflection, refraction "
@@ -213,15 +214,6 @@ def find(voices: list[PiperVoice], key: str) -> PiperVoice | None:
 
 
 # ---- licences ---------------------------------------------------------------------------
-_LICENCE_LINE = re.compile(r"^\s*[*-]?\s*Licen[cs]e:\s*(.+?)\s*$", re.I | re.M)
-
-
-def card_licence(card: str) -> str:
-    """The licence lines of a MODEL_CARD joined ("; "), or :data:`UNKNOWN_LICENCE`."""
-    found = [m.group(1) for m in _LICENCE_LINE.finditer(card)]
-    return "; ".join(dict.fromkeys(found)) or UNKNOWN_LICENCE
-
-
 def _card_path(key: str) -> Path:
     return cache_folder() / "piper-cards" / f"{key}.md"
 

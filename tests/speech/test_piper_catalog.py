@@ -104,6 +104,9 @@ def test_downloaded_voice_is_listed_and_speaks_by_its_key(hub, capsys):
     assert f"installed piper:{JOE_KEY}" in out
     assert JOE_KEY in imported_piper_voices() and resolve(JOE_KEY).engine == "piper"
     assert cat.installed_by_language(imported_piper_voices()) == [(JOE_KEY, f"en_US — {JOE_KEY}")]
+    from engines.licences import installed_models
+
+    assert (f"piper-voices/{JOE_KEY}", "CC0 (from its MODEL_CARD)") in installed_models()
 
     assert main(["speak-voices", "--engine", "piper"]) == 0
     assert JOE_KEY in capsys.readouterr().out
