@@ -166,6 +166,10 @@ class KokoroCatalog(VoiceCatalog):
 
         return kokoro_catalog
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search.setPlaceholderText("Search voices (name, language, female/male)")
+
     @staticmethod
     def languages(voices: list) -> list[tuple[str, str]]:
         found = {(v.language, v.language_label) for v in voices if v.language}
