@@ -70,7 +70,7 @@ def download_voice(name: str) -> int:
     if name.startswith("kokoro:"):
         return _download_kokoro(name)
     key = name.removeprefix("piper:")
-    voices = None
+    voices, voice = None, None
     if not cat.is_installed(key):
         voices = cat.refresh_catalog()  # current checksums, and the voice's model card
         voice = cat.find(voices, key)
@@ -81,7 +81,8 @@ def download_voice(name: str) -> int:
         onnx = cat.download(key, print, progress=bar, voices=voices)
     finally:
         bar.close()
-    print(f"installed piper:{onnx.stem}; speak with: timbre speak TEXT --voice {onnx.stem}")
+    sample = voice.sample_text if voice is not None and voice.sample_text else "TEXT"
+    print(f"installed piper:{onnx.stem}; speak with: timbre speak {sample!r} --voice {onnx.stem}")
     return 0
 
 

@@ -101,7 +101,7 @@ def test_downloaded_voice_is_listed_and_speaks_by_its_key(hub, capsys):
     out = capsys.readouterr().out
     assert f"Piper voice {JOE_KEY}: licence CC0" in out  # before the voice's bytes
     assert out.index("licence CC0") < out.index("downloading")
-    assert f"installed piper:{JOE_KEY}" in out
+    assert f"installed piper:{JOE_KEY}" in out and "A rainbow is" in out  # a sample sentence
     assert JOE_KEY in imported_piper_voices() and resolve(JOE_KEY).engine == "piper"
     assert cat.installed_by_language(imported_piper_voices()) == [(JOE_KEY, f"en_US — {JOE_KEY}")]
     from engines.licences import installed_models
