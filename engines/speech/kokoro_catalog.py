@@ -69,8 +69,10 @@ class KokoroVoice:
                     or self.language_label.lower().startswith(want)):
                 return False
         if search:
-            hay = f"{self.name} {self.language_label} {self.sex}".lower()
-            return all(word in hay for word in search.lower().split())
+            hay = f"{self.name} {self.language_label}".lower()
+            # "male" is inside "female": the sex is matched as a whole word
+            return all(word == self.sex if word in ("male", "female") else word in hay
+                       for word in search.lower().split())
         return True
 
 

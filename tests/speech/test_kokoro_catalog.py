@@ -42,6 +42,7 @@ def test_voice_set_lists_filters_downloads_verified_and_speaks(hub, capsys):
     assert out.index("af_testy") < out.index("bm_other") and "ef_short" not in out
     assert "English (UK)" in out and "0.5 MB" in out
     assert [v.name for v in kc.catalog()[0] if v.matches(search="spanish")] == ["ef_short"]
+    assert [v.name for v in kc.catalog()[0] if v.matches(search="male")] == ["bm_other"]
 
     hub.corrupt.add(f"{kc.HUB_REPO}/voices/af_testy.bin")
     with pytest.raises(EngineError, match="corrupt"):
