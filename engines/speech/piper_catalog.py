@@ -159,7 +159,8 @@ def _offline(exc: BaseException) -> EngineError:
     status = getattr(getattr(exc, "response", None), "status_code", 0)
     if status in (401, 403, 404) or " HTTP 404" in str(exc):  # the hub answered: not there
         return BadInput(f"{HUB_REPO} on the hub does not have what was asked for "
-                        f"({type(exc).__name__}: {exc}); the hub or mirror may have moved it.")
+                        f"({type(exc).__name__}: {str(exc).splitlines()[0]}); the hub or mirror may "
+                        "have moved it.")
     return ModelMissing(
         f"Cannot reach the Hugging Face hub for Piper's voices ({type(exc).__name__}). Connect "
         "to the internet and try again (downloads resume), or import a voice with "
