@@ -38,6 +38,7 @@ class RemoteFile:
     size: int
     sha256: str | None = None  # LFS files
     blob_id: str | None = None  # git blob id (sha1 of "blob <size>\0" + content)
+    md5: str | None = None  # catalogs that publish only an MD5 (Piper's voices.json)
 
     def matches(self, path: Path) -> bool:
         if path.stat().st_size != self.size:
@@ -46,6 +47,8 @@ class RemoteFile:
             return file_sha256(path) == self.sha256
         if self.blob_id:
             return _digest(path, hashlib.sha1(f"blob {self.size}\0".encode())) == self.blob_id
+        if self.md5:
+            return _digest(path, hashlib.md5(usedforsecurity=False)) == self.md5
         return True
 
 
@@ -115,31 +118,42 @@ def fetch_repo(
     """
     from huggingface_hub import hf_hub_url
 
-    folder = modelstore.repo_folder(repo_id)
+    urls = [hf_hub_url(repo_id, f.name, revision=revision, endpoint=endpoint()) for f in files]
+    return fetch_files(repo_id, revision, list(zip(urls, files, strict=True)), on_bytes)
+
+
+def fetch_files(
+    store_id: str, revision: str, files: list[tuple[str, RemoteFile]], on_bytes: Callable[[int], None]
+) -> Path:
+    """Download (url, file) pairs into the store as ``store_id`` at ``revision`` and install
+    it: resumed from ``partial/``, each file checked before it is moved into the snapshot
+    under ``file.name``. :func:`fetch_repo` is this for one hub repo; a catalog whose files
+    live in one big repo (Piper's voices) stores each entry under its own id."""
+    folder = modelstore.repo_folder(store_id)
     snap = folder / "snapshots" / revision
     partial = folder / "partial" / revision
     snap.mkdir(parents=True, exist_ok=True)
     partial.mkdir(parents=True, exist_ok=True)
-    on_bytes(sum(_on_disk(snap / f.name, partial / (f.name + ".part"), f.size) for f in files))
+    on_bytes(sum(_on_disk(snap / f.name, partial / (f.name + ".part"), f.size) for _u, f in files))
     before = 0
-    for file in files:
+    for url, file in files:
         final = snap / file.name
         if not _complete(final, file.size):
             part = partial / (file.name + ".part")
-            url = hf_hub_url(repo_id, file.name, revision=revision, endpoint=endpoint())
+            part.parent.mkdir(parents=True, exist_ok=True)
             _fetch_file(url, part, file, lambda n, before=before: on_bytes(before + n))
             if not file.matches(part):
                 part.unlink(missing_ok=True)
                 raise EngineError(
-                    f"{repo_id}/{file.name} is corrupt (it does not match the hub's checksum); "
-                    "it was deleted — run the download again."
+                    f"{store_id}/{file.name} is corrupt (it does not match the published "
+                    "checksum); it was deleted — run the download again."
                 )
             final.parent.mkdir(parents=True, exist_ok=True)
             part.replace(final)
         before += file.size
         on_bytes(before)
     shutil.rmtree(folder / "partial", ignore_errors=True)
-    modelstore.mark_installed(repo_id, revision)
+    modelstore.mark_installed(store_id, revision)
     return snap
 
 

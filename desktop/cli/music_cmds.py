@@ -66,6 +66,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser("models", help="list, import, download or remove music/sfx models")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     ls = msub.add_parser("list", help="every checkpoint and whether it is installed")
+    ls.add_argument("--kind", choices=["music", "voice"], default="music",
+                    help="voice: Piper's voice catalog and Kokoro's voice set "
+                    "(download one as piper:KEY or kokoro:NAME)")
+    ls.add_argument("--language", help="voices of one language: en, en_GB, German, …")
+    ls.add_argument("--search", help="voices whose key, speaker or language has these words")
+    ls.add_argument("--refresh", action="store_true",
+                    help="fetch the voice catalogs from the hub (else the cached or built-in list)")
     ls.set_defaults(func=cmd_models_list)
     imp = msub.add_parser(
         "import",
@@ -75,7 +82,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("path")
     imp.add_argument("--as", dest="repo_id", help="id to store it under (default local/FOLDER)")
     imp.set_defaults(func=cmd_models_import)
-    dl = msub.add_parser("download", help="download a checkpoint and what it needs (resumable)")
+    dl = msub.add_parser("download", help="download a checkpoint and what it needs, or a voice "
+                         "as piper:KEY or kokoro:NAME (resumable)")
     dl.add_argument("name")
     dl.set_defaults(func=cmd_models_download)
     rm = msub.add_parser("remove", help="delete an installed model")
@@ -159,6 +167,10 @@ def _open_project(path: str):
 
 # ---- models ----------------------------------------------------------------------------
 def cmd_models_list(args: argparse.Namespace) -> int:
+    if getattr(args, "kind", "music") == "voice":
+        from desktop.cli.voice_catalog_cmds import list_voices
+
+        return list_voices(args)
     from engines import modelstore
     from engines.music.checkpoints import CHECKPOINTS, melody_note
     from engines.music.models import checkpoint_status
@@ -198,6 +210,10 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     from engines.licences import model_licence
     from engines.music.models import by_name, download
 
+    if args.name.startswith(("piper:", "kokoro:")):
+        from desktop.cli.voice_catalog_cmds import download_voice
+
+        return download_voice(args.name)
     # Each model's licence before any byte is fetched (MusicGen: "not for commercial use").
     ckpt = by_name(args.name)
     for repo_id in [*ckpt.dependencies, ckpt.repo_id] if ckpt else [args.name]:
@@ -216,5 +232,14 @@ def cmd_models_download(args: argparse.Namespace) -> int:
 def cmd_models_remove(args: argparse.Namespace) -> int:
     from engines.music.models import remove_model
 
+    if args.name.startswith(("piper:", "kokoro:")):
+        from engines.errors import BadInput
+        from engines.speech import kokoro_catalog, piper_catalog
+
+        remove = piper_catalog.remove if args.name.startswith("piper:") else kokoro_catalog.remove
+        if not remove(args.name):
+            raise BadInput(f"{args.name} is not installed; see 'timbre speak-voices'.")
+        print(f"removed {args.name}")
+        return 0
     print(f"removed {remove_model(args.name)}")
     return 0

@@ -687,6 +687,7 @@ class MainWindow(QMainWindow):
 
         dialog = ModelManager(self, self.jobs.loaded_engines, self.jobs.unload_all)
         dialog.finished.connect(lambda _r: [p.refresh_engines() for p in self.panels.values() if p._loaded])
+        dialog.finished.connect(lambda _r: self.generation.voices_changed())  # voices downloaded
         dialog.open()
         self.model_manager = dialog
 

@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.bridge import TaskHandle, run_task
+from desktop.ui.voice_catalog import KokoroCatalog, VoiceCatalog
 from engines import modelstore
 from engines.cancel import Progress
 from engines.errors import Cancelled
@@ -59,6 +61,12 @@ class ModelManager(QDialog):
         self._loaded, self._unload_all = loaded, unload_all
         self.table = self._table("Installed models", ["Model", "Revision", "Size", "Licence"])
         self.catalog = self._table("Models to download", ["Model", "Download", "Status", "Licence"])
+        self.voices = VoiceCatalog()  # Piper's voice catalog, its own tab
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.catalog, "Music && effects")
+        self.tabs.addTab(self.voices, "Voices (Piper)")
+        self.kokoro = KokoroCatalog()  # Kokoro-82M's full voice set
+        self.tabs.addTab(self.kokoro, "Voices (Kokoro)")
         # The selected checkpoint's licence in a sentence, shown before anything is downloaded.
         self.licence = QLabel()
         self.licence.setWordWrap(True)
@@ -103,7 +111,7 @@ class ModelManager(QDialog):
         box.addWidget(QLabel("Installed"))
         box.addWidget(self.table, 2)
         box.addWidget(QLabel("Available to download"))
-        box.addWidget(self.catalog, 2)
+        box.addWidget(self.tabs, 2)
         box.addWidget(self.licence)
         box.addWidget(self.engines_label)
         box.addWidget(self.status)
@@ -114,7 +122,14 @@ class ModelManager(QDialog):
         box.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.catalog.itemSelectionChanged.connect(self._selection_changed)
+        self.voices.table.itemSelectionChanged.connect(self._selection_changed)
+        self.tabs.currentChanged.connect(self._selection_changed)
+        self.voices.refresh_button.clicked.connect(self.refresh_voices)
+        self.kokoro.table.itemSelectionChanged.connect(self._selection_changed)
+        self.kokoro.refresh_button.clicked.connect(lambda: self.refresh_voices(self.kokoro))
         self.resize(760, 560)
+        self.voices.load()
+        self.kokoro.load()
         self.refresh()
 
     def _table(self, name: str, headers: list[str]) -> QTableWidget:
@@ -157,9 +172,58 @@ class ModelManager(QDialog):
 
     def _selection_changed(self) -> None:
         self.buttons["remove"].setEnabled(bool(self.selected(self.table)))  # not the speech engines' own
-        self.buttons["download"].setEnabled(self.selected(self.catalog) is not None
+        self.buttons["download"].setEnabled(self.selected_download() is not None
                                             and self.progress.isHidden())
-        self.licence.setText(licence_sentence(self.selected_repo()))
+        if self.tabs.currentWidget() is self.voices:
+            self._show_voice_licence()
+        elif self.tabs.currentWidget() is self.kokoro:
+            from engines.speech.kokoro_catalog import HUB_REPO
+
+            self.licence.setText(licence_sentence(HUB_REPO) if self.kokoro.selected() else "")
+        else:
+            self.licence.setText(licence_sentence(self.selected_repo()))
+
+    def selected_download(self) -> str | None:
+        """The name to download from the current tab: a checkpoint, or ``piper:KEY``."""
+        if self.tabs.currentWidget() in (self.voices, self.kokoro):
+            return self.tabs.currentWidget().selected()
+        return self.selected(self.catalog)
+
+    def _show_voice_licence(self) -> None:
+        """The selected voice's licence, from its MODEL_CARD: fetched (a few hundred bytes)
+        in the background when downloads are allowed and it is not here yet."""
+        from engines.speech import piper_catalog
+
+        voice = self.voices.selected_voice()
+        if voice is None:
+            self.licence.setText("")
+            return
+        known = piper_catalog.licence(voice.key)
+        self.licence.setText(f"Piper voice {voice.key}: licence {known}")
+        if known != piper_catalog.UNKNOWN_LICENCE or not voice.files or not get_setting("allow_downloads"):
+            return
+
+        def shown(text: object) -> None:
+            if self.voices.selected() == f"piper:{voice.key}":
+                self.licence.setText(f"Piper voice {voice.key}: licence {text}")
+                self.voices.apply_filter_keep_selection()
+
+        run_task(lambda: piper_catalog.fetch_licence(voice), shown, lambda _e, _d: None, owner=self)
+
+    def refresh_voices(self, tab: VoiceCatalog | None = None) -> None:
+        """Fetch a voice catalog (Piper's by default) from the hub (allowed downloads only)."""
+        tab = tab if isinstance(tab, VoiceCatalog) else self.voices
+        if not get_setting("allow_downloads"):
+            self.status.setText("Downloads are off: Timbre works offline unless you allow them "
+                                "(Settings → Allow model downloads).")
+            return
+        self.status.setText(f"Fetching {tab.prefix.title()}'s voice catalog…")
+
+        def done(result: tuple) -> None:
+            tab.set_voices(*result)
+            self.status.setText("")
+
+        run_task(lambda: tab.module().catalog(refresh=True), done, self._failed, owner=self)
 
     def selected_repo(self) -> str | None:
         """The hub id of the checkpoint selected in the download list."""
@@ -212,7 +276,7 @@ class ModelManager(QDialog):
                           self._failed)
 
     def download_selected(self) -> None:
-        name = self.selected(self.catalog)
+        name = self.selected_download()
         if name is None:
             return
         if not get_setting("allow_downloads"):
@@ -224,7 +288,12 @@ class ModelManager(QDialog):
     def download(self, name: str) -> None:
         """Download in the background: the bar counts bytes of the whole download (it starts
         where an interrupted one stopped), the store's messages show as the status text."""
-        from engines.music.models import download
+        if name.startswith("piper:"):
+            from engines.speech.piper_catalog import download
+        elif name.startswith("kokoro:"):
+            from engines.speech.kokoro_catalog import download
+        else:
+            from engines.music.models import download
 
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
@@ -247,6 +316,8 @@ class ModelManager(QDialog):
             self._download_ended()
             self.status.setText(f"Downloaded {name}.")
             self.refresh()
+            self.voices.apply_filter_keep_selection()
+            self.kokoro.apply_filter_keep_selection()
 
         self._cancel = run_task(work, done, self._failed, progress=moved, owner=self)
         self.cancel_download.clicked.connect(self._cancel.cancel)
@@ -298,6 +369,10 @@ def licence_text(repo_id: str) -> str:
     from engines.licences import is_non_commercial, model_licence, shown
 
     entry = model_licence(repo_id)
+    if entry is None and repo_id.startswith("piper-voices/"):
+        from engines.speech import piper_catalog  # from the voice's MODEL_CARD
+
+        return piper_catalog.licence(repo_id.removeprefix("piper-voices/"))
     if entry is None:
         return "unknown"
     return shown(entry.licence) + (" (non-commercial)" if is_non_commercial(entry.licence) else "")

@@ -123,9 +123,16 @@ class GenerationController:
             from engines.speech import voices as speech_voices
 
             if engine == "piper":
-                own = ["joe", *speech_voices.imported_piper_voices()]
+                from engines.speech.piper_catalog import installed_by_language
+
+                # downloaded/imported voices grouped by language: "en_GB — en_GB-alan-medium"
+                own = ["joe", *installed_by_language(speech_voices.imported_piper_voices())]
             elif engine == "kokoro":
-                own = [(code, kokoro_label(code)) for code in speech_voices.KOKORO_SHIPPED]
+                from engines.speech.kokoro_catalog import installed as kokoro_downloaded
+
+                # downloaded voices of Kokoro's full set, grouped by language, English first
+                extra = sorted(kokoro_downloaded(), key=lambda c: ("ab".find(c[0]) % 3, c))
+                own = [(code, kokoro_label(code)) for code in (*extra, *speech_voices.KOKORO_SHIPPED)]
         except (ImportError, EngineError):
             pass
         choices = {"voice": [*own, *self.voices.names()], "emotion": list(EMOTIONS)}

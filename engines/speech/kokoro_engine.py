@@ -49,6 +49,13 @@ class KokoroEngine(SpeechEngine):
         )
         self._vocab = kokoro_assets.vocab()
         self.styles = kokoro_assets.shipped_styles()
+        self._add_downloaded()
+
+    def _add_downloaded(self) -> None:
+        """Voices downloaded from Kokoro's full set (:mod:`engines.speech.kokoro_catalog`)."""
+        from engines.speech.kokoro_catalog import downloaded_styles
+
+        self.styles.update(downloaded_styles())
 
     def unload(self) -> None:
         self._session = None
@@ -70,6 +77,8 @@ class KokoroEngine(SpeechEngine):
                 raise BadInput(f"A Kokoro style must be 510×256; this one is {table.shape}.")
             return table
         voice = request.voice or DEFAULT_VOICE
+        if voice not in self.styles:
+            self._add_downloaded()  # downloaded since the engine loaded
         if voice not in self.styles:
             raise BadInput(
                 f"Kokoro has no voice '{voice}'; use one of {', '.join(sorted(self.styles))} "

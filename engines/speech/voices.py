@@ -81,6 +81,9 @@ def resolve(name: str | None, engine: str | None = None) -> ResolvedVoice:
     piper = imported_piper_voices()
     if name in piper and engine in (None, "piper"):
         return ResolvedVoice("piper", {"voice": piper[name]})
+    kokoro = _downloaded_kokoro(name)
+    if kokoro is not None and engine in (None, "kokoro"):
+        return kokoro
     if engine is not None:
         return ResolvedVoice(engine, {"voice": name})
     if name == "joe":
@@ -92,6 +95,15 @@ def resolve(name: str | None, engine: str | None = None) -> ResolvedVoice:
         f"not an imported Piper voice, and not a built-in one (joe, {', '.join(KOKORO_SHIPPED)}); "
         "for espeak-ng voices add --engine espeak."
     )
+
+
+def _downloaded_kokoro(name: str) -> ResolvedVoice | None:
+    """A voice downloaded from Kokoro's full set, spoken in its own language."""
+    from engines.speech import kokoro_catalog
+
+    if name not in kokoro_catalog.installed():
+        return None
+    return ResolvedVoice("kokoro", {"voice": name, "language": kokoro_catalog.KokoroVoice(name).language})
 
 
 def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
