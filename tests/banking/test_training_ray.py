@@ -96,3 +96,37 @@ def test_ray_training_lands_in_the_bank_and_a_second_command_resumes(tmp_path):
     assert json.loads((folder / "run.json").read_text())["steps_done"] == 3
     again = torch.load(folder / "checkpoints" / CHECKPOINT, map_location="cpu", weights_only=True)
     assert again["global_step"] == 6
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_cancel_stops_the_running_chunk_and_keeps_the_finished_ones(tmp_path):
+    import tempfile
+    import threading
+
+    from engines.banking.training.run import TrainOptions, train
+    from engines.cancel import CancelToken
+    from engines.errors import Cancelled
+    from tests.banking.training_bank import build_bank
+
+    bank = build_bank(tmp_path / "ada")
+    token = CancelToken()
+    seen: list[int] = []
+
+    def progress(p) -> None:
+        if p.stage.startswith("training"):
+            seen.append(int(p.done))
+            if p.done == 1:  # the second chunk is being sent: stop it while it runs (a
+                # Lightning fit from a checkpoint takes well over half a second to start)
+                threading.Timer(0.5, token.cancel).start()
+
+    opts = TrainOptions(base="debug", steps=3, batch_size=2, device="cpu",
+                        checkpoint_every_steps=1)
+    with tempfile.TemporaryDirectory(prefix="rt", dir="/tmp") as ray_temp:
+        with pytest.raises(Cancelled, match="stopped at step 1 of 3"):
+            train(bank, opts, progress=progress, cancel=token, ray="local", workers=1,
+                  ray_temp=ray_temp)
+    assert seen == [1]
+    folder = bank.path / "training"
+    assert json.loads((folder / "run.json").read_text())["steps_done"] == 1
+    assert (folder / "checkpoints" / CHECKPOINT).is_file()
