@@ -94,9 +94,9 @@ def plan_chunk(state: RunState, chunk_steps: int) -> int:
 # ---- on the worker --------------------------------------------------------------------------
 def _work_dir(run: str) -> Path:
     """This worker process's folder for the run, kept between chunks (piper's cache); the
-    folders of worker processes that are gone are removed."""
+    folders of worker processes that are gone (any run's) are removed."""
     root = Path(tempfile.gettempdir())
-    for old in root.glob(f"timbre-train-{run}-*"):
+    for old in root.glob("timbre-train-*-*"):
         pid = old.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
