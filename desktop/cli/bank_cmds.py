@@ -87,7 +87,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "name (downloaded once), a .ckpt file, or debug (tiny random model, for testing)",
     )
     tr.add_argument("--steps", type=int, default=2000, help="training steps in all (2000)")
-    tr.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    tr.add_argument(
+        "--device", choices=("cpu", "cuda"),
+        help="cpu (default here) or cuda; with --ray a GPU is used when the cluster has one",
+    )
     tr.add_argument("--name", help="the voice's name in the library (default: the consent's)")
     tr.add_argument("--batch-size", type=int, default=16, help="takes per step (16)")
     tr.add_argument("--language", default="", help="espeak-ng voice for the text (en-us)")
@@ -101,7 +104,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--force", action="store_true",
         help="add the voice to the library even if it fails its check (marked unchecked)",
     )
-    tr.add_argument("--ray", metavar="local|ADDRESS", help=argparse.SUPPRESS)
+    tr.add_argument(
+        "--ray", metavar="local|ADDRESS", nargs="?", const="setting",
+        help="train on a Ray cluster's GPU node: an address (ray://host:10001) joins one, "
+        "'local' starts a private one here; --ray alone uses the address in Settings. The "
+        "checkpoints come back to this bank after every --checkpoint-minutes",
+    )
+    tr.add_argument("--workers", type=int, metavar="N", help=argparse.SUPPRESS)  # --ray local CPUs
     tr.set_defaults(func=cmd_train)
 
 
@@ -300,16 +309,15 @@ class _TrainPrinter:
 def cmd_train(args: argparse.Namespace) -> int:
     import signal
 
+    from desktop.cli.batch_cmds import ray_address
     from engines.banking.training.run import TrainOptions
     from engines.banking.training.voice import make_voice
     from engines.cancel import CancelToken
     from engines.errors import BadInput
 
-    if args.ray:
-        raise BadInput(
-            "--ray is not available yet: training on a Ray cluster comes with the batch work; "
-            "train here with --device cpu or cuda."
-        )
+    ray = ray_address(args.ray)
+    if args.workers is not None and ray is None:
+        raise BadInput("--workers is for --ray local (the private cluster's CPUs).")
     bank = _bank(args.project)
     cancel = CancelToken()
 
@@ -322,7 +330,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     opts = TrainOptions(
         base=args.base,
         steps=args.steps,
-        device=args.device,
+        device=args.device or ("auto" if ray else "cpu"),
         batch_size=args.batch_size,
         espeak_voice=args.language,
         checkpoint_every_s=args.checkpoint_minutes * 60.0,
@@ -332,7 +340,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = make_voice(
             bank, opts, name=args.name, force=args.force, check=not args.no_check,
-            progress=_TrainPrinter(), cancel=cancel,
+            progress=_TrainPrinter(), cancel=cancel, ray=ray, workers=args.workers,
         )
     finally:
         for sig, handler in old.items():

@@ -197,7 +197,10 @@ def _data_module(folder: Path, state: RunState, model):
     )
 
 
-def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOptions, say):
+def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOptions, say,
+              until: int | None = None, stop_on_save: bool = False):
+    """``until``: the step this fit stops at (a chunk's end; default the run's); with
+    ``stop_on_save`` the fit also ends at its first periodic checkpoint (a Ray chunk)."""
     import lightning as L
 
     state_path = folder / "run.json"
@@ -250,9 +253,11 @@ def _callback(folder: Path, state: RunState, progress, cancel, opts: TrainOption
                 opts.checkpoint_every_steps and self.steps_since_save >= opts.checkpoint_every_steps
             )
             stopping = stopping or (cancel is not None and cancel.cancelled)
-            if due or stopping or step >= state.steps:
+            end = step >= (state.steps if until is None else until)
+            if due or stopping or end:
                 self.save(trainer)
-            if stopping:
+                stopping = stopping or (stop_on_save and bool(due))
+            if stopping or end:
                 trainer.should_stop = True
 
     return Watch()
@@ -266,31 +271,19 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def train(
-    bank: VoiceBank,
-    opts: TrainOptions | None = None,
-    say: Callable[[str], None] = print,
-    progress: ProgressCallback = no_progress,
-    cancel: CancelToken | None = None,
-) -> TrainReport:
-    """Train (or resume training) the bank's voice until ``opts.steps`` steps are done."""
+def _fit(folder: Path, state: RunState, opts: TrainOptions, accelerator: str,
+         say: Callable[[str], None], progress: ProgressCallback, cancel: CancelToken | None,
+         until: int | None = None, stop_on_save: bool = False) -> None:
+    """Run piper's trainer in ``folder`` from its ``last.ckpt`` (or the base) until step
+    ``until`` (default: the run's steps), updating ``state.steps_done``. The same code runs
+    here and on a cluster's worker (:mod:`engines.banking.training.remote`)."""
     import logging
     import warnings
 
-    opts = opts or TrainOptions()
-    if opts.steps < 1:
-        raise BadInput("--steps must be at least 1.")
-    accelerator = _pick_device(opts.device)
-    folder, state = _prepare(bank, opts, say, progress, cancel)
+    from engines.banking.training import bases
+
     ckpt = folder / "checkpoints" / CHECKPOINT
     resumed_from = state.steps_done if ckpt.is_file() else 0
-    started = time.monotonic()
-    if ckpt.is_file() and state.steps_done >= state.steps:
-        state.finished = True
-        state.save(folder / "run.json")
-        return TrainReport(folder, ckpt, folder / "voice.onnx.json", state, resumed_from, 0.0)
-
-    from engines.banking.training import bases
 
     for name in ("lightning", "lightning.pytorch", "lightning.fabric", "piper.train"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -301,11 +294,11 @@ def train(
         Path(state.base_checkpoint), batch_size=state.batch_size
     )
     data = _data_module(folder, state, model)
-    watch = _callback(folder, state, progress, cancel, opts, say)
+    watch = _callback(folder, state, progress, cancel, opts, say, until, stop_on_save)
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=1,
-        max_steps=state.steps * OPTIMIZER_STEPS_PER_STEP,
+        max_steps=(state.steps if until is None else until) * OPTIMIZER_STEPS_PER_STEP,
         max_epochs=-1,
         logger=False,
         enable_checkpointing=False,
@@ -331,6 +324,46 @@ def train(
             weights_only=True,
         )
     state.steps_done = trainer.global_step // OPTIMIZER_STEPS_PER_STEP
+
+
+def train(
+    bank: VoiceBank,
+    opts: TrainOptions | None = None,
+    say: Callable[[str], None] = print,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
+    ray_temp: str | None = None,
+) -> TrainReport:
+    """Train (or resume training) the bank's voice until ``opts.steps`` steps are done;
+    with ``ray`` (``"local"`` or a cluster address) the steps run on a cluster's worker."""
+    opts = opts or TrainOptions()
+    if opts.steps < 1:
+        raise BadInput("--steps must be at least 1.")
+    if not ray:
+        _pick_device(opts.device)  # refused before anything is written
+    folder, state = _prepare(bank, opts, say, progress, cancel)
+    ckpt = folder / "checkpoints" / CHECKPOINT
+    resumed_from = state.steps_done if ckpt.is_file() else 0
+    started = time.monotonic()
+    if ckpt.is_file() and state.steps_done >= state.steps:
+        state.finished = True
+        state.save(folder / "run.json")
+        return TrainReport(folder, ckpt, folder / "voice.onnx.json", state, resumed_from, 0.0)
+
+    if ray:
+        from engines.banking.training.remote import train_on_cluster
+
+        try:
+            train_on_cluster(folder, state, opts, ray, say=say, progress=progress,
+                             cancel=cancel, workers=workers, ray_temp=ray_temp)
+        except Cancelled:
+            if cancel is None:  # the progress sink stopped it
+                cancel = CancelToken()
+            cancel.cancel()
+    else:
+        _fit(folder, state, opts, _pick_device(opts.device), say, progress, cancel)
     if cancel is not None and cancel.cancelled:
         state.save(folder / "run.json")
         raise Cancelled(

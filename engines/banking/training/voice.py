@@ -57,9 +57,13 @@ def make_voice(
     say: Callable[[str], None] = print,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
 ) -> VoiceResult:
+    """Train (here, or on the Ray cluster ``ray``), export, check and add the voice."""
     opts = opts or TrainOptions()
-    report = train(bank, opts, say=say, progress=progress, cancel=cancel)
+    report = train(bank, opts, say=say, progress=progress, cancel=cancel, ray=ray,
+                   workers=workers)
     state = report.state
     folder = report.folder / "voice"
     say(f"exporting the voice ({state.steps_done} steps trained)")
