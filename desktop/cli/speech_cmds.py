@@ -30,9 +30,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=speech_engines(),
                    help="default: piper, or kokoro for cloned voices")
     p.add_argument("--model", metavar="M",
-                   help="with --engine chatterbox: 'debug' (a tiny random model that makes "
-                   "noise, for testing) or a checkpoint folder; default: the installed weights")
-    p.add_argument("--language", metavar="L", help="language code, e.g. en-us, de, fr-fr")
+                   help="with --engine chatterbox[-multilingual]: 'debug' (a tiny random model "
+                   "that makes noise, for testing) or a checkpoint folder; default: the "
+                   "installed weights")
+    p.add_argument("--language", metavar="L",
+                   help="language code, e.g. en-us, de, fr-fr (chatterbox-multilingual: one "
+                   "of its 23, e.g. fr, ja, zh)")
     p.add_argument("--emotion", default="neutral", metavar="E",
                    help="neutral, happy, sad, excited or calm")
     p.add_argument("--stability", type=float, default=0.5, metavar="S", help="0 lively … 1 steady")
@@ -116,8 +119,9 @@ def cmd_speak(args: argparse.Namespace) -> int:
 
         format_for(Path(args.output))
         check_output(Path(args.output))  # refused before the speech is made, not after
-    if args.model is not None and args.engine != "chatterbox":
-        raise BadInput("--model chooses a Chatterbox model: add --engine chatterbox.")
+    if args.model is not None and not (args.engine or "").startswith("chatterbox"):
+        raise BadInput("--model chooses a Chatterbox model: add --engine chatterbox "
+                       "(or chatterbox-multilingual).")
     resolved = resolve(args.voice, args.engine)
     if args.model == "debug":
         print("note: the debug model is a tiny random model — it makes noise, for testing only",

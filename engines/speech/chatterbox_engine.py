@@ -53,11 +53,12 @@ CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
 KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
-def unavailable_reason() -> str | None:
-    """Why Chatterbox cannot run here (cheap: package metadata and the model store)."""
+def unavailable_reason(required: tuple[str, ...] = REQUIRED) -> str | None:
+    """Why Chatterbox (the model whose files are ``required``) cannot run here (cheap:
+    package metadata and the model store)."""
     from engines import modelstore
 
-    if not modelstore.is_installed(REPO_ID, REQUIRED):
+    if not modelstore.is_installed(REPO_ID, required):
         return (
             f"weights not installed — download {REPO_ID} in the model manager "
             f"(timbre models download {REPO_ID}) or import its folder"
@@ -67,17 +68,20 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def verify_checkpoint(folder: Path) -> None:
-    """Refuse a folder that is not a Chatterbox checkpoint, before torch sees any of it."""
+def verify_checkpoint(
+    folder: Path, required: tuple[str, ...] = REQUIRED, networks: dict[str, str] = NETWORKS
+) -> None:
+    """Refuse a folder that is not a Chatterbox checkpoint, before torch sees any of it:
+    every ``required`` file there, each of ``networks`` a safetensors file with its keys."""
     from safetensors import SafetensorError, safe_open
 
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    missing = [name for name in required if not (folder / name).is_file()]
     if missing:
         raise ModelMissing(
             f"The Chatterbox weights in {folder} lack {', '.join(missing)}; "
             f"download {REPO_ID} again in the model manager."
         )
-    for name, prefix in NETWORKS.items():
+    for name, prefix in networks.items():
         try:
             with safe_open(str(folder / name), framework="numpy") as handle:
                 keys = list(handle.keys())
@@ -136,11 +140,20 @@ class _StepProgress:
 
 
 class ChatterboxEngine(SpeechEngine):
+    """Chatterbox English; :mod:`engines.speech.chatterbox_multilingual` subclasses it with
+    the other model's files, loader and tokenizer (the class attributes below)."""
+
     name = "chatterbox"
     label = "Chatterbox (zero-shot cloning)"
     model_id = REPO_ID
     sample_rate = SAMPLE_RATE
     default_voice = "builtin"
+    variant = "english"  # the tiny checkpoint --model debug builds (chatterbox_tiny.VARIANTS)
+    tts_module, tts_class = "chatterbox.tts", "ChatterboxTTS"  # the package's model and loader
+    required: tuple[str, ...] = REQUIRED
+    networks: dict[str, str] = NETWORKS
+    repetition_penalty = 1.2  # the package's default for this model
+    debug_repo = "timbre/chatterbox-debug"  # the model id --model debug records
 
     def __init__(self, model: str | None = None) -> None:
         """``model``: None (the installed ``ResembleAI/chatterbox``), ``"debug"`` (a tiny
@@ -161,9 +174,7 @@ class ChatterboxEngine(SpeechEngine):
                 f"{REPO_ID} (installed through the model manager) or a checkpoint folder."
             )
         if model == "debug":
-            from engines.speech.chatterbox_tiny import DEBUG_REPO
-
-            self.model_id = DEBUG_REPO
+            self.model_id = self.debug_repo
 
     # --- loading -----------------------------------------------------------------------
     def _checkpoint(self) -> Path:
@@ -175,13 +186,13 @@ class ChatterboxEngine(SpeechEngine):
             self._prepare_imports()
             from engines.speech.chatterbox_tiny import ensure_debug_checkpoint
 
-            return ensure_debug_checkpoint()
+            return ensure_debug_checkpoint(self.variant)
         if self.model not in (None, REPO_ID):
             return Path(self.model)
         from engines import modelstore
 
         modelstore.configure_hub_env()
-        return modelstore.require(REPO_ID, "Chatterbox", REQUIRED)
+        return modelstore.require(REPO_ID, self.label, self.required)
 
     @staticmethod
     def _prepare_imports() -> None:
@@ -192,22 +203,24 @@ class ChatterboxEngine(SpeechEngine):
 
     def _load(self) -> None:
         folder = self._checkpoint()
-        verify_checkpoint(folder)
+        verify_checkpoint(folder, self.required, self.networks)
         if importlib.util.find_spec("chatterbox") is None:
-            raise ModelMissing(unavailable_reason() or "chatterbox-tts is not installed.")
+            raise ModelMissing(unavailable_reason(self.required) or "chatterbox-tts is not installed.")
         self._prepare_imports()
         import torch
-        from chatterbox.tts import ChatterboxTTS
 
+        from engines import modelstore
         from engines.devices import choose_device
         from engines.speech.chatterbox_tiny import read_config, tiny_classes
 
+        modelstore.configure_hub_env()  # offline: the package's loaders never reach the hub
+        tts = getattr(importlib.import_module(self.tts_module), self.tts_class)
         tiny = read_config(folder)
-        sizes = tiny_classes(tiny) if tiny else contextlib.nullcontext()
-        # perth (built by ChatterboxTTS) prints to stdout, which would corrupt CLI output
+        sizes = tiny_classes(tiny, self.tts_module) if tiny else contextlib.nullcontext()
+        # perth (built by the package's model) prints to stdout, which would corrupt CLI output
         with sizes, contextlib.redirect_stdout(io.StringIO()), torch.random.fork_rng([]):
             torch.manual_seed(0)  # nothing random should depend on the load order
-            self._model = ChatterboxTTS.from_local(folder, choose_device())
+            self._model = tts.from_local(folder, choose_device())
         _quiet_sampling_bar()
         if tiny:
             self.max_new_tokens = int(tiny["max_new_tokens"])
@@ -226,9 +239,9 @@ class ChatterboxEngine(SpeechEngine):
 
     def model_version(self) -> str:
         if self.model == "debug":
-            from engines.speech.chatterbox_tiny import BUILD_VERSION
+            from engines.speech.chatterbox_tiny import VARIANTS
 
-            return f"debug-v{BUILD_VERSION}"
+            return f"debug-v{VARIANTS[self.variant][1]}"
         return self._folder.name if self._folder else ""
 
     # --- one request ---------------------------------------------------------------------
@@ -297,14 +310,25 @@ class ChatterboxEngine(SpeechEngine):
                     text,
                     exaggeration=EXAGGERATION.get(request.emotion, 0.5),
                     temperature=0.5 + 0.6 * (1.0 - request.stability),
+                    language=request.language,
                 )
         finally:
             hook.remove()
         self._chars_synthesised = start + len(text)
         return wav
 
-    def speak(self, text: str, exaggeration: float = 0.5, temperature: float = 0.8) -> np.ndarray:
-        """``ChatterboxTTS.generate`` without its watermark and with :attr:`max_new_tokens`.
+    def _text_tokens(self, text: str, language: str | None) -> Any:
+        """The package's text normalisation and tokenizer for this model (English: no
+        language tag)."""
+        from chatterbox.tts import punc_norm
+
+        return self._model.tokenizer.text_to_tokens(punc_norm(text))
+
+    def speak(
+        self, text: str, exaggeration: float = 0.5, temperature: float = 0.8,
+        language: str | None = None,
+    ) -> np.ndarray:
+        """The package's ``generate`` without its watermark and with :attr:`max_new_tokens`.
 
         Same steps as the package's: normalised punctuation, text tokens with start and stop
         tokens (doubled for classifier-free guidance), T3's speech tokens, S3Gen's waveform.
@@ -313,7 +337,6 @@ class ChatterboxEngine(SpeechEngine):
         import torch.nn.functional as F
         from chatterbox.models.s3tokenizer import SPEECH_VOCAB_SIZE, drop_invalid_tokens
         from chatterbox.models.t3.modules.cond_enc import T3Cond
-        from chatterbox.tts import punc_norm
 
         model = self._model
         cond = model.conds.t3
@@ -323,7 +346,7 @@ class ChatterboxEngine(SpeechEngine):
                 cond_prompt_speech_tokens=cond.cond_prompt_speech_tokens,
                 emotion_adv=exaggeration * torch.ones(1, 1, 1),
             ).to(device=model.device)
-        tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
+        tokens = self._text_tokens(text, language).to(model.device)
         tokens = torch.cat([tokens, tokens], dim=0)  # conditional and unconditional rows
         tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
         tokens = F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
@@ -334,7 +357,7 @@ class ChatterboxEngine(SpeechEngine):
                 max_new_tokens=self.max_new_tokens,
                 temperature=temperature,
                 cfg_weight=CFG_WEIGHT,
-                repetition_penalty=1.2,
+                repetition_penalty=self.repetition_penalty,
                 min_p=0.05,
                 top_p=1.0,
             )

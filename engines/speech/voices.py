@@ -17,6 +17,7 @@ from engines.errors import BadInput
 
 DEFAULT_ENGINE = "piper"
 CLONE_KIND = "kokoro-style"  # the library clone slot the style search fills
+CHATTERBOX_ENGINES = ("chatterbox", "chatterbox-multilingual", "chatterbox-turbo")  # clone from audio
 PIPER_REPO_PREFIX = "piper-voices/"
 KOKORO_SHIPPED = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 
@@ -100,9 +101,9 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
     fields: dict[str, Any] = {"voice_label": voice.name, "consent": record}
     if re.fullmatch(r"[a-z]{2,3}([-_][a-z]{2,4})?", voice.language.lower()):
         fields["language"] = voice.language.lower()
-    if engine == "chatterbox":
+    if engine in CHATTERBOX_ENGINES:  # zero-shot: cloned from the reference as it speaks
         fields["reference"] = library.reference_audio(name)
-        return ResolvedVoice("chatterbox", fields)
+        return ResolvedVoice(engine, fields)
     banked = library.get_clone(name, "piper")  # the person's own trained Piper voice (banking)
     if banked is not None and engine in (None, "piper"):
         model = imported_piper_voices().get(str(banked.meta.get("piper_voice", "")))
