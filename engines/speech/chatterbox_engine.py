@@ -196,9 +196,13 @@ class ChatterboxEngine(SpeechEngine):
 
     @staticmethod
     def _prepare_imports() -> None:
-        """The torchaudio stand-in must come first: chatterbox and s3tokenizer import it."""
+        """The torchaudio stand-in must come first: chatterbox and s3tokenizer import it;
+        and the hub offline before huggingface_hub is imported (the multilingual tokenizer
+        asks the hub for a file and would otherwise retry for a minute)."""
+        from engines import modelstore
         from engines._standins import install
 
+        modelstore.configure_hub_env()
         install()
 
     def _load(self) -> None:
@@ -209,11 +213,9 @@ class ChatterboxEngine(SpeechEngine):
         self._prepare_imports()
         import torch
 
-        from engines import modelstore
         from engines.devices import choose_device
         from engines.speech.chatterbox_tiny import read_config, tiny_classes
 
-        modelstore.configure_hub_env()  # offline: the package's loaders never reach the hub
         tts = getattr(importlib.import_module(self.tts_module), self.tts_class)
         tiny = read_config(folder)
         sizes = tiny_classes(tiny, self.tts_module) if tiny else contextlib.nullcontext()

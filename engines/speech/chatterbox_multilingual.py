@@ -48,9 +48,7 @@ def supported_languages() -> dict[str, str]:
         raise ModelMissing(
             "the chatterbox-tts package is not installed (pip install chatterbox-tts --no-deps)"
         )
-    from engines._standins import install
-
-    install()  # chatterbox imports torchaudio: the stand-in provides it
+    ChatterboxEngine._prepare_imports()  # torchaudio stand-in, hub offline
     import warnings
 
     with warnings.catch_warnings():  # perth's and diffusers' deprecation notes, not the user's

@@ -50,7 +50,7 @@ def test_loaded_from_the_released_multilingual_layout(engine):
     assert len(engine.languages()) == 23 and "fr" in engine.languages()
 
 
-def test_the_language_tag_reaches_the_model(engine, monkeypatch):
+def test_the_language_tag_reaches_t3_and_the_same_seed_gives_the_same_audio(engine, monkeypatch):
     vocab = engine._model.tokenizer.tokenizer
     for given, code in (("fr", "fr"), ("fr-FR", "fr"), ("pt_BR", "pt"), ("nb", "no")):
         tokens = engine._text_tokens("Bonjour.", given)
@@ -59,22 +59,18 @@ def test_the_language_tag_reaches_the_model(engine, monkeypatch):
     seen = []
     real = t3.inference
     monkeypatch.setattr(t3, "inference", lambda **kw: seen.append(kw["text_tokens"]) or real(**kw))
-    engine.raw(TEXT, SpeechRequest(TEXT, seed=5, language="de"))
+    layers = t3.tfmr.layers
+    first = engine.raw("Hallo.", SpeechRequest("Hallo.", seed=7, language="de"))
+    again = engine.raw("Hallo.", SpeechRequest("Hallo.", seed=7, language="de"))
+    other = engine.raw("Hallo.", SpeechRequest("Hallo.", seed=8, language="de"))
     # [START] [de] text… [STOP], for the conditional and the unconditional (CFG) rows
     assert [int(t) for t in seen[0][:, 1]] == [vocab.token_to_id("[de]")] * 2
     assert int(seen[0][0, 0]) == t3.hp.start_text_token and int(seen[0][0, -1]) == t3.hp.stop_text_token
-
-
-def test_same_seed_same_audio_and_no_hooks_left_behind(engine):
-    layers = engine._model.t3.tfmr.layers
-    first = engine.raw("Salut.", SpeechRequest("Salut.", seed=7, language="fr"))
-    hooks = sum(len(layer.self_attn._forward_hooks) for layer in layers)
-    again = engine.raw("Salut.", SpeechRequest("Salut.", seed=7, language="fr"))
-    other = engine.raw("Salut.", SpeechRequest("Salut.", seed=8, language="fr"))
     np.testing.assert_array_equal(first, again)
     assert len(other) != len(first) or not np.array_equal(other, first)
     assert np.all(np.isfinite(first)) and np.abs(first).max() > 0
-    assert sum(len(layer.self_attn._forward_hooks) for layer in layers) == hooks == 0
+    # the package's alignment analyzer hooks three attention layers a call; none are left
+    assert sum(len(layer.self_attn._forward_hooks) for layer in layers) == 0
 
 
 def test_an_unknown_language_is_refused_in_one_line(engine):
@@ -102,7 +98,7 @@ def test_speak_french_as_a_consented_library_voice(engine, tmp_path, capsys, mon
     monkeypatch.setitem(service._ENGINES, "chatterbox-multilingual:debug", engine)
     _consented_voice(tmp_path)
     out = tmp_path / "sam.wav"
-    args = ["speak", "Bonjour. Comment allez-vous ?", "--engine", "chatterbox-multilingual",
+    args = ["speak", "Bonjour, comment allez-vous ?", "--engine", "chatterbox-multilingual",
             "--model", "debug", "--voice", "Sam", "--seed", "1"]
     assert main([*args, "--language", "fr", "-o", str(out)]) == 0
     said = capsys.readouterr()
