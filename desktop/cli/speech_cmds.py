@@ -60,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from desktop.cli.voice_cmds import voice_subcommands
 
     clone = voice_subcommands(sub).add_parser(
-        "clone", help="find a Kokoro voice that sounds like a library voice (needs consent)"
+        "clone", help="clone a library voice (needs consent): zero-shot Chatterbox when its "
+        "weights are installed, else a search for a Kokoro voice that sounds like it"
     )
     clone.add_argument("name", metavar="NAME")
     clone.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
@@ -188,8 +189,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_clone(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
+    from engines.speech.chatterbox_clone import choose_method, clone_zero_shot
     from engines.speech.clone import CloneSettings, clone_voice
 
+    method, why = choose_method()
+    print(f"cloning '{args.name}' with {why}")
+    if method == "chatterbox":
+        bar = ProgressBar(f"cloning {args.name}")
+        try:
+            made = clone_zero_shot(args.name, progress=bar)
+        finally:
+            bar.close()
+        print(
+            f"cloned '{args.name}' zero-shot from its {made.reference_s:.1f} s reference in "
+            f"{made.seconds:.1f} s ({made.model_id}); speak with timbre speak --voice {args.name!r}"
+        )
+        return 0
     bar = ProgressBar(f"cloning {args.name}")
     result = clone_voice(args.name, CloneSettings(budget_s=args.budget, seed=args.seed), progress=bar)
     bar.close()

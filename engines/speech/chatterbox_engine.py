@@ -263,29 +263,39 @@ class ChatterboxEngine(SpeechEngine):
         self._chars_synthesised = 0
 
     def _condition(self, request: SpeechRequest) -> None:
-        """Condition the model on the reference voice (once per reference, kept for reuse)."""
+        """Condition the model on the reference voice (once per reference, kept for reuse):
+        from a zero-shot clone's stored conditionals when the request has them."""
         if request.reference is None:
             if self._builtin is None:
                 raise BadInput("Chatterbox needs a reference voice: speak with --voice NAME.")
             self._model.conds = self._builtin
             return
         key = _reference_key(request.reference)
-        if key in self._voices:
-            self._model.conds = self._voices[key]
-            return
+        if key not in self._voices:
+            if request.conditionals is not None:
+                from engines.speech.chatterbox_clone import conditionals_from_bytes
+
+                conds = conditionals_from_bytes(request.conditionals, self._model.device)
+            else:
+                conds = self.conditionals_for(request.reference, EXAGGERATION.get(request.emotion, 0.5))
+            if len(self._voices) >= KEPT_VOICES:
+                self._voices.pop(next(iter(self._voices)))
+            self._voices[key] = conds
+        self._model.conds = self._voices[key]
+
+    def conditionals_for(self, reference: Any, exaggeration: float = 0.5) -> Any:
+        """The package's ``prepare_conditionals`` on a reference recording: its
+        ``Conditionals`` (speaker embedding, prompt speech tokens, S3Gen's prompt)."""
         import tempfile
 
         from engines.audio_io import write_audio
 
+        self.load()
         with tempfile.TemporaryDirectory(prefix="timbre-chatterbox-") as tmp:
             path = Path(tmp) / "reference.wav"
-            write_audio(path, request.reference.mono())
-            self._model.prepare_conditionals(
-                str(path), exaggeration=EXAGGERATION.get(request.emotion, 0.5)
-            )
-        if len(self._voices) >= KEPT_VOICES:
-            self._voices.pop(next(iter(self._voices)))
-        self._voices[key] = self._model.conds
+            write_audio(path, reference.mono())
+            self._model.prepare_conditionals(str(path), exaggeration=exaggeration)
+        return self._model.conds
 
     def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
         import torch
