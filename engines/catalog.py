@@ -54,6 +54,9 @@ _ENTRY(EngineSpec("chatterbox-multilingual",
                     "Chatterbox Multilingual (23 languages, weights via model manager)", "speech",
                     "engines.speech.chatterbox_multilingual:ChatterboxMultilingualEngine",
                     check=_speech_check("chatterbox_multilingual")))
+_ENTRY(EngineSpec("chatterbox-turbo", "Chatterbox Turbo (fast English, weights via model manager)",
+                    "speech", "engines.speech.chatterbox_turbo:ChatterboxTurboEngine",
+                    check=_speech_check("chatterbox_turbo")))
 
 # --- voice library (issue 4): reference clean-up, speaker embeddings, consent. Checks look
 # for the packages only; creating it opens the user's library (models load on first use).

@@ -53,15 +53,15 @@ CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
 KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
-def unavailable_reason(required: tuple[str, ...] = REQUIRED) -> str | None:
+def unavailable_reason(required: tuple[str, ...] = REQUIRED, repo: str = REPO_ID) -> str | None:
     """Why Chatterbox (the model whose files are ``required``) cannot run here (cheap:
     package metadata and the model store)."""
     from engines import modelstore
 
-    if not modelstore.is_installed(REPO_ID, required):
+    if not modelstore.is_installed(repo, required):
         return (
-            f"weights not installed — download {REPO_ID} in the model manager "
-            f"(timbre models download {REPO_ID}) or import its folder"
+            f"weights not installed — download {repo} in the model manager "
+            f"(timbre models download {repo}) or import its folder"
         )
     if importlib.util.find_spec("chatterbox") is None:
         return "the chatterbox-tts package is not installed (pip install chatterbox-tts --no-deps)"
@@ -154,12 +154,14 @@ class ChatterboxEngine(SpeechEngine):
     networks: dict[str, str] = NETWORKS
     repetition_penalty = 1.2  # the package's default for this model
     debug_repo = "timbre/chatterbox-debug"  # the model id --model debug records
+    repo_id = REPO_ID  # where the model manager installs its weights
 
     def __init__(self, model: str | None = None) -> None:
         """``model``: None (the installed ``ResembleAI/chatterbox``), ``"debug"`` (a tiny
         random model built on first use: noise, for testing) or a checkpoint folder."""
         super().__init__()
         self.model = model
+        self.model_id = self.repo_id
         self._model: Any = None
         self._folder: Path | None = None
         self._builtin: Any = None  # the checkpoint's own voice (conds.pt), if it has one
@@ -168,10 +170,10 @@ class ChatterboxEngine(SpeechEngine):
         self._steps = _StepProgress(no_progress)
         self._cancel: CancelToken | None = None
         self._chars_synthesised = 0
-        if model not in (None, "debug", REPO_ID) and not Path(model).is_dir():
+        if model not in (None, "debug", self.repo_id) and not Path(model).is_dir():
             raise BadInput(
-                f"'{model}' is not a Chatterbox model: use 'debug' (a tiny test model), "
-                f"{REPO_ID} (installed through the model manager) or a checkpoint folder."
+                f"'{model}' is not a {self.label} model: use 'debug' (a tiny test model), "
+                f"{self.repo_id} (installed through the model manager) or a checkpoint folder."
             )
         if model == "debug":
             self.model_id = self.debug_repo
@@ -187,12 +189,12 @@ class ChatterboxEngine(SpeechEngine):
             from engines.speech.chatterbox_tiny import ensure_debug_checkpoint
 
             return ensure_debug_checkpoint(self.variant)
-        if self.model not in (None, REPO_ID):
+        if self.model not in (None, self.repo_id):
             return Path(self.model)
         from engines import modelstore
 
         modelstore.configure_hub_env()
-        return modelstore.require(REPO_ID, self.label, self.required)
+        return modelstore.require(self.repo_id, self.label, self.required)
 
     @staticmethod
     def _prepare_imports() -> None:
@@ -209,7 +211,9 @@ class ChatterboxEngine(SpeechEngine):
         folder = self._checkpoint()
         verify_checkpoint(folder, self.required, self.networks)
         if importlib.util.find_spec("chatterbox") is None:
-            raise ModelMissing(unavailable_reason(self.required) or "chatterbox-tts is not installed.")
+            raise ModelMissing(
+                unavailable_reason(self.required, self.repo_id) or "chatterbox-tts is not installed."
+            )
         self._prepare_imports()
         import torch
 

@@ -68,6 +68,17 @@ TINY_MTL: dict[str, Any] = {
               "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 4},
     "max_new_tokens": 16,  # 0.64 s a chunk: its 14 eager-attention layers cost more a token
 }
+# Turbo's T3 is a GPT-2 (the package's "GPT2_medium", 1024 wide, 24 layers) with GPT-2's
+# 50,276-token text vocabulary; its S3Gen decodes with meanflow in 2 steps.
+TURBO_BUILD_VERSION = "1"
+TINY_TURBO: dict[str, Any] = {
+    **TINY,
+    "base": "GPT2_medium",
+    "llama_name": "timbre_tiny_gpt2",
+    "llama": {"n_embd": 64, "hidden_size": 64, "n_head": 2, "n_layer": 2, "n_ctx": 1024,
+              "n_positions": 1024},
+    "max_new_tokens": 16,
+}
 
 
 def debug_folder(variant: str = "english") -> Path:
@@ -87,7 +98,8 @@ def _register_llama(config: dict[str, Any]) -> str:
     from chatterbox.models.t3.llama_configs import LLAMA_520M_CONFIG_DICT, LLAMA_CONFIGS
 
     name = config.get("llama_name", TINY_LLAMA)
-    LLAMA_CONFIGS[name] = {**LLAMA_520M_CONFIG_DICT, **config["llama"]}
+    base = LLAMA_CONFIGS[config["base"]] if "base" in config else LLAMA_520M_CONFIG_DICT
+    LLAMA_CONFIGS[name] = {**base, **config["llama"]}
     return name
 
 
@@ -122,12 +134,12 @@ def _tiny_s3gen_class(config: dict[str, Any]) -> type:
             self.register_buffer("window", torch.hann_window(self.n_fft))
 
     class TinyS3Gen(pkg.S3Token2Wav):
-        def __init__(self) -> None:
+        def __init__(self, meanflow: bool = False) -> None:  # Turbo's S3Gen is meanflow
             torch.nn.Module.__init__(self)
             self.tokenizer = TinyS3Tokenizer()
             self.mel_extractor = pkg.mel_spectrogram
             self.speaker_encoder = pkg.CAMPPlus(memory_efficient=False, **config["campplus"])
-            self.meanflow = False
+            self.meanflow = meanflow
             encoder = pkg.UpsampleConformerEncoder(
                 output_size=512, input_size=512, dropout_rate=0.1, positional_dropout_rate=0.1,
                 attention_dropout_rate=0.1, normalize_before=True, input_layer="linear",
@@ -136,7 +148,7 @@ def _tiny_s3gen_class(config: dict[str, Any]) -> type:
             )
             estimator = pkg.ConditionalDecoder(
                 in_channels=320, out_channels=80, causal=True, dropout=0.0, act_fn="gelu",
-                meanflow=False, **config["decoder"],
+                meanflow=meanflow, **config["decoder"],
             )
             decoder = pkg.CausalConditionalCFM(
                 spk_emb_dim=80, cfm_params=pkg.CFM_PARAMS, estimator=estimator
@@ -251,7 +263,8 @@ def _state(net: Any) -> dict[str, Any]:
     return {k: v.detach().contiguous() for k, v in net.state_dict().items()}
 
 
-def _save_builtin_voice(folder: Path, tts_class: Any, config: dict[str, Any], module: str) -> None:
+def _save_builtin_voice(folder: Path, tts_class: Any, config: dict[str, Any], module: str,
+                        seconds: float = 3.0, **prepare: Any) -> None:
     """Load the written folder with the package's ``from_local`` and save the conditionals
     of a synthetic reference as its built-in voice, ``conds.pt`` (``Conditionals.save``)."""
     import torch
@@ -263,10 +276,10 @@ def _save_builtin_voice(folder: Path, tts_class: Any, config: dict[str, Any], mo
     with tiny_classes(config, module), contextlib.redirect_stdout(io.StringIO()):  # perth's banner
         model = tts_class.from_local(folder, "cpu")
     reference = folder / "reference.wav"
-    write_audio(reference, AudioClip(_reference(), 16_000))
+    write_audio(reference, AudioClip(_reference(seconds=seconds), 16_000))
     with torch.random.fork_rng():
         torch.manual_seed(SEED)
-        model.prepare_conditionals(str(reference))
+        model.prepare_conditionals(str(reference), **prepare)
     reference.unlink()
     model.conds.save(folder / "conds.pt")
 
@@ -322,10 +335,48 @@ def build_multilingual(folder: Path) -> None:
     _save_builtin_voice(folder, ChatterboxMultilingualTTS, TINY_MTL, "chatterbox.mtl_tts")
 
 
+def build_turbo(folder: Path) -> None:
+    """Write a tiny Turbo checkpoint in the files ``ChatterboxTurboTTS.from_local`` reads:
+    ``ve.safetensors``, ``t3_turbo_v1.safetensors`` (T3 on a tiny GPT-2 with GPT-2's text
+    vocabulary size), ``s3gen_meanflow.safetensors``, a GPT-2 byte-level BPE tokenizer
+    (``AutoTokenizer.from_pretrained`` reads it) and ``conds.pt`` (Turbo wants a reference
+    longer than 5 s: 6 s here)."""
+    from engines._standins import install
+
+    install()
+    from chatterbox.models.t3.modules.t3_config import T3Config
+    from chatterbox.tts_turbo import ChatterboxTurboTTS
+    from safetensors.torch import save_file
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2TokenizerFast
+
+    hp = T3Config(text_tokens_dict_size=50276)  # the values ChatterboxTurboTTS.from_local sets
+    hp.speech_tokens_dict_size = 6563
+    hp.input_pos_emb = None
+    hp.speech_cond_prompt_len = 375
+    hp.emotion_adv = False
+    ve, t3, s3gen = _networks(TINY_TURBO, hp)
+    s3gen = _tiny_s3gen_class(TINY_TURBO)(meanflow=True)
+    for name, net in (("ve", ve), ("t3_turbo_v1", t3), ("s3gen_meanflow", s3gen)):
+        save_file(_state(net), str(folder / f"{name}.safetensors"))
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(["Hello there, this is a test of the tiny turbo model."], trainer)
+    eos = "<|endoftext|>"
+    GPT2TokenizerFast(tokenizer_object=bpe, eos_token=eos, bos_token=eos,
+                      unk_token=eos).save_pretrained(str(folder))
+    _save_builtin_voice(folder, ChatterboxTurboTTS, TINY_TURBO, "chatterbox.tts_turbo",
+                        seconds=6.0, norm_loudness=False)
+
+
 # variant: (folder name in the model store's cache, build version, builder)
 VARIANTS: dict[str, tuple[str, str, Any]] = {
     "english": ("debug-chatterbox", BUILD_VERSION, build),
     "multilingual": ("debug-chatterbox-mtl", MTL_BUILD_VERSION, build_multilingual),
+    "turbo": ("debug-chatterbox-turbo", TURBO_BUILD_VERSION, build_turbo),
 }
 
 
