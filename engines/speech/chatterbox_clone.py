@@ -39,15 +39,31 @@ def choose_method() -> tuple[str, str]:
     return "kokoro", f"Kokoro style search (Chatterbox cannot run: {reason})"
 
 
-def conditionals_to_bytes(conds: Any) -> bytes:
-    """A package ``Conditionals`` as safetensors bytes (``t3.*`` and ``gen.*`` tensors)."""
+def conditionals_to_bytes(conds: Any, model_id: str = "") -> bytes:
+    """A package ``Conditionals`` as safetensors bytes (``t3.*`` and ``gen.*`` tensors),
+    with the id of the model that made them in the header's metadata."""
     import torch
     from safetensors.torch import save
 
     tensors = {f"t3.{k}": v for k, v in vars(conds.t3).items()
                if torch.is_tensor(v) and k not in _SKIP}
     tensors.update({f"gen.{k}": v for k, v in conds.gen.items() if torch.is_tensor(v)})
-    return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+    return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+                metadata={"model_id": model_id})
+
+
+def conditionals_model(data: bytes) -> str:
+    """The model id stored conditionals were made with ("" if unknown or unreadable): a
+    safetensors header is 8 bytes of length, then JSON."""
+    import json
+    import struct
+
+    try:
+        (length,) = struct.unpack("<Q", bytes(data[:8]))
+        header = json.loads(bytes(data[8 : 8 + min(length, 1 << 20)]))
+        return str(header.get("__metadata__", {}).get("model_id", ""))
+    except (struct.error, ValueError, AttributeError):
+        return ""
 
 
 def conditionals_from_bytes(data: bytes, device: Any = "cpu") -> Any:
@@ -95,6 +111,6 @@ def clone_zero_shot(
     meta = {"method": "zero-shot Chatterbox conditionals (prepare_conditionals)",
             "model_id": chatterbox.model_id, "reference_s": round(reference.duration, 2),
             "seconds": round(seconds, 2)}
-    library.set_clone(voice.name, CLONE_KIND, conditionals_to_bytes(conds), meta)
+    library.set_clone(voice.name, CLONE_KIND, conditionals_to_bytes(conds, chatterbox.model_id), meta)
     progress(Progress(1, 1, "cloned"))
     return ZeroShotClone(chatterbox.model_id, reference.duration, seconds)

@@ -276,11 +276,12 @@ class ChatterboxEngine(SpeechEngine):
             return
         key = _reference_key(request.reference)
         if key not in self._voices:
-            if request.conditionals is not None:
-                from engines.speech.chatterbox_clone import conditionals_from_bytes
+            from engines.speech.chatterbox_clone import conditionals_from_bytes, conditionals_model
 
-                conds = conditionals_from_bytes(request.conditionals, self._model.device)
-            else:
+            stored = request.conditionals
+            if stored is not None and conditionals_model(stored) == self.model_id:
+                conds = conditionals_from_bytes(stored, self._model.device)
+            else:  # none stored, or made with another model (e.g. --model debug): made afresh
                 conds = self.conditionals_for(request.reference, EXAGGERATION.get(request.emotion, 0.5))
             if len(self._voices) >= KEPT_VOICES:
                 self._voices.pop(next(iter(self._voices)))

@@ -66,6 +66,9 @@ def test_with_weights_installed_the_clone_is_zero_shot_and_spoken_from(
     assert lines[1].startswith("cloned 'Sam' zero-shot from its ")
     stored = open_library().get_clone("Sam", "chatterbox")
     assert stored is not None and stored.meta["model_id"] == "ResembleAI/chatterbox"
+    from engines.speech.chatterbox_clone import conditionals_model
+
+    assert conditionals_model(stored.data) == "ResembleAI/chatterbox"  # others make their own
 
     voice = resolve("Sam")  # no --engine: the zero-shot clone speaks
     assert voice.engine == "chatterbox" and voice.fields["conditionals"] == stored.data
