@@ -50,6 +50,13 @@ _ENTRY(EngineSpec("audiogen", "AudioGen (audiocraft)", "sfx",
 _ENTRY(EngineSpec("chatterbox", "Chatterbox (zero-shot cloning, weights via model manager)",
                     "speech", "engines.speech.chatterbox_engine:ChatterboxEngine",
                     check=_speech_check("chatterbox_engine")))
+_ENTRY(EngineSpec("chatterbox-multilingual",
+                    "Chatterbox Multilingual (23 languages, weights via model manager)", "speech",
+                    "engines.speech.chatterbox_multilingual:ChatterboxMultilingualEngine",
+                    check=_speech_check("chatterbox_multilingual")))
+_ENTRY(EngineSpec("chatterbox-turbo", "Chatterbox Turbo (fast English, weights via model manager)",
+                    "speech", "engines.speech.chatterbox_turbo:ChatterboxTurboEngine",
+                    check=_speech_check("chatterbox_turbo")))
 
 # --- voice library (issue 4): reference clean-up, speaker embeddings, consent. Checks look
 # for the packages only; creating it opens the user's library (models load on first use).

@@ -30,9 +30,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=speech_engines(),
                    help="default: piper, or kokoro for cloned voices")
     p.add_argument("--model", metavar="M",
-                   help="with --engine chatterbox: 'debug' (a tiny random model that makes "
-                   "noise, for testing) or a checkpoint folder; default: the installed weights")
-    p.add_argument("--language", metavar="L", help="language code, e.g. en-us, de, fr-fr")
+                   help="with --engine chatterbox[-multilingual]: 'debug' (a tiny random model "
+                   "that makes noise, for testing) or a checkpoint folder; default: the "
+                   "installed weights")
+    p.add_argument("--language", metavar="L",
+                   help="language code, e.g. en-us, de, fr-fr (chatterbox-multilingual: one "
+                   "of its 23, e.g. fr, ja, zh)")
     p.add_argument("--emotion", default="neutral", metavar="E",
                    help="neutral, happy, sad, excited or calm")
     p.add_argument("--stability", type=float, default=0.5, metavar="S", help="0 lively … 1 steady")
@@ -57,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from desktop.cli.voice_cmds import voice_subcommands
 
     clone = voice_subcommands(sub).add_parser(
-        "clone", help="find a Kokoro voice that sounds like a library voice (needs consent)"
+        "clone", help="clone a library voice (needs consent): zero-shot Chatterbox when its "
+        "weights are installed, else a search for a Kokoro voice that sounds like it"
     )
     clone.add_argument("name", metavar="NAME")
     clone.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
@@ -116,8 +120,9 @@ def cmd_speak(args: argparse.Namespace) -> int:
 
         format_for(Path(args.output))
         check_output(Path(args.output))  # refused before the speech is made, not after
-    if args.model is not None and args.engine != "chatterbox":
-        raise BadInput("--model chooses a Chatterbox model: add --engine chatterbox.")
+    if args.model is not None and not (args.engine or "").startswith("chatterbox"):
+        raise BadInput("--model chooses a Chatterbox model: add --engine chatterbox "
+                       "(or chatterbox-multilingual).")
     resolved = resolve(args.voice, args.engine)
     if args.model == "debug":
         print("note: the debug model is a tiny random model — it makes noise, for testing only",
@@ -184,8 +189,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_clone(args: argparse.Namespace) -> int:
     from desktop.cli.common import ProgressBar
+    from engines.speech.chatterbox_clone import choose_method, clone_zero_shot
     from engines.speech.clone import CloneSettings, clone_voice
 
+    method, why = choose_method()
+    print(f"cloning '{args.name}' with {why}")
+    if method == "chatterbox":
+        bar = ProgressBar(f"cloning {args.name}")
+        try:
+            made = clone_zero_shot(args.name, progress=bar)
+        finally:
+            bar.close()
+        print(
+            f"cloned '{args.name}' zero-shot from its {made.reference_s:.1f} s reference in "
+            f"{made.seconds:.1f} s ({made.model_id}); speak with timbre speak --voice {args.name!r}"
+        )
+        return 0
     bar = ProgressBar(f"cloning {args.name}")
     result = clone_voice(args.name, CloneSettings(budget_s=args.budget, seed=args.seed), progress=bar)
     bar.close()

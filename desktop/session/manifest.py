@@ -266,7 +266,8 @@ def _master_row(number: int, values: dict[str, Any], output: str) -> BatchRow:
 
 # Engines that run on a GPU where the cluster has one (PyTorch models); the others are
 # ONNX or C and use CPU threads.
-GPU_ENGINES = ("musicgen", "audiogen", "chatterbox", "chatterbox-vc")
+GPU_ENGINES = ("musicgen", "audiogen", "chatterbox", "chatterbox-vc", "chatterbox-multilingual",
+               "chatterbox-turbo")
 
 
 def resources_for(engine: str) -> dict[str, float]:

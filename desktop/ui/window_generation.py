@@ -198,27 +198,42 @@ class GenerationController:
         except EngineError:
             self.refuse_without_consent(name, "Cloning")
             return
+        from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
+        from engines.speech.chatterbox_clone import choose_method, clone_zero_shot
         from engines.speech.voices import CLONE_KIND
 
-        if self.voices.library.get_clone(name, CLONE_KIND) is not None:
-            self._speak_as(name)
+        # zero-shot Chatterbox when its weights are installed, else the Kokoro style search
+        method, why = choose_method()
+        engine, kind = ("chatterbox", ZERO_SHOT) if method == "chatterbox" else ("kokoro", CLONE_KIND)
+        if self.voices.library.get_clone(name, kind) is not None:
+            self._speak_as(name, engine)
             return
-        from engines.speech.clone import clone_voice
+        if method == "chatterbox":
+            def work(progress, cancel):
+                return clone_zero_shot(name, progress=progress, cancel=cancel)
+        else:
+            from engines.speech.clone import clone_voice
 
-        job = self.jobs.submit_task("clone", f"Clone {name}",
-                                    lambda progress, cancel: clone_voice(name, progress=progress, cancel=cancel))
-        self.task_done[job.id] = lambda result: self._clone_ready(name, result)
+            def work(progress, cancel):
+                return clone_voice(name, progress=progress, cancel=cancel)
+        self.notice.notify(f"Cloning '{name}' with {why}.")
+        job = self.jobs.submit_task("clone", f"Clone {name}", work)
+        self.task_done[job.id] = lambda result: self._clone_ready(name, result, engine)
         self.raise_dock("jobs")
 
-    def _clone_ready(self, name: str, result) -> None:
+    def _clone_ready(self, name: str, result, engine: str = "kokoro") -> None:
         self.voices.refresh()
-        self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
-                           "the search never heard); the Speech panel now speaks as it.")
-        self._speak_as(name)
+        if engine == "chatterbox":
+            self.notice.notify(f"'{name}' is cloned zero-shot with Chatterbox from its "
+                               f"{result.reference_s:.0f} s reference; the Speech panel now speaks as it.")
+        else:
+            self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
+                               "the search never heard); the Speech panel now speaks as it.")
+        self._speak_as(name, engine)
 
-    def _speak_as(self, name: str) -> None:
+    def _speak_as(self, name: str, engine: str = "kokoro") -> None:
         panel = self.panels["speech"]
-        panel.select_engine("kokoro")
+        panel.select_engine(engine)
         if panel.form is not None and "voice" in panel.form.widgets:
             panel.form.set_value("voice", name)
         self.raise_dock("speech")

@@ -53,31 +53,35 @@ CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
 KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
-def unavailable_reason() -> str | None:
-    """Why Chatterbox cannot run here (cheap: package metadata and the model store)."""
+def unavailable_reason(required: tuple[str, ...] = REQUIRED, repo: str = REPO_ID) -> str | None:
+    """Why Chatterbox (the model whose files are ``required``) cannot run here (cheap:
+    package metadata and the model store)."""
     from engines import modelstore
 
-    if not modelstore.is_installed(REPO_ID, REQUIRED):
+    if not modelstore.is_installed(repo, required):
         return (
-            f"weights not installed — download {REPO_ID} in the model manager "
-            f"(timbre models download {REPO_ID}) or import its folder"
+            f"weights not installed — download {repo} in the model manager "
+            f"(timbre models download {repo}) or import its folder"
         )
     if importlib.util.find_spec("chatterbox") is None:
         return "the chatterbox-tts package is not installed (pip install chatterbox-tts --no-deps)"
     return None
 
 
-def verify_checkpoint(folder: Path) -> None:
-    """Refuse a folder that is not a Chatterbox checkpoint, before torch sees any of it."""
+def verify_checkpoint(
+    folder: Path, required: tuple[str, ...] = REQUIRED, networks: dict[str, str] = NETWORKS
+) -> None:
+    """Refuse a folder that is not a Chatterbox checkpoint, before torch sees any of it:
+    every ``required`` file there, each of ``networks`` a safetensors file with its keys."""
     from safetensors import SafetensorError, safe_open
 
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    missing = [name for name in required if not (folder / name).is_file()]
     if missing:
         raise ModelMissing(
             f"The Chatterbox weights in {folder} lack {', '.join(missing)}; "
             f"download {REPO_ID} again in the model manager."
         )
-    for name, prefix in NETWORKS.items():
+    for name, prefix in networks.items():
         try:
             with safe_open(str(folder / name), framework="numpy") as handle:
                 keys = list(handle.keys())
@@ -136,17 +140,28 @@ class _StepProgress:
 
 
 class ChatterboxEngine(SpeechEngine):
+    """Chatterbox English; :mod:`engines.speech.chatterbox_multilingual` subclasses it with
+    the other model's files, loader and tokenizer (the class attributes below)."""
+
     name = "chatterbox"
     label = "Chatterbox (zero-shot cloning)"
     model_id = REPO_ID
     sample_rate = SAMPLE_RATE
     default_voice = "builtin"
+    variant = "english"  # the tiny checkpoint --model debug builds (chatterbox_tiny.VARIANTS)
+    tts_module, tts_class = "chatterbox.tts", "ChatterboxTTS"  # the package's model and loader
+    required: tuple[str, ...] = REQUIRED
+    networks: dict[str, str] = NETWORKS
+    repetition_penalty = 1.2  # the package's default for this model
+    debug_repo = "timbre/chatterbox-debug"  # the model id --model debug records
+    repo_id = REPO_ID  # where the model manager installs its weights
 
     def __init__(self, model: str | None = None) -> None:
         """``model``: None (the installed ``ResembleAI/chatterbox``), ``"debug"`` (a tiny
         random model built on first use: noise, for testing) or a checkpoint folder."""
         super().__init__()
         self.model = model
+        self.model_id = self.repo_id
         self._model: Any = None
         self._folder: Path | None = None
         self._builtin: Any = None  # the checkpoint's own voice (conds.pt), if it has one
@@ -155,15 +170,13 @@ class ChatterboxEngine(SpeechEngine):
         self._steps = _StepProgress(no_progress)
         self._cancel: CancelToken | None = None
         self._chars_synthesised = 0
-        if model not in (None, "debug", REPO_ID) and not Path(model).is_dir():
+        if model not in (None, "debug", self.repo_id) and not Path(model).is_dir():
             raise BadInput(
-                f"'{model}' is not a Chatterbox model: use 'debug' (a tiny test model), "
-                f"{REPO_ID} (installed through the model manager) or a checkpoint folder."
+                f"'{model}' is not a {self.label} model: use 'debug' (a tiny test model), "
+                f"{self.repo_id} (installed through the model manager) or a checkpoint folder."
             )
         if model == "debug":
-            from engines.speech.chatterbox_tiny import DEBUG_REPO
-
-            self.model_id = DEBUG_REPO
+            self.model_id = self.debug_repo
 
     # --- loading -----------------------------------------------------------------------
     def _checkpoint(self) -> Path:
@@ -175,39 +188,45 @@ class ChatterboxEngine(SpeechEngine):
             self._prepare_imports()
             from engines.speech.chatterbox_tiny import ensure_debug_checkpoint
 
-            return ensure_debug_checkpoint()
-        if self.model not in (None, REPO_ID):
+            return ensure_debug_checkpoint(self.variant)
+        if self.model not in (None, self.repo_id):
             return Path(self.model)
         from engines import modelstore
 
         modelstore.configure_hub_env()
-        return modelstore.require(REPO_ID, "Chatterbox", REQUIRED)
+        return modelstore.require(self.repo_id, self.label, self.required)
 
     @staticmethod
     def _prepare_imports() -> None:
-        """The torchaudio stand-in must come first: chatterbox and s3tokenizer import it."""
+        """The torchaudio stand-in must come first: chatterbox and s3tokenizer import it;
+        and the hub offline before huggingface_hub is imported (the multilingual tokenizer
+        asks the hub for a file and would otherwise retry for a minute)."""
+        from engines import modelstore
         from engines._standins import install
 
+        modelstore.configure_hub_env()
         install()
 
     def _load(self) -> None:
         folder = self._checkpoint()
-        verify_checkpoint(folder)
+        verify_checkpoint(folder, self.required, self.networks)
         if importlib.util.find_spec("chatterbox") is None:
-            raise ModelMissing(unavailable_reason() or "chatterbox-tts is not installed.")
+            raise ModelMissing(
+                unavailable_reason(self.required, self.repo_id) or "chatterbox-tts is not installed."
+            )
         self._prepare_imports()
         import torch
-        from chatterbox.tts import ChatterboxTTS
 
         from engines.devices import choose_device
         from engines.speech.chatterbox_tiny import read_config, tiny_classes
 
+        tts = getattr(importlib.import_module(self.tts_module), self.tts_class)
         tiny = read_config(folder)
-        sizes = tiny_classes(tiny) if tiny else contextlib.nullcontext()
-        # perth (built by ChatterboxTTS) prints to stdout, which would corrupt CLI output
+        sizes = tiny_classes(tiny, self.tts_module) if tiny else contextlib.nullcontext()
+        # perth (built by the package's model) prints to stdout, which would corrupt CLI output
         with sizes, contextlib.redirect_stdout(io.StringIO()), torch.random.fork_rng([]):
             torch.manual_seed(0)  # nothing random should depend on the load order
-            self._model = ChatterboxTTS.from_local(folder, choose_device())
+            self._model = tts.from_local(folder, choose_device())
         _quiet_sampling_bar()
         if tiny:
             self.max_new_tokens = int(tiny["max_new_tokens"])
@@ -226,9 +245,9 @@ class ChatterboxEngine(SpeechEngine):
 
     def model_version(self) -> str:
         if self.model == "debug":
-            from engines.speech.chatterbox_tiny import BUILD_VERSION
+            from engines.speech.chatterbox_tiny import VARIANTS
 
-            return f"debug-v{BUILD_VERSION}"
+            return f"debug-v{VARIANTS[self.variant][1]}"
         return self._folder.name if self._folder else ""
 
     # --- one request ---------------------------------------------------------------------
@@ -248,29 +267,40 @@ class ChatterboxEngine(SpeechEngine):
         self._chars_synthesised = 0
 
     def _condition(self, request: SpeechRequest) -> None:
-        """Condition the model on the reference voice (once per reference, kept for reuse)."""
+        """Condition the model on the reference voice (once per reference, kept for reuse):
+        from a zero-shot clone's stored conditionals when the request has them."""
         if request.reference is None:
             if self._builtin is None:
                 raise BadInput("Chatterbox needs a reference voice: speak with --voice NAME.")
             self._model.conds = self._builtin
             return
         key = _reference_key(request.reference)
-        if key in self._voices:
-            self._model.conds = self._voices[key]
-            return
+        if key not in self._voices:
+            from engines.speech.chatterbox_clone import conditionals_from_bytes, conditionals_model
+
+            stored = request.conditionals
+            if stored is not None and conditionals_model(stored) == self.model_id:
+                conds = conditionals_from_bytes(stored, self._model.device)
+            else:  # none stored, or made with another model (e.g. --model debug): made afresh
+                conds = self.conditionals_for(request.reference, EXAGGERATION.get(request.emotion, 0.5))
+            if len(self._voices) >= KEPT_VOICES:
+                self._voices.pop(next(iter(self._voices)))
+            self._voices[key] = conds
+        self._model.conds = self._voices[key]
+
+    def conditionals_for(self, reference: Any, exaggeration: float = 0.5) -> Any:
+        """The package's ``prepare_conditionals`` on a reference recording: its
+        ``Conditionals`` (speaker embedding, prompt speech tokens, S3Gen's prompt)."""
         import tempfile
 
         from engines.audio_io import write_audio
 
+        self.load()
         with tempfile.TemporaryDirectory(prefix="timbre-chatterbox-") as tmp:
             path = Path(tmp) / "reference.wav"
-            write_audio(path, request.reference.mono())
-            self._model.prepare_conditionals(
-                str(path), exaggeration=EXAGGERATION.get(request.emotion, 0.5)
-            )
-        if len(self._voices) >= KEPT_VOICES:
-            self._voices.pop(next(iter(self._voices)))
-        self._voices[key] = self._model.conds
+            write_audio(path, reference.mono())
+            self._model.prepare_conditionals(str(path), exaggeration=exaggeration)
+        return self._model.conds
 
     def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
         import torch
@@ -297,14 +327,25 @@ class ChatterboxEngine(SpeechEngine):
                     text,
                     exaggeration=EXAGGERATION.get(request.emotion, 0.5),
                     temperature=0.5 + 0.6 * (1.0 - request.stability),
+                    language=request.language,
                 )
         finally:
             hook.remove()
         self._chars_synthesised = start + len(text)
         return wav
 
-    def speak(self, text: str, exaggeration: float = 0.5, temperature: float = 0.8) -> np.ndarray:
-        """``ChatterboxTTS.generate`` without its watermark and with :attr:`max_new_tokens`.
+    def _text_tokens(self, text: str, language: str | None) -> Any:
+        """The package's text normalisation and tokenizer for this model (English: no
+        language tag)."""
+        from chatterbox.tts import punc_norm
+
+        return self._model.tokenizer.text_to_tokens(punc_norm(text))
+
+    def speak(
+        self, text: str, exaggeration: float = 0.5, temperature: float = 0.8,
+        language: str | None = None,
+    ) -> np.ndarray:
+        """The package's ``generate`` without its watermark and with :attr:`max_new_tokens`.
 
         Same steps as the package's: normalised punctuation, text tokens with start and stop
         tokens (doubled for classifier-free guidance), T3's speech tokens, S3Gen's waveform.
@@ -313,7 +354,6 @@ class ChatterboxEngine(SpeechEngine):
         import torch.nn.functional as F
         from chatterbox.models.s3tokenizer import SPEECH_VOCAB_SIZE, drop_invalid_tokens
         from chatterbox.models.t3.modules.cond_enc import T3Cond
-        from chatterbox.tts import punc_norm
 
         model = self._model
         cond = model.conds.t3
@@ -323,7 +363,7 @@ class ChatterboxEngine(SpeechEngine):
                 cond_prompt_speech_tokens=cond.cond_prompt_speech_tokens,
                 emotion_adv=exaggeration * torch.ones(1, 1, 1),
             ).to(device=model.device)
-        tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
+        tokens = self._text_tokens(text, language).to(model.device)
         tokens = torch.cat([tokens, tokens], dim=0)  # conditional and unconditional rows
         tokens = F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token)
         tokens = F.pad(tokens, (0, 1), value=model.t3.hp.stop_text_token)
@@ -334,7 +374,7 @@ class ChatterboxEngine(SpeechEngine):
                 max_new_tokens=self.max_new_tokens,
                 temperature=temperature,
                 cfg_weight=CFG_WEIGHT,
-                repetition_penalty=1.2,
+                repetition_penalty=self.repetition_penalty,
                 min_p=0.05,
                 top_p=1.0,
             )

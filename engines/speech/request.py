@@ -31,6 +31,7 @@ class SpeechRequest:
     style: Any = None  # numpy (510, 256) Kokoro style table
     reference: Any = None  # engines.audio.AudioClip of the voice to clone from
     convert_toward: Any = None  # engines.speech.world_convert.VoiceStats: WORLD post-process
+    conditionals: bytes | None = None  # a zero-shot Chatterbox clone's stored conditionals
     voice_label: str | None = None  # the library voice's name, for provenance
     consent: dict[str, Any] | None = None  # the library voice's consent record, for provenance
     extra: dict[str, Any] = field(default_factory=dict)

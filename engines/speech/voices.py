@@ -17,6 +17,7 @@ from engines.errors import BadInput
 
 DEFAULT_ENGINE = "piper"
 CLONE_KIND = "kokoro-style"  # the library clone slot the style search fills
+CHATTERBOX_ENGINES = ("chatterbox", "chatterbox-multilingual", "chatterbox-turbo")  # clone from audio
 PIPER_REPO_PREFIX = "piper-voices/"
 KOKORO_SHIPPED = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 
@@ -112,9 +113,8 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
     fields: dict[str, Any] = {"voice_label": voice.name, "consent": record}
     if re.fullmatch(r"[a-z]{2,3}([-_][a-z]{2,4})?", voice.language.lower()):
         fields["language"] = voice.language.lower()
-    if engine == "chatterbox":
-        fields["reference"] = library.reference_audio(name)
-        return ResolvedVoice("chatterbox", fields)
+    if engine in CHATTERBOX_ENGINES:  # zero-shot: cloned from the reference as it speaks
+        return _chatterbox_voice(library, name, engine, fields)
     banked = library.get_clone(name, "piper")  # the person's own trained Piper voice (banking)
     if banked is not None and engine in (None, "piper"):
         model = imported_piper_voices().get(str(banked.meta.get("piper_voice", "")))
@@ -125,6 +125,8 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
             )
         return ResolvedVoice("piper", {**fields, "voice": model})
     clone = library.get_clone(name, CLONE_KIND)
+    if engine is None and _prefers_chatterbox(library, name, clone):
+        return _chatterbox_voice(library, name, "chatterbox", fields)
     if clone is None:
         raise BadInput(
             f"The voice '{voice.name}' has no clone yet; run timbre voice clone {voice.name!r} "
@@ -145,3 +147,27 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
         fields["voice_pitch"] = float(clone.meta.get("pitch_offset", 0.0))
     fields["voice"] = clone.meta.get("base", "clone")
     return ResolvedVoice("kokoro", fields)
+
+
+def _chatterbox_voice(library, name: str, engine: str, fields: dict[str, Any]) -> ResolvedVoice:
+    """A library voice for Chatterbox: its reference, and (English Chatterbox) the
+    conditionals ``timbre voice clone`` stored, which spare conditioning on it again."""
+    from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
+
+    fields["reference"] = library.reference_audio(name)
+    stored = library.get_clone(name, ZERO_SHOT) if engine == "chatterbox" else None
+    if stored is not None and isinstance(stored.data, bytes):
+        fields["conditionals"] = stored.data
+    return ResolvedVoice(engine, fields)
+
+
+def _prefers_chatterbox(library, name: str, kokoro_clone: Any) -> bool:
+    """With no --engine, a voice speaks through its zero-shot Chatterbox clone when it has
+    one newer than its Kokoro clone and Chatterbox can run here."""
+    from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
+    from engines.speech.chatterbox_engine import unavailable_reason
+
+    zero_shot = library.get_clone(name, ZERO_SHOT)
+    if zero_shot is None or unavailable_reason() is not None:
+        return False
+    return kokoro_clone is None or zero_shot.updated >= kokoro_clone.updated

@@ -68,3 +68,30 @@ def test_clone_with_consent_from_the_studio_then_speak_as_the_clone(window, qtbo
     assert take.engine == "kokoro" and take.voice_id and "Joe" in take.voice_id
     assert take.consent and take.consent.get("statement") and take.consent.get("similarity", 0) >= 0.8
     assert take.watermarked
+
+
+def test_with_chatterbox_installed_the_studio_clones_zero_shot(window, qtbot, consented_voice,
+                                                                 tmp_path, monkeypatch):
+    """The tiny random Chatterbox installed as ``ResembleAI/chatterbox``: Clone voice… makes
+    a zero-shot clone in one short job, says so, and the Speech panel speaks with it."""
+    from engines import modelstore
+    from engines.speech import service
+    from engines.speech.chatterbox_tiny import ensure_debug_checkpoint
+    from engines.voices.library import open_library
+
+    folder = ensure_debug_checkpoint()
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
+    modelstore.import_folder(folder, "ResembleAI/chatterbox")
+    monkeypatch.setattr(service, "_ENGINES", {})
+    panel = window.panels["speech"]
+    panel.refresh_engines()
+    panel.select_engine("kokoro")
+    panel.form.set_value("voice", consented_voice)
+
+    window.generation.clone_voice()
+    job = window.jobs.jobs[-1]
+    qtbot.waitUntil(lambda: reported(window, job), timeout=120_000)
+    assert job.state == "done", job.error
+    assert "cloned zero-shot with Chatterbox" in window.notice.label.text()
+    assert open_library().get_clone("Joe", "chatterbox") is not None
+    assert panel.engine.name == "chatterbox" and panel.form.values()["voice"] == "Joe"
