@@ -198,8 +198,8 @@ class GenerationController:
         except EngineError:
             self.refuse_without_consent(name, "Cloning")
             return
-        from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
         from engines.speech.chatterbox_clone import choose_method, clone_zero_shot
+        from engines.speech.chatterbox_conds import CLONE_KIND as ZERO_SHOT
         from engines.speech.voices import CLONE_KIND
 
         # zero-shot Chatterbox when its weights are installed, else the Kokoro style search

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.errors import BadInput
-
-CLONE_KIND = "chatterbox"
-_SKIP = ("cond_prompt_speech_emb",)  # T3 derives it from the tokens on first use
+from engines.speech.chatterbox_conds import CLONE_KIND, conditionals_to_bytes
 
 
 @dataclass
@@ -37,53 +33,6 @@ def choose_method() -> tuple[str, str]:
     if reason is None:
         return "chatterbox", f"zero-shot Chatterbox ({REPO_ID} is installed)"
     return "kokoro", f"Kokoro style search (Chatterbox cannot run: {reason})"
-
-
-def conditionals_to_bytes(conds: Any, model_id: str = "") -> bytes:
-    """A package ``Conditionals`` as safetensors bytes (``t3.*`` and ``gen.*`` tensors),
-    with the id of the model that made them in the header's metadata."""
-    import torch
-    from safetensors.torch import save
-
-    tensors = {f"t3.{k}": v for k, v in vars(conds.t3).items()
-               if torch.is_tensor(v) and k not in _SKIP}
-    tensors.update({f"gen.{k}": v for k, v in conds.gen.items() if torch.is_tensor(v)})
-    return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-                metadata={"model_id": model_id})
-
-
-def conditionals_model(data: bytes) -> str:
-    """The model id stored conditionals were made with ("" if unknown or unreadable): a
-    safetensors header is 8 bytes of length, then JSON."""
-    import json
-    import struct
-
-    try:
-        (length,) = struct.unpack("<Q", bytes(data[:8]))
-        header = json.loads(bytes(data[8 : 8 + min(length, 1 << 20)]))
-        return str(header.get("__metadata__", {}).get("model_id", ""))
-    except (struct.error, ValueError, AttributeError):
-        return ""
-
-
-def conditionals_from_bytes(data: bytes, device: Any = "cpu") -> Any:
-    """The package's ``Conditionals`` from :func:`conditionals_to_bytes` (or BadInput)."""
-    from chatterbox.models.t3.modules.cond_enc import T3Cond
-    from chatterbox.tts import Conditionals
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    try:
-        tensors = load(bytes(data))
-        t3 = {k[3:]: v for k, v in tensors.items() if k.startswith("t3.")}
-        gen = {"prompt_feat_len": None,  # S3Gen's embed_ref leaves it None
-               **{k[4:]: v for k, v in tensors.items() if k.startswith("gen.")}}
-        conds = Conditionals(T3Cond(**t3), gen)
-    except (SafetensorError, TypeError, ValueError) as exc:
-        raise BadInput(
-            f"A stored Chatterbox clone is damaged ({exc}); make it again with timbre voice clone."
-        ) from exc
-    return conds.to(device)
 
 
 def clone_zero_shot(

@@ -276,7 +276,7 @@ class ChatterboxEngine(SpeechEngine):
             return
         key = _reference_key(request.reference)
         if key not in self._voices:
-            from engines.speech.chatterbox_clone import conditionals_from_bytes, conditionals_model
+            from engines.speech.chatterbox_conds import conditionals_from_bytes, conditionals_model
 
             stored = request.conditionals
             if stored is not None and conditionals_model(stored) == self.model_id:

@@ -152,7 +152,7 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
 def _chatterbox_voice(library, name: str, engine: str, fields: dict[str, Any]) -> ResolvedVoice:
     """A library voice for Chatterbox: its reference, and (English Chatterbox) the
     conditionals ``timbre voice clone`` stored, which spare conditioning on it again."""
-    from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
+    from engines.speech.chatterbox_conds import CLONE_KIND as ZERO_SHOT
 
     fields["reference"] = library.reference_audio(name)
     stored = library.get_clone(name, ZERO_SHOT) if engine == "chatterbox" else None
@@ -164,7 +164,7 @@ def _chatterbox_voice(library, name: str, engine: str, fields: dict[str, Any]) -
 def _prefers_chatterbox(library, name: str, kokoro_clone: Any) -> bool:
     """With no --engine, a voice speaks through its zero-shot Chatterbox clone when it has
     one newer than its Kokoro clone and Chatterbox can run here."""
-    from engines.speech.chatterbox_clone import CLONE_KIND as ZERO_SHOT
+    from engines.speech.chatterbox_conds import CLONE_KIND as ZERO_SHOT
     from engines.speech.chatterbox_engine import unavailable_reason
 
     zero_shot = library.get_clone(name, ZERO_SHOT)

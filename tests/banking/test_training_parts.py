@@ -120,7 +120,8 @@ def test_train_refuses_clearly(tmp_path, clean_takes, timbre_cli):
     assert "has 4 usable takes; training needs at least 6" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
-    from engines.banking.training.run import TrainOptions, train
+    from engines.banking.training.driver import train
+    from engines.banking.training.run import TrainOptions
     from engines.errors import DeviceUnavailable
 
     if not torch.cuda.is_available():

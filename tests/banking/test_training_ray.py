@@ -104,7 +104,8 @@ def test_cancel_stops_the_running_chunk_and_keeps_the_finished_ones(tmp_path):
     import tempfile
     import threading
 
-    from engines.banking.training.run import TrainOptions, train
+    from engines.banking.training.driver import train
+    from engines.banking.training.run import TrainOptions
     from engines.cancel import CancelToken
     from engines.errors import Cancelled
     from tests.banking.training_bank import build_bank

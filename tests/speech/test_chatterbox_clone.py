@@ -66,7 +66,7 @@ def test_with_weights_installed_the_clone_is_zero_shot_and_spoken_from(
     assert lines[1].startswith("cloned 'Sam' zero-shot from its ")
     stored = open_library().get_clone("Sam", "chatterbox")
     assert stored is not None and stored.meta["model_id"] == "ResembleAI/chatterbox"
-    from engines.speech.chatterbox_clone import conditionals_model
+    from engines.speech.chatterbox_conds import conditionals_model
 
     assert conditionals_model(stored.data) == "ResembleAI/chatterbox"  # others make their own
 

@@ -2,7 +2,7 @@
 
 ``align`` stands in for piper's uncompiled Cython alignment, ``bases`` finds and loads the
 checkpoint a voice is fine-tuned from (weights-only), ``run`` drives piper's Lightning
-module with progress, cancel and resumable checkpoints (``remote`` runs that same loop on a
-Ray cluster in chunks), ``export`` writes the ONNX voice and
-its config, ``gate`` checks the result before it is offered.
+module with progress, cancel and resumable checkpoints, ``driver`` runs it to its step
+count here or (with ``remote``) on a Ray cluster in chunks, ``export`` writes the ONNX voice
+and its config, ``gate`` checks the result before it is offered.
 """

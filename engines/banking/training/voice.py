@@ -16,8 +16,9 @@ from pathlib import Path
 
 from engines.banking.bank import VoiceBank
 from engines.banking.training import bases
+from engines.banking.training.driver import train
 from engines.banking.training.gate import GateReport
-from engines.banking.training.run import TrainOptions, TrainReport, train
+from engines.banking.training.run import TrainOptions, TrainReport
 from engines.cancel import CancelToken, ProgressCallback, no_progress
 from engines.errors import BadInput
 
