@@ -7,7 +7,7 @@ import pytest
 from desktop.cli.main import main
 from engines.audio_io import read_audio
 from engines.loudness import integrated_lufs
-from engines.voices import transcribe
+from engines.voices import consent, transcribe
 from tests.voices import material as m
 
 
@@ -29,7 +29,11 @@ def test_prepare_writes_clean_speech_and_prints_the_report(
 
 
 @pytest.mark.skipif(transcribe.unavailable_reason() is not None, reason="no Whisper-base")
-def test_voice_commands_end_to_end(capsys, tmp_path, voice_files, warm_models):
+def test_voice_commands_end_to_end(capsys, tmp_path, voice_files, warm_models, monkeypatch):
+    # A phrase Whisper-base hears from joe (as voicefile.fixed_statement): a random draw
+    # ("ladder saddle" heard as "latter settle") failed this test about one run in six.
+    words = iter("dolphin magnet winter silver palace".split())
+    monkeypatch.setattr(consent.secrets, "choice", lambda _seq: next(words))
     code, statement, _ = run(capsys, "voice", "statement", "Narrator")
     assert code == 0 and "Narrator" in statement
     consent_wav = tmp_path / "consent.wav"
