@@ -24,7 +24,7 @@ from pathlib import Path
 
 from engines import modelstore
 from engines.blobs import file_sha256
-from engines.errors import BadInput, EngineError
+from engines.errors import BadInput, EngineError, ModelMissing
 
 CHUNK_BYTES = 1 << 20  # progress and cancel granularity
 TIMEOUT_S = 10.0
@@ -50,6 +50,31 @@ class RemoteFile:
         if self.md5:
             return _digest(path, hashlib.md5(usedforsecurity=False)) == self.md5
         return True
+
+
+def hub_error(exc: BaseException, what: str, remedy: str = "") -> EngineError:
+    """The one sentence any failed hub call becomes, for every download in the studio.
+
+    httpx, OSError and the hub's own errors all mean one of two things to a user: the hub
+    answered that ``what`` is not there (or needs a login) — a wrong name or a moved
+    file, so retrying will not help — or it could not be reached, and running the
+    command again later resumes. ``remedy`` adds what else the user can do offline
+    (import a file, use a debug model).
+    """
+    if isinstance(exc, EngineError):
+        return exc
+    status = getattr(getattr(exc, "response", None), "status_code", 0)
+    if status in (401, 403, 404) or " HTTP 404" in str(exc):
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return BadInput(
+            f"{what} does not exist on the hub or needs a login ({detail}); check the name, "
+            "or the hub or mirror may have moved it."
+        )
+    also = f", or {remedy}" if remedy else ""
+    return ModelMissing(
+        f"Cannot reach the Hugging Face hub for {what} ({type(exc).__name__}). Connect to the "
+        f"internet and run it again (downloads resume){also}."
+    )
 
 
 def _digest(path: Path, digest: hashlib._Hash) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.download import RemoteFile, endpoint, fetch_repo, fetch_url, remote_size
-from engines.errors import BadInput, EngineError, ModelMissing
+from engines.download import RemoteFile, endpoint, fetch_repo, fetch_url, hub_error, remote_size
+from engines.errors import BadInput, EngineError
 from engines.music import melody
 from engines.music.checkpoints import CHECKPOINT_FILES, DEPENDENCY_FILES, Checkpoint, by_name
 
@@ -42,14 +42,6 @@ def _needed_for(repo_id: str) -> tuple[str, ...]:
     return ("config.json", "model.safetensors") if repo_id in DEPENDENCY_FILES else CHECKPOINT_FILES
 
 
-def _offline_error(repo_id: str, exc: BaseException) -> EngineError:
-    return ModelMissing(
-        f"Cannot download {repo_id}: the Hugging Face hub is not reachable ({type(exc).__name__}). "
-        "Connect to the internet and run the command again (it resumes), or import a model "
-        "folder with 'timbre models import PATH'."
-    )
-
-
 class _Plan:
     """What one repo's download needs: the hub revision and the wanted files."""
 
@@ -62,14 +54,7 @@ class _Plan:
 
 
 def _hub_errors(repo_id: str, exc: Exception) -> EngineError:
-    from huggingface_hub.errors import HfHubHTTPError
-
-    if isinstance(exc, EngineError):
-        return exc
-    status = getattr(getattr(exc, "response", None), "status_code", 0)
-    if isinstance(exc, HfHubHTTPError) and status in (401, 404):
-        return BadInput(f"{repo_id} does not exist on the hub or needs a login.")
-    return _offline_error(repo_id, exc)
+    return hub_error(exc, repo_id, "import a model folder with 'timbre models import PATH'")
 
 
 def _plan(repo_id: str) -> _Plan:

@@ -25,7 +25,8 @@ import numpy as np
 
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.errors import BadInput, EngineError, ModelMissing
+from engines.download import hub_error
+from engines.errors import BadInput, EngineError
 
 HUB_REPO = "onnx-community/Kokoro-82M-v1.0-ONNX"
 STORE_PREFIX = "kokoro-voices/"
@@ -91,17 +92,7 @@ def cached_catalog_path() -> Path:
 
 
 def _offline(exc: BaseException) -> EngineError:
-    if isinstance(exc, EngineError):
-        return exc
-    status = getattr(getattr(exc, "response", None), "status_code", 0)
-    if status in (401, 403, 404) or " HTTP 404" in str(exc):  # the hub answered: not there
-        return BadInput(f"{HUB_REPO} on the hub does not have what was asked for "
-                        f"({type(exc).__name__}: {str(exc).splitlines()[0]}); the hub or mirror may "
-                        "have moved it.")
-    return ModelMissing(
-        f"Cannot reach the Hugging Face hub for Kokoro's voices ({type(exc).__name__}). Connect "
-        "to the internet and try again (downloads resume)."
-    )
+    return hub_error(exc, f"Kokoro's voices ({HUB_REPO})")
 
 
 def refresh_catalog() -> tuple[str, list[KokoroVoice]]:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.errors import BadInput, EngineError, ModelMissing
+from engines.download import hub_error
+from engines.errors import BadInput, EngineError
 from engines.licences import UNKNOWN_CARD_LICENCE, card_licence
 from engines.speech.voices import PIPER_REPO_PREFIX
 
@@ -154,18 +155,7 @@ def _hub_url(path: str) -> str:
 
 
 def _offline(exc: BaseException) -> EngineError:
-    if isinstance(exc, EngineError):
-        return exc
-    status = getattr(getattr(exc, "response", None), "status_code", 0)
-    if status in (401, 403, 404) or " HTTP 404" in str(exc):  # the hub answered: not there
-        return BadInput(f"{HUB_REPO} on the hub does not have what was asked for "
-                        f"({type(exc).__name__}: {str(exc).splitlines()[0]}); the hub or mirror may "
-                        "have moved it.")
-    return ModelMissing(
-        f"Cannot reach the Hugging Face hub for Piper's voices ({type(exc).__name__}). Connect "
-        "to the internet and try again (downloads resume), or import a voice with "
-        "'timbre speak-import VOICE.onnx'."
-    )
+    return hub_error(exc, f"Piper's voices ({HUB_REPO})", "import a voice with 'timbre speak-import VOICE.onnx'")
 
 
 def _fetch_small(path: str, dest: Path) -> Path:

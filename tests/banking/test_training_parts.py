@@ -194,7 +194,7 @@ def test_auto_base_is_the_installed_checkpoint_of_the_language(tmp_path, monkeyp
     with pytest.raises(ModelMissing, match="--base en_US-lessac-medium while online"):
         bases.resolve("auto", "en-us", download=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: offline
-    with pytest.raises(ModelMissing, match="not reachable"):
+    with pytest.raises(ModelMissing, match="Cannot reach the Hugging Face hub"):
         bases.resolve("en_US-ryan-medium", "en-us")
 
     folder = tmp_path / "ckpt"

@@ -51,3 +51,18 @@ def test_bad_ids_and_folders(store, tmp_path):
         modelstore.repo_folder("../../etc")
     with pytest.raises(BadInput, match="not a folder"):
         modelstore.import_folder(tmp_path / "nothing", "a/b")
+
+
+def test_every_failed_hub_call_becomes_one_of_two_sentences():
+    """One mapping for every download: 'not there' (retrying won't help) or 'not reachable'."""
+    from engines.download import hub_error
+    from engines.errors import BadInput, ModelMissing
+
+    missing = hub_error(OSError("the hub answered HTTP 404 for https://x/y"), "org/repo")
+    assert isinstance(missing, BadInput) and "org/repo does not exist on the hub" in str(missing)
+    away = hub_error(ConnectionRefusedError("no route"), "Piper's voices", "import a voice file")
+    assert isinstance(away, ModelMissing)
+    assert str(away).startswith("Cannot reach the Hugging Face hub for Piper's voices (ConnectionRefusedError)")
+    assert str(away).endswith(", or import a voice file.")
+    already = ModelMissing("said before")
+    assert hub_error(already, "org/repo") is already

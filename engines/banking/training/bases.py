@@ -241,7 +241,7 @@ def download_base(
     """Fetch the base's ``.ckpt`` (resumable, checksum-verified) into the model store."""
     import huggingface_hub
 
-    from engines.download import RemoteFile, endpoint, fetch_repo
+    from engines.download import RemoteFile, endpoint, fetch_repo, hub_error
 
     modelstore.configure_hub_env(allow_download=True)
     try:
@@ -249,10 +249,7 @@ def download_base(
             api = huggingface_hub.HfApi(endpoint=endpoint())
             info = api.model_info(CHECKPOINTS_REPO, files_metadata=True, timeout=10.0)
         except Exception as exc:  # noqa: BLE001 - no network, DNS, hub errors
-            raise ModelMissing(
-                f"Cannot download base voice {base.name}: the Hugging Face hub is not reachable "
-                f"({type(exc).__name__}). Connect and run again (it resumes), or use --base debug."
-            ) from exc
+            raise hub_error(exc, f"base voice {base.name} ({CHECKPOINTS_REPO})", "use --base debug") from exc
         ckpts = [
             s for s in info.siblings or []
             if s.rfilename.startswith(base.folder + "/") and s.rfilename.endswith(".ckpt")
