@@ -13,6 +13,8 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,3 +155,31 @@ class serve:  # noqa: N801 - used as a context manager, like open()
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def hub_and_store(fake: FakeHub, store: Path, monkeypatch) -> Iterator[FakeHub]:
+    """``fake`` served as the hub (``HF_ENDPOINT``) and an empty model store at ``store``:
+    what every download test starts from. The hub goes back to offline afterwards."""
+    from engines import modelstore
+
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(store))
+    with serve(fake) as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        yield fake
+    modelstore.configure_hub_env(allow_download=False)
+
+
+def cancel_after(nbytes: int):
+    """(cancel token, progress callback, bytes seen): the callback presses Cancel once a
+    download has ``nbytes`` on disk — a user stopping it part-way."""
+    from engines.cancel import CancelToken
+
+    cancel, seen = CancelToken(), []
+
+    def progress(p) -> None:
+        seen.append(p.done)
+        if p.done >= nbytes:
+            cancel.cancel()
+
+    return cancel, progress, seen

@@ -17,7 +17,7 @@ import pytest
 from engines import modelstore
 from engines.errors import Cancelled, EngineError
 from engines.music.tiny import DEBUG_ENCODEC, MUSICGEN_DEBUG, TEXT_ENCODER
-from tests.music.fake_hub import FakeHub, serve
+from tests.music.fake_hub import FakeHub, cancel_after, hub_and_store
 
 
 def _snapshot(hub: Path, repo_id: str) -> Path:
@@ -32,11 +32,8 @@ def hub(debug_hub, tmp_path, monkeypatch):
     for repo_id in (MUSICGEN_DEBUG, TEXT_ENCODER):
         fake.add_folder(repo_id, _snapshot(debug_hub, repo_id))
     store = tmp_path / "store"
-    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(store))
-    with serve(fake) as url:
-        monkeypatch.setenv("HF_ENDPOINT", url)
+    with hub_and_store(fake, store, monkeypatch):
         yield fake
-    modelstore.configure_hub_env(allow_download=False)
 
 
 def test_download_random_weight_checkpoint_reports_bytes_and_the_model_generates(hub, debug_hub):
@@ -70,17 +67,10 @@ def test_download_random_weight_checkpoint_reports_bytes_and_the_model_generates
 
 def test_cancelled_download_keeps_its_part_and_the_next_one_resumes(hub, monkeypatch):
     from engines import download as downloading
-    from engines.cancel import CancelToken
     from engines.music.models import download
 
     monkeypatch.setattr(downloading, "CHUNK_BYTES", 64 * 1024)
-    cancel = CancelToken()
-    seen = []
-
-    def progress(p):
-        seen.append(p.done)
-        if p.done >= 128 * 1024:
-            cancel.cancel()
+    cancel, progress, seen = cancel_after(128 * 1024)
 
     with pytest.raises(Cancelled):
         download(MUSICGEN_DEBUG, print, progress=progress, cancel=cancel)

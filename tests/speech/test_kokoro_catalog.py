@@ -12,7 +12,7 @@ import pytest
 
 from engines import modelstore
 from engines.errors import BadInput, EngineError
-from tests.music.fake_hub import FakeHub, serve
+from tests.music.fake_hub import FakeHub, hub_and_store
 
 
 @pytest.fixture
@@ -24,11 +24,8 @@ def hub(tmp_path, monkeypatch):
     fake = FakeHub()
     fake.repos[HUB_REPO] = {"config.json": b"{}", "voices/af_testy.bin": style,
                             "voices/bm_other.bin": style[::-1], "voices/ef_short.bin": b"\0" * 64}
-    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
-    with serve(fake) as url:
-        monkeypatch.setenv("HF_ENDPOINT", url)
+    with hub_and_store(fake, tmp_path / "store", monkeypatch):
         yield fake
-    modelstore.configure_hub_env(allow_download=False)
 
 
 def test_voice_set_lists_filters_downloads_verified_and_speaks(hub, capsys):

@@ -12,18 +12,15 @@ import pytest
 
 from engines import modelstore
 from engines.errors import Cancelled, EngineError
-from tests.music.fake_hub import serve
+from tests.music.fake_hub import cancel_after, hub_and_store
 from tests.speech.piper_hub import JOE_KEY, REPO, TINY_KEY, piper_hub
 
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
     fake = piper_hub()
-    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
-    with serve(fake) as url:
-        monkeypatch.setenv("HF_ENDPOINT", url)
+    with hub_and_store(fake, tmp_path / "store", monkeypatch):
         yield fake
-    modelstore.configure_hub_env(allow_download=False)
 
 
 def test_catalog_lists_filters_and_is_cached_for_offline_use(hub, monkeypatch, capsys):
@@ -58,7 +55,6 @@ def test_catalog_lists_filters_and_is_cached_for_offline_use(hub, monkeypatch, c
 
 def test_corrupt_file_is_refused_and_an_interrupted_download_resumes(hub, monkeypatch):
     from engines import download as downloading
-    from engines.cancel import CancelToken
     from engines.speech import piper_catalog as cat
 
     cat.refresh_catalog()
@@ -70,13 +66,7 @@ def test_corrupt_file_is_refused_and_an_interrupted_download_resumes(hub, monkey
     hub.corrupt.clear()
 
     monkeypatch.setattr(downloading, "CHUNK_BYTES", 64 * 1024)
-    cancel = CancelToken()
-    seen = []
-
-    def progress(p):
-        seen.append(p.done)
-        if p.done >= 128 * 1024:
-            cancel.cancel()
+    cancel, progress, seen = cancel_after(128 * 1024)
 
     with pytest.raises(Cancelled):
         cat.download(TINY_KEY, lambda _m: None, progress=progress, cancel=cancel)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from engines import modelstore
 from engines.settings import set_setting
-from tests.music.fake_hub import FakeHub, serve
+from tests.music.fake_hub import FakeHub, hub_and_store
 
 MB = 1 << 20
 
@@ -27,12 +27,9 @@ def hub(tmp_path, monkeypatch):
         "facebook/encodec_32khz": {"config.json": b"{}", "model.safetensors": os.urandom(MB)},
         "facebook/musicgen-small": {"state_dict.bin": os.urandom(2 * MB), "compression_state_dict.bin": b"x" * 999},
     }
-    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
     set_setting("allow_downloads", True)
-    with serve(fake) as url:
-        monkeypatch.setenv("HF_ENDPOINT", url)
+    with hub_and_store(fake, tmp_path / "store", monkeypatch):
         yield fake
-    modelstore.configure_hub_env(allow_download=False)
 
 
 def _dialog(window, qtbot):
