@@ -52,6 +52,25 @@ class RemoteFile:
         return True
 
 
+def hub_files(siblings, keep: Callable[[str], bool]) -> list[RemoteFile]:
+    """The files of a hub listing (``model_info(..., files_metadata=True).siblings``) that
+    ``keep`` wants, each with the checksum the hub publishes: SHA-256 for LFS files, the
+    git blob id for small ones."""
+    return sorted(
+        (
+            RemoteFile(
+                s.rfilename,
+                int(s.size or 0),
+                sha256=s.lfs.sha256 if s.lfs is not None else None,
+                blob_id=s.blob_id if s.lfs is None else None,
+            )
+            for s in siblings or []
+            if keep(s.rfilename)
+        ),
+        key=lambda f: f.name,
+    )
+
+
 def hub_error(exc: BaseException, what: str, remedy: str = "") -> EngineError:
     """The one sentence any failed hub call becomes, for every download in the studio.
 

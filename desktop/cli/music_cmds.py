@@ -182,6 +182,12 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         extra = f" — {note}" if note else ""
         print(f"  {ckpt.name:29s} ~{ckpt.download_gb:3.1f} GB  {state:14s} {ckpt.label}{extra}")
     print(f"  {'debug':29s}  0.0 GB  {'available':14s} tiny random model (noise, for testing)")
+    from engines.speech import chatterbox_models
+
+    print("speech models (timbre models download NAME):")
+    for model in chatterbox_models.MODELS:
+        state = chatterbox_models.status(model)
+        print(f"  {model.name:29s} ~{model.download_gb:3.1f} GB  {state:14s} {model.label}")
     installed = modelstore.list_installed()
     if installed:
         print("installed in the store:")
@@ -193,7 +199,12 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def cmd_models_import(args: argparse.Namespace) -> int:
     from engines.music.melody import HTDEMUCS_REPO, describe_import
     from engines.music.models import import_model
+    from engines.speech import chatterbox_models
 
+    if Path(args.path).is_dir() and chatterbox_models.models_in(Path(args.path)):
+        model = chatterbox_models.import_folder(Path(args.path).expanduser())
+        print(f"imported {args.path} as {model.repo_id} ({model.size_bytes / 1e9:.2f} GB)")
+        return 0
     model = import_model(Path(args.path), args.repo_id)
     if model.repo_id == HTDEMUCS_REPO:
         print(f"imported {args.path} as {model.repo_id}: {describe_import(model)}")
@@ -214,7 +225,20 @@ def cmd_models_download(args: argparse.Namespace) -> int:
         from desktop.cli.voice_catalog_cmds import download_voice
 
         return download_voice(args.name)
+    from engines.speech import chatterbox_models
+
     # Each model's licence before any byte is fetched (MusicGen: "not for commercial use").
+    speech_model = chatterbox_models.by_name(args.name)
+    if speech_model is not None:
+        entry = model_licence(speech_model.repo_id)
+        print(entry.sentence() if entry else f"{speech_model.repo_id}: licence unknown")
+        bar = ProgressBar("download")
+        try:
+            chatterbox_models.download(args.name, print, progress=bar)
+        finally:
+            bar.close()
+        print(f"installed {speech_model.name} ({speech_model.repo_id})")
+        return 0
     ckpt = by_name(args.name)
     for repo_id in [*ckpt.dependencies, ckpt.repo_id] if ckpt else [args.name]:
         entry = model_licence(repo_id)
@@ -241,5 +265,14 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
             raise BadInput(f"{args.name} is not installed; see 'timbre speak-voices'.")
         print(f"removed {args.name}")
         return 0
-    print(f"removed {remove_model(args.name)}")
+    from engines.speech import chatterbox_models
+
+    speech_model = chatterbox_models.by_name(args.name)
+    if speech_model is None:
+        print(f"removed {remove_model(args.name)}")
+        return 0
+    shared = [m.name for m in chatterbox_models.MODELS
+              if m.repo_id == speech_model.repo_id and m.installed()]
+    remove_model(speech_model.repo_id)  # one repo holds English and Multilingual: both go
+    print(f"removed {speech_model.repo_id} ({', '.join(shared) or speech_model.name})")
     return 0

@@ -264,7 +264,11 @@ class ModelManager(QDialog):
     def import_folder(self, folder: str, repo_id: str) -> None:
         """Checkpoints are checked for pickled code first; other folders are copied as they are."""
         def work() -> object:
+            from engines.speech import chatterbox_models
+
             path = Path(folder)
+            if chatterbox_models.models_in(path):  # stored under its hub id, networks checked
+                return chatterbox_models.import_folder(path)
             if all((path / f).is_file() for f in ("state_dict.bin", "compression_state_dict.bin")):
                 from engines.music.models import import_model
 
@@ -272,7 +276,7 @@ class ModelManager(QDialog):
             return modelstore.import_folder(path, repo_id)
 
         self.status.setText(f"Importing {folder}…")
-        run_task(work, lambda _m: (self.status.setText(f"Imported {repo_id}."), self.refresh()),
+        run_task(work, lambda m: (self.status.setText(f"Imported {m.repo_id}."), self.refresh()),
                           self._failed)
 
     def download_selected(self) -> None:
@@ -292,6 +296,8 @@ class ModelManager(QDialog):
             from engines.speech.piper_catalog import download
         elif name.startswith("kokoro:"):
             from engines.speech.kokoro_catalog import download
+        elif name.startswith("chatterbox"):
+            from engines.speech.chatterbox_models import download
         else:
             from engines.music.models import download
 
@@ -405,4 +411,8 @@ def downloadable() -> list[tuple[str, str, float, str, str]]:
     state = "installed" if melody.find_hub_dir() is not None else "not installed"
     rows.append(("htdemucs", "htdemucs — stem separation (demucs)", melody.HTDEMUCS_MB / 1000,
                  state, melody.HTDEMUCS_REPO))
+    from engines.speech import chatterbox_models
+
+    rows += [(m.name, m.label, m.download_gb, chatterbox_models.status(m), m.repo_id)
+             for m in chatterbox_models.MODELS]
     return rows

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from engines import modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
-from engines.download import RemoteFile, endpoint, fetch_repo, fetch_url, hub_error, remote_size
+from engines.download import (
+    RemoteFile,
+    endpoint,
+    fetch_repo,
+    fetch_url,
+    hub_error,
+    hub_files,
+    remote_size,
+)
 from engines.errors import BadInput, EngineError
 from engines.music import melody
 from engines.music.checkpoints import CHECKPOINT_FILES, DEPENDENCY_FILES, Checkpoint, by_name
@@ -67,19 +75,10 @@ def _plan(repo_id: str) -> _Plan:
     except Exception as exc:  # noqa: BLE001 - httpx, OSError, hub errors: all mean "no download"
         raise _hub_errors(repo_id, exc) from exc
     wanted = set(_files_for(repo_id))
-    files = [
-        RemoteFile(
-            s.rfilename,
-            int(s.size or 0),
-            sha256=s.lfs.sha256 if s.lfs is not None else None,
-            blob_id=s.blob_id if s.lfs is None else None,
-        )
-        for s in info.siblings or []
-        if s.rfilename in wanted
-    ]
+    files = hub_files(info.siblings, lambda name: name in wanted)
     if not files:
         raise BadInput(f"{repo_id} on the hub has none of the files {', '.join(sorted(wanted))}.")
-    return _Plan(repo_id, str(info.sha), sorted(files, key=lambda f: f.name))
+    return _Plan(repo_id, str(info.sha), files)
 
 
 def _download(

@@ -53,15 +53,17 @@ CFG_WEIGHT = 0.5  # the package's default classifier-free guidance
 KEPT_VOICES = 8  # conditionals kept per engine (a podcast alternates a few voices)
 
 
-def unavailable_reason(required: tuple[str, ...] = REQUIRED, repo: str = REPO_ID) -> str | None:
+def unavailable_reason(
+    required: tuple[str, ...] = REQUIRED, repo: str = REPO_ID, name: str = "chatterbox"
+) -> str | None:
     """Why Chatterbox (the model whose files are ``required``) cannot run here (cheap:
     package metadata and the model store)."""
     from engines import modelstore
 
     if not modelstore.is_installed(repo, required):
         return (
-            f"weights not installed — download {repo} in the model manager "
-            f"(timbre models download {repo}) or import its folder"
+            f"weights not installed — download {name} in the model manager "
+            f"(timbre models download {name}) or import its folder ({repo})"
         )
     if importlib.util.find_spec("chatterbox") is None:
         return "the chatterbox-tts package is not installed (pip install chatterbox-tts --no-deps)"

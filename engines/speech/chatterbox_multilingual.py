@@ -39,7 +39,7 @@ ALIASES = {"nb": "no", "nn": "no", "iw": "he", "cmn": "zh"}  # common codes for 
 
 
 def unavailable_reason() -> str | None:
-    return _reason(REQUIRED)
+    return _reason(REQUIRED, name="chatterbox-multilingual")
 
 
 def supported_languages() -> dict[str, str]:

@@ -35,7 +35,7 @@ CFM_STEPS = 2  # Turbo's meanflow decoder steps (its generate's n_cfm_timesteps)
 
 
 def unavailable_reason() -> str | None:
-    return _reason(REQUIRED, REPO_ID)
+    return _reason(REQUIRED, REPO_ID, "chatterbox-turbo")
 
 
 class ChatterboxTurboEngine(ChatterboxEngine):

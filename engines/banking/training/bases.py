@@ -241,7 +241,7 @@ def download_base(
     """Fetch the base's ``.ckpt`` (resumable, checksum-verified) into the model store."""
     import huggingface_hub
 
-    from engines.download import RemoteFile, endpoint, fetch_repo, hub_error
+    from engines.download import endpoint, fetch_repo, hub_error, hub_files
 
     modelstore.configure_hub_env(allow_download=True)
     try:
@@ -250,19 +250,12 @@ def download_base(
             info = api.model_info(CHECKPOINTS_REPO, files_metadata=True, timeout=10.0)
         except Exception as exc:  # noqa: BLE001 - no network, DNS, hub errors
             raise hub_error(exc, f"base voice {base.name} ({CHECKPOINTS_REPO})", "use --base debug") from exc
-        ckpts = [
-            s for s in info.siblings or []
-            if s.rfilename.startswith(base.folder + "/") and s.rfilename.endswith(".ckpt")
-        ]
+        ckpts = hub_files(
+            info.siblings, lambda name: name.startswith(base.folder + "/") and name.endswith(".ckpt")
+        )
         if not ckpts:
             raise EngineError(f"{CHECKPOINTS_REPO} has no checkpoint for {base.name} any more.")
-        pick = sorted(ckpts, key=lambda s: s.rfilename)[-1]
-        file = RemoteFile(
-            pick.rfilename,
-            int(pick.size or 0),
-            sha256=pick.lfs.sha256 if pick.lfs is not None else None,
-            blob_id=pick.blob_id if pick.lfs is None else None,
-        )
+        file = ckpts[-1]  # sorted by name: the newest epoch
         say(f"downloading base voice {base.name} ({file.size / 1e6:.0f} MB)")
 
         def on_bytes(n: int) -> None:
