@@ -63,7 +63,7 @@ class ModelManager(QDialog):
         self.catalog = self._table("Models to download", ["Model", "Download", "Status", "Licence"])
         self.voices = VoiceCatalog()  # Piper's voice catalog, its own tab
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.catalog, "Music && effects")
+        self.tabs.addTab(self.catalog, "Music, effects && Chatterbox")
         self.tabs.addTab(self.voices, "Voices (Piper)")
         self.kokoro = KokoroCatalog()  # Kokoro-82M's full voice set
         self.tabs.addTab(self.kokoro, "Voices (Kokoro)")

@@ -18,7 +18,6 @@ from engines.errors import BadInput, EngineError
 from engines.speech import chatterbox_models
 from tests.music.fake_hub import FakeHub, hub_and_store
 
-
 ENGLISH = chatterbox_models.MODELS[0]
 MULTILINGUAL = chatterbox_models.MODELS[1]
 

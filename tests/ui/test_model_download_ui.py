@@ -109,3 +109,14 @@ def test_import_file_takes_random_weight_htdemucs_and_refuses_other_files(window
     assert "cannot be read" in dialog.status.text() and "pickled code" not in dialog.status.text()
     stored = [dialog.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(dialog.table.rowCount())]
     assert [key for key in stored if key] == [HTDEMUCS_REPO]  # (speech engines are listed too, keyless)
+
+
+def test_chatterbox_models_are_offered_for_download_with_their_licence(tmp_path, monkeypatch):
+    from desktop.ui.model_manager import downloadable, licence_sentence
+
+    monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
+    rows = {name: (state, repo) for name, _label, _gb, state, repo in downloadable()}
+    assert rows["chatterbox"] == ("not installed", "ResembleAI/chatterbox")
+    assert rows["chatterbox-multilingual"][1] == "ResembleAI/chatterbox"
+    assert rows["chatterbox-turbo"][1] == "ResembleAI/chatterbox-turbo"
+    assert licence_sentence("ResembleAI/chatterbox-turbo") == "Chatterbox: MIT"
