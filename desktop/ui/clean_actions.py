@@ -1,10 +1,12 @@
-"""Edit › "Separate stems…" and "Denoise…" on the selected clip (else the selected track).
+"""Edit › "Separate stems…", "Denoise…" and "Convert voice…" on the selected clip (the
+first two else on the selected track).
 
 The slow half (rendering, demucs, RNNoise or noisereduce, storing the takes) runs on a
 worker through ``run_task`` with a progress dialog that can cancel; the edit itself (stems
 as new tracks, or the denoised audio in place) is made on the GUI thread through the
 project's Timeline, so it is one Undo step like every other edit
-(``desktop.session.stems`` holds both halves; ``timbre stems`` uses the same ones).
+(``desktop.session.stems`` and ``desktop.session.convert`` hold both halves; ``timbre
+stems`` and ``timbre convert`` use the same ones).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class CleanActions(QObject):
         self.notice, self.refresh = notice, refresh
         self.progress_dialog: QProgressDialog | None = None
         self.model: str | None = None  # None: htdemucs; "debug" for tests and trying it out
+        self.vc_model: str | None = None  # None: the installed Chatterbox; "debug" likewise
         self.act_stems = QAction("Separate &stems…", window)
         self.act_stems.setStatusTip("Split the selected clip (else track) into drums, bass, other "
                                     "and vocals, or isolate dialogue, each on a new track")
@@ -46,7 +49,11 @@ class CleanActions(QObject):
         self.act_denoise.setStatusTip("Lower the noise of the selected clip (else every clip on "
                                       "the selected track), in place")
         self.act_denoise.triggered.connect(lambda: self.denoise())
-        self.actions = [self.act_stems, self.act_denoise]
+        self.act_convert = QAction("Con&vert voice…", window)
+        self.act_convert.setStatusTip("Re-speak the selected clip in a library voice that has "
+                                      "consent (Chatterbox), on a new track below it")
+        self.act_convert.triggered.connect(lambda: self.convert_voice())
+        self.actions = [self.act_stems, self.act_denoise, self.act_convert]
 
     # ---- what the action works on -------------------------------------------------------
     def target(self) -> tuple[int | None, int | None]:
@@ -129,6 +136,42 @@ class CleanActions(QObject):
                 self.notice.notify(f"Denoised {name} ({method}); Undo brings the noise back.")
 
         self._run("Denoising", work, done)
+
+    # ---- convert voice ------------------------------------------------------------------
+    def convert_voice(self, voice: str | None = None) -> None:
+        from desktop.session.convert import consented_voices, convert_to_take, place_converted
+        from desktop.session.stems import clip_source
+
+        clip, _track = self.target()
+        if self.project() is None or clip is None:
+            self.notice.notify("Select the clip to convert first (click it on the timeline).",
+                               error=True)
+            return
+        if voice is None:
+            voices = consented_voices()
+            if not voices:
+                self.notice.notify("No library voice has a consent recording yet: add a voice "
+                                   "and record its consent in the Voices panel first.", error=True)
+                return
+            voice, ok = QInputDialog.getItem(self.window, "Convert voice",
+                                             "Re-speak the clip in (a new track below it):",
+                                             voices, 0, False)
+            if not ok:
+                return
+        project, model = self.project(), self.vc_model
+
+        def work(progress, cancel):
+            return convert_to_take(project, clip_source(project, clip), voice, model, progress,
+                                   cancel)
+
+        def done(result) -> None:
+            if project is self.project() and self.timeline() is not None:
+                place_converted(self.timeline(), result)
+                self.refresh()
+                self.notice.notify(f"Converted {result.source.name} to {voice}'s voice: a new "
+                                   "track below it. Undo removes it.")
+
+        self._run("Converting voice", work, done)
 
     # ---- running ------------------------------------------------------------------------
     def _run(self, title: str, work, done) -> None:

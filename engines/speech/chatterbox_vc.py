@@ -73,13 +73,19 @@ def convert_request(source: Path, voice: str, seed: int | None = None) -> Conver
     """The request for ``timbre convert``: the source read (refused if missing or not
     audio) and the library voice resolved with its consent (refused without)."""
     from engines.audio_io import read_audio
+
+    return clip_request(read_audio(source), source.name, voice, seed)
+
+
+def clip_request(clip: AudioClip, name: str, voice: str, seed: int | None = None) -> ConvertRequest:
+    """The request to re-speak ``clip`` (a file's audio, or a clip of the studio's
+    timeline, called ``name``) in the library ``voice``, whose consent it requires."""
     from engines.speech.voices import resolve
     from engines.voices.library import open_library
 
-    clip = read_audio(source)
     if clip.duration > MAX_SOURCE_S:
         raise BadInput(
-            f"{source.name} is {clip.duration / 60:.0f} minutes long; convert at most "
+            f"{name} is {clip.duration / 60:.0f} minutes long; convert at most "
             f"{MAX_SOURCE_S / 60:.0f} minutes at a time (split the recording)."
         )
     if not open_library().exists(voice):
@@ -88,9 +94,7 @@ def convert_request(source: Path, voice: str, seed: int | None = None) -> Conver
             "re-speaks a recording in a voice of your library that has a consent recording."
         )
     fields = resolve(voice, "chatterbox").fields  # require_consent: ConsentRequired if none
-    return ConvertRequest(
-        clip, fields["reference"], fields["voice_label"], fields["consent"], source.name, seed
-    )
+    return ConvertRequest(clip, fields["reference"], fields["voice_label"], fields["consent"], name, seed)
 
 
 def _verify_s3gen(folder: Path) -> None:

@@ -83,3 +83,38 @@ def test_model_manager_offers_htdemucs_for_stems(window, qtbot, tmp_path, monkey
     assert "stem separation" in dialog.catalog.item(row, 0).text()
     assert dialog.catalog.item(row, 2).text() == "not installed"
     assert dialog.catalog.item(row, 3).text() == "MIT"
+
+
+def test_convert_a_clip_to_a_consented_voice_on_a_new_track_then_undo(qtbot, window, tmp_path):
+    """Edit › Convert voice… (Chatterbox VC, tiny random weights): refused without a
+    consented voice, then a watermarked take on a new track under the clip, one Undo step."""
+    from engines.audio_io import write_audio
+    from engines.voices.library import open_library
+    from tests.voices import material
+
+    p, tl = window.project, window.timeline
+    take = p.add_take(material.joe(material.SENTENCES[1]).resampled(RATE), "Interview take", "import")
+    track = tl.add_track("Host")
+    clip = tl.add_clip(track, take.id, RATE // 4)
+    window.projects.refresh()
+    window.view.select_clip(clip)
+    assert window.clean.act_convert in window.view.extra_clip_actions
+
+    window.clean.convert_voice()  # no voice has consent yet: told, nothing asked or changed
+    assert "consent" in window.notice.label.text() and len(p.tracks()) == 1
+
+    lib = open_library()
+    lib.add("Sam", [write_audio(tmp_path / "ref.wav", material.joe(material.SENTENCES[0]))])
+    said = write_audio(tmp_path / "consent.wav", material.joe(lib.statement("Sam").text, 1.1))
+    lib.record_consent("Sam", said, check_phrase=False)
+    window.clean.vc_model = "debug"  # tiny random Chatterbox: noise, for testing
+    window.clean.convert_voice("Sam")
+    qtbot.waitUntil(lambda: len(p.tracks()) == 2, timeout=120_000)
+    assert [t.name for t in p.tracks()] == ["Host", "Interview take as Sam"]
+    new = [c for c in p.clips() if c.track_id != track][0]
+    assert new.start_frame == RATE // 4
+    converted = p.take(new.take_id)
+    assert converted.engine == "chatterbox-vc" and converted.provenance["consent"]
+    assert window.timeline.undo_label == "Convert Interview take to Sam"
+    window.projects.undo()
+    assert [t.name for t in p.tracks()] == ["Host"]
