@@ -197,7 +197,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_import(args: argparse.Namespace) -> int:
-    from engines.music.melody import HTDEMUCS_REPO, describe_import
+    from engines.htdemucs import HTDEMUCS_REPO, describe_import
     from engines.music.models import import_model
     from engines.speech import chatterbox_models
 

@@ -252,7 +252,7 @@ class ModelManager(QDialog):
     def import_file(self, path: str) -> None:
         """A single-file model (demucs' htdemucs): checked without running pickled code."""
         def work() -> str:
-            from engines.music.melody import describe_import
+            from engines.htdemucs import describe_import
             from engines.music.models import import_model
 
             model = import_model(Path(path))
@@ -406,11 +406,11 @@ def downloadable() -> list[tuple[str, str, float, str, str]]:
         note = checkpoints.melody_note(c)
         state = "installed" if checkpoints.is_ready(c) else note or "not installed"
         rows.append((c.name, c.label, c.download_gb, state, c.repo_id))
-    from engines.music import melody  # stem separation's weights (and the melody checkpoints')
+    from engines import htdemucs
 
-    state = "installed" if melody.find_hub_dir() is not None else "not installed"
-    rows.append(("htdemucs", "htdemucs — stem separation (demucs)", melody.HTDEMUCS_MB / 1000,
-                 state, melody.HTDEMUCS_REPO))
+    state = "installed" if htdemucs.find_hub_dir() is not None else "not installed"
+    rows.append(("htdemucs", "htdemucs — stem separation (demucs)", htdemucs.HTDEMUCS_MB / 1000,
+                 state, htdemucs.HTDEMUCS_REPO))
     from engines.speech import chatterbox_models
 
     rows += [(m.name, m.label, m.download_gb, chatterbox_models.status(m), m.repo_id)

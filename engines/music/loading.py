@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from engines.errors import ModelMissing
-from engines.music.safety import is_unsafe_pickle_error, prepare_imports, safe_checkpoint_loading
+from engines.music.safety import safe_checkpoint_loading
+from engines.safe_load import is_unsafe_pickle_error, prepare_imports
 
 _hub_lock = threading.RLock()
 
@@ -88,6 +89,7 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
     from audiocraft.models import AudioGen, MusicGen
     from transformers.utils import logging as hf_logging
 
+    from engines import htdemucs
     from engines.music import melody
 
     hf_logging.disable_progress_bar()  # a terminal bar per T5/EnCodec load is noise here
@@ -104,9 +106,9 @@ def load_pretrained(family: str, source: str, cache: Path, device: str) -> Any:
         except Exception as exc:
             if is_unsafe_pickle_error(exc) and melody.raised_by_demucs(exc):
                 raise ModelMissing(
-                    f"{source}: demucs' htdemucs weights ({melody.find_hub_dir()}) would run "
+                    f"{source}: demucs' htdemucs weights ({htdemucs.find_hub_dir()}) would run "
                     "pickled code when loaded, so they were not loaded. Replace them with the "
-                    f"official file: {melody.import_hint()}."
+                    f"official file: {htdemucs.import_hint()}."
                 ) from exc
             if is_unsafe_pickle_error(exc):
                 raise ModelMissing(

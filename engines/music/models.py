@@ -10,23 +10,19 @@ is refused before it is copied.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from engines import modelstore
+from engines import htdemucs, modelstore
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.download import (
     RemoteFile,
     endpoint,
     fetch_repo,
-    fetch_url,
     hub_error,
     hub_files,
-    remote_size,
 )
 from engines.errors import BadInput, EngineError
-from engines.music import melody
 from engines.music.checkpoints import CHECKPOINT_FILES, DEPENDENCY_FILES, Checkpoint, by_name
 
 NETWORK_TIMEOUT_S = 10.0
@@ -131,9 +127,9 @@ def download(
     fetched count as done); ``cancel`` stops between chunks and leaves the partial file
     for the next attempt to resume.
     """
-    if name in ("htdemucs", melody.HTDEMUCS_REPO):  # stem separation's weights on their own
-        _download_htdemucs(say, progress, cancel)
-        return [melody.HTDEMUCS_REPO]
+    if name in ("htdemucs", htdemucs.HTDEMUCS_REPO):  # stem separation's weights on their own
+        htdemucs.download(say, progress, cancel)
+        return [htdemucs.HTDEMUCS_REPO]
     ckpt = by_name(name)
     if ckpt is None and "/" not in name and name not in DEPENDENCY_FILES:
         raise BadInput(f"'{name}' is not a known checkpoint; see 'timbre models list'.")
@@ -148,48 +144,17 @@ def download(
     if missing:
         _download(missing, say, progress, cancel, installed_bytes)
     if ckpt is not None and ckpt.melody:
-        _download_htdemucs(say, progress, cancel)
-        repos.append(melody.HTDEMUCS_REPO)
+        htdemucs.download(say, progress, cancel)
+        repos.append(htdemucs.HTDEMUCS_REPO)
     return repos
-
-
-def _download_htdemucs(say: Callable[[str], None], progress: ProgressCallback, cancel: CancelToken | None) -> None:
-    """demucs' htdemucs weights, which the melody checkpoints load: not on the hub, so
-    fetched from demucs' own URL, checked against the official SHA-256, then imported
-    through the same weights-only check as a file the user imports."""
-    if melody.find_hub_dir() is not None:
-        say(f"{melody.HTDEMUCS_REPO} is already installed")
-        return
-    part = modelstore.repo_folder(melody.HTDEMUCS_REPO) / "partial" / (melody.HTDEMUCS_FILE + ".part")
-    modelstore.configure_hub_env(allow_download=True)
-    try:
-        size = remote_size(melody.HTDEMUCS_URL)
-        say(f"downloading {melody.HTDEMUCS_REPO} ({size / 1e6:.1f} MB)")
-
-        def on_bytes(n: int) -> None:
-            if cancel is not None:
-                cancel.check()
-            progress(Progress(n, size, melody.HTDEMUCS_REPO))
-
-        file = RemoteFile(melody.HTDEMUCS_FILE, size, sha256=melody.HTDEMUCS_SHA256)
-        fetch_url(melody.HTDEMUCS_URL, part, file, on_bytes)
-    except Exception as exc:  # noqa: BLE001 - see _hub_errors
-        raise _hub_errors(melody.HTDEMUCS_REPO, exc) from exc
-    finally:
-        modelstore.configure_hub_env(allow_download=False)
-    melody.import_htdemucs(part)
-    shutil.rmtree(part.parent, ignore_errors=True)
 
 
 def check_checkpoint_folder(path: Path) -> None:
     """Refuse a folder that is not a checkpoint, or whose files need pickle code to load."""
     import torch
 
-    from engines.music.safety import (
-        is_unsafe_pickle_error,
-        prepare_imports,
-        safe_checkpoint_loading,
-    )
+    from engines.music.safety import safe_checkpoint_loading
+    from engines.safe_load import is_unsafe_pickle_error, prepare_imports
 
     prepare_imports()
     missing = [f for f in CHECKPOINT_FILES if not (path / f).is_file()]
@@ -216,10 +181,10 @@ def import_model(path: Path, repo_id: str | None = None) -> modelstore.Installed
     """Import a checkpoint folder, or demucs' htdemucs file (``.th``) for the melody
     checkpoints (stored as ``demucs/htdemucs``; see :mod:`engines.music.melody`)."""
     path = Path(path).expanduser()
-    if path.is_file() and melody.is_demucs_file(path):
-        if repo_id not in (None, melody.HTDEMUCS_REPO):
-            raise BadInput(f"demucs weights are always stored as {melody.HTDEMUCS_REPO}.")
-        return melody.import_htdemucs(path)[0]
+    if path.is_file() and htdemucs.is_demucs_file(path):
+        if repo_id not in (None, htdemucs.HTDEMUCS_REPO):
+            raise BadInput(f"demucs weights are always stored as {htdemucs.HTDEMUCS_REPO}.")
+        return htdemucs.import_htdemucs(path)[0]
     if not path.is_dir():
         raise BadInput(f"{path} is not a folder. Choose the folder that holds the model files.")
     modelstore.model_files(path)  # refuse devices and odd links before torch opens anything

@@ -1,9 +1,8 @@
 """What makes loading third-party checkpoints safe: our stand-ins first on the import path,
 and ``torch.load`` kept weights-only with an exact allow-list (nothing else is unpickled).
 
-Shared by the MusicGen/AudioGen loader (:mod:`engines.music.loading`) and demucs' htdemucs
-(:mod:`engines.music.melody`), which is why it is a module of its own: each of those two
-uses the other, and this part belongs to neither.
+The checkpoints' part (OmegaConf configs in ``xp.cfg``); the allow-list mechanism itself is
+:mod:`engines.safe_load`, shared with demucs' htdemucs (:mod:`engines.htdemucs`).
 """
 
 from __future__ import annotations
@@ -13,12 +12,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-
-def prepare_imports() -> None:
-    """Import stand-ins first on the path, then make sure audiocraft uses torch attention."""
-    from engines import _standins
-
-    _standins.install()
+from engines.safe_load import allowing
 
 
 def _omegaconf_safe_globals() -> list[Any]:
@@ -48,29 +42,6 @@ def _omegaconf_safe_globals() -> list[Any]:
 
 
 @contextlib.contextmanager
-def allowing(safe: list[Any]) -> Iterator[None]:
-    """Add ``safe`` to torch's weights-only allowlist meanwhile; nests safely.
-
-    ``torch.serialization.safe_globals`` removes its globals on exit even when an outer
-    block had added them too, which would silently shrink the outer block's list; here
-    only the globals this block actually added are removed.
-    """
-    import torch
-
-    present = set(map(id, torch.serialization.get_safe_globals()))
-    added = [g for g in safe if id(g) not in present]
-    torch.serialization.add_safe_globals(added)
-    try:
-        yield
-    finally:
-        if added:
-            ours = set(map(id, added))
-            keep = [g for g in torch.serialization.get_safe_globals() if id(g) not in ours]
-            torch.serialization.clear_safe_globals()
-            torch.serialization.add_safe_globals(keep)
-
-
-@contextlib.contextmanager
 def safe_checkpoint_loading() -> Iterator[None]:
     """``torch.load`` stays ``weights_only`` (even if the environment tries to turn that
     off) and accepts OmegaConf configs."""
@@ -81,15 +52,3 @@ def safe_checkpoint_loading() -> Iterator[None]:
     finally:
         if forced is not None:
             os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = forced
-
-
-def is_unsafe_pickle_error(exc: BaseException) -> bool:
-    """Whether a weights-only load failed because the file names code to run (a class or
-    function outside the allowed ones) — not because it is no pickle at all ("Unsupported
-    operand": a text file, a truncated download), which deserves a different message."""
-    import pickle
-
-    text = str(exc)
-    if "Unsupported operand" in text:
-        return False
-    return isinstance(exc, pickle.UnpicklingError) or "weights_only" in text

@@ -19,7 +19,7 @@ For the melody checkpoints there is also a tiny musicgen-melody (``self_wav`` ch
 conditioner prepended with the text, as in audiocraft's ``chroma2music`` config) and a tiny
 random HTDemucs built with demucs' own class and saved in demucs' format
 (``serialize_model``) as the ``955717e8-8726e21a.th`` that ``htdemucs`` resolves to — see
-:func:`build_tiny_melody` and :func:`save_tiny_htdemucs`.
+:func:`build_tiny_melody` (and :func:`engines.htdemucs.save_tiny_htdemucs` for its demucs).
 """
 
 from __future__ import annotations
@@ -164,43 +164,6 @@ def melody_lm_config(**kwargs: Any) -> dict[str, Any]:
         "wav": {"self_wav": 0.5},
     }
     return cfg
-
-
-def save_tiny_htdemucs(path: Path, seed: int = 1234) -> Path:
-    """A random-weight HTDemucs (demucs' class, tiny widths, htdemucs' 4 sources) written as
-    demucs writes its releases: ``serialize_model`` (class, args, half-precision state).
-
-    Its biases are zero: with random biases the stems are a constant hum whose chroma is
-    the same whatever the input, so the melody would never reach the LM; without them the
-    stems (and so the chroma) depend on the input, so tests can see that it does.
-    """
-    from fractions import Fraction
-
-    from engines.music.safety import prepare_imports
-
-    prepare_imports()  # demucs imports torchaudio (through openunmix): the stand-in
-    import torch
-    from demucs.htdemucs import HTDemucs
-    from demucs.states import serialize_model
-    from omegaconf import OmegaConf
-
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = HTDemucs(
-            sources=["drums", "bass", "other", "vocals"],
-            channels=4,
-            dconv_comp=2,
-            t_layers=1,
-            t_heads=2,
-            segment=Fraction(5, 2),  # the release trains on 39/5 s; shorter is faster here
-        )
-        with torch.no_grad():
-            for name, param in model.named_parameters():
-                if name.endswith("bias"):
-                    param.zero_()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(serialize_model(model, OmegaConf.create({"tiny": True}), half=True), path)
-    return path
 
 
 def _encodec_config(sample_rate: int, ratios: list[int], n_q: int, bins: int) -> dict[str, Any]:
@@ -380,9 +343,10 @@ def build_tiny_melody(
     ``stereo`` makes it like musicgen-stereo-melody: the mono EnCodec applied per channel,
     the two channels' codebooks interleaved (8 streams, delays 0,0,1,1,2,2,3,3).
     """
+    from engines.htdemucs import HTDEMUCS_FILE, save_tiny_htdemucs
     from engines.music.loading import hub_cache
-    from engines.music.melody import HTDEMUCS_FILE, demucs_loading
-    from engines.music.safety import prepare_imports
+    from engines.music.melody import demucs_loading
+    from engines.safe_load import prepare_imports
 
     prepare_imports()
     import torch
@@ -434,7 +398,7 @@ def build_debug_models(cache: Path | None = None, segment_duration: float = 30.0
     Idempotent: a finished build is marked and reused. Takes a few seconds.
     """
     from engines.music.loading import hub_cache
-    from engines.music.safety import prepare_imports
+    from engines.safe_load import prepare_imports
 
     prepare_imports()
     import torch

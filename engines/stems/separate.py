@@ -1,12 +1,12 @@
 """Separating audio into stems with demucs' Hybrid Transformer Demucs (``htdemucs``).
 
-Weights: the one htdemucs file the melody checkpoints already use, kept in the model store
+Weights: the one htdemucs file the melody checkpoints also use, kept in the model store
 as ``demucs/htdemucs`` (``timbre models import 955717e8-8726e21a.th`` or ``timbre models
 download htdemucs``: fetched from demucs' own URL and checked against the release's
-SHA-256, :mod:`engines.music.melody`). It is loaded weights-only by the same loader
-(:func:`engines.music.melody.load_htdemucs`): a file that would run pickled code is refused.
+SHA-256, :mod:`engines.htdemucs`). It is loaded weights-only by the one loader
+(:func:`engines.htdemucs.load_htdemucs`): a file that would run pickled code is refused.
 ``debug`` is a tiny random-weight HTDemucs made with demucs' own class and written in the
-release's format (:func:`engines.music.tiny.save_tiny_htdemucs`), loaded the same way: its
+release's format (:func:`engines.htdemucs.save_tiny_htdemucs`), loaded the same way: its
 "stems" are noise, for tests and trying the plumbing.
 
 Separation itself is demucs' ``apply_model`` (overlapping segments, cross-faded), with
@@ -44,10 +44,10 @@ MAX_MINUTES = 60  # every stem is held in memory (4 stems of an hour, stereo: ~5
 
 def debug_weights() -> Path:
     """The tiny random HTDemucs, written on first use (atomically: two processes may race)."""
-    from engines.music.melody import HTDEMUCS_FILE
-    from engines.music.tiny import debug_hub, save_tiny_htdemucs
+    from engines.htdemucs import HTDEMUCS_FILE, save_tiny_htdemucs
+    from engines.paths import models_dir
 
-    path = debug_hub() / "htdemucs-debug" / "checkpoints" / HTDEMUCS_FILE
+    path = models_dir() / "debug-hub" / "htdemucs-debug" / "checkpoints" / HTDEMUCS_FILE
     if not path.is_file():
         part = path.with_name(f".{path.name}.{os.getpid()}.part")
         save_tiny_htdemucs(part)
@@ -58,32 +58,32 @@ def debug_weights() -> Path:
 def weights_for(model: str | None) -> tuple[Path, str]:
     """The ``.th`` file for ``model`` (``htdemucs`` or ``debug``) and its model id, or
     :class:`ModelMissing` saying how to get it."""
-    from engines.music import melody
+    from engines import htdemucs
 
     if model == DEBUG:
         return debug_weights(), DEBUG_ID
-    if model not in (None, "", OFFICIAL_ID, melody.HTDEMUCS_REPO):
+    if model not in (None, "", OFFICIAL_ID, htdemucs.HTDEMUCS_REPO):
         raise BadInput(f"'{model}' is not a stem separation model; use htdemucs or debug.")
-    packages = melody.missing_packages()
+    packages = htdemucs.missing_packages()
     if packages:
         raise ModelMissing(f"Stem separation needs the demucs package (missing: "
                            f"{', '.join(packages)}); 'make setup' installs it.")
-    hub = melody.find_hub_dir()
+    hub = htdemucs.find_hub_dir()
     if hub is None:
         raise ModelMissing("Stem separation needs demucs' htdemucs weights: run 'timbre models "
-                           f"download htdemucs', or {melody.import_hint()}.")
-    return hub / "checkpoints" / melody.HTDEMUCS_FILE, OFFICIAL_ID
+                           f"download htdemucs', or {htdemucs.import_hint()}.")
+    return hub / "checkpoints" / htdemucs.HTDEMUCS_FILE, OFFICIAL_ID
 
 
 def unavailable_reason() -> str | None:
     """Why the real model cannot run here, or None (no torch import: the registry's check)."""
-    from engines.music import melody
+    from engines import htdemucs
 
-    packages = melody.missing_packages()
+    packages = htdemucs.missing_packages()
     if packages:
         return f"needs the demucs package (missing: {', '.join(packages)})"
-    if melody.find_hub_dir() is None:
-        return f"needs demucs' htdemucs weights ('timbre models download htdemucs', or {melody.import_hint()})"
+    if htdemucs.find_hub_dir() is None:
+        return f"needs demucs' htdemucs weights ('timbre models download htdemucs', or {htdemucs.import_hint()})"
     return None
 
 
@@ -107,7 +107,7 @@ class Separator:
 
 def load_separator(model: str | None = None, device: str = "cpu") -> Separator:
     from engines.blobs import file_sha256
-    from engines.music.melody import load_htdemucs
+    from engines.htdemucs import load_htdemucs
 
     path, model_id = weights_for(model)
     net = load_htdemucs(path).to(device)

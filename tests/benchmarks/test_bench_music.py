@@ -70,8 +70,8 @@ def small_sized_musicgen():
     T5 cross-attention), a t5-base-sized encoder and an EnCodec-32 kHz-sized codec, random
     weights."""
     from engines.music.loading import hub_cache
-    from engines.music.safety import prepare_imports
     from engines.music.tiny import build_debug_models, lm_config
+    from engines.safe_load import prepare_imports
 
     prepare_imports()
     import torch

@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 
 from engines.audio_io import read_audio
-from engines.music.melody import HTDEMUCS_FILE, HTDEMUCS_REPO
+from engines.htdemucs import HTDEMUCS_FILE, HTDEMUCS_REPO
 
 RATE = 44_100  # the melody file's rate: the engine resamples it to the model's 32 kHz
 
@@ -54,7 +54,8 @@ def melody_setup(tmp_path_factory):
     """A store with the tiny random melody checkpoints, mono and stereo (no htdemucs
     imported), a torch home
     whose hub cache holds the tiny random HTDemucs, the same file loose, and melodies."""
-    from engines.music.tiny import build_tiny_melody, save_tiny_htdemucs
+    from engines.htdemucs import save_tiny_htdemucs
+    from engines.music.tiny import build_tiny_melody
 
     root = tmp_path_factory.mktemp("melody")
     store, torch_home = root / "store", root / "torch-home"
@@ -205,9 +206,9 @@ def test_conditioner_separates_with_the_imported_random_weight_htdemucs(
     """The stem separator inside the loaded model is the file the user imported."""
     import torch
 
+    from engines.htdemucs import safe_globals
     from engines.music.engine import MusicGenEngine
-    from engines.music.melody import safe_globals
-    from engines.music.safety import allowing
+    from engines.safe_load import allowing
 
     engine = MusicGenEngine(model="musicgen-melody", device="cpu")
     engine.load()
@@ -255,7 +256,7 @@ def test_demucs_imports_with_the_torchaudio_standin():
     import sys
 
     from engines import _standins
-    from engines.music.safety import prepare_imports
+    from engines.safe_load import prepare_imports
 
     prepare_imports()
     import demucs.apply  # noqa: F401 - imports openunmix and demucs.audio (torchaudio)

@@ -116,27 +116,27 @@ def test_melody_checkpoint_download_brings_random_weight_htdemucs_from_its_url(h
     published SHA-256 (here: of a tiny random-weight HTDemucs) and imported weights-only."""
     import hashlib
 
-    from engines.music import melody
+    from engines import htdemucs
+    from engines.htdemucs import save_tiny_htdemucs
     from engines.music.models import download
-    from engines.music.tiny import save_tiny_htdemucs
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no copy lying in torch's cache
-    weights = save_tiny_htdemucs(tmp_path / melody.HTDEMUCS_FILE).read_bytes()
-    hub.plain["/demucs/" + melody.HTDEMUCS_FILE] = weights
-    monkeypatch.setattr(melody, "HTDEMUCS_URL", f"{hub.url}/demucs/{melody.HTDEMUCS_FILE}")
-    monkeypatch.setattr(melody, "HTDEMUCS_SHA256", hashlib.sha256(weights).hexdigest())
+    weights = save_tiny_htdemucs(tmp_path / htdemucs.HTDEMUCS_FILE).read_bytes()
+    hub.plain["/demucs/" + htdemucs.HTDEMUCS_FILE] = weights
+    monkeypatch.setattr(htdemucs, "HTDEMUCS_URL", f"{hub.url}/demucs/{htdemucs.HTDEMUCS_FILE}")
+    monkeypatch.setattr(htdemucs, "HTDEMUCS_SHA256", hashlib.sha256(weights).hexdigest())
     for repo_id in ("t5-base", "facebook/encodec_32khz", "facebook/musicgen-melody"):  # placeholders
         hub.repos[repo_id] = {"config.json": b"{}", "model.safetensors": b"w" * 100,
                               "state_dict.bin": b"s" * 100, "compression_state_dict.bin": b"c" * 10}
     seen, said = [], []
     repos = download("musicgen-melody", said.append, progress=seen.append)
-    assert repos[-1] == melody.HTDEMUCS_REPO and modelstore.is_installed(melody.HTDEMUCS_REPO)
-    assert melody.find_hub_dir() == melody.store_hub_dir()
-    assert seen[-1].stage == melody.HTDEMUCS_REPO and seen[-1].done == seen[-1].total == len(weights)
+    assert repos[-1] == htdemucs.HTDEMUCS_REPO and modelstore.is_installed(htdemucs.HTDEMUCS_REPO)
+    assert htdemucs.find_hub_dir() == htdemucs.store_hub_dir()
+    assert seen[-1].stage == htdemucs.HTDEMUCS_REPO and seen[-1].done == seen[-1].total == len(weights)
     assert not list(modelstore.hub_cache().rglob("*.part"))
 
-    monkeypatch.setattr(melody, "HTDEMUCS_SHA256", "0" * 64)  # a tampered file is refused
-    modelstore.remove(melody.HTDEMUCS_REPO)
+    monkeypatch.setattr(htdemucs, "HTDEMUCS_SHA256", "0" * 64)  # a tampered file is refused
+    modelstore.remove(htdemucs.HTDEMUCS_REPO)
     with pytest.raises(EngineError, match="corrupt"):
         download("musicgen-melody", said.append)
-    assert not modelstore.is_installed(melody.HTDEMUCS_REPO)
+    assert not modelstore.is_installed(htdemucs.HTDEMUCS_REPO)

@@ -81,11 +81,11 @@ def test_two_stems_of_a_file_from_the_command_line(tmp_path, timbre_cli):
 
 
 def test_missing_weights_and_bad_choices_are_one_line(monkeypatch):
+    from engines import htdemucs
     from engines.errors import BadInput, ModelMissing
-    from engines.music import melody
     from engines.stems.separate import stem_names, unavailable_reason, weights_for
 
-    monkeypatch.setattr(melody, "find_hub_dir", lambda: None)
+    monkeypatch.setattr(htdemucs, "find_hub_dir", lambda: None)
     with pytest.raises(ModelMissing, match="timbre models download htdemucs"):
         weights_for("htdemucs")
     assert "htdemucs" in unavailable_reason()

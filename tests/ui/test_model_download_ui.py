@@ -89,8 +89,7 @@ def test_cancelled_download_resumes_where_it_stopped(window, qtbot, hub, monkeyp
 
 
 def test_import_file_takes_random_weight_htdemucs_and_refuses_other_files(window, qtbot, tmp_path, monkeypatch):
-    from engines.music.melody import HTDEMUCS_FILE, HTDEMUCS_REPO
-    from engines.music.tiny import save_tiny_htdemucs
+    from engines.htdemucs import HTDEMUCS_FILE, HTDEMUCS_REPO, save_tiny_htdemucs
 
     monkeypatch.setenv("TIMBRE_MODELS_DIR", str(tmp_path / "store"))
     dialog = _dialog(window, qtbot)
