@@ -87,7 +87,7 @@ def test_models_list_and_offline_download_fails_in_one_line(timbre_cli):
         assert name in r.stdout
     r = timbre_cli("models", "download", "musicgen-small", timeout=120)
     assert r.returncode == 1
-    assert r.stderr.startswith("timbre: Cannot download") and r.stderr.strip().count("\n") == 0
+    assert r.stderr.startswith("timbre: Cannot reach the Hugging Face hub") and r.stderr.strip().count("\n") == 0
     assert "Traceback" not in r.stderr
 
 
