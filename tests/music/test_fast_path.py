@@ -95,6 +95,7 @@ def test_accelerate_is_idempotent_and_kernels_swap_and_restore(stock_model):
     lm = accelerate(copy.deepcopy(stock_model.lm))
     assert can_accelerate(lm) == ""
     layer = lm.transformer.layers[0]
+    assert type(layer).__name__ == "FastLayer"  # the lean pre-norm block, same parameters
     before = layer.self_attn
     assert accelerate(lm).transformer.layers[0].self_attn is before
     fused = layer.linear1
