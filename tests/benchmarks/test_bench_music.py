@@ -45,7 +45,9 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 SECONDS = float(os.environ.get("TIMBRE_BENCH_SECONDS", "2.0"))
 # On a machine shared with other jobs, 2 OpenMP threads spin-wait for each other and can be
-# many times slower than 1: TIMBRE_BENCH_THREADS=1 gives steadier numbers there.
+# many times slower than 1: TIMBRE_BENCH_THREADS=1 gives steadier numbers there, and so does
+# OMP_WAIT_POLICY=PASSIVE in the environment (waiting threads sleep instead of spinning; on a
+# 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default spinning).
 THREADS = int(os.environ.get("TIMBRE_BENCH_THREADS", "0"))
 REPEATS = int(os.environ.get("TIMBRE_BENCH_REPEATS", "3"))
 PROMPT = "calm piano with soft strings"
@@ -137,7 +139,8 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
     n_q = stock_lm.num_codebooks
     print(
         f"\nCPU: {speed.cpu_name()} ({os.cpu_count()} cores; {speed.cpu_features()}); "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads; load "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads "
+        f"(OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}); load "
         f"{os.getloadavg()[0]:.1f}\nMusicGen-small-sized, random weights, {SECONDS:g} s of "
         f"audio, {REPEATS} interleaved repeats"
     )
