@@ -513,6 +513,8 @@ class AudiocraftEngine:
             if self._agreement is not None:
                 params["agreement"] = round(self._agreement.agreement, 4)
                 params["max_logit_error"] = round(self._agreement.max_logit_error, 4)
+                if self._agreement.cfg_agreement == self._agreement.cfg_agreement:  # not NaN
+                    params["cfg_agreement"] = round(self._agreement.cfg_agreement, 4)
             prov = Provenance(
                 engine=self.name,
                 model_id=ckpt.repo_id if ckpt else self.source.location,

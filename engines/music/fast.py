@@ -86,7 +86,7 @@ def _attention_classes() -> tuple[type, type]:
                 x = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
                 return self.out_proj(merge(x)), None
             state = self._streaming_state
-            used = int(state["used"]) if "used" in state else 0
+            used = state.get("used", 0)  # a Python int: no tensor made or read per step
             cache = state.get("kv")
             if cache is None or used + t > cache.shape[-2]:
                 size = max(256, 2 * (used + t))
@@ -96,7 +96,7 @@ def _attention_classes() -> tuple[type, type]:
                 state["kv"] = cache = grown
             cache[0, :, :, used : used + t] = k
             cache[1, :, :, used : used + t] = v
-            state["used"] = torch.tensor(used + t)
+            state["used"] = used + t
             if used and t > 1:
                 raise RuntimeError(
                     "streaming with several new steps after the first is not supported"
@@ -153,6 +153,48 @@ def _attention_classes() -> tuple[type, type]:
             return self.out_proj(merge(x)), None
 
     return SelfAttention, CrossAttention
+
+
+@functools.cache
+def _layer_class() -> type:
+    """A transformer layer computing audiocraft's pre-norm residual block in as few calls as
+    possible (built on first use, cached so ``isinstance`` recognises swapped layers).
+
+    A decoding step runs 24 such layers on 2 rows, so each Python call and tensor made per
+    layer is paid 24 times a step; with reduced kernels, whose weight reads are short, that
+    overhead is a large share of the step. The arithmetic is the same as audiocraft's
+    (``norm_first``, no layer scale, no dropout: the released models' settings); a layer
+    with other settings keeps audiocraft's forward."""
+    from audiocraft.modules.transformer import StreamingTransformerLayer
+    from torch import nn
+
+    class FastLayer(StreamingTransformerLayer):
+        accelerated = True
+
+        def forward(self, src, src_mask=None, src_key_padding_mask=None, cross_attention_src=None):
+            if src_mask is not None or src_key_padding_mask is not None:
+                return super().forward(src, src_mask, src_key_padding_mask, cross_attention_src)
+            # the accelerated attention takes its keys and values from the query (self) or
+            # the cross source; masks: causal by construction
+            x = src + self.self_attn(self.norm1(src), None, None)[0]
+            if self.cross_attention is not None:
+                x = x + self.cross_attention(self.norm_cross(x), cross_attention_src, None)[0]
+            h = self.linear1(self.norm2(x))
+            if self.activation is not _identity:
+                h = self.activation(h)
+            return x + self.linear2(h)
+
+    def eligible(layer: Any) -> bool:
+        scales = ("layer_scale_1", "layer_scale_2", "layer_scale_cross")
+        drops = ("dropout", "dropout1", "dropout2", "dropout_cross")
+        return (
+            layer.norm_first
+            and all(type(getattr(layer, n, nn.Identity())) is nn.Identity for n in scales)
+            and all(getattr(getattr(layer, n, None), "p", 0.0) == 0.0 for n in drops)
+        )
+
+    FastLayer.eligible = staticmethod(eligible)
+    return FastLayer
 
 
 def _linear_layers(lm: Any) -> list[tuple[Any, str, Any]]:
@@ -262,7 +304,10 @@ def accelerate(lm: Any, kernel: str = "onednn", attention: str = "sdpa") -> Any:
     if reason:
         raise ValueError(f"this model cannot use the fast path: {reason}")
     self_cls, cross_cls = _attention_classes()
+    layer_cls = _layer_class()
     for layer in lm.transformer.layers:
+        if type(layer) is not layer_cls and layer_cls.eligible(layer):
+            layer.__class__ = layer_cls  # same module and parameters, leaner forward
         if not isinstance(layer.self_attn, self_cls):
             layer.self_attn = self_cls(layer.self_attn)
         if layer.cross_attention is not None and not isinstance(layer.cross_attention, cross_cls):

@@ -22,9 +22,15 @@ processor's last-level cache, so what is measured is streaming from memory, as i
 step.
 
 A reduced kernel is used only after its teacher-forced agreement with the float32 model
-(:func:`agreement`): the same codes and prompt through both, and the share of positions
-where the most likely next code is the same must reach the kernel's threshold (98 %;
-97 % for 4-bit). The largest and mean logit differences are kept with it.
+(:func:`agreement`), measured on the model actually loaded (the user's real weights): the
+float32 model first generates a few seconds' worth of codes from two fixed prompts with its
+own sampling settings and a fixed seed; both LMs are then teacher-forced on those codes,
+and at every valid position (delay pattern as in training) the logits the sampler would see
+— classifier-free-guidance-mixed — are compared. The share of positions where the most
+likely next code is the same must reach the kernel's threshold (98 %; 97 % for 4-bit). The
+largest and mean logit differences, the number of positions, and the share of positions
+whose best code leads by more than twice the mean error ("decided": where the lead is
+smaller, any error of that size may swap the best two) are kept with it.
 
 Choices are cached in the user cache folder (``TIMBRE_CACHE_DIR`` overrides it) as JSON,
 keyed by model size, batch and threads, and invalidated when the CPU model or the torch
@@ -46,13 +52,13 @@ from typing import Any
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, unavailable
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: agreement on the model's own codes, CFG-mixed
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
 SCREEN_FACTOR = 4.0  # a reduced kernel this much slower than float32 on one layer: dropped
-CHECK_STEPS = 32  # teacher-forced positions in the agreement check
-CHECK_PROMPT = "calm piano with soft strings"
+CHECK_STEPS = 48  # steps of codes generated and teacher-forced in the agreement check
+CHECK_PROMPTS = ("calm piano with soft strings", "energetic drums with electric guitar")
 
 
 # ---- this machine ------------------------------------------------------------------------
@@ -180,6 +186,9 @@ class Agreement:
     agreement: float  # share of teacher-forced positions with the same argmax as float32
     max_logit_error: float
     mean_logit_error: float
+    positions: int = 0  # teacher-forced positions compared (0: an older record)
+    decided: float = float("nan")  # share of them whose lead exceeds 2 × the mean error
+    cfg_agreement: float = float("nan")  # the same on the CFG-mixed logits (stated, not gated)
 
     @property
     def accepted(self) -> bool:
@@ -390,52 +399,122 @@ def time_attention(
 
 
 # ---- quality of the reduced kernels --------------------------------------------------------
-def check_inputs(model: Any, steps: int = CHECK_STEPS) -> tuple[Any, Any]:
-    """A prompt and its unconditioned twin (a CFG batch) and fixed random codes."""
+@dataclass(frozen=True)
+class CheckInputs:
+    """What the agreement check feeds both LMs: CFG conditions (each prompt's row, then the
+    unconditioned rows) and codes the float32 model itself generated from those prompts."""
+
+    conditions: Any
+    codes: Any  # [prompts, codebooks, steps]
+    cfg_coef: float
+
+
+def check_inputs(model: Any, steps: int = CHECK_STEPS) -> CheckInputs:
+    """Conditions for :data:`CHECK_PROMPTS` and codes the model as it is now (float32)
+    sampled from them with its own generation settings and a fixed seed.
+
+    Teacher forcing on the model's own codes puts both LMs in the contexts a generation
+    visits; on random codes a real checkpoint sees noise it was never trained on, and its
+    next-code distributions there are flatter than in use, which makes agreement
+    pessimistic for no reason related to the music."""
     import torch
     from audiocraft.modules.conditioners import ClassifierFreeGuidanceDropout
 
     lm = model.lm
-    attributes, _ = model._prepare_tokens_and_attributes([CHECK_PROMPT], None)
-    attributes = attributes + ClassifierFreeGuidanceDropout(p=1.0)(attributes)
+    params = dict(getattr(model, "generation_params", {}) or {})
+    cfg_coef = float(params.get("cfg_coef", 3.0))
+    attributes, _ = model._prepare_tokens_and_attributes(list(CHECK_PROMPTS), None)
+    cfg = attributes + ClassifierFreeGuidanceDropout(p=1.0)(attributes)
     with torch.inference_mode():
-        conditions = lm.condition_provider(lm.condition_provider.tokenize(attributes))
-    generator = torch.Generator().manual_seed(0)
-    codes = torch.randint(0, lm.card, (2, lm.num_codebooks, steps), generator=generator)
-    return conditions, codes
+        conditions = lm.condition_provider(lm.condition_provider.tokenize(cfg))
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    try:
+        with torch.inference_mode():
+            codes = lm.generate(
+                None,
+                attributes,
+                max_gen_len=steps,
+                use_sampling=bool(params.get("use_sampling", True)),
+                temp=float(params.get("temp", 1.0)),
+                top_k=min(int(params.get("top_k", 250)), int(lm.card)),
+                top_p=float(params.get("top_p", 0.0)),
+                cfg_coef=cfg_coef,
+            )
+    finally:
+        torch.random.set_rng_state(state)
+    return CheckInputs(conditions, codes, cfg_coef)
 
 
-def teacher_forced(lm: Any, conditions: Any, codes: Any) -> Any:
+def teacher_forced(lm: Any, inputs: CheckInputs) -> Any:
+    """Each row's next-code logits at every valid position of ``inputs.codes`` given the true
+    past (the delay pattern applied as in training): [2 (prompt rows, unconditioned rows),
+    positions, card]."""
+    import torch
+
+    codes = torch.cat([inputs.codes, inputs.codes])
+    with torch.inference_mode():
+        out = lm.compute_predictions(codes, [], inputs.conditions)
+    mask = out.mask.chunk(2)[0]
+    return torch.stack([half[mask] for half in out.logits.float().chunk(2)])
+
+
+def teacher_forced_raw(lm: Any, codes: Any, conditions: Any) -> Any:
+    """``lm``'s logits for ``codes`` taken as its input sequence as they are (no pattern):
+    [rows, codebooks, steps, card]; for comparing two LMs' arithmetic."""
     import torch
 
     with torch.inference_mode():
         return lm(codes, [], conditions).float()
 
 
-def compare(kernel: str, reference: Any, logits: Any) -> Agreement:
+def compare(kernel: str, reference: Any, logits: Any, cfg_coef: float = 3.0) -> Agreement:
+    """Agreement of ``logits`` with ``reference`` (both from :func:`teacher_forced`): over
+    every row's logits (the gate), and over the CFG-mixed logits the sampler sees (stated;
+    guidance multiplies logit errors by up to ``2 × cfg_coef - 1``)."""
     diff = (logits - reference).abs()
+
+    def mixed(x: Any) -> Any:
+        return x[1] + (x[0] - x[1]) * cfg_coef
+
     return Agreement(
         kernel=kernel,
         agreement=float((logits.argmax(-1) == reference.argmax(-1)).float().mean()),
         max_logit_error=float(diff.max()),
         mean_logit_error=float(diff.mean()),
+        positions=int(reference.shape[0] * reference.shape[1]),
+        decided=decided_share(reference.flatten(0, 1), float(diff.mean())),
+        cfg_agreement=float(
+            (mixed(logits).argmax(-1) == mixed(reference).argmax(-1)).float().mean()
+        ),
     )
 
 
-def agreement(model: Any, kernel: str, reference: Any = None, inputs: Any = None) -> Agreement:
+def decided_share(reference: Any, error: float) -> float:
+    """Share of positions whose best code leads the runner-up by more than ``2 × error``:
+    where the lead is smaller, an error of that size can swap them, so a low agreement on a
+    model whose logits are nearly tied (random weights) says little about real ones."""
+    top2 = reference.topk(2, dim=-1).values
+    return float(((top2[:, 0] - top2[:, 1]) > 2 * error).float().mean())
+
+
+def agreement(
+    model: Any, kernel: str, reference: Any = None, inputs: CheckInputs | None = None
+) -> Agreement:
     """Teacher-forced agreement of ``model``'s LM computed by ``kernel`` with the LM as it is
-    now (float32); the LM is left as it was."""
+    now (float32) — the loaded model, so real weights when the user has them; the LM is
+    left as it was."""
     from engines.music.fast import restore, set_kernel
 
-    conditions, codes = inputs if inputs is not None else check_inputs(model)
+    inputs = inputs if inputs is not None else check_inputs(model)
     if reference is None:
-        reference = teacher_forced(model.lm, conditions, codes)
+        reference = teacher_forced(model.lm, inputs)
     replaced = set_kernel(model.lm, kernel)
     try:
-        logits = teacher_forced(model.lm, conditions, codes)
+        logits = teacher_forced(model.lm, inputs)
     finally:
         restore(replaced)
-    return compare(kernel, reference, logits)
+    return compare(kernel, reference, logits, inputs.cfg_coef)
 
 
 def pick_reduced(
@@ -453,7 +532,7 @@ def pick_reduced(
         if result is None:
             if inputs is None:
                 inputs = check_inputs(model)
-                reference = teacher_forced(model.lm, *inputs)
+                reference = teacher_forced(model.lm, inputs)
             result = check(model, kernel, reference=reference, inputs=inputs)
             data["agreement"][key] = asdict(result)
             save_cache(data)
@@ -492,7 +571,8 @@ def describe() -> list[str]:
     for key, record in sorted(data["agreement"].items()):
         verdict = "kept" if Agreement(**record).accepted else "refused"
         lines.append(
-            f"agreement {key}: {record['agreement']:.1%} of argmaxes, max |Δlogit| "
+            f"agreement {key}: {record['agreement']:.1%} of "
+            f"{record.get('positions') or '?'} argmaxes, max |Δlogit| "
             f"{record['max_logit_error']:.3g}, mean {record['mean_logit_error']:.3g} — {verdict}"
         )
     return lines

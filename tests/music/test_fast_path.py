@@ -87,6 +87,24 @@ def test_fast_engine_makes_the_same_greedy_tokens_as_stock(stock_model):
         stock_model.lm = original
 
 
+def test_fast_engine_samples_the_same_tokens_as_stock_for_the_same_seed(stock_model):
+    import torch
+
+    from engines.music.fast import accelerate
+
+    stock_model.set_generation_params(duration=1.0, use_sampling=True, top_k=10)
+    original = stock_model.lm
+    try:
+        got = []
+        for lm in (original, accelerate(copy.deepcopy(original), "onednn", "matmul")):
+            stock_model.lm = lm
+            torch.manual_seed(7)
+            got.append(stock_model.generate(["calm piano"], return_tokens=True)[1])
+        assert torch.equal(*got)
+    finally:
+        stock_model.lm = original
+
+
 def test_accelerate_is_idempotent_and_kernels_swap_and_restore(stock_model):
     from torch.nn import functional as F
 
@@ -95,6 +113,7 @@ def test_accelerate_is_idempotent_and_kernels_swap_and_restore(stock_model):
     lm = accelerate(copy.deepcopy(stock_model.lm))
     assert can_accelerate(lm) == ""
     layer = lm.transformer.layers[0]
+    assert type(layer).__name__ == "FastLayer"  # the lean pre-norm block, same parameters
     before = layer.self_attn
     assert accelerate(lm).transformer.layers[0].self_attn is before
     fused = layer.linear1

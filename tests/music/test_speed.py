@@ -190,3 +190,28 @@ def test_audiogen_reduced_is_checked_the_same_way(debug_hub, cache_dir):
     assert params["speed"] == "reduced" and params["kernel"] == "int8-weight"
     assert params["agreement"] >= 0.98 and take.provenance.dtype == "int8-weight"
     assert np.isfinite(take.clip.samples).all()
+
+
+def test_agreement_is_teacher_forced_on_the_models_own_codes(tiny_model):
+    """With greedy settings, each code the check generated is the argmax of the CFG-mixed
+    logits teacher forcing gives at its position: the codes are the model's own and the
+    delay pattern lines logits up with the codes they predict (off by one step, a match
+    would be chance, 1 in 64 here)."""
+    import torch
+
+    from engines.music import speed
+    from engines.music.fast import accelerate
+
+    model = copy.copy(tiny_model)
+    model.lm = accelerate(copy.deepcopy(tiny_model.lm), kernel="mkl")
+    model.generation_params = {**tiny_model.generation_params, "use_sampling": False}
+    inputs = speed.check_inputs(model)
+    rows = speed.teacher_forced(model.lm, inputs)
+    mixed = rows[1] + (rows[0] - rows[1]) * inputs.cfg_coef
+    assert inputs.codes.shape == (len(speed.CHECK_PROMPTS), 4, speed.CHECK_STEPS)
+    both = torch.cat([inputs.codes, inputs.codes])
+    with torch.inference_mode():
+        valid = model.lm.compute_predictions(both, [], inputs.conditions).mask.chunk(2)[0]
+    assert mixed.shape[0] == int(valid.sum()) > 0.9 * inputs.codes.numel()
+    greedy = (mixed.argmax(-1) == inputs.codes[valid]).float().mean()
+    assert greedy >= 0.97
