@@ -344,14 +344,17 @@ def _analyse(x: np.ndarray, sample_rate: int) -> WorldAnalysis | None:
     times = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0
     sp = pyworld.cheaptrick(x, f0, times, sample_rate)
     ap = pyworld.d4c(x, f0, times, sample_rate)
-    sp = np.exp(uniform_filter1d(np.log(np.maximum(sp, 1e-16)), size=_ENVELOPE_SMOOTH_FRAMES, axis=0))
+    log_sp = np.log(np.maximum(sp, 1e-16))
+    sp = np.exp(uniform_filter1d(log_sp, size=_ENVELOPE_SMOOTH_FRAMES, axis=0))
     return WorldAnalysis(f0, np.ascontiguousarray(sp), ap, median)
 
 
 _steady_cache: dict[tuple[int, bytes], tuple[np.ndarray, WorldAnalysis | None]] = {}
 
 
-def steady_phonation(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, WorldAnalysis | None]:
+def steady_phonation(
+    samples: np.ndarray, sample_rate: int
+) -> tuple[np.ndarray, WorldAnalysis | None]:
     """The take resynthesised by WORLD on its cleaned f0 contour: one clear period per frame.
 
     A creaky voice (Piper joe: his first harmonic up to 30 dB under his second, irregular
@@ -462,7 +465,8 @@ def _world_reshape(
     # heard as voiced. The result is therefore measured as the input was, and the rest of
     # the error corrected (secant steps), a few times at most, keeping the closest.
     if steady:  # already one clear period per frame: heard as the contour says
-        return _finish(pyworld.synthesize(new_f0, sp, ap, sample_rate, FRAME_PERIOD_MS), target_frames)
+        out = pyworld.synthesize(new_f0, sp, ap, sample_rate, FRAME_PERIOD_MS)
+        return _finish(out, target_frames)
     best, best_error = None, float("inf")
     tried: list[tuple[float, float]] = []  # (correction, measured error)
     correction = 0.0
