@@ -77,6 +77,9 @@ class SpeechEngine:
     model_id = ""
     sample_rate = 22_050
     default_voice = ""
+    # Every take is resynthesised with one clear period per frame before its delivery
+    # (prosody.steady_phonation): for voices whose creak trackers cannot agree on.
+    steady_phonation = False
 
     def __init__(self) -> None:
         self._loaded = False
@@ -187,7 +190,7 @@ class SpeechEngine:
         raw = trim_silence(np.asarray(raw, np.float32), self.sample_rate)
         if len(raw) == 0:
             return np.zeros(int(seg.gap_after / p.rate * self.sample_rate), np.float32)
-        shaped = prosody.reshape(raw, self.sample_rate, p)
+        shaped = prosody.reshape(raw, self.sample_rate, p, steady=self.steady_phonation)
         if request.convert_toward is not None:
             from engines.speech.world_convert import convert
 

@@ -15,7 +15,10 @@ so the exact part is done after synthesis, on the engine's output:
   synthesis with the spectral envelope kept (formants stay);
 - energy: a gain in dB from a fixed speech loudness.
 
-When everything is neutral the audio is returned untouched (no overhead on the raw engine).
+When everything is neutral the audio is returned untouched (no overhead on the raw engine),
+except for a creaky voice (an engine with ``steady_phonation``, Piper): every take of it is
+first resynthesised by WORLD with one clear period per frame (:func:`steady_phonation`),
+and its pitch level and range are then set on that analysis by WORLD at every shift.
 """
 
 from __future__ import annotations
@@ -41,7 +44,13 @@ _PITCH_TOLERANCE_ST = 0.2  # stop correcting once the measured shift is this clo
 _OCTAVE_WINDOW = 41  # voiced frames (~0.2 s) in the running median octave errors are judged by
 _LOUD_DB = 20.0  # frames this far below the loud voiced frames do not count for the median
 _OUTLIER_OCTAVES = 0.75  # nor frames further than this from it (a run in another register)
-_H1_DROP_DB = 6.0  # the first harmonic is kept at most this far under the second
+_H1_DROP_DB = 3.0  # the first harmonic is kept at most this far under the 2nd to 4th
+# ... and in a steady_phonation take at least this far above them: modal phonation (H1 a few
+# dB over H2), where creak has H1 far under H2 (joe's unshifted take: by pyin 81.0 Hz, +8 st
+# heard +8.50 with H1 level with the others, +8.35 with it 3 dB over).
+_STEADY_H1_DB = -3.0
+_ENVELOPE_SMOOTH_FRAMES = 9  # frames (45 ms) the spectral envelope is averaged over in time
+_STEADY_CACHE = 8  # steady analyses kept (the same take re-delivered at another pitch)
 _PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
 
 
@@ -278,17 +287,111 @@ def semitones(a_hz: float, b_hz: float) -> float:
 
 
 def reshape(
-    samples: np.ndarray, sample_rate: int, p: Prosody, target_frames: int | None = None
+    samples: np.ndarray,
+    sample_rate: int,
+    p: Prosody,
+    target_frames: int | None = None,
+    steady: bool = False,
 ) -> np.ndarray:
-    """Apply rate (or an exact target length), pitch level and range to mono speech."""
+    """Apply rate (or an exact target length), pitch level and range to mono speech.
+
+    ``steady``: the voice is first resynthesised with one clear period per frame (see
+    :func:`steady_phonation`), also when the delivery is neutral, so that every take of a
+    creaky voice, shifted or not, is heard on the same terms.
+    """
     if target_frames is None:
         target_frames = int(round(len(samples) / p.rate))
     target_frames = max(1, target_frames)
-    if p.pitch_range == 1.0 and p.pitch >= LOWEST_TAPE_SHIFT:
-        if p.pitch == 0.0 and target_frames == len(samples):
+    analysis = None
+    if steady:
+        samples, analysis = steady_phonation(samples, sample_rate)
+    if p.pitch_range == 1.0 and p.pitch == 0.0:
+        if target_frames == len(samples):
             return samples
+        return _time_stretch(samples, sample_rate, target_frames)
+    if p.pitch_range == 1.0 and p.pitch >= LOWEST_TAPE_SHIFT and analysis is None:
         return _shift_level(samples, sample_rate, target_frames, p.pitch)
-    return _world_reshape(samples, sample_rate, p, target_frames)
+    return _world_reshape(samples, sample_rate, p, target_frames, analysis)
+
+
+@dataclass(frozen=True)
+class WorldAnalysis:
+    """WORLD's view of one take: a cleaned f0 contour, envelope, aperiodicity, median f0."""
+
+    f0: np.ndarray
+    sp: np.ndarray
+    ap: np.ndarray
+    median: float
+
+
+def _analyse(x: np.ndarray, sample_rate: int) -> WorldAnalysis | None:
+    """Harvest f0 (octave errors folded, creak voiced), CheapTrick envelope, D4C; None if unvoiced.
+
+    The envelope is averaged over ``_ENVELOPE_SMOOTH_FRAMES`` in time (log domain). CheapTrick
+    on a creaky frame, analysed at a period the voice does not keep, swings by several dB
+    from frame to frame (3.3 dB on average for Piper joe); resynthesised at a low f0, where
+    one period spans four frames, successive pulses then differ so much that pyin calls most
+    of an octave-down take unvoiced (joe −8 st: 22 voiced frames of 150).
+    """
+    import pyworld
+    from scipy.ndimage import uniform_filter1d
+
+    f0 = f0_track(x, sample_rate)
+    if (f0 > 0).sum() < 3:
+        return None
+    median = _voiced_median(x, sample_rate, f0)
+    f0 = _fill_creak(x, sample_rate, f0, median)
+    times = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0
+    sp = pyworld.cheaptrick(x, f0, times, sample_rate)
+    ap = pyworld.d4c(x, f0, times, sample_rate)
+    log_sp = np.log(np.maximum(sp, 1e-16))
+    sp = np.exp(uniform_filter1d(log_sp, size=_ENVELOPE_SMOOTH_FRAMES, axis=0))
+    return WorldAnalysis(f0, np.ascontiguousarray(sp), ap, median)
+
+
+_steady_cache: dict[tuple[int, bytes], tuple[np.ndarray, WorldAnalysis | None]] = {}
+
+
+def steady_phonation(
+    samples: np.ndarray, sample_rate: int
+) -> tuple[np.ndarray, WorldAnalysis | None]:
+    """The take resynthesised by WORLD on its cleaned f0 contour: one clear period per frame.
+
+    A creaky voice (Piper joe: his first harmonic up to 30 dB under his second, irregular
+    periods, vowels Harvest calls unvoiced) is heard differently by every tracker: on the
+    same unshifted take Praat reads 84 Hz and pyin 91 Hz, 1.4 st apart, so no shift of it
+    can be heard as asked by both, and each tracker's voicing decisions on the creaky
+    frames change with the register (plain resampling, the ideal shift, read −5.1 st by
+    pyin when asked −4). Resynthesised on the contour Harvest found, octave errors folded,
+    creaky vowels voiced at the voice's median and the first harmonic kept audible, the
+    voice has one periodicity that Praat and pyin both follow (within 0.2 st of each other
+    on joe), and shifts of it are heard as asked. Returns the new take and its analysis
+    (with which WORLD shifts it further without analysing it again); the take unchanged and
+    None when it has nothing voiced. The last few are kept, so re-delivering a take at
+    another pitch or emotion does not analyse it again.
+    """
+    import hashlib
+
+    import pyworld
+
+    key = (sample_rate, hashlib.sha1(np.ascontiguousarray(samples, np.float32).tobytes()).digest())
+    if key in _steady_cache:
+        return _steady_cache[key]
+    x = np.ascontiguousarray(samples, dtype=np.float64)
+    a = _analyse(x, sample_rate)
+    if a is None:
+        result = (samples, None)
+    else:
+        sp = _keep_fundamental(a.sp, a.f0, sample_rate, _STEADY_H1_DB)
+        out = pyworld.synthesize(a.f0, sp, a.ap, sample_rate, FRAME_PERIOD_MS)
+        peak = float(np.max(np.abs(out))) if len(out) else 0.0
+        if peak > 0.999:
+            out = out * (0.999 / peak)
+        result = (_fit_length(out.astype(np.float32), len(samples)), a)
+    while len(_steady_cache) >= _STEADY_CACHE:
+        _steady_cache.pop(next(iter(_steady_cache)))
+    _steady_cache[key] = result
+    return result
 
 
 def _time_stretch(samples: np.ndarray, sample_rate: int, target_frames: int) -> np.ndarray:
@@ -327,34 +430,43 @@ def _shift_level(samples: np.ndarray, sample_rate: int, target_frames: int, pitc
     return _fit_length(out, target_frames)
 
 
-def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_frames: int) -> np.ndarray:
+def _world_reshape(
+    samples: np.ndarray,
+    sample_rate: int,
+    p: Prosody,
+    target_frames: int,
+    analysis: WorldAnalysis | None = None,
+) -> np.ndarray:
     """Pitch level, range and length with WORLD: f0 is set exactly, the envelope is kept.
 
     The asked level is met as measured on the result (see the correction loop below).
+    ``analysis``: ``samples`` is a :func:`steady_phonation` take made from it; it is
+    re-synthesised from that analysis (not analysed again), and the level is measured
+    against the steady take itself.
     """
     import pyworld
 
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0 = f0_track(x, sample_rate)
+    steady = analysis is not None
+    if analysis is None:
+        analysis = _analyse(x, sample_rate)
+        if analysis is None:  # nothing to pitch: only the length changes
+            return _time_stretch(samples, sample_rate, target_frames)
+    f0, sp, ap, median = analysis.f0, analysis.sp, analysis.ap, analysis.median
     voiced = f0 > 0
-    if voiced.sum() < 3:  # nothing to pitch: only the length changes
-        return _time_stretch(samples, sample_rate, target_frames)
-    median = _voiced_median(x, sample_rate, f0)
-    f0 = _fill_creak(x, sample_rate, f0, median)
-    voiced = f0 > 0
-    times = np.arange(len(f0)) * FRAME_PERIOD_MS / 1000.0
-    sp = pyworld.cheaptrick(x, f0, times, sample_rate)
-    ap = pyworld.d4c(x, f0, times, sample_rate)
     new_f0 = np.zeros_like(f0)
     new_f0[voiced] = median * 2.0 ** (p.pitch / 12.0 + p.pitch_range * np.log2(f0[voiced] / median))
     n_out = max(2, int(round(target_frames / sample_rate * 1000.0 / FRAME_PERIOD_MS)) + 1)
     new_f0, sp, ap = _resample_frames(new_f0, sp, ap, n_out)
     new_f0 = np.clip(new_f0, 0.0, sample_rate / 4)
-    sp = _keep_fundamental(sp, new_f0, sample_rate)
+    sp = _keep_fundamental(sp, new_f0, sample_rate, _STEADY_H1_DB if steady else _H1_DROP_DB)
     # The shifted contour is exact, but the measure of the result is not the contour: WORLD
     # renders creaky or breathy frames cleanly periodic, and its noise excitation can be
     # heard as voiced. The result is therefore measured as the input was, and the rest of
     # the error corrected (secant steps), a few times at most, keeping the closest.
+    if steady:  # already one clear period per frame: heard as the contour says
+        out = pyworld.synthesize(new_f0, sp, ap, sample_rate, FRAME_PERIOD_MS)
+        return _finish(out, target_frames)
     best, best_error = None, float("inf")
     tried: list[tuple[float, float]] = []  # (correction, measured error)
     correction = 0.0
@@ -371,31 +483,40 @@ def _world_reshape(samples: np.ndarray, sample_rate: int, p: Prosody, target_fra
             break
         tried.append((correction, error))
         correction = _next_correction(tried)
-    out = best
+    return _finish(best, target_frames)
+
+
+def _finish(out: np.ndarray, target_frames: int) -> np.ndarray:
+    """WORLD's output as float32 of the asked length, under full scale (it can overshoot a little)."""
     peak = float(np.max(np.abs(out))) if len(out) else 0.0
-    if peak > 0.999:  # WORLD can overshoot a full-scale input a little
+    if peak > 0.999:
         out = out * (0.999 / peak)
     return _fit_length(out.astype(np.float32), target_frames)
 
 
-def _keep_fundamental(sp: np.ndarray, f0: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Raise the envelope below 1.5·f0 to no less than ``_H1_DROP_DB`` under the second harmonic.
+def _keep_fundamental(
+    sp: np.ndarray, f0: np.ndarray, sample_rate: int, drop_db: float = _H1_DROP_DB
+) -> np.ndarray:
+    """Raise the envelope below 1.5·f0 to no less than ``_H1_DROP_DB`` under the 2nd–4th harmonics.
 
     Some voices carry almost no energy at f0 (Piper joe's first harmonic lies ~30 dB under
     its second). The engine's own take is still heard at f0 because its odd harmonics and
     irregular periods break the octave's symmetry, but WORLD's clean pulses at that
     envelope are nearly periodic at half the period: pyin heard joe's unshifted
     resynthesis an octave up. A first harmonic near the natural level (a few dB under the
-    second in a male voice) makes the period unambiguous; where the voice already has one,
-    nothing changes.
+    strongest low harmonic in a male voice) makes the period unambiguous; where the voice
+    already has one, nothing changes. The strongest of the 2nd to 4th counts, not the 2nd
+    alone: shifted an octave down, joe's f0 (40 Hz) and its second harmonic both fall below
+    the ~160 Hz where his envelope peaks, and with only the second as reference pyin heard
+    joe −8 st an octave up.
     """
     freqs = np.linspace(0.0, sample_rate / 2, sp.shape[1])
     out = sp.copy()
-    floor_ratio = 10.0 ** (-_H1_DROP_DB / 10.0)  # sp is a power spectrum
+    floor_ratio = 10.0 ** (-drop_db / 10.0)  # sp is a power spectrum
     for i in np.flatnonzero(f0 > 0):
         low = freqs < 1.5 * f0[i]
-        floor = float(np.interp(2.0 * f0[i], freqs, sp[i])) * floor_ratio
-        out[i, low] = np.maximum(sp[i, low], floor)
+        strongest = max(float(np.interp(k * f0[i], freqs, sp[i])) for k in (2, 3, 4))
+        out[i, low] = np.maximum(sp[i, low], strongest * floor_ratio)
     return out
 
 
