@@ -50,7 +50,6 @@ _H1_DROP_DB = 3.0  # the first harmonic is kept at most this far under the 2nd t
 # heard +8.50 with H1 level with the others, +8.35 with it 3 dB over).
 _STEADY_H1_DB = -3.0
 _ENVELOPE_SMOOTH_FRAMES = 9  # frames (45 ms) the spectral envelope is averaged over in time
-_STEADY_CACHE = 8  # steady analyses kept (the same take re-delivered at another pitch)
 _PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
 
 
@@ -349,9 +348,6 @@ def _analyse(x: np.ndarray, sample_rate: int) -> WorldAnalysis | None:
     return WorldAnalysis(f0, np.ascontiguousarray(sp), ap, median)
 
 
-_steady_cache: dict[tuple[int, bytes], tuple[np.ndarray, WorldAnalysis | None]] = {}
-
-
 def steady_phonation(
     samples: np.ndarray, sample_rate: int
 ) -> tuple[np.ndarray, WorldAnalysis | None]:
@@ -367,31 +363,22 @@ def steady_phonation(
     voice has one periodicity that Praat and pyin both follow (within 0.2 st of each other
     on joe), and shifts of it are heard as asked. Returns the new take and its analysis
     (with which WORLD shifts it further without analysing it again); the take unchanged and
-    None when it has nothing voiced. The last few are kept, so re-delivering a take at
-    another pitch or emotion does not analyse it again.
+    None when it has nothing voiced. Nothing is kept between takes: a process-wide cache of
+    WORLD analyses would hold tens of MB per take for the life of the studio or the speech
+    server, shared unlocked by engine threads, to save one analysis on a re-delivery.
     """
-    import hashlib
-
     import pyworld
 
-    key = (sample_rate, hashlib.sha1(np.ascontiguousarray(samples, np.float32).tobytes()).digest())
-    if key in _steady_cache:
-        return _steady_cache[key]
     x = np.ascontiguousarray(samples, dtype=np.float64)
     a = _analyse(x, sample_rate)
     if a is None:
-        result = (samples, None)
-    else:
-        sp = _keep_fundamental(a.sp, a.f0, sample_rate, _STEADY_H1_DB)
-        out = pyworld.synthesize(a.f0, sp, a.ap, sample_rate, FRAME_PERIOD_MS)
-        peak = float(np.max(np.abs(out))) if len(out) else 0.0
-        if peak > 0.999:
-            out = out * (0.999 / peak)
-        result = (_fit_length(out.astype(np.float32), len(samples)), a)
-    while len(_steady_cache) >= _STEADY_CACHE:
-        _steady_cache.pop(next(iter(_steady_cache)))
-    _steady_cache[key] = result
-    return result
+        return samples, None
+    sp = _keep_fundamental(a.sp, a.f0, sample_rate, _STEADY_H1_DB)
+    out = pyworld.synthesize(a.f0, sp, a.ap, sample_rate, FRAME_PERIOD_MS)
+    peak = float(np.max(np.abs(out))) if len(out) else 0.0
+    if peak > 0.999:
+        out = out * (0.999 / peak)
+    return _fit_length(out.astype(np.float32), len(samples)), a
 
 
 def _time_stretch(samples: np.ndarray, sample_rate: int, target_frames: int) -> np.ndarray:
