@@ -35,18 +35,32 @@ def consented_voices() -> list[str]:
 
 def convert_to_take(
     project: Any,
-    source: StemSource,
+    clip_id: int,
     voice: str,
     model: str | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     engine: Any | None = None,
 ) -> ConvertedTake:
-    """Re-speak ``source`` in ``voice`` and store the take (the job row ends like every
-    job's). Safe on a worker thread; refused without the voice's consent."""
+    """Re-speak the clip ``clip_id`` in ``voice`` and store the take (the job row ends like
+    every job's). Safe on a worker thread; refused without the voice's consent, and a clip
+    longer than conversion takes is refused from its length before it is rendered (a
+    10-hour clip would otherwise be mixed into memory first)."""
     from desktop.session.jobs import JobSpec, run_job
-    from engines.speech.chatterbox_vc import ENGINE_NAME, ChatterboxConverter, clip_request
+    from desktop.session.stems import clip_source
+    from engines.errors import BadInput
+    from engines.speech.chatterbox_vc import (
+        ENGINE_NAME,
+        MAX_SOURCE_S,
+        ChatterboxConverter,
+        clip_request,
+    )
 
+    seconds = project.clip(clip_id).length_frames / project.sample_rate
+    if seconds > MAX_SOURCE_S:
+        raise BadInput(f"That clip is {seconds / 60:.0f} minutes long; convert at most "
+                       f"{MAX_SOURCE_S / 60:.0f} minutes at a time (split it first).")
+    source = clip_source(project, clip_id)
     request = clip_request(source.clip, source.name, voice)
     spec = JobSpec(ENGINE_NAME, "speech", request, f"{source.name} as {voice}")
     engine = engine if engine is not None else ChatterboxConverter(model)

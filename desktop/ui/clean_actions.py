@@ -140,7 +140,6 @@ class CleanActions(QObject):
     # ---- convert voice ------------------------------------------------------------------
     def convert_voice(self, voice: str | None = None) -> None:
         from desktop.session.convert import consented_voices, convert_to_take, place_converted
-        from desktop.session.stems import clip_source
 
         clip, _track = self.target()
         if self.project() is None or clip is None:
@@ -161,8 +160,7 @@ class CleanActions(QObject):
         project, model = self.project(), self.vc_model
 
         def work(progress, cancel):
-            return convert_to_take(project, clip_source(project, clip), voice, model, progress,
-                                   cancel)
+            return convert_to_take(project, clip, voice, model, progress, cancel)
 
         def done(result) -> None:
             if project is self.project() and self.timeline() is not None:

@@ -118,3 +118,23 @@ def test_convert_a_clip_to_a_consented_voice_on_a_new_track_then_undo(qtbot, win
     assert window.timeline.undo_label == "Convert Interview take to Sam"
     window.projects.undo()
     assert [t.name for t in p.tracks()] == ["Host"]
+
+
+def test_convert_refuses_a_clip_longer_than_an_hour_before_rendering_it(window, monkeypatch):
+    """A 2-hour clip is refused from its length in one line; nothing is mixed or stored."""
+    from desktop.session import stems
+    from desktop.session.convert import convert_to_take
+    from engines.errors import BadInput
+
+    p, tl = window.project, window.timeline
+    take = p.add_take(tone(1.0, 300), "long interview", "import")
+    clip = tl.add_clip(tl.add_track("Host"), take.id, 0)
+    import dataclasses
+
+    real = p.clip
+    monkeypatch.setattr(p, "clip", lambda cid: dataclasses.replace(real(cid), length_frames=2 * 3600 * RATE))
+    rendered = []
+    monkeypatch.setattr(stems, "clip_source", lambda *a: rendered.append(a))
+    with pytest.raises(BadInput, match="120 minutes long"):
+        convert_to_take(p, clip, "Sam")
+    assert not rendered and len(p.takes()) == 1
