@@ -183,6 +183,11 @@ def test_bench_chatterbox_pipeline_overhead(released):
         f"audio {audio_s:.2f} s; paired ratios {', '.join(f'{r - 1:+.1%}' for r in ratios)}; "
         f"overhead {overhead:+.1%} (goal ≤ 5 %: {'met' if overhead <= 0.05 else 'not met'})"
     )
+    if overhead < -0.05:  # the pipeline runs the package's steps: it cannot be much faster
+        print(
+            "the pipeline came out faster than the package's own steps: the machine's load "
+            "changed between the two sides; rerun on a quiet machine before judging"
+        )
 
 
 def test_bench_zero_shot_clone_time(released, kokoro_for_clone):
