@@ -49,7 +49,7 @@ bench-music: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
 
 bench-voice: setup
-	$(PY) -m pytest tests/benchmarks/test_bench_voice.py -m bench -s -p no:cacheprovider
+	$(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider
 
 bench-consent: setup
 	$(PY) -m pytest tests/benchmarks/test_consent_calibration.py -m bench -s -p no:cacheprovider

@@ -18,12 +18,19 @@ voice:
    reference's median f0) and formant scale, or none — whichever scores best on the
    scoring sentences and two more (four sentences make the pick less of a coin toss),
    because WORLD's resynthesis alone can cost more similarity than the shift gains;
-4. checks the result on *held-out* sentences: the similarity reported is on sentences the
+4. fits a static spectral correction (:mod:`engines.speech.spectral_eq`): the reference's
+   long-term spectrum minus the clone's, in smoothed third-octave bands, applied as an
+   equaliser after the WORLD shift — kept only when it raises the similarity on those four
+   sentences by ``EQ_MARGIN`` (the voice's colour: tilt, microphone, a synthesiser's top);
+5. checks the result on *held-out* sentences: the similarity reported is on sentences the
    search never scored, and a result whose Whisper transcript drifts from the text
-   (WER above ``MAX_WER``) falls back to no post-process, then to the next best style.
+   (WER above ``MAX_WER``) falls back to no equaliser, then no post-process, then to the
+   next best style.
 
-The clone is the style table plus the post-process (``meta["world"]``), which
-:mod:`engines.speech.voices` turns into the request's ``convert_toward`` when speaking.
+The clone is the style table plus the post-process (``meta["world"]``, ``meta["eq"]``),
+which :mod:`engines.speech.voices` turns into the request's ``convert_toward`` when
+speaking. With a fixed ``max_candidates`` (and a budget it does not reach) the same
+reference and seed give the same clone.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput
 from engines.speech.prosody import median_f0, semitones
 from engines.speech.request import SpeechRequest
+from engines.speech.spectral_eq import SpectralEq
 from engines.speech.world_convert import WorldShift
 
 TIMBRE_DIMS = 128
@@ -58,6 +66,8 @@ FIT_SENTENCES = (  # with the scoring ones, what the post-process is fitted on
 MAX_WER = 0.10
 WARP_GRID = (0.88, 0.94, 1.0, 1.06, 1.12)
 POST_MARGIN = 0.005  # a post-process must beat the plain voice by this much to be kept
+EQ_MARGIN = 0.01  # an equaliser must beat the clone without it by this much to be kept
+EQ_STRENGTHS = (0.5, 1.0)  # of the measured LTAS difference
 SEARCH_SHARE = 0.85  # of the budget; the rest is for the post-process and the checks
 
 
@@ -72,6 +82,7 @@ class CloneSettings:
     prosody_share: float = 0.25  # of the evolution steps that move the prosody dims
     prosody_starts: bool = True  # also start from the nearest timbre with other prosody
     post_process: bool = True  # fit the WORLD pitch/formant shift
+    spectral_eq: bool = True  # fit the long-term spectrum equaliser (needs the reference)
     check_intelligibility: bool = True
     language: str = "en-us"
     start_voices: tuple[str, ...] | None = None  # shipped styles to start from (all if None)
@@ -94,6 +105,8 @@ class CloneResult:
     style_similarity: float | None = None  # held-out similarity of the style alone
     base_style: np.ndarray | None = field(default=None, repr=False)  # the nearest shipped style
     nearest: str = ""  # the nearest shipped style's name
+    eq: SpectralEq | None = None  # the fitted long-term spectrum equaliser, if kept
+    without_eq: float | None = None  # held-out similarity of style + WORLD shift alone
 
     @property
     def pitch_offset(self) -> float:
@@ -109,8 +122,9 @@ class CloneResult:
             "candidates": self.candidates,
             "seconds": round(self.seconds, 1),
             "world": None if self.post is None else self.post.as_dict(),
+            "eq": None if self.eq is None else self.eq.as_dict(),
             "method": "kokoro style search, (1+1)-ES on timbre+prosody dims, Resemblyzer, "
-                      "WORLD pitch/formant post-process",
+                      "WORLD pitch/formant post-process, long-term spectrum EQ",
         }
 
 
@@ -135,13 +149,16 @@ def _say(engine, style: np.ndarray, sentences: tuple[str, ...], language: str) -
     return np.concatenate(parts)
 
 
-def post_processed(audio: np.ndarray, rate: int, post: WorldShift | None) -> np.ndarray:
-    """``audio`` as the clone speaks it: through the WORLD shift when it has one."""
-    if post is None:
-        return audio
-    from engines.speech.world_convert import convert
+def post_processed(
+    audio: np.ndarray, rate: int, post: WorldShift | None, eq: SpectralEq | None = None
+) -> np.ndarray:
+    """``audio`` as the clone speaks it: through the WORLD shift and the equaliser when it
+    has them (in that order, as the pipeline applies them)."""
+    if post is not None:
+        from engines.speech.world_convert import convert
 
-    return convert(audio, rate, post)
+        audio = convert(audio, rate, post)
+    return audio if eq is None else eq.apply(audio, rate)
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
@@ -161,6 +178,7 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 def intelligibility(
     engine, style: np.ndarray, sentences: tuple[str, ...], language: str,
     post: WorldShift | None = None,
+    eq: SpectralEq | None = None,
 ) -> float:
     """WER of Whisper-base on ``sentences`` spoken in ``style`` (and post-process)."""
     from engines.voices.transcribe import transcribe
@@ -168,7 +186,7 @@ def intelligibility(
     errors = []
     for sentence in sentences:
         audio = engine.raw(sentence, SpeechRequest(sentence, style=style, language=language))
-        audio = post_processed(audio, engine.sample_rate, post)
+        audio = post_processed(audio, engine.sample_rate, post, eq)
         heard = transcribe(AudioClip(audio, engine.sample_rate), language=language.split("-")[0])
         errors.append(word_error_rate(sentence, heard))
     return float(np.mean(errors))
@@ -206,6 +224,27 @@ def fit_post_process(
     return best, (plain if best is None else best_score)
 
 
+def fit_spectral_eq(
+    audio: np.ndarray, rate: int, reference: AudioClip, target: np.ndarray,
+    check=lambda: None, strengths: tuple[float, ...] = EQ_STRENGTHS,
+) -> tuple[SpectralEq | None, float]:
+    """The long-term spectrum equaliser (or None) that brings ``audio`` closest to
+    ``target``, and its score: the measured correction at each of ``strengths``, kept only
+    when it beats ``audio`` as it is by :data:`EQ_MARGIN`."""
+    from engines.speech.spectral_eq import fit_eq
+
+    plain = _cosine(_embed(audio, rate), target)
+    full = fit_eq(reference.mono().samples[0], reference.sample_rate, audio, rate)
+    best, best_score = None, plain + EQ_MARGIN
+    for strength in strengths:
+        check()
+        eq = full.scaled(strength)
+        score = _cosine(_embed(eq.apply(audio, rate), rate), target)
+        if score > best_score:
+            best, best_score = eq, score
+    return best, (plain if best is None else best_score)
+
+
 def search_style(
     engine,
     target: np.ndarray,
@@ -213,11 +252,13 @@ def search_style(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     reference_f0: float | None = None,
+    reference: AudioClip | None = None,
 ) -> CloneResult:
     """Search Kokoro's style space for ``target`` (a Resemblyzer embedding).
 
     With ``reference_f0`` (the target's median f0) the WORLD post-process may also move the
-    clone's pitch toward it.
+    clone's pitch toward it; with ``reference`` (the recording itself) an equaliser may
+    move the clone's long-term spectrum toward it.
     """
     engine.load()
     started = time.perf_counter()
@@ -301,16 +342,22 @@ def search_style(
     chosen = None
     for score, candidate in sorted(accepted, key=lambda a: -a[0])[:3]:
         table = base + candidate
-        post = None
-        if settings.post_process:
-            report("fitting the pitch and formant post-process")
+        post = eq = None
+        if settings.post_process or (settings.spectral_eq and reference is not None):
             check()
             fit_audio = _say(engine, table, settings.scoring + settings.fit, lang)
-            post, _ = fit_post_process(fit_audio, rate, target, reference_f0, check)
-        for option in dict.fromkeys([post, None]):  # the fitted shift, then none
+            if settings.post_process:
+                report("fitting the pitch and formant post-process")
+                post, _ = fit_post_process(fit_audio, rate, target, reference_f0, check)
+            if settings.spectral_eq and reference is not None:
+                report("fitting the spectral equaliser")
+                shaped = post_processed(fit_audio, rate, post)
+                eq, _ = fit_spectral_eq(shaped, rate, reference, target, check)
+        # the fitted post-process, then without the equaliser, then none at all
+        for option in dict.fromkeys([(post, eq), (post, None), (None, None)]):
             check()
             wer = (
-                intelligibility(engine, table, settings.held_out, lang, option)
+                intelligibility(engine, table, settings.held_out, lang, *option)
                 if settings.check_intelligibility
                 else None
             )
@@ -320,14 +367,13 @@ def search_style(
         if chosen is not None:
             break
     if chosen is None:  # nothing clear enough: keep the start itself
-        chosen = (accepted[0][0], base, None, None)
-    score, table, post, wer = chosen
+        chosen = (accepted[0][0], base, (None, None), None)
+    score, table, (post, eq), wer = chosen
     held_audio = _say(engine, table, settings.held_out, lang)
     style_similarity = _cosine(_embed(held_audio, rate), target)
-    held_out = (
-        style_similarity if post is None
-        else _cosine(_embed(post_processed(held_audio, rate, post), rate), target)
-    )
+    shaped = post_processed(held_audio, rate, post)
+    without_eq = style_similarity if post is None else _cosine(_embed(shaped, rate), target)
+    held_out = without_eq if eq is None else _cosine(_embed(eq.apply(shaped, rate), rate), target)
     progress(Progress(settings.budget_s, settings.budget_s, "done"))
     return CloneResult(
         style=table.astype(np.float32),
@@ -342,6 +388,8 @@ def search_style(
         style_similarity=style_similarity,
         base_style=shipped[nearest],
         nearest=nearest,
+        eq=eq,
+        without_eq=without_eq,
     )
 
 
@@ -364,6 +412,8 @@ def clone_voice(
 
     ref = library.reference_audio(voice.name).mono()
     ref_f0 = median_f0(ref.samples[0], ref.sample_rate)
-    result = search_style(engine("kokoro"), voice.embedding, settings, progress, cancel, ref_f0)
+    result = search_style(
+        engine("kokoro"), voice.embedding, settings, progress, cancel, ref_f0, reference=ref
+    )
     library.set_clone(voice.name, CLONE_KIND, result.style.astype(np.float32), result.meta())
     return result

@@ -138,13 +138,24 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
         )
     fields["style"] = clone.data
     world = clone.meta.get("world")
+    eq = clone.meta.get("eq")
+    steps: list[Any] = []
+    extra: dict[str, Any] = {}  # recorded in the take's provenance
     if world:  # the pitch/formant shift the search fitted, as the clone sounded when judged
         from engines.speech.world_convert import WorldShift
 
-        fields["convert_toward"] = WorldShift(float(world["pitch"]), float(world["warp"]))
-        fields["extra"] = {"clone_world": dict(world)}  # recorded in the take's provenance
+        steps.append(WorldShift(float(world["pitch"]), float(world["warp"])))
+        extra["clone_world"] = dict(world)
     else:  # clones made before the shift was fitted carry only a pitch offset
         fields["voice_pitch"] = float(clone.meta.get("pitch_offset", 0.0))
+    if eq:  # the long-term spectrum equaliser, after the shift (as when it was fitted)
+        from engines.speech.spectral_eq import SpectralEq
+
+        steps.append(SpectralEq.from_dict(eq))
+        extra["clone_eq"] = {"hz": list(eq["hz"]), "db": list(eq["db"])}
+    if steps:
+        fields["convert_toward"] = steps[0] if len(steps) == 1 else tuple(steps)
+        fields["extra"] = extra
     fields["voice"] = clone.meta.get("base", "clone")
     return ResolvedVoice("kokoro", fields)
 

@@ -16,6 +16,7 @@ loses ~0.08 similarity to itself), so the search also weighs "no post-process at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -121,8 +122,16 @@ def resynthesize(a: Analysis, shift: WorldShift, sample_rate: int) -> np.ndarray
     return _synthesize(a, a.f0 * 2.0 ** (shift.pitch / 12.0), shift.warp, sample_rate, len(a.x))
 
 
-def convert(samples: np.ndarray, sample_rate: int, target: VoiceStats | WorldShift) -> np.ndarray:
-    """``samples`` moved toward ``target``: a reference's statistics, or a fixed shift."""
+def convert(samples: np.ndarray, sample_rate: int, target: Any) -> np.ndarray:
+    """``samples`` moved toward ``target``: a reference's statistics (:class:`VoiceStats`),
+    a fixed shift (:class:`WorldShift`), a clone's equaliser
+    (:class:`~engines.speech.spectral_eq.SpectralEq`), or a tuple of these applied in turn."""
+    if isinstance(target, tuple):
+        for step in target:
+            samples = convert(samples, sample_rate, step)
+        return samples
+    if hasattr(target, "apply"):  # a SpectralEq: a filter, no WORLD resynthesis
+        return target.apply(samples, sample_rate)
     a = analyse(samples, sample_rate)
     voiced = a.f0 > 0
     if voiced.sum() < 3:

@@ -66,6 +66,8 @@ KOKORO_STYLE = "kokoro-style"  # engines.speech.voices.CLONE_KIND: a 510×256 fl
 KOKORO_STYLE_SIZE = 510 * 256
 PIPER = "piper"  # engines.banking.voice_import.CLONE_KIND: a Piper config (JSON bytes)
 MAX_SEMITONES = 24.0
+MAX_EQ_DB = 12.0  # a clone's equaliser gains (fitted within ±10 dB)
+MAX_EQ_BANDS = 64
 
 MIGRATIONS = [  # engines.blobs.migrate: append new steps, never edit released ones
     """
@@ -246,6 +248,29 @@ def _meta_number(meta: dict, key: str, low: float, high: float) -> None:
         raise ValueError(f"meta.{key} must be a number from {low:g} to {high:g}")
 
 
+def _check_eq(eq: Any) -> None:
+    """A clone's equaliser (``engines.speech.spectral_eq``): matching lists of band centres
+    (Hz, rising, 20 Hz–24 kHz) and gains (dB, within ±``MAX_EQ_DB``)."""
+    if eq is None:
+        return
+    if not isinstance(eq, dict) or not isinstance(eq.get("hz"), list) or not isinstance(eq.get("db"), list):
+        raise ValueError("meta.eq must hold lists hz and db")
+    hz, db = eq["hz"], eq["db"]
+    if not 1 <= len(hz) <= MAX_EQ_BANDS or len(db) != len(hz):
+        raise ValueError(f"meta.eq must hold 1 to {MAX_EQ_BANDS} bands, as many gains as centres")
+    for key, values, low, high in (("hz", hz, 20.0, 24000.0), ("db", db, -MAX_EQ_DB, MAX_EQ_DB)):
+        for value in values:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or not low <= value <= high
+            ):
+                raise ValueError(f"meta.eq.{key} must hold numbers from {low:g} to {high:g}")
+    if any(b <= a for a, b in zip(hz, hz[1:], strict=False)):
+        raise ValueError("meta.eq.hz must rise from band to band")
+
+
 def check_clone(kind: str, encoding: str, data: bytes, meta: Any) -> bytes | np.ndarray:
     """The clone's data decoded and checked for its kind, or ``ValueError`` saying why not.
 
@@ -294,6 +319,7 @@ def check_clone(kind: str, encoding: str, data: bytes, meta: Any) -> bytes | np.
                 raise ValueError("meta.world must hold a pitch and a warp")
             _meta_number(world, "pitch", -MAX_SEMITONES, MAX_SEMITONES)
             _meta_number(world, "warp", 0.25, 4.0)
+        _check_eq(meta.get("eq"))
     elif kind == PIPER:
         if not isinstance(decoded, bytes):
             raise ValueError("a Piper clone must be its config file")

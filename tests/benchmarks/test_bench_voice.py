@@ -14,14 +14,17 @@ time each search took (its budget).
 
 For each: Resemblyzer similarity to the reference on held-out sentences for the base voice
 (nearest shipped Kokoro style), the WORLD conversion of that base voice toward the
-reference, the searched style alone, and the clone as it speaks (style + its fitted WORLD
-pitch/formant shift); WER of Whisper-base on the clone. Then the real-time
+reference, the searched style alone, the style with its fitted WORLD pitch/formant shift
+(the clone before the equaliser), and the clone as it speaks (plus its long-term spectrum
+equaliser when one was kept); WER of Whisper-base on the clone. Then the real-time
 factor of each engine's bare call against the same text through the pipeline (neutral
 delivery, no watermark) — the pipeline's overhead.
 
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
 ``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
-``TIMBRE_BENCH_VOICES`` a comma-separated subset of the reference voices.
+``TIMBRE_BENCH_VOICES`` a comma-separated subset of the reference voices,
+``TIMBRE_BENCH_CLONE_CANDIDATES`` a fixed number of search candidates (with a budget it
+does not reach, runs repeat exactly whatever the machine's load).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ REFERENCE_TEXT = (
     "When the weather turned cold, we sold the honey at the village market.",
 )
 BUDGET = float(os.environ.get("TIMBRE_BENCH_CLONE_BUDGET", "600"))
+CANDIDATES = int(os.environ.get("TIMBRE_BENCH_CLONE_CANDIDATES", "0")) or None
 ONLY = [v for v in os.environ.get("TIMBRE_BENCH_VOICES", "").split(",") if v]  # subset to run
 RTF_TEXT = (
     "The library opens at nine in the morning. Visitors can borrow up to five books at a time. "
@@ -146,26 +150,33 @@ def test_bench_cloning(kokoro):
         target = embed(AudioClip(ref, rate))
         held_ref, held_rate = _joined(say, cl.HELD_OUT_SENTENCES)
         ceiling = _similarity(held_ref, held_rate, target)  # the reference voice itself
-        settings = cl.CloneSettings(budget_s=BUDGET, seed=1, start_voices=starts)
-        result = cl.search_style(kokoro, target, settings, reference_f0=median_f0(ref, rate))
+        settings = cl.CloneSettings(budget_s=BUDGET, seed=1, start_voices=starts,
+                                    max_candidates=CANDIDATES)
+        result = cl.search_style(kokoro, target, settings, reference_f0=median_f0(ref, rate),
+                                 reference=AudioClip(ref, rate))
         base_audio = cl._say(kokoro, result.base_style, cl.HELD_OUT_SENTENCES, "en-us")
         world = convert(base_audio, kokoro.sample_rate, voice_stats(ref, rate))
         world_sim = _similarity(world, kokoro.sample_rate, target)
         wer = result.wer if result.wer is not None else cl.intelligibility(
-            kokoro, result.style, cl.HELD_OUT_SENTENCES, "en-us", result.post)
+            kokoro, result.style, cl.HELD_OUT_SENTENCES, "en-us", result.post, result.eq)
         post = "none" if result.post is None else f"{result.post.pitch:+.1f}st x{result.post.warp:.2f}"
+        if result.eq is not None:
+            post += f" eq±{max(abs(d) for d in result.eq.db):.0f}dB"
         rows.append((name, ceiling, result.start_similarity, world_sim, result.style_similarity,
-                     result.similarity, wer, result.candidates, post, result.base, result.seconds))
+                     result.similarity, wer, result.candidates, post, result.base, result.seconds,
+                     result.without_eq))
         print(f"\n{name}: done in {result.seconds:.0f} s", flush=True)
     print("\n\nCloning — Resemblyzer similarity to the reference on held-out sentences")
-    print(f"search budget {BUDGET:.0f} s per voice; base = nearest shipped style, WORLD = its "
-          "conversion toward the reference, search = the searched style alone, clone = the "
-          "style with its fitted WORLD pitch/formant post-process (what timbre speak uses)\n")
+    print(f"search budget {BUDGET:.0f} s per voice"
+          f"{f', {CANDIDATES} candidates' if CANDIDATES else ''}; base = nearest shipped style, "
+          "WORLD = its conversion toward the reference, search = the searched style alone, "
+          "no-EQ = the style with its fitted WORLD pitch/formant post-process, clone = that "
+          "plus the spectral equaliser when kept (what timbre speak uses)\n")
     print(f"{'reference':14s} {'itself':>6s} {'base':>6s} {'WORLD':>6s} {'search':>6s} "
-          f"{'clone':>6s} {'WER':>6s} {'cands':>5s} {'secs':>5s} {'post':>12s}  start")
-    for name, ceil, base, world, style, sim, wer, n, post, start, secs in rows:
-        print(f"{name:14s} {ceil:6.3f} {base:6.3f} {world:6.3f} {style:6.3f} {sim:6.3f} "
-              f"{wer:6.1%} {n:5d} {secs:5.0f} {post:>12s}  {start}")
+          f"{'no-EQ':>6s} {'clone':>6s} {'WER':>6s} {'cands':>5s} {'secs':>5s} {'post':>20s}  start")
+    for name, ceil, base, world, style, sim, wer, n, post, start, secs, no_eq in rows:
+        print(f"{name:14s} {ceil:6.3f} {base:6.3f} {world:6.3f} {style:6.3f} {no_eq:6.3f} "
+              f"{sim:6.3f} {wer:6.1%} {n:5d} {secs:5.0f} {post:>20s}  {start}")
     mean = {key: float(np.mean([r[i] for r in rows])) for key, i in
             (("base", 2), ("WORLD", 3), ("search", 4), ("clone", 5), ("wer", 6))}
     print(f"\nmean: base {mean['base']:.3f}, WORLD {mean['WORLD']:.3f}, search {mean['search']:.3f}, "

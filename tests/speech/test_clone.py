@@ -146,3 +146,39 @@ def test_cloned_voice_speaks_with_its_saved_post_process(kokoro, tmp_path):
     moved = semitones(median_f0(take.clip.samples[0], rate), median_f0(plain.clip.samples[0], rate))
     assert abs(moved + 5.0) < 0.75
     assert take.provenance.params["clone_world"] == {"pitch": -5.0, "warp": 0.94}
+
+
+def test_cloned_voice_speaks_with_its_saved_equaliser(kokoro, tmp_path):
+    """A clone whose search kept a spectral equaliser (meta["eq"]) speaks through it, after
+    its WORLD shift when it has one, and the take records it."""
+    from engines.audio_io import write_audio
+    from engines.speech import service
+    from engines.speech.spectral_eq import SpectralEq, band_centres, long_term_spectrum
+    from engines.speech.voices import CLONE_KIND, resolve
+    from engines.speech.world_convert import WorldShift
+    from engines.voices.library import open_library
+    from tests.voices import material
+
+    lib = open_library()
+    lib.add("Sam", [write_audio(tmp_path / "ref.wav", material.joe(" ".join(material.SENTENCES[:2])))])
+    said = write_audio(tmp_path / "consent.wav", material.joe(lib.statement("Sam").text, 1.1))
+    lib.record_consent("Sam", said, check_phrase=False)
+    centres = band_centres()
+    db = np.clip(4.0 * np.log2(centres / 1000.0), -8, 8)
+    eq = SpectralEq(tuple(centres), tuple(db - db.mean()))
+    style = kokoro.styles["jf_alpha"]
+    world = {"pitch": -2.0, "warp": 1.0}
+    lib.set_clone("Sam", CLONE_KIND, style, {"base": "jf_alpha", "world": world, "eq": eq.as_dict()})
+    both = resolve("Sam")
+    assert both.fields["convert_toward"] == (WorldShift(-2.0, 1.0), SpectralEq.from_dict(eq.as_dict()))
+
+    lib.set_clone("Sam", CLONE_KIND, style, {"base": "jf_alpha", "eq": eq.as_dict()})
+    voice = resolve("Sam")
+    take = service.speak(SHORT, voice, seed=0)
+    plain = service.speak(SHORT, resolve("jf_alpha"), seed=0)
+    assert take.provenance.params["clone_eq"] == eq.as_dict()
+    rate = take.clip.sample_rate
+    moved = long_term_spectrum(take.clip.samples[0], rate, centres) - long_term_spectrum(
+        plain.clip.samples[0], rate, centres
+    )
+    assert np.max(np.abs(moved - (db - db.mean()))[1:-1]) < 1.5

@@ -159,6 +159,7 @@ def _set(path: list, value):
         (*_style_clone_is(SHORT_STYLE), "510×256"),
         (*_style_clone_is(HUGE_STYLE), "does not match the shape in its header"),
         (_set(["clones", 0, "meta", "world"], {"pitch": "high", "warp": 1}), {}, "pitch"),
+        (_set(["clones", 0, "meta", "eq"], {"hz": [100, 200], "db": [0, 99]}), {}, "meta.eq.db"),
         (_set(["clones", 0, "meta", "pitch_offset"], 1e9), {}, "pitch_offset"),
     ],
 )
