@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 _DTYPES = {  # the LM's weights as each kernel holds them (engines.music.kernels)
     "mkl": "float32",
     "onednn": "float32",
+    "gemv": "float32",
     "bf16": "bfloat16",
     "int8-weight": "int8-weight",
     "int8-dynamic": "int8-dynamic",

@@ -270,7 +270,9 @@ def _plain(layer: Any) -> Any:
     """A float32 kernel layer as the ``nn.Linear`` it came from (same parameters)."""
     from torch import nn
 
-    if layer.kernel not in ("mkl", "onednn"):
+    from engines.music.kernels import KERNELS
+
+    if not KERNELS[layer.kernel].exact:
         raise ValueError("a reduced-precision layer cannot be turned back into float32")
     plain = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
     plain.weight, plain.bias = layer.weight, layer.bias

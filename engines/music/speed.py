@@ -52,7 +52,7 @@ from typing import Any
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, unavailable
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 2  # 2: agreement on the model's own codes, CFG-mixed
+CACHE_VERSION = 3  # 2: agreement on the model's own codes, CFG-mixed; 3: the gemv kernel
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
