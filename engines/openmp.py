@@ -4,13 +4,16 @@ torch's CPU kernels (and MKL's and oneDNN's inside it) run on an OpenMP thread t
 in the Linux wheels, LLVM's libomp on macOS. Between two parallel regions a worker thread
 busy-waits ("spins") for a while before it sleeps, which saves a wake-up when the cores are
 otherwise idle. A desktop app never has the cores to itself: when the user's browser, a
-build or a second job takes one core, a spinning worker holds the core that the thread it
-is waiting for needs, and every one of the hundreds of small parallel regions in a
-MusicGen decoding step pays for it. On a 2-core AMD EPYC shared with other jobs (load 2-7),
-a MusicGen-small-width decoding step on 2 threads took several times as long as on 1
-thread with the default spinning, and about as long as 1 thread or less with
-``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once); with the cores idle, PASSIVE
-cost little (numbers in ``tests/benchmarks/test_bench_openmp.py``).
+build or a second job takes a core, a spinning worker holds the core that the thread it is
+waiting for needs, and every one of the hundreds of small parallel regions in a MusicGen
+decoding step pays for it. ``make bench-openmp`` on a 2-core AMD EPYC shared with other
+jobs (load 6-11; the fast path's step of a MusicGen-small-width LM, 6 layers, median of two
+rounds): on 2 threads the runtime's default took 1200 ms a step (2440 ms with one more
+busy-looping program), ``ACTIVE`` 2150 (2930), a bounded ``GOMP_SPINCOUNT=10000`` 160 (320)
+and ``PASSIVE`` (waiting threads sleep at once) 200 (92); 1 thread took 130-440 ms whatever
+the policy. So PASSIVE, the only setting that was never far from the best. (An idle machine
+could not be measured there; when the cores are free, sleeping costs a wake-up per region,
+microseconds against a step's tens of milliseconds.)
 
 The runtime reads the policy once, when it starts (on torch's import), and never again; so
 :func:`settle` runs at the entry point (``timbre``, which is also the studio, the speech
