@@ -45,9 +45,10 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 SECONDS = float(os.environ.get("TIMBRE_BENCH_SECONDS", "2.0"))
 # On a machine shared with other jobs, 2 OpenMP threads spin-wait for each other and can be
-# many times slower than 1: TIMBRE_BENCH_THREADS=1 gives steadier numbers there, and so does
-# OMP_WAIT_POLICY=PASSIVE in the environment (waiting threads sleep instead of spinning; on a
-# 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default spinning).
+# many times slower than 1 unless OMP_WAIT_POLICY=PASSIVE (waiting threads sleep instead of
+# spinning; on a 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default
+# spinning). The timbre entry point sets it for the app (engines/openmp.py); pytest is not
+# that entry point, so `make bench-music` sets it unless the environment has a policy.
 THREADS = int(os.environ.get("TIMBRE_BENCH_THREADS", "0"))
 REPEATS = int(os.environ.get("TIMBRE_BENCH_REPEATS", "3"))
 PROMPT = "calm piano with soft strings"
