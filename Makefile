@@ -15,7 +15,7 @@ REQS += requirements/package.txt requirements/lock.txt requirements/nodeps.lock.
 export QT_API := pyside6
 
 .PHONY: setup run test lint bench bench-music bench-voice bench-consent bench-watermark screenshot clean
-.PHONY: bench-transcribe
+.PHONY: bench-transcribe bench-openmp
 
 setup: $(STAMP)
 
@@ -46,7 +46,11 @@ lint: setup
 bench: bench-music bench-voice bench-consent bench-watermark
 
 bench-music: setup
-	$(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
+	@# the OpenMP wait policy the timbre entry point gives the app (engines/openmp.py)
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
+
+bench-openmp: setup
+	$(PY) -m pytest tests/benchmarks/test_bench_openmp.py -m bench -s -p no:cacheprovider
 
 bench-voice: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider

@@ -74,7 +74,7 @@ def connect(address: str = LOCAL, workers: int | None = None,
     if private:
         options.update(address="local", num_cpus=workers or os.cpu_count() or 1,
                        object_store_memory=OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1",
-                       runtime_env={"env_vars": {"PYTHONPATH": _python_path()}})
+                       runtime_env={"env_vars": {"PYTHONPATH": _python_path(), **_openmp()}})
         if temp_dir:
             options["_temp_dir"] = str(Path(temp_dir).resolve())
     else:
@@ -94,6 +94,13 @@ def connect(address: str = LOCAL, workers: int | None = None,
                       float(total.get("GPU", 0)), private)
     finally:
         ray.shutdown()
+
+
+def _openmp() -> dict[str, str]:
+    """The driver's OpenMP wait policy (:mod:`engines.openmp`), so workers wait as it does."""
+    from engines.openmp import USER_VARIABLES
+
+    return {name: os.environ[name] for name in USER_VARIABLES if os.environ.get(name)}
 
 
 def _python_path() -> str:

@@ -24,6 +24,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
         print(f"{dev.name:8s} {dev.label}")
     wish = requested_device()
     print(f"chosen: {choose_device()} (asked: {wish})")
+    from engines.openmp import describe as openmp_policy
+
+    print(openmp_policy())
     from engines.music.speed import describe  # the kernels measured for MusicGen/AudioGen
 
     for line in describe():

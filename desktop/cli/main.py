@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engines.openmp import settle
+
+    settle()  # before anything imports torch: OpenMP reads its wait policy once, at start
     from desktop.cli.common import run_guarded
 
     parser = build_parser()

@@ -231,7 +231,7 @@ def set_kernel(lm: Any, kernel: str) -> list[tuple[Any, str, Any]]:
     from torch import nn
     from torch.nn import functional as F
 
-    from engines.music.kernels import _linear_class, kernel_linear
+    from engines.music.kernels import KERNELS, _linear_class, kernel_linear, unavailable
 
     cls = _linear_class()
     replaced = []
@@ -253,10 +253,12 @@ def set_kernel(lm: Any, kernel: str) -> list[tuple[Any, str, Any]]:
             replaced.append((layer, "linear1", layer.linear1))
             layer.linear1 = kernel_linear(kernel, layer.linear1, gelu=True)
             layer.activation = _identity
+    heads = KERNELS[kernel].heads  # the output heads' own kernel, where it has one that runs
+    heads = heads if heads and not unavailable(heads) else kernel
     for parent, name, child in _linear_layers(lm):
         if type(child) is nn.Linear:
             replaced.append((parent, name, child))
-            setattr(parent, name, kernel_linear(kernel, child))
+            setattr(parent, name, kernel_linear(heads if parent is lm.linears else kernel, child))
     return replaced
 
 

@@ -49,10 +49,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, unavailable
+from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags, unavailable
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 3  # 2: agreement on the model's own codes, CFG-mixed; 3: the gemv kernel
+CACHE_VERSION = 4  # 2: agreement on own codes, CFG-mixed; 3: int8 heads, 8-bit dyn.; 4: gemv
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -71,16 +71,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
 
 
 def cpu_features() -> dict[str, Any]:

@@ -45,9 +45,10 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 SECONDS = float(os.environ.get("TIMBRE_BENCH_SECONDS", "2.0"))
 # On a machine shared with other jobs, 2 OpenMP threads spin-wait for each other and can be
-# many times slower than 1: TIMBRE_BENCH_THREADS=1 gives steadier numbers there, and so does
-# OMP_WAIT_POLICY=PASSIVE in the environment (waiting threads sleep instead of spinning; on a
-# 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default spinning).
+# many times slower than 1 unless OMP_WAIT_POLICY=PASSIVE (waiting threads sleep instead of
+# spinning; on a 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default
+# spinning). The timbre entry point sets it for the app (engines/openmp.py); pytest is not
+# that entry point, so `make bench-music` sets it unless the environment has a policy.
 THREADS = int(os.environ.get("TIMBRE_BENCH_THREADS", "0"))
 REPEATS = int(os.environ.get("TIMBRE_BENCH_REPEATS", "3"))
 PROMPT = "calm piano with soft strings"
@@ -111,6 +112,34 @@ def _teacher_forced_streaming(lm, codes, conditions):
     with torch.inference_mode(), lm.streaming():
         steps = [lm(codes[..., s : s + 1], [], conditions) for s in range(codes.shape[-1])]
     return torch.cat(steps, dim=2)
+
+
+def _sampling(logits, cfg_coef: float, model):
+    """What the sampler draws from at each teacher-forced position: CFG-mixed logits (rows:
+    prompts, then unconditioned), softmax at the model's temperature, its top-k kept."""
+    import torch
+
+    params = model.generation_params
+    mixed = logits[1] + (logits[0] - logits[1]) * cfg_coef
+    probs = torch.softmax(mixed / params.get("temp", 1.0), -1)
+    kth = probs.topk(min(params.get("top_k", 250) or probs.shape[-1], probs.shape[-1]), -1)
+    probs = torch.where(probs >= kth.values[..., -1:], probs, 0)
+    return probs / probs.sum(-1, keepdim=True)
+
+
+def _sampler_shift(reference, logits, cfg_coef: float, model) -> float:
+    """Mean total-variation distance between the float32 and the reduced model's sampling
+    distributions: the share of draws that can come out differently (stated, not gated)."""
+    p, q = _sampling(reference, cfg_coef, model), _sampling(logits, cfg_coef, model)
+    return float(0.5 * (p - q).abs().sum(-1).mean())
+
+
+def _flatness(reference, cfg_coef: float, model) -> tuple[float, float]:
+    """Median lead of the best code over the second (per row) and the sampler's mean top
+    probability: how near to ties the reference's choices are."""
+    top2 = reference.flatten(0, 1).topk(2, -1).values
+    lead = float((top2[:, 0] - top2[:, 1]).median())
+    return lead, float(_sampling(reference, cfg_coef, model).amax(-1).mean())
 
 
 def _step_bytes(lm, kernel: str) -> int:
@@ -179,13 +208,18 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
         (_teacher_forced_streaming(lms["ours fast"], both, inputs.conditions) - raw).abs().max()
     )
     reference = speed.teacher_forced(stock_lm, inputs)
-    quality = {
-        name: speed.compare(
-            kernels[name], reference, speed.teacher_forced(lm, inputs), inputs.cfg_coef
-        )
-        for name, lm in lms.items()
-        if name in kernels and name != "ours fast"
-    }
+    quality, moved = {}, {}
+    for name, lm in lms.items():
+        if name in kernels and name != "ours fast":
+            logits = speed.teacher_forced(lm, inputs)
+            quality[name] = speed.compare(kernels[name], reference, logits, inputs.cfg_coef)
+            moved[name] = _sampler_shift(reference, logits, inputs.cfg_coef, model)
+    lead, top = _flatness(reference, inputs.cfg_coef, model)
+    print(
+        f"reference (random weights): best code leads the second by {lead:.3g} (median logit), "
+        f"the sampler's most likely code has {top:.1%} on average: near-ties, where a small "
+        "logit error swaps the argmax and moves little of what is sampled (TV below)"
+    )
 
     # -- timing ---------------------------------------------------------------------------
     def generate(lm, batch: int = 1):
@@ -298,7 +332,7 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
                 f"agreement {q.agreement:.1%} of {q.positions} (gate "
                 f"{KERNELS[q.kernel].min_agreement:.0%}: {verdict}), CFG-mixed {q.cfg_agreement:.1%}"
                 f", max |Δlogit| {q.max_logit_error:.3g}, mean {q.mean_logit_error:.3g}, "
-                f"decided {q.decided:.0%}"
+                f"decided {q.decided:.0%}, sampler TV {moved[name]:.3f}"
             )
         elif name == "ours fast":
             note = f"max |Δlogit| vs stock {fast_diff:.1e} (exact)"

@@ -150,3 +150,17 @@ def test_onednn_kernel_runs_on_onednn_and_falls_back_under_autograd(stock_model)
         x.requires_grad_(True)
         fused(x).sum().backward()
         assert x.grad is not None
+
+
+def test_4bit_keeps_the_output_heads_in_int8(stock_model):
+    """The heads make the logits directly: 4-bit there costs a fifth of the logit error."""
+    from engines.music.fast import accelerate
+    from engines.music.kernels import unavailable
+
+    if unavailable("int4-weight"):
+        pytest.skip(unavailable("int4-weight"))
+    lm = accelerate(copy.deepcopy(stock_model.lm), "int4-weight")
+    assert {head.kernel for head in lm.linears} == {"int8-weight"}
+    assert {layer.linear1.kernel for layer in lm.transformer.layers} == {"int4-weight"}
+    lm = accelerate(copy.deepcopy(stock_model.lm), "bf16")  # a kernel with no head rule
+    assert {head.kernel for head in lm.linears} == {"bf16"}
