@@ -77,8 +77,9 @@ class SpeechEngine:
     model_id = ""
     sample_rate = 22_050
     default_voice = ""
-    # Every take is resynthesised with one clear period per frame before its delivery
-    # (prosody.steady_phonation): for voices whose creak trackers cannot agree on.
+    # A take whose pitch level or range is changed is resynthesised with one clear period per
+    # frame (prosody.steady_analysis): for voices whose creak trackers cannot agree on.
+    # Neutral takes are the engine's own audio.
     steady_phonation = False
 
     def __init__(self) -> None:
