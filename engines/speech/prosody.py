@@ -56,7 +56,8 @@ _STEADY_H1_DB = -3.0
 # (0.5-0.9), and WORLD then fills those vowels with noise shaped by the formants, which Praat
 # hears as a "pitch" at the first formant (joe −12 st: 24 of 137 frames at 500-700 Hz,
 # median −11.40 st). Cubed, such bands are mostly periodic (0.5 → 0.13) while a band D4C
-# finds wholly aperiodic (1.0) stays noise; joe −12 st is then heard −12.06 (Praat), −12.20 (pyin).
+# finds wholly aperiodic (1.0) stays noise; joe −12 st is then heard −12.06 (Praat),
+# −12.20 (pyin).
 _STEADY_AP_POWER = 3.0
 _ENVELOPE_SMOOTH_FRAMES = 9  # frames (45 ms) the spectral envelope is averaged over in time
 _PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
@@ -439,11 +440,13 @@ def steady_phonation(
     Piper's default noise scale Praat reads his take at 84 Hz and pyin at 91 Hz, 1.4 st
     apart (at the studio's 0.333 they agree), and each tracker's voicing decisions on the
     creaky frames change with the register (plain resampling, the ideal shift, read −5.1 st
-    by pyin when asked −4; +5.7 when asked +4 at the studio's noise scale). Resynthesised on the contour Harvest found, octave errors folded,
-    creaky vowels voiced at the voice's median and the first harmonic kept audible, the
-    voice has one periodicity that Praat and pyin both follow (within 0.2 st of each other
-    on joe), and shifts of it are heard as asked. Returns the new take and its analysis
-    (with which WORLD shifts it further without analysing it again); the take unchanged and
+    by pyin when asked −4; +5.7 when asked +4 at the studio's noise scale). Resynthesised
+    on the contour Harvest found, octave errors folded, creaky vowels voiced at the voice's
+    median with their aperiodicity lowered and the first harmonic kept audible, the voice
+    has one periodicity that Praat and pyin both follow (within 0.2 st of each other on
+    joe), and shifts of it are heard as asked. The pipeline itself re-voices only pitched
+    takes, straight from :func:`steady_analysis` (see :func:`reshape`). Returns the new take
+    and its analysis; the take unchanged and
     None when it has nothing voiced. Nothing is kept between takes: a process-wide cache of
     WORLD analyses would hold tens of MB per take for the life of the studio or the speech
     server, shared unlocked by engine threads, to save one analysis on a re-delivery.
