@@ -15,12 +15,12 @@ so the exact part is done after synthesis, on the engine's output:
   synthesis with the spectral envelope kept (formants stay);
 - energy: a gain in dB from a fixed speech loudness.
 
-When everything is neutral the audio is returned untouched (no overhead on the raw engine),
-for every engine. A creaky voice (an engine with ``steady_phonation``, Piper) is re-voiced
-only when its pitch level or range is asked to change: WORLD resynthesises it with one clear
-period per frame (:func:`steady_analysis`) at the asked level, measured against the engine's
-own take as a long-window tracker hears both (:func:`heard_median`), so its shifted and
-unshifted takes are heard the asked interval apart.
+When everything is neutral the audio is returned untouched (no overhead on the raw engine).
+A creaky voice (an engine with ``steady_phonation``, Piper) is re-voiced by WORLD with one
+clear period per frame (:func:`steady_analysis`) when its pitch level or range is asked to
+change, at the asked level as a long-window tracker hears it (:func:`heard_median`); with
+``steady_neutral`` its neutral takes are re-voiced too (robust on every sentence, ~4× the
+engine's time), otherwise they are the engine's own audio and the reference of its shifts.
 """
 
 from __future__ import annotations
