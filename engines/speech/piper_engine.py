@@ -84,7 +84,7 @@ class PiperEngine(SpeechEngine):
     default_voice = BUNDLED
     # Piper joe is creaky: trackers hear shifts of his own take up to 6 st off the request
     # (even an ideal resampling); his pitched takes are re-voiced steady by WORLD and heard
-    # within 0.5 st of the request by Praat and pyin (issue 14). Neutral takes stay his own.
+    # within 0.5 st of the request by Praat and pyin (issue 14).
     steady_phonation = True
     # Neutral takes re-voiced too: on some sentences Praat, pyin and Harvest disagree about
     # joe's own take by 0.9-2 st, so a shift measured from it cannot satisfy all of them
