@@ -77,9 +77,12 @@ class SpeechEngine:
     model_id = ""
     sample_rate = 22_050
     default_voice = ""
-    # Every take is resynthesised with one clear period per frame before its delivery
-    # (prosody.steady_phonation): for voices whose creak trackers cannot agree on.
+    # A take whose pitch level or range is changed is resynthesised with one clear period per
+    # frame (prosody.steady_analysis): for voices whose creak trackers cannot agree on.
+    # Neutral takes are the engine's own audio.
     steady_phonation = False
+    # ... and its neutral takes too (prosody.reshape's steady_neutral): robust, ~4× dearer.
+    steady_neutral = False
 
     def __init__(self) -> None:
         self._loaded = False
@@ -190,7 +193,13 @@ class SpeechEngine:
         raw = trim_silence(np.asarray(raw, np.float32), self.sample_rate)
         if len(raw) == 0:
             return np.zeros(int(seg.gap_after / p.rate * self.sample_rate), np.float32)
-        shaped = prosody.reshape(raw, self.sample_rate, p, steady=self.steady_phonation)
+        shaped = prosody.reshape(
+            raw,
+            self.sample_rate,
+            p,
+            steady=self.steady_phonation,
+            steady_neutral=self.steady_neutral,
+        )
         if request.convert_toward is not None:
             from engines.speech.world_convert import convert
 

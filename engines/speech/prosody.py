@@ -15,10 +15,12 @@ so the exact part is done after synthesis, on the engine's output:
   synthesis with the spectral envelope kept (formants stay);
 - energy: a gain in dB from a fixed speech loudness.
 
-When everything is neutral the audio is returned untouched (no overhead on the raw engine),
-except for a creaky voice (an engine with ``steady_phonation``, Piper): every take of it is
-first resynthesised by WORLD with one clear period per frame (:func:`steady_phonation`),
-and its pitch level and range are then set on that analysis by WORLD at every shift.
+When everything is neutral the audio is returned untouched (no overhead on the raw engine).
+A creaky voice (an engine with ``steady_phonation``, Piper) is re-voiced by WORLD with one
+clear period per frame (:func:`steady_analysis`) when its pitch level or range is asked to
+change, at the asked level as a long-window tracker hears it (:func:`heard_median`); with
+``steady_neutral`` its neutral takes are re-voiced too (robust on every sentence, ~4× the
+engine's time), otherwise they are the engine's own audio and the reference of its shifts.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ _H1_DROP_DB = 3.0  # the first harmonic is kept at most this far under the 2nd t
 # dB over H2), where creak has H1 far under H2 (joe's unshifted take: by pyin 81.0 Hz, +8 st
 # heard +8.50 with H1 level with the others, +8.35 with it 3 dB over).
 _STEADY_H1_DB = -3.0
+# A steady_phonation take's voiced frames get D4C's aperiodicity raised to this power:
+# creak measured at a period the voice does not keep reads as half to fully aperiodic
+# (0.5-0.9), and WORLD then fills those vowels with noise shaped by the formants, which Praat
+# hears as a "pitch" at the first formant (joe −12 st: 24 of 137 frames at 500-700 Hz,
+# median −11.40 st). Cubed, such bands are mostly periodic (0.5 → 0.13) while a band D4C
+# finds wholly aperiodic (1.0) stays noise; joe −12 st is then heard −12.06 (Praat),
+# −12.20 (pyin).
+_STEADY_AP_POWER = 3.0
 _ENVELOPE_SMOOTH_FRAMES = 9  # frames (45 ms) the spectral envelope is averaged over in time
 _PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
 
@@ -280,6 +290,66 @@ def median_f0(samples: np.ndarray, sample_rate: int) -> float:
     return _voiced_median(samples, sample_rate, f0_track(samples, sample_rate))
 
 
+_HEARD_RATE = 8000  # Hz: f0 up to 900 Hz and its first harmonics are all the measure needs
+_HEARD_VOICING = 0.45  # normalised autocorrelation a frame's period must reach (Praat's default)
+_HEARD_SILENCE = 0.03  # frames whose peak is under this fraction of the take's peak are silence
+_HEARD_OCTAVE_COST = 0.01  # per octave, favours the higher of two near-equal candidates
+_HEARD_BELOW_HZ = 70.0  # a 0.1 s window holds under 7 periods of a voice lower than this
+
+
+def heard_median(
+    samples: np.ndarray, sample_rate: int, floor: float = F0_FLOOR, ceil: float = 900.0
+) -> float:
+    """Median f0 (Hz) as a long-window autocorrelation tracker hears it; 0.0 when unvoiced.
+
+    Why a second measure: Harvest follows f0 in 5 ms steps and voices a creaky voice's
+    irregular stretches (Piper joe's falling tails at 60–70 Hz) that listeners and the
+    trackers of the literature (Praat, pyin; windows of ~0.1 s) do not hear as voiced, and
+    it misses stretches they do hear. On joe's engine take its median lay 1.1 st under
+    both trackers' (which agree with each other). A pitched joe take is re-voiced by WORLD
+    (:func:`steady_phonation`) while his neutral take is the engine's own audio, so the
+    shift is measured from the engine's take as these trackers measure it: each 0.1 s
+    frame (three periods of ``floor``) is windowed, its autocorrelation normalised by the
+    window's, the best peak between ``ceil`` and ``floor`` taken (with a small bias to
+    the higher octave) and the frame called voiced when it repeats to
+    ``_HEARD_VOICING``. Cost: ~15 ms for 3 s of speech.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy.signal import resample_poly
+
+    rate = _HEARD_RATE
+    y = resample_poly(np.asarray(samples, np.float64), rate, sample_rate)
+    win = int(round(3 * rate / floor))
+    if len(y) < win:
+        return 0.0
+    frames = sliding_window_view(y, win)[:: rate // 100]
+    loud = np.max(np.abs(frames), axis=1) >= _HEARD_SILENCE * float(np.max(np.abs(y)))
+    window = np.hanning(win)
+    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    lo, hi = max(2, int(rate / ceil)), int(np.ceil(rate / floor))
+    seg = (frames - frames.mean(axis=1, keepdims=True)) * window
+    ac = np.fft.irfft(np.abs(np.fft.rfft(seg, nfft)) ** 2, nfft)[:, : hi + 2]
+    ac_window = np.fft.irfft(np.abs(np.fft.rfft(window, nfft)) ** 2, nfft)[: hi + 2]
+    r = ac / (ac_window / ac_window[0]) / np.maximum(ac[:, :1], 1e-20)
+    left, mid, right = r[:, lo - 1 : hi], r[:, lo : hi + 1], r[:, lo + 1 : hi + 2]
+    lags = np.arange(lo, hi + 1)
+    strength = np.where(
+        (mid > left) & (mid >= right),
+        mid + _HEARD_OCTAVE_COST * np.log2(rate / lags / floor),
+        -np.inf,
+    )
+    best = np.argmax(strength, axis=1)
+    rows = np.arange(len(best))
+    a, b, c = left[rows, best], mid[rows, best], right[rows, best]
+    curve = a - 2 * b + c
+    shift = np.where(np.abs(curve) > 1e-12, 0.5 * (a - c) / np.where(curve == 0, 1.0, curve), 0.0)
+    f0 = rate / (lags[best] + np.clip(shift, -0.5, 0.5))
+    voiced = loud & np.isfinite(strength[rows, best]) & (b > _HEARD_VOICING)
+    if not voiced.any():
+        return 0.0
+    return float(2.0 ** np.median(np.log2(f0[voiced])))
+
+
 def semitones(a_hz: float, b_hz: float) -> float:
     """Interval from ``b`` to ``a`` in semitones."""
     return 12.0 * math.log2(a_hz / b_hz)
@@ -291,26 +361,44 @@ def reshape(
     p: Prosody,
     target_frames: int | None = None,
     steady: bool = False,
+    steady_neutral: bool = False,
 ) -> np.ndarray:
     """Apply rate (or an exact target length), pitch level and range to mono speech.
 
-    ``steady``: the voice is first resynthesised with one clear period per frame (see
-    :func:`steady_phonation`), also when the delivery is neutral, so that every take of a
-    creaky voice, shifted or not, is heard on the same terms.
+    ``steady``: a pitch level or range change re-voices the take with one clear period per
+    frame (:func:`steady_analysis`) instead of shifting the creaky take itself, whose shifts
+    trackers hear off the request (even an ideal resampling of joe by +4 st read +5.7 by
+    pyin). A neutral delivery (rate alone included) keeps the engine's own audio: re-voicing
+    it cost ~4× the engine's own time on Piper.
+
+    ``steady_neutral`` (with ``steady``): every take, neutral too, is re-voiced first and
+    pitched takes are levelled against that re-voiced take. Both sides of a shift are then
+    heard on the same terms even on sentences where the trackers disagree about the
+    engine's own take (Piper joe: "The quick brown fox…", Praat and pyin 0.9–1.4 st apart),
+    at ~4× the engine's time on every take.
     """
     if target_frames is None:
         target_frames = int(round(len(samples) / p.rate))
     target_frames = max(1, target_frames)
-    analysis = None
-    if steady:
+    if steady and steady_neutral:
         samples, analysis = steady_phonation(samples, sample_rate)
+        if p.pitch_range == 1.0 and p.pitch == 0.0:
+            if target_frames == len(samples):
+                return samples
+            return _time_stretch(samples, sample_rate, target_frames)
+        if analysis is not None:
+            return _world_reshape(samples, sample_rate, p, target_frames, analysis)
     if p.pitch_range == 1.0 and p.pitch == 0.0:
         if target_frames == len(samples):
             return samples
         return _time_stretch(samples, sample_rate, target_frames)
-    if p.pitch_range == 1.0 and p.pitch >= LOWEST_TAPE_SHIFT and analysis is None:
+    if steady:
+        analysis = steady_analysis(samples, sample_rate)
+        if analysis is not None:
+            return _world_reshape(samples, sample_rate, p, target_frames, analysis)
+    if p.pitch_range == 1.0 and p.pitch >= LOWEST_TAPE_SHIFT:
         return _shift_level(samples, sample_rate, target_frames, p.pitch)
-    return _world_reshape(samples, sample_rate, p, target_frames, analysis)
+    return _world_reshape(samples, sample_rate, p, target_frames)
 
 
 @dataclass(frozen=True)
@@ -348,29 +436,39 @@ def _analyse(x: np.ndarray, sample_rate: int) -> WorldAnalysis | None:
     return WorldAnalysis(f0, np.ascontiguousarray(sp), ap, median)
 
 
+def steady_analysis(samples: np.ndarray, sample_rate: int) -> WorldAnalysis | None:
+    """:func:`_analyse` with the voiced frames' aperiodicity lowered (``_STEADY_AP_POWER``)."""
+    a = _analyse(np.ascontiguousarray(samples, dtype=np.float64), sample_rate)
+    if a is None:
+        return None
+    ap = np.where((a.f0 > 0)[:, np.newaxis], a.ap**_STEADY_AP_POWER, a.ap)
+    return WorldAnalysis(a.f0, a.sp, np.ascontiguousarray(ap), a.median)
+
+
 def steady_phonation(
     samples: np.ndarray, sample_rate: int
 ) -> tuple[np.ndarray, WorldAnalysis | None]:
     """The take resynthesised by WORLD on its cleaned f0 contour: one clear period per frame.
 
     A creaky voice (Piper joe: his first harmonic up to 30 dB under his second, irregular
-    periods, vowels Harvest calls unvoiced) is heard differently by every tracker: on the
-    same unshifted take Praat reads 84 Hz and pyin 91 Hz, 1.4 st apart, so no shift of it
-    can be heard as asked by both, and each tracker's voicing decisions on the creaky
-    frames change with the register (plain resampling, the ideal shift, read −5.1 st by
-    pyin when asked −4). Resynthesised on the contour Harvest found, octave errors folded,
-    creaky vowels voiced at the voice's median and the first harmonic kept audible, the
-    voice has one periodicity that Praat and pyin both follow (within 0.2 st of each other
-    on joe), and shifts of it are heard as asked. Returns the new take and its analysis
-    (with which WORLD shifts it further without analysing it again); the take unchanged and
+    periods, vowels Harvest calls unvoiced) is heard differently by every tracker: at
+    Piper's default noise scale Praat reads his take at 84 Hz and pyin at 91 Hz, 1.4 st
+    apart (at the studio's 0.333 they agree), and each tracker's voicing decisions on the
+    creaky frames change with the register (plain resampling, the ideal shift, read −5.1 st
+    by pyin when asked −4; +5.7 when asked +4 at the studio's noise scale). Resynthesised
+    on the contour Harvest found, octave errors folded, creaky vowels voiced at the voice's
+    median with their aperiodicity lowered and the first harmonic kept audible, the voice
+    has one periodicity that Praat and pyin both follow (within 0.2 st of each other on
+    joe), and shifts of it are heard as asked. The pipeline itself re-voices only pitched
+    takes, straight from :func:`steady_analysis` (see :func:`reshape`). Returns the new take
+    and its analysis; the take unchanged and
     None when it has nothing voiced. Nothing is kept between takes: a process-wide cache of
     WORLD analyses would hold tens of MB per take for the life of the studio or the speech
     server, shared unlocked by engine threads, to save one analysis on a re-delivery.
     """
     import pyworld
 
-    x = np.ascontiguousarray(samples, dtype=np.float64)
-    a = _analyse(x, sample_rate)
+    a = steady_analysis(samples, sample_rate)
     if a is None:
         return samples, None
     sp = _keep_fundamental(a.sp, a.f0, sample_rate, _STEADY_H1_DB)
@@ -427,9 +525,8 @@ def _world_reshape(
     """Pitch level, range and length with WORLD: f0 is set exactly, the envelope is kept.
 
     The asked level is met as measured on the result (see the correction loop below).
-    ``analysis``: ``samples`` is a :func:`steady_phonation` take made from it; it is
-    re-synthesised from that analysis (not analysed again), and the level is measured
-    against the steady take itself.
+    ``analysis``: the :func:`steady_analysis` of ``samples`` (the engine's take), which is
+    re-synthesised from it (not analysed again) with one clear period per frame.
     """
     import pyworld
 
@@ -451,19 +548,28 @@ def _world_reshape(
     # renders creaky or breathy frames cleanly periodic, and its noise excitation can be
     # heard as voiced. The result is therefore measured as the input was, and the rest of
     # the error corrected (secant steps), a few times at most, keeping the closest.
-    if steady:  # already one clear period per frame: heard as the contour says
-        out = pyworld.synthesize(new_f0, sp, ap, sample_rate, FRAME_PERIOD_MS)
-        return _finish(out, target_frames)
+    # A steady take, and a voice moved under _HEARD_BELOW_HZ, are measured as a long-window
+    # tracker hears them (heard_median), not by Harvest. The steady take's reference is the
+    # engine's own take, which Harvest reads 1.1 st under Praat and pyin (Piper joe). A deep
+    # voice's voicing edges, where its f0 sits under its median, hold too few periods of it
+    # to be heard voiced, so the heard median rises (espeak-ng at −12 st, 50 Hz: Harvest
+    # −11.86, Praat −11.45); higher up Harvest's measure is kept (Kokoro at −12 st, 127 Hz,
+    # lands −12.15 (Praat) / −11.70 (pyin) by it and −11.94 / −11.50 by heard_median).
+    measure, base = median_f0, median
+    if steady or median * 2.0 ** (p.pitch / 12.0) < _HEARD_BELOW_HZ:
+        reference = heard_median(x, sample_rate)
+        if reference > 0:
+            measure, base = heard_median, reference
     best, best_error = None, float("inf")
     tried: list[tuple[float, float]] = []  # (correction, measured error)
     correction = 0.0
     for _ in range(_PITCH_PASSES):
         out = pyworld.synthesize(new_f0 * 2.0 ** (correction / 12.0), sp, ap, sample_rate, FRAME_PERIOD_MS)
-        heard = median_f0(out, sample_rate)
+        heard = measure(out, sample_rate)
         if heard <= 0:
             best = out if best is None else best
             break
-        error = p.pitch - semitones(heard, median)
+        error = p.pitch - semitones(heard, base)
         if abs(error) < best_error:
             best, best_error = out, abs(error)
         if abs(error) < _PITCH_TOLERANCE_ST:

@@ -13,9 +13,10 @@ SHORT = "Please bring the red box to the kitchen before dinner."
 TEXT = {"piper": SENTENCE}  # joe is creaky: a longer sentence gives the median more frames
 
 # Extremes in make test; the whole grid is slow.
-# Joe's takes are resynthesised steady before any shift (prosody.steady_phonation); shifted
-# by Rubber Band from his creaky take, the pipeline's own Harvest measure misread him (+13.8
-# st for +12), as Praat and pyin did in other places (test_pitch_independent).
+# Joe's pitched takes are re-voiced steady (prosody.steady_analysis), his neutral take is the
+# engine's own; shifted by Rubber Band from his creaky take, the pipeline's own Harvest
+# measure misread him (+13.8 st for +12), as Praat and pyin did in other places
+# (test_pitch_independent).
 FAST = [("espeak", -12.0), ("espeak", 12.0), ("kokoro", 12.0), ("piper", -12.0), ("piper", 12.0)]
 GRID = [
     (engine, shift)
