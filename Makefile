@@ -53,7 +53,7 @@ bench-openmp: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_openmp.py -m bench -s -p no:cacheprovider
 
 bench-voice: setup
-	$(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider
 
 bench-consent: setup
 	$(PY) -m pytest tests/benchmarks/test_consent_calibration.py -m bench -s -p no:cacheprovider

@@ -156,6 +156,9 @@ class ChatterboxEngine(SpeechEngine):
     networks: dict[str, str] = NETWORKS
     repetition_penalty = 1.2  # the package's default for this model
     debug_repo = "timbre/chatterbox-debug"  # the model id --model debug records
+    # ~3 s of speech: the first audio comes after one short clause, not a whole sentence
+    # (T3 makes 25 tokens a second of speech, one backbone call each).
+    first_chunk_chars = 80
     repo_id = REPO_ID  # where the model manager installs its weights
 
     def __init__(self, model: str | None = None) -> None:
@@ -172,6 +175,7 @@ class ChatterboxEngine(SpeechEngine):
         self._steps = _StepProgress(no_progress)
         self._cancel: CancelToken | None = None
         self._chars_synthesised = 0
+        self._conditioned: SpeechRequest | None = None  # the request the model is set up for
         if model not in (None, "debug", self.repo_id) and not Path(model).is_dir():
             raise BadInput(
                 f"'{model}' is not a {self.label} model: use 'debug' (a tiny test model), "
@@ -240,6 +244,7 @@ class ChatterboxEngine(SpeechEngine):
         self._model = None
         self._builtin = None
         self._voices.clear()
+        self._conditioned = None
         super().unload()
 
     def voices(self) -> list[str]:
@@ -267,6 +272,7 @@ class ChatterboxEngine(SpeechEngine):
 
     def _begin(self, request: SpeechRequest) -> None:
         self._chars_synthesised = 0
+        self._conditioned = None
 
     def _condition(self, request: SpeechRequest) -> None:
         """Condition the model on the reference voice (once per reference, kept for reuse):
@@ -298,6 +304,7 @@ class ChatterboxEngine(SpeechEngine):
         from engines.audio_io import write_audio
 
         self.load()
+        self._conditioned = None  # the model's conditionals are about to change
         with tempfile.TemporaryDirectory(prefix="timbre-chatterbox-") as tmp:
             path = Path(tmp) / "reference.wav"
             write_audio(path, reference.mono())
@@ -307,7 +314,9 @@ class ChatterboxEngine(SpeechEngine):
     def _synth(self, text: str, request: SpeechRequest) -> np.ndarray:
         import torch
 
-        self._condition(request)
+        if self._conditioned is not request:  # once per request: hashing the reference
+            self._condition(request)  # and finding its conditionals cost a chunk's worth of work
+            self._conditioned = request
         # the chunk's own seed: reproducible whether it is spoken alone (raw) or in a text
         seed = (int(request.seed or 0) * 1_000_003 + zlib.crc32(text.encode())) % 2**63
         start = self._chars_synthesised

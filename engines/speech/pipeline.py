@@ -83,6 +83,9 @@ class SpeechEngine:
     steady_phonation = False
     # ... and its neutral takes too (prosody.reshape's steady_neutral): robust, ~4× dearer.
     steady_neutral = False
+    # The first chunk cut at a clause mark under this many characters (None: whole
+    # sentences), for engines whose wait for the first audio grows with the chunk.
+    first_chunk_chars: int | None = None
 
     def __init__(self) -> None:
         self._loaded = False
@@ -149,7 +152,7 @@ class SpeechEngine:
         self._begin(request)
         stats = stats if stats is not None else StreamStats()
         started = time.perf_counter()
-        plan = segments(request.text, request.language)
+        plan = segments(request.text, request.language, first_limit=self.first_chunk_chars)
         total = sum(len(s.text) for s in plan if isinstance(s, Say))
         done = 0
         rng = np.random.default_rng(request.seed)
@@ -159,7 +162,9 @@ class SpeechEngine:
         progress(Progress(0, total, "speaking"))
         # The engine makes the next sentence while this one is trimmed, shaped and levelled
         # (one synthesis at a time, in order, so seeded engines stay reproducible): the
-        # pipeline's own work then costs next to nothing on top of the engine's.
+        # pipeline's own work then costs next to nothing on top of the engine's. Only the
+        # first chunk is finished before the next synthesis starts, so that the two do not
+        # share the cores while the listener waits for the first audio.
         says = [i for i, seg in enumerate(plan) if isinstance(seg, Say)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="timbre-speech") as pool:
             pending = {i: pool.submit(self._synth, plan[i].text, request) for i in says[:1]}
@@ -171,10 +176,12 @@ class SpeechEngine:
                 else:
                     raw = pending.pop(i).result()
                     later = [j for j in says if j > i]
-                    if later:
-                        pending[later[0]] = pool.submit(self._synth, plan[later[0]].text, request)
                     layer = prosody.stability_layer(request.stability, rng)
+                    if later and i != says[0]:
+                        pending[later[0]] = pool.submit(self._synth, plan[later[0]].text, request)
                     audio = self._chunk(seg, request, base.then(layer), raw)
+                    if later and i == says[0]:
+                        pending[later[0]] = pool.submit(self._synth, plan[later[0]].text, request)
                     done += len(seg.text)
                 stats.chunks += 1
                 stats.audio_s += len(audio) / self.sample_rate

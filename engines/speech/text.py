@@ -119,8 +119,32 @@ def split_long(sentence: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
     return out
 
 
-def segments(text: str, language: str = "en", limit: int = MAX_CHUNK_CHARS) -> list[Segment]:
-    """The whole front-end: markup, numbers, paragraphs, sentences, chunks and pauses."""
+def split_first(sentence: str, limit: int) -> list[str]:
+    """The opening clauses of ``sentence`` up to ``limit`` characters, then the rest.
+
+    Only at clause marks (a cut between words would be heard as a break in the middle of a
+    phrase); a sentence whose first clause is already longer stays whole.
+    """
+    clauses = re.split(r"(?<=[,;:—–])\s+", sentence)
+    head = clauses[0]
+    taken = 1
+    while taken < len(clauses) and len(head) + 1 + len(clauses[taken]) <= limit:
+        head = f"{head} {clauses[taken]}"
+        taken += 1
+    if len(sentence) <= limit or taken == len(clauses) or len(head) > limit:
+        return [sentence]
+    return [head, " ".join(clauses[taken:])]
+
+
+def segments(
+    text: str, language: str = "en", limit: int = MAX_CHUNK_CHARS, first_limit: int | None = None
+) -> list[Segment]:
+    """The whole front-end: markup, numbers, paragraphs, sentences, chunks and pauses.
+
+    ``first_limit`` cuts the very first chunk shorter (at a clause mark) for engines whose
+    time to first audio grows with the chunk: the listener hears the start sooner while
+    the engine makes the rest.
+    """
     out: list[Segment] = []
     pos = 0
     parts: list[str | float] = []
@@ -142,6 +166,8 @@ def segments(text: str, language: str = "en", limit: int = MAX_CHUNK_CHARS) -> l
                 continue
             for sentence in split_sentences(paragraph):
                 chunks = split_long(sentence, limit)
+                if first_limit is not None and not any(isinstance(s, Say) for s in out):
+                    chunks = split_first(chunks[0], first_limit) + chunks[1:]
                 for i, chunk in enumerate(chunks):
                     if re.search(r"\w", chunk):
                         gap = CLAUSE_GAP_S if i < len(chunks) - 1 else SENTENCE_GAP_S

@@ -168,7 +168,8 @@ def test_bench_chatterbox_pipeline_overhead(released):
         f"\n\nChatterbox at the released size, random weights (T3 {t3_params / 1e6:.0f} M, "
         f"S3Gen {s3_params / 1e6:.0f} M parameters; built in {build_s:.0f} s), CPU, "
         f"{len(sentences)} sentences capped at {TOKENS} speech tokens each, {REPEATS} "
-        f"interleaved repeats (medians)"
+        f"interleaved repeats (medians); OpenMP wait policy "
+        f"{os.environ.get('OMP_WAIT_POLICY', 'default')}, load {os.getloadavg()[0]:.1f}"
     )
     print(f"{'':26s} {'seconds':>8s} {'RTF':>6s} {'first audio':>11s}")
     print(

@@ -62,6 +62,25 @@ def test_long_sentence_is_cut_at_clauses_under_the_limit():
     assert " ".join(s.text for s in segs) == sentence
 
 
+def test_first_chunk_is_cut_short_at_a_clause_mark_only():
+    text = (
+        "When the library opens at nine in the morning, visitors can borrow books, "
+        "and on weekends volunteers read stories to children. The second sentence stays whole, "
+        "even with its comma."
+    )
+    says = [s for s in segments(text, first_limit=80) if isinstance(s, Say)]
+    assert says[0].text == "When the library opens at nine in the morning, visitors can borrow books,"
+    assert says[0].gap_after == CLAUSE_GAP_S
+    assert says[1].text == "and on weekends volunteers read stories to children."
+    assert says[2].text.startswith("The second sentence") and len(says) == 3
+    assert [s.text for s in segments(text)][0].startswith("When") and len(segments(text)) == 2
+    # a first clause already longer than the limit is never cut between words
+    long_clause = "Visitors who arrive before the doors open may wait in the covered garden area"
+    assert [s.text for s in segments(long_clause + ", please.", first_limit=40)] == [
+        long_clause + ", please."
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
