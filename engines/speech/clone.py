@@ -520,7 +520,7 @@ def engine_clones(
 
     Every base's plain output on the scoring sentences is compared with the target (cheap);
     the nearest ``settings.other_bases`` that Whisper understands plainly (WER within
-    :data:`MAX_WER` on the held-out sentences) are fitted with :func:`fit_and_check` and
+    :data:`MAX_WER` on the held-out sentences; of the nearest three times as many) are fitted with :func:`fit_and_check` and
     judged on the held-out sentences. Returns the fitted clones, the meta lines of every
     base checked, and the longest fit took (what the Kokoro search keeps for its checks).
     No new fit starts when the last one's time would pass ``deadline`` (perf_counter).
@@ -542,7 +542,7 @@ def engine_clones(
     results: list[CloneResult] = []
     tried: list[dict] = []
     cost = 0.0
-    for base in sorted(scores, key=scores.get, reverse=True)[: 2 * settings.other_bases]:
+    for base in sorted(scores, key=scores.get, reverse=True)[: 3 * settings.other_bases]:
         if len(results) >= settings.other_bases or (results and time.perf_counter() + cost > deadline):
             break
         began = time.perf_counter()
