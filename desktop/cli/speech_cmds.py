@@ -216,11 +216,11 @@ def cmd_clone(args: argparse.Namespace) -> int:
         result = clone_voice(args.name, settings, progress=bar)
     finally:
         bar.close()
-    through = ("Kokoro" if result.engine == "kokoro"
+    through = (f"Kokoro (a style searched from {result.base})" if result.engine == "kokoro"
                else f"{ENGINE_LABELS.get(result.engine, result.engine)} voice '{result.voice}'")
     wer = "" if result.wer is None else f", Whisper WER {result.wer:.0%}"
     print(
-        f"cloned '{args.name}': it speaks through {through} (base {result.base}); similarity on "
+        f"cloned '{args.name}': it speaks through {through}; similarity on "
         f"held-out sentences {result.similarity:.3f}{wer}, in {result.seconds:.0f} s; "
         f"speak with timbre speak --voice {args.name!r}"
     )

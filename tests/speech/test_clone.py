@@ -261,3 +261,19 @@ def test_clone_through_a_removed_piper_voice_or_another_engine_is_refused_in_one
 
     lib.set_clone("Esme", CLONE_KIND, table, {"engine": "piper", "voice": "joe"})
     assert resolve("Esme").engine == "piper" and resolve("Esme").fields["voice"] == "joe"
+
+
+def test_clone_reference_cancels_while_comparing_the_other_engines_voices(target):
+    from engines.speech.clone import clone_reference
+
+    token = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if "comparing espeak voice" in p.stage:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        clone_reference(target, QUICK_OTHER, progress, token)
+    assert not any("Kokoro" in s for s in seen)
