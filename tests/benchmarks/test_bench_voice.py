@@ -12,13 +12,21 @@ Reference voices that can be made here (no recordings of people ship with the st
 Both sexes are covered on espeak-ng (``espeak-m3``, ``espeak-f2``); the table gives the
 time each search took (its budget).
 
-For each: Resemblyzer similarity to the reference on held-out sentences for the base voice
-(nearest shipped Kokoro style), the WORLD conversion of that base voice toward the
-reference, the searched style alone, the style with its fitted WORLD pitch/formant shift
-(the clone before the equaliser), and the clone as it speaks (plus its long-term spectrum
-equaliser when one was kept); WER of Whisper-base on the clone. Then the real-time
-factor of each engine's bare call against the same text through the pipeline (neutral
-delivery, no watermark) — the pipeline's overhead.
+Each is cloned with :func:`engines.speech.clone.clone_reference` — the nearest Piper /
+espeak-ng voices post-processed, then the Kokoro style search in the rest of the budget —
+held out from the voice it was made from: ``espeak-m3`` may not use ``en-us+m3`` nor
+``espeak-f2`` ``en-us+f2`` (else the answer is among the bases); ``joe-shifted`` keeps joe
+(the WORLD shift is what is tested) and the Kokoro targets keep Kokoro.
+
+For each: Resemblyzer similarity to the reference on held-out sentences for the chosen
+base voice plainly (Kokoro: the nearest shipped style), the WORLD conversion of the
+nearest Kokoro style toward the reference, the Kokoro search's own clone (in what budget
+the other engines left it), the chosen base alone, with its fitted WORLD pitch/formant
+shift, and as the clone speaks (plus its long-term spectrum equaliser when one was kept);
+WER of Whisper-base on the clone; the seconds it took and what it speaks through. Every
+base tried is printed with its held-out similarity and WER. Then the real-time factor of
+each engine's bare call against the same text through the pipeline (neutral delivery, no
+watermark) — the pipeline's overhead.
 
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
 ``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
