@@ -226,7 +226,6 @@ def cmd_clone(args: argparse.Namespace) -> int:
     )
     for line in result.tried:
         if line["engine"] != result.engine or line["voice"] not in (result.voice, result.base):
-            heard = ("not understood plainly by Whisper" if line.get("skipped")
-                     else f"held-out similarity {line['similarity']:.3f}")
+            heard = line.get("skipped") or f"held-out similarity {line['similarity']:.3f}"
             print(f"  also tried {line['engine']} {line['voice']}: {heard}")
     return 0

@@ -572,12 +572,14 @@ def engine_clones(
             plain_wer = intelligibility(speaker, base.model, settings.held_out, lang)
             if plain_wer > PLAIN_MAX_WER:
                 tried.append(_entry(base.engine, base.voice, None, plain_wer,
-                                    scoring=scores[base], skipped="unintelligible"))
+                                    scoring=scores[base], skipped="Whisper did not understand it plainly"))
                 continue
         report(f"fitting {base.engine} voice {base.voice}")
         fit = fit_and_check(speaker, base.model, settings, target, reference_f0, reference,
                             check, report, plain_wer)
         if fit is None:
+            tried.append(_entry(base.engine, base.voice, None, plain_wer, scoring=scores[base],
+                                skipped="no fit Whisper understands"))
             continue
         check()
         plain, without_eq, held_out = held_out_scores(speaker, base.model, fit, settings, target)

@@ -31,7 +31,8 @@ watermark) — the pipeline's overhead.
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
 ``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
 ``TIMBRE_BENCH_VOICES`` a comma-separated subset of the reference voices,
-``TIMBRE_BENCH_CLONE_CANDIDATES`` a fixed number of search candidates (with a budget it
+``TIMBRE_BENCH_KOKORO_ONLY=1`` the Kokoro search alone (the clone before other engines' voices
+were tried), ``TIMBRE_BENCH_CLONE_CANDIDATES`` a fixed number of search candidates (with a budget it
 does not reach, runs repeat exactly whatever the machine's load).
 """
 
@@ -59,6 +60,7 @@ REFERENCE_TEXT = (
 )
 BUDGET = float(os.environ.get("TIMBRE_BENCH_CLONE_BUDGET", "600"))
 CANDIDATES = int(os.environ.get("TIMBRE_BENCH_CLONE_CANDIDATES", "0")) or None
+KOKORO_ONLY = os.environ.get("TIMBRE_BENCH_KOKORO_ONLY") == "1"  # the search alone, as before
 ONLY = [v for v in os.environ.get("TIMBRE_BENCH_VOICES", "").split(",") if v]  # subset to run
 RTF_TEXT = (
     "The library opens at nine in the morning. Visitors can borrow up to five books at a time. "
@@ -163,7 +165,8 @@ def test_bench_cloning(kokoro):
         held_ref, held_rate = _joined(say, cl.HELD_OUT_SENTENCES)
         ceiling = _similarity(held_ref, held_rate, target)  # the reference voice itself
         settings = cl.CloneSettings(budget_s=BUDGET, seed=1, start_voices=starts,
-                                    max_candidates=CANDIDATES, exclude_bases=exclude)
+                                    max_candidates=CANDIDATES, exclude_bases=exclude,
+                                    other_engines=not KOKORO_ONLY)
         result = cl.clone_reference(target, settings, reference_f0=median_f0(ref, rate),
                                     reference=AudioClip(ref, rate))
         world_sim = float("nan")
