@@ -28,6 +28,11 @@ base tried is printed with its held-out similarity and WER. Then the real-time f
 each engine's bare call against the same text through the pipeline (neutral delivery, no
 watermark) — the pipeline's overhead.
 
+Measured (240 s per voice, 2 shared cores): the Kokoro search alone
+(``TIMBRE_BENCH_KOKORO_ONLY=1``) → the clone, held out: espeak-m3 0.686 → 0.888 (espeak-ng
+en-us+m6, WER 5.3 %), espeak-f2 0.673 → 0.965 (en-us+f5 with an equaliser, 2.6 %),
+joe-shifted 0.809 → 0.977 (Piper joe +3.3 st ×1.12, 0 %); mean 0.723 → 0.943.
+
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
 ``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
 ``TIMBRE_BENCH_VOICES`` a comma-separated subset of the reference voices,
