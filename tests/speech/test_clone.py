@@ -277,3 +277,25 @@ def test_clone_reference_cancels_while_comparing_the_other_engines_voices(target
     with pytest.raises(Cancelled):
         clone_reference(target, QUICK_OTHER, progress, token)
     assert not any("Kokoro" in s for s in seen)
+
+
+def test_a_piper_clone_is_spoken_as_it_was_judged(piper, tmp_path):
+    """The clone is fitted and judged on Piper's own audio plus its WORLD shift; spoken, its
+    neutral takes are not re-voiced before that shift (two WORLD resyntheses in a row cost a
+    joe clone 0.19 of its held-out similarity)."""
+    from engines.audio import AudioClip
+    from engines.speech import service
+    from engines.speech.clone import _say, post_processed
+    from engines.speech.voices import CLONE_KIND, resolve
+    from engines.speech.world_convert import WorldShift
+    from engines.voices.embedding import cosine, embed
+
+    lib = _espeak_voice("Esme", tmp_path)
+    world = {"pitch": 3.0, "warp": 1.12}
+    lib.set_clone("Esme", CLONE_KIND, np.zeros((510, 256), np.float32),
+                  {"engine": "piper", "voice": "joe", "world": world})
+    take = service.speak(SHORT, resolve("Esme"), seed=0)
+    assert take.provenance.engine == "piper" and take.provenance.params["clone_world"] == world
+    judged = post_processed(_say(piper, "joe", (SHORT,), "en-us"), piper.sample_rate, WorldShift(3.0, 1.12))
+    spoken = embed(AudioClip(take.clip.samples[0], take.clip.sample_rate))
+    assert cosine(spoken, embed(AudioClip(judged, piper.sample_rate))) >= 0.95
