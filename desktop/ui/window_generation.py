@@ -169,6 +169,8 @@ class GenerationController:
         resolved = resolve(name, self._clone_engine_for(name, engine))
         for key, value in resolved.fields.items():
             setattr(request, key, value)
+        if resolved.engine != engine:  # the job row says so too; say why
+            self.notice.notify(f"'{name}' speaks through {resolved.engine}, the engine its clone uses.")
         return resolved.engine, request
 
     def _clone_engine_for(self, name: str, panel_engine: str) -> str | None:

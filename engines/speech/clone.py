@@ -542,7 +542,8 @@ def engine_clones(
     :data:`PLAIN_MAX_WER` on the held-out sentences; of the nearest twice as many) are fitted with :func:`fit_and_check` and
     judged on the held-out sentences. Returns the fitted clones, the meta lines of every
     base checked, and the longest fit took (what the Kokoro search keeps for its checks).
-    No new fit starts when the last one's time would pass ``deadline`` (perf_counter).
+    No new fit starts after ``deadline`` (perf_counter), nor when the longest one so far
+    would pass it.
     """
     from engines.errors import EngineError
     from engines.speech.service import engine as get_engine
@@ -562,7 +563,8 @@ def engine_clones(
     tried: list[dict] = []
     cost = 0.0
     for base in sorted(scores, key=scores.get, reverse=True)[: 2 * settings.other_bases]:
-        if len(results) >= settings.other_bases or (results and time.perf_counter() + cost > deadline):
+        now = time.perf_counter()
+        if len(results) >= settings.other_bases or now > deadline or (results and now + cost > deadline):
             break
         began = time.perf_counter()
         speaker = get_engine(base.engine)
@@ -597,6 +599,10 @@ def engine_clones(
     return results, tried, cost
 
 
+# No engine voice's fit starts after this share of the budget: the rest is the Kokoro
+# search's. Given the whole budget, fits of far espeak-ng voices that Whisper then refused
+# left a Kokoro voice moved by WORLD (kokoro-shifted) no search at all: 0.628 via espeak-ng.
+ENGINE_SHARE = 0.5
 KOKORO_MIN_SEARCH_S = 60.0  # its starts and a few candidates; below this it is not worth it
 
 
@@ -618,8 +624,8 @@ def clone_reference(
     """Clone ``target`` (a Resemblyzer embedding) through whichever engine comes nearest.
 
     First the other engines' voices (:func:`engine_clones`: far cheaper than a search, and
-    nearer for voices outside Kokoro's Japanese styles), then the Kokoro style search in
-    the rest of the budget, keeping back the time the slowest fit took for its checks. The
+    nearer for voices outside Kokoro's Japanese styles; no fit starts after
+    :data:`ENGINE_SHARE` of the budget), then the Kokoro style search in the rest, keeping back the time the slowest fit took for its checks. The
     result with the best held-out similarity that Whisper understands wins; its ``style``
     is the Kokoro search's table either way (what the clone slot stores).
     """
@@ -640,7 +646,8 @@ def clone_reference(
     reserve = 0.0
     if settings.other_engines:
         results, tried, reserve = engine_clones(
-            target, settings, check, report, reference_f0, reference, started + budget)
+            target, settings, check, report, reference_f0, reference,
+            started + ENGINE_SHARE * budget)
     remaining = budget - (time.perf_counter() - started)
     kokoro = get_engine("kokoro")
     kokoro_result = None

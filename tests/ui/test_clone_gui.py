@@ -84,6 +84,7 @@ def test_clone_with_consent_from_the_studio_then_speak_as_the_clone(window, qtbo
     again = window.jobs.jobs[-1]
     qtbot.waitUntil(lambda: reported(window, again), timeout=120_000)
     assert again.state == "done", again.error
+    assert f"speaks through {through}" in window.notice.label.text()
     assert {t.engine for t in window.project.takes()} == {through}
 
 
