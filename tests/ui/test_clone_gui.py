@@ -81,10 +81,10 @@ def test_clone_with_consent_from_the_studio_then_speak_as_the_clone(window, qtbo
     panel.form.set_value("voice", "Joe")
     panel.form.set_value("text", "Once more, from the other panel.")
     panel.generate_button.click()
+    assert f"speaks through {through}" in window.notice.label.text()  # said as it is queued
     again = window.jobs.jobs[-1]
     qtbot.waitUntil(lambda: reported(window, again), timeout=120_000)
     assert again.state == "done", again.error
-    assert f"speaks through {through}" in window.notice.label.text()
     assert {t.engine for t in window.project.takes()} == {through}
 
 
