@@ -31,7 +31,8 @@ watermark) — the pipeline's overhead.
 Measured (240 s per voice, 2 shared cores): the Kokoro search alone
 (``TIMBRE_BENCH_KOKORO_ONLY=1``) → the clone, held out: espeak-m3 0.686 → 0.888 (espeak-ng
 en-us+m6, WER 5.3 %), espeak-f2 0.673 → 0.965 (en-us+f5 with an equaliser, 2.6 %),
-joe-shifted 0.809 → 0.977 (Piper joe +3.3 st ×1.12, 0 %); mean 0.723 → 0.943.
+joe-shifted 0.809 → 0.977 (Piper joe +3.3 st ×1.12, 0 %); mean 0.723 → 0.943;
+kokoro-shifted 0.903 through Kokoro (the engine voices' fits held to half the budget).
 
 Goals (issue 5): clone similarity ≥ 0.80 with WER ≤ 10 %; overhead ≤ 5 %.
 ``TIMBRE_BENCH_CLONE_BUDGET`` sets the search time per voice (default 600 s),
