@@ -20,6 +20,7 @@ def speech_engines() -> list[str]:
 # speech at 150 words a minute, which stays well inside memory at 24 kHz (~320 MB per
 # hour) even when stored as 48 kHz stereo in a project. Longer texts: one file per chapter.
 MAX_TEXT_CHARS = 50_000
+ENGINE_LABELS = {"kokoro": "Kokoro", "piper": "Piper", "espeak": "espeak-ng"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file")
     p.add_argument("--voice", metavar="NAME", help="library voice, imported Piper voice, or engine voice")
     p.add_argument("--engine", choices=speech_engines(),
-                   help="default: piper, or kokoro for cloned voices")
+                   help="default: piper, or the engine a cloned voice speaks through")
     p.add_argument("--model", metavar="M",
                    help="with --engine chatterbox[-multilingual]: 'debug' (a tiny random model "
                    "that makes noise, for testing) or a checkpoint folder; default: the "
@@ -61,12 +62,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     clone = voice_subcommands(sub).add_parser(
         "clone", help="clone a library voice (needs consent): zero-shot Chatterbox when its "
-        "weights are installed, else a search for a Kokoro voice that sounds like it"
+        "weights are installed, else the nearest of Piper's and espeak-ng's voices and a "
+        "search of Kokoro's styles, post-processed toward it"
     )
     clone.add_argument("name", metavar="NAME")
     clone.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
                        help="search time (default 300 s; ~10 min gets closest)")
     clone.add_argument("--seed", type=int, default=0)
+    clone.add_argument("--kokoro-only", action="store_true",
+                       help="search Kokoro's styles only (do not try Piper's and espeak-ng's voices)")
     clone.set_defaults(func=cmd_clone)
 
 
@@ -206,12 +210,22 @@ def cmd_clone(args: argparse.Namespace) -> int:
         )
         return 0
     bar = ProgressBar(f"cloning {args.name}")
-    result = clone_voice(args.name, CloneSettings(budget_s=args.budget, seed=args.seed), progress=bar)
-    bar.close()
+    settings = CloneSettings(budget_s=args.budget, seed=args.seed,
+                             other_engines=not args.kokoro_only)
+    try:
+        result = clone_voice(args.name, settings, progress=bar)
+    finally:
+        bar.close()
+    through = (f"Kokoro (a style searched from {result.base})" if result.engine == "kokoro"
+               else f"{ENGINE_LABELS.get(result.engine, result.engine)} voice '{result.voice}'")
+    wer = "" if result.wer is None else f", Whisper WER {result.wer:.0%}"
     print(
-        f"cloned '{args.name}' into Kokoro: similarity on held-out sentences "
-        f"{result.start_similarity:.3f} (nearest shipped voice {result.base}) → "
-        f"{result.similarity:.3f} after {result.candidates} candidates in {result.seconds:.0f} s; "
+        f"cloned '{args.name}': it speaks through {through}; similarity on "
+        f"held-out sentences {result.similarity:.3f}{wer}, in {result.seconds:.0f} s; "
         f"speak with timbre speak --voice {args.name!r}"
     )
+    for line in result.tried:
+        if line["engine"] != result.engine or line["voice"] not in (result.voice, result.base):
+            heard = line.get("skipped") or f"held-out similarity {line['similarity']:.3f}"
+            print(f"  also tried {line['engine']} {line['voice']}: {heard}")
     return 0

@@ -166,10 +166,26 @@ class GenerationController:
             except EngineError:
                 self.refuse_without_consent(name, "Speaking as")
                 raise EngineError(consent_words(name, "Speaking as")) from None
-        resolved = resolve(name, None if engine == "piper" else engine)
+        resolved = resolve(name, self._clone_engine_for(name, engine))
         for key, value in resolved.fields.items():
             setattr(request, key, value)
+        if resolved.engine != engine:  # the job row says so too; say why
+            self.notice.notify(f"'{name}' speaks through {resolved.engine}, the engine its clone uses.")
         return resolved.engine, request
+
+    def _clone_engine_for(self, name: str, panel_engine: str) -> str | None:
+        """The engine to ask ``resolve`` for when the panel speaks as a library voice.
+        Piper's panel (the default) leaves the choice to the voice (a banked Piper voice,
+        else its clone's engine); on Kokoro's or espeak-ng's panel a style clone still
+        speaks through the engine it was fitted on; other engines are asked for as they are."""
+        from engines.speech.voices import CLONE_KIND, clone_engine
+
+        if panel_engine == "piper":
+            return None
+        if panel_engine not in ("kokoro", "espeak") or self.voices.library is None:
+            return panel_engine
+        made = self.voices.library.get_clone(name, CLONE_KIND)
+        return panel_engine if made is None else clone_engine(made)
 
     def voices_changed(self) -> None:
         panel = self.panels["speech"]
@@ -200,13 +216,15 @@ class GenerationController:
             return
         from engines.speech.chatterbox_clone import choose_method, clone_zero_shot
         from engines.speech.chatterbox_conds import CLONE_KIND as ZERO_SHOT
-        from engines.speech.voices import CLONE_KIND
+        from engines.speech.voices import CLONE_KIND, clone_engine
 
-        # zero-shot Chatterbox when its weights are installed, else the Kokoro style search
+        # zero-shot Chatterbox when its weights are installed, else the nearest voice of
+        # Piper, espeak-ng or a Kokoro style search (the clone records which it speaks through)
         method, why = choose_method()
-        engine, kind = ("chatterbox", ZERO_SHOT) if method == "chatterbox" else ("kokoro", CLONE_KIND)
-        if self.voices.library.get_clone(name, kind) is not None:
-            self._speak_as(name, engine)
+        kind = ZERO_SHOT if method == "chatterbox" else CLONE_KIND
+        made = self.voices.library.get_clone(name, kind)
+        if made is not None:
+            self._speak_as(name, "chatterbox" if method == "chatterbox" else clone_engine(made))
             return
         if method == "chatterbox":
             def work(progress, cancel):
@@ -218,7 +236,8 @@ class GenerationController:
                 return clone_voice(name, progress=progress, cancel=cancel)
         self.notice.notify(f"Cloning '{name}' with {why}.")
         job = self.jobs.submit_task("clone", f"Clone {name}", work)
-        self.task_done[job.id] = lambda result: self._clone_ready(name, result, engine)
+        self.task_done[job.id] = lambda result: self._clone_ready(
+            name, result, "chatterbox" if method == "chatterbox" else result.engine)
         self.raise_dock("jobs")
 
     def _clone_ready(self, name: str, result, engine: str = "kokoro") -> None:
@@ -227,8 +246,10 @@ class GenerationController:
             self.notice.notify(f"'{name}' is cloned zero-shot with Chatterbox from its "
                                f"{result.reference_s:.0f} s reference; the Speech panel now speaks as it.")
         else:
-            self.notice.notify(f"'{name}' is cloned (similarity {result.similarity:.2f} on sentences "
-                               "the search never heard); the Speech panel now speaks as it.")
+            through = "Kokoro" if engine == "kokoro" else f"{engine} voice {result.voice}"
+            self.notice.notify(f"'{name}' is cloned through {through} (similarity "
+                               f"{result.similarity:.2f} on sentences the search never heard); "
+                               "the Speech panel now speaks as it.")
         self._speak_as(name, engine)
 
     def _speak_as(self, name: str, engine: str = "kokoro") -> None:

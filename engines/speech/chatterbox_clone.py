@@ -32,7 +32,8 @@ def choose_method() -> tuple[str, str]:
     reason = unavailable_reason()
     if reason is None:
         return "chatterbox", f"zero-shot Chatterbox ({REPO_ID} is installed)"
-    return "kokoro", f"Kokoro style search (Chatterbox cannot run: {reason})"
+    return "kokoro", (f"the nearest Piper or espeak-ng voice, or a Kokoro style search "
+                      f"(Chatterbox cannot run: {reason})")
 
 
 def clone_zero_shot(

@@ -200,12 +200,16 @@ class SpeechEngine:
         raw = trim_silence(np.asarray(raw, np.float32), self.sample_rate)
         if len(raw) == 0:
             return np.zeros(int(seg.gap_after / p.rate * self.sample_rate), np.float32)
+        # A take a conversion follows (a clone's WORLD shift and equaliser, --world-toward)
+        # is not re-voiced when neutral: the clone was fitted and judged on the engine's own
+        # audio, and a second WORLD resynthesis in a row cost a Piper clone 0.19 of its
+        # similarity (joe-shifted, held out: 0.977 judged, 0.789 spoken re-voiced).
         shaped = prosody.reshape(
             raw,
             self.sample_rate,
             p,
             steady=self.steady_phonation,
-            steady_neutral=self.steady_neutral,
+            steady_neutral=self.steady_neutral and request.convert_toward is None,
         )
         if request.convert_toward is not None:
             from engines.speech.world_convert import convert

@@ -1,7 +1,8 @@
 """Which engine and settings a voice name means.
 
 A name is looked up, in order, as: a voice in the user's library (spoken through its
-Kokoro clone, or cloned on the fly by an engine that takes a reference recording), a
+clone — a Kokoro style, or a Piper or espeak-ng voice, with the clone's post-process —
+or cloned on the fly by an engine that takes a reference recording), a
 Piper voice the user imported into the model store, then an engine's own voice id
 ("joe", "jf_alpha", "en-us+f3"). Speaking as a library voice needs its consent record.
 """
@@ -132,15 +133,55 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
             f"The voice '{voice.name}' has no clone yet; run timbre voice clone {voice.name!r} "
             "(a few minutes), or speak with --engine chatterbox if its weights are installed."
         )
-    if engine not in (None, "kokoro"):
+    speaks = clone_engine(clone)
+    if engine not in (None, speaks):
         raise BadInput(
-            f"'{voice.name}' is cloned for Kokoro; use --engine kokoro (or leave --engine out)."
+            f"'{voice.name}' is cloned to speak through {_speaks_through(clone)}; use --engine "
+            f"{speaks} (or leave --engine out), or clone it again for another engine."
         )
-    fields["style"] = clone.data
+    fields.update(_clone_fields(voice.name, clone))
+    return ResolvedVoice(speaks, fields)
+
+
+def clone_engine(clone: Any) -> str:
+    """The engine a style clone speaks through (clones from before others were tried: Kokoro)."""
+    return str(clone.meta.get("engine") or "kokoro")
+
+
+def _speaks_through(clone: Any) -> str:
+    """"Kokoro", "Piper voice 'joe'", "espeak-ng voice 'en-us+m3'" — for messages."""
+    engine = clone_engine(clone)
+    if engine == "kokoro":
+        return "Kokoro"
+    label = {"piper": "Piper", "espeak": "espeak-ng"}.get(engine, engine)
+    return f"the {label} voice '{clone.meta.get('voice')}'"
+
+
+def _clone_fields(name: str, clone: Any) -> dict[str, Any]:
+    """The request fields of a style clone: its voice (a Kokoro table, a Piper model, an
+    espeak-ng id) and the post-process the clone was judged with (WORLD shift, then EQ)."""
+    engine = clone_engine(clone)
+    fields: dict[str, Any] = {}
+    if engine == "kokoro":
+        fields["style"] = clone.data
+        fields["voice"] = clone.meta.get("base", "clone")
+    elif engine == "piper":
+        wanted = str(clone.meta.get("voice"))
+        model = "joe" if wanted == "joe" else imported_piper_voices().get(wanted)
+        if model is None:
+            raise BadInput(
+                f"'{name}' speaks through the Piper voice '{wanted}', which is no longer in "
+                f"the model store; import it again (timbre speak-import) or clone '{name}' again."
+            )
+        fields["voice"] = model
+    else:
+        fields["voice"] = str(clone.meta.get("voice"))
     world = clone.meta.get("world")
     eq = clone.meta.get("eq")
     steps: list[Any] = []
     extra: dict[str, Any] = {}  # recorded in the take's provenance
+    if engine != "kokoro":
+        extra.update(clone_engine=engine, clone_voice=str(clone.meta.get("voice")))
     if world:  # the pitch/formant shift the search fitted, as the clone sounded when judged
         from engines.speech.world_convert import WorldShift
 
@@ -155,9 +196,9 @@ def _library_voice(library, name: str, engine: str | None) -> ResolvedVoice:
         extra["clone_eq"] = {"hz": list(eq["hz"]), "db": list(eq["db"])}
     if steps:
         fields["convert_toward"] = steps[0] if len(steps) == 1 else tuple(steps)
+    if extra:
         fields["extra"] = extra
-    fields["voice"] = clone.meta.get("base", "clone")
-    return ResolvedVoice("kokoro", fields)
+    return fields
 
 
 def _chatterbox_voice(library, name: str, engine: str, fields: dict[str, Any]) -> ResolvedVoice:

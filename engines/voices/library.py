@@ -66,6 +66,9 @@ KOKORO_STYLE = "kokoro-style"  # engines.speech.voices.CLONE_KIND: a 510×256 fl
 KOKORO_STYLE_SIZE = 510 * 256
 PIPER = "piper"  # engines.banking.voice_import.CLONE_KIND: a Piper config (JSON bytes)
 MAX_SEMITONES = 24.0
+CLONE_ENGINES = ("kokoro", "piper", "espeak")  # what a kokoro-style clone may speak through
+PIPER_VOICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an imported voice's name
+ESPEAK_VOICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}(\+[A-Za-z0-9][A-Za-z0-9_-]{0,31})?")
 MAX_EQ_DB = 12.0  # a clone's equaliser gains (fitted within ±10 dB)
 MAX_EQ_BANDS = 64
 
@@ -271,6 +274,22 @@ def _check_eq(eq: Any) -> None:
         raise ValueError("meta.eq.hz must rise from band to band")
 
 
+def _check_speaker(meta: dict) -> None:
+    """The engine and voice a style clone speaks through (``engines.speech.clone``): Kokoro
+    (the table itself; clones made before other engines were tried have no ``engine``),
+    a Piper voice of the model store by its name, or an espeak-ng voice id. Only these
+    names are ever looked up; nothing in them is run."""
+    engine = meta.get("engine", "kokoro")
+    if engine not in CLONE_ENGINES:
+        raise ValueError(f"meta.engine must be one of {', '.join(CLONE_ENGINES)}")
+    if engine == "kokoro":
+        return
+    voice = meta.get("voice")
+    pattern = PIPER_VOICE_RE if engine == "piper" else ESPEAK_VOICE_RE
+    if not isinstance(voice, str) or not pattern.fullmatch(voice):
+        raise ValueError(f"meta.voice must name a {engine} voice")
+
+
 def check_clone(kind: str, encoding: str, data: bytes, meta: Any) -> bytes | np.ndarray:
     """The clone's data decoded and checked for its kind, or ``ValueError`` saying why not.
 
@@ -320,6 +339,7 @@ def check_clone(kind: str, encoding: str, data: bytes, meta: Any) -> bytes | np.
             _meta_number(world, "pitch", -MAX_SEMITONES, MAX_SEMITONES)
             _meta_number(world, "warp", 0.25, 4.0)
         _check_eq(meta.get("eq"))
+        _check_speaker(meta)
     elif kind == PIPER:
         if not isinstance(decoded, bytes):
             raise ValueError("a Piper clone must be its config file")

@@ -182,3 +182,120 @@ def test_cloned_voice_speaks_with_its_saved_equaliser(kokoro, tmp_path):
         plain.clip.samples[0], rate, centres
     )
     assert np.max(np.abs(moved - (db - db.mean()))[1:-1]) < 1.5
+
+
+def _espeak_voice(name: str, tmp_path, variant: str = "en-us+m3"):
+    """A library voice whose reference and consent are espeak-ng speech (a voice that is
+    not Kokoro's), consent given."""
+    from engines.audio_io import write_audio
+    from engines.voices.library import open_library
+    from tests.voices import material
+
+    lib = open_library()
+    ref = material.espeak(" ".join(material.SENTENCES[:3]), variant)
+    lib.add(name, [write_audio(tmp_path / "ref.wav", ref)])
+    said = write_audio(tmp_path / "consent.wav", material.espeak(lib.statement(name).text, variant))
+    lib.record_consent(name, said, check_phrase=False)
+    return lib
+
+
+QUICK_OTHER = CloneSettings(
+    budget_s=20,  # the engine voices take it all: the Kokoro search is skipped
+    other_bases=1,
+    check_intelligibility=False,  # Whisper's gate is exercised by the benchmark
+    scoring=("Good morning to you, my friend.",),
+    fit=(),
+    held_out=("The garden looks lovely today.",),
+)
+
+
+def test_clone_of_an_espeak_voice_speaks_through_another_engines_voice(tmp_path):
+    """Excluding the exact variant the reference was made from, the clone still picks
+    another engine's voice (not Kokoro), records it, and timbre speak speaks through it."""
+    import dataclasses
+
+    from engines.speech import service
+    from engines.speech.clone import clone_voice
+    from engines.speech.voices import CLONE_KIND, resolve
+
+    lib = _espeak_voice("Esme", tmp_path)
+    seen = []
+    settings = dataclasses.replace(QUICK_OTHER, exclude_bases=("en-us+m3",))
+    result = clone_voice("Esme", settings, progress=lambda p: seen.append(p.stage))
+    assert result.engine in ("piper", "espeak") and result.voice != "en-us+m3"
+    assert any("comparing espeak voice" in s for s in seen) and seen[-1] == "done"
+    assert not any(t["voice"] == "en-us+m3" for t in result.tried)
+
+    stored = lib.get_clone("Esme", CLONE_KIND)
+    assert stored.meta["engine"] == result.engine and stored.meta["voice"] == result.voice
+    assert stored.data.shape == (510, 256)  # the slot still holds a Kokoro table
+
+    voice = resolve("Esme")
+    assert voice.engine == result.engine
+    if result.engine == "espeak":
+        assert voice.fields["voice"] == result.voice
+    take = service.speak(SHORT, voice, seed=0)
+    assert take.provenance.engine == result.engine
+    assert take.provenance.params["clone_voice"] == result.voice
+    assert take.provenance.params["library_voice"] == "Esme"
+
+
+def test_clone_through_a_removed_piper_voice_or_another_engine_is_refused_in_one_sentence(tmp_path):
+    from engines.errors import BadInput
+    from engines.speech.voices import CLONE_KIND, resolve
+
+    lib = _espeak_voice("Esme", tmp_path)
+    table = np.zeros((510, 256), np.float32)
+    lib.set_clone("Esme", CLONE_KIND, table, {"engine": "espeak", "voice": "en-us+f3"})
+    with pytest.raises(BadInput) as refused:
+        resolve("Esme", "kokoro")
+    assert "espeak-ng voice 'en-us+f3'" in str(refused.value) and "--engine espeak" in str(refused.value)
+    assert resolve("Esme", "espeak").fields["voice"] == "en-us+f3"
+
+    lib.set_clone("Esme", CLONE_KIND, table, {"engine": "piper", "voice": "en_GB-gone-medium"})
+    with pytest.raises(BadInput) as gone:
+        resolve("Esme")
+    message = str(gone.value)
+    assert "en_GB-gone-medium" in message and "no longer in the model store" in message
+    assert message.count(". ") == 0 and "import it again" in message
+
+    lib.set_clone("Esme", CLONE_KIND, table, {"engine": "piper", "voice": "joe"})
+    assert resolve("Esme").engine == "piper" and resolve("Esme").fields["voice"] == "joe"
+
+
+def test_clone_reference_cancels_while_comparing_the_other_engines_voices(target):
+    from engines.speech.clone import clone_reference
+
+    token = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if "comparing espeak voice" in p.stage:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        clone_reference(target, QUICK_OTHER, progress, token)
+    assert not any("Kokoro" in s for s in seen)
+
+
+def test_a_piper_clone_is_spoken_as_it_was_judged(piper, tmp_path):
+    """The clone is fitted and judged on Piper's own audio plus its WORLD shift; spoken, its
+    neutral takes are not re-voiced before that shift (two WORLD resyntheses in a row cost a
+    joe clone 0.19 of its held-out similarity)."""
+    from engines.audio import AudioClip
+    from engines.speech import service
+    from engines.speech.clone import _say, post_processed
+    from engines.speech.voices import CLONE_KIND, resolve
+    from engines.speech.world_convert import WorldShift
+    from engines.voices.embedding import cosine, embed
+
+    lib = _espeak_voice("Esme", tmp_path)
+    world = {"pitch": 3.0, "warp": 1.12}
+    lib.set_clone("Esme", CLONE_KIND, np.zeros((510, 256), np.float32),
+                  {"engine": "piper", "voice": "joe", "world": world})
+    take = service.speak(SHORT, resolve("Esme"), seed=0)
+    assert take.provenance.engine == "piper" and take.provenance.params["clone_world"] == world
+    judged = post_processed(_say(piper, "joe", (SHORT,), "en-us"), piper.sample_rate, WorldShift(3.0, 1.12))
+    spoken = embed(AudioClip(take.clip.samples[0], take.clip.sample_rate))
+    assert cosine(spoken, embed(AudioClip(judged, piper.sample_rate))) >= 0.95

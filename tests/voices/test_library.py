@@ -184,3 +184,26 @@ def voice_file_that_is_not_a_zip(tmp_path: Path) -> Path:
     path = tmp_path / "fake.timbrevoice"
     path.write_text("hello")
     return path
+
+
+def test_a_style_clone_names_only_an_engine_and_voice_it_may_speak_through():
+    """meta.engine / meta.voice of a style clone: Kokoro (or absent, as in old clones),
+    Piper by an imported voice's name, espeak-ng by a voice id — anything else is refused
+    with the reason (on the way in, by import, and on the way out)."""
+    from engines.voices.library import check_clone
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((510, 256), np.float32))
+    table = buffer.getvalue()
+    for meta in ({}, {"engine": "kokoro"}, {"engine": "piper", "voice": "en_GB-alan-medium"},
+                 {"engine": "piper", "voice": "joe"}, {"engine": "espeak", "voice": "en-us+m3"}):
+        assert check_clone("kokoro-style", "npy", table, meta).shape == (510, 256)
+    for meta, why in (({"engine": "festival"}, "meta.engine must be one of"),
+                      ({"engine": ["espeak"]}, "meta.engine must be one of"),
+                      ({"engine": "espeak", "voice": "-w/etc/passwd"}, "meta.voice must name"),
+                      ({"engine": "espeak", "voice": "en us"}, "meta.voice must name"),
+                      ({"engine": "piper", "voice": "../../x.onnx"}, "meta.voice must name"),
+                      ({"engine": "piper", "voice": "/tmp/x.onnx"}, "meta.voice must name"),
+                      ({"engine": "piper"}, "meta.voice must name")):
+        with pytest.raises(ValueError, match=why):
+            check_clone("kokoro-style", "npy", table, meta)
