@@ -603,6 +603,11 @@ def engine_clones(
 # search's. Given the whole budget, fits of far espeak-ng voices that Whisper then refused
 # left a Kokoro voice moved by WORLD (kokoro-shifted) no search at all: 0.628 via espeak-ng.
 ENGINE_SHARE = 0.5
+# espeak-ng is formant synthesis: however near Resemblyzer puts it, a person hears a robot.
+# A clone speaks through it only when it beats the best neural voice (Kokoro, Piper) by this
+# much — a voice that is itself formant-made (0.89-0.97 through espeak-ng against 0.67-0.72
+# through Kokoro in bench-voice) — not on a near tie with a recorded human voice.
+FORMANT_MARGIN = 0.05
 KOKORO_MIN_SEARCH_S = 60.0  # its starts and a few candidates; below this it is not worth it
 
 
@@ -611,6 +616,18 @@ def _eligible(result: CloneResult, settings: CloneSettings) -> bool:
     if not settings.check_intelligibility:
         return True
     return result.wer is not None and result.wer <= MAX_WER
+
+
+def _preferred(results: list[CloneResult]) -> CloneResult:
+    """The nearest result, a neural voice over formant synthesis unless the latter is
+    clearly nearer (:data:`FORMANT_MARGIN`)."""
+    best = max(results, key=lambda r: r.similarity)
+    neural = [r for r in results if r.engine != "espeak"]
+    if best.engine == "espeak" and neural:
+        runner_up = max(neural, key=lambda r: r.similarity)
+        if runner_up.similarity >= best.similarity - FORMANT_MARGIN:
+            return runner_up
+    return best
 
 
 def clone_reference(
@@ -663,7 +680,7 @@ def clone_reference(
         results.append(kokoro_result)
         tried += kokoro_result.tried
     eligible = [r for r in results if _eligible(r, settings)] or ([kokoro_result] if kokoro_result else results)
-    best = max(eligible, key=lambda r: r.similarity)
+    best = _preferred(eligible)
     if kokoro_result is not None:
         best.style, best.base_style = kokoro_result.style, kokoro_result.base_style
         if best is not kokoro_result:

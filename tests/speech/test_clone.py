@@ -299,3 +299,17 @@ def test_a_piper_clone_is_spoken_as_it_was_judged(piper, tmp_path):
     judged = post_processed(_say(piper, "joe", (SHORT,), "en-us"), piper.sample_rate, WorldShift(3.0, 1.12))
     spoken = embed(AudioClip(take.clip.samples[0], take.clip.sample_rate))
     assert cosine(spoken, embed(AudioClip(judged, piper.sample_rate))) >= 0.95
+
+
+def test_formant_synthesis_wins_only_when_clearly_nearer():
+    from engines.speech.clone import FORMANT_MARGIN, CloneResult, _preferred
+
+    def result(engine: str, similarity: float) -> CloneResult:
+        return CloneResult(style=np.zeros((0, 256), np.float32), base=engine, similarity=similarity,
+                           start_similarity=0.0, score=0.0, candidates=0, seconds=0.0, engine=engine)
+
+    near_tie = [result("espeak", 0.80), result("kokoro", 0.80 - FORMANT_MARGIN / 2), result("piper", 0.7)]
+    assert _preferred(near_tie).engine == "kokoro"  # a person would hear a robot for 0.02
+    clear = [result("espeak", 0.93), result("kokoro", 0.70)]
+    assert _preferred(clear).engine == "espeak"
+    assert _preferred([result("espeak", 0.6)]).engine == "espeak"  # nothing else to speak through
