@@ -298,7 +298,9 @@ def test_a_piper_clone_is_spoken_as_it_was_judged(piper, tmp_path):
     assert take.provenance.engine == "piper" and take.provenance.params["clone_world"] == world
     judged = post_processed(_say(piper, "joe", (SHORT,), "en-us"), piper.sample_rate, WorldShift(3.0, 1.12))
     spoken = embed(AudioClip(take.clip.samples[0], take.clip.sample_rate))
-    assert cosine(spoken, embed(AudioClip(judged, piper.sample_rate))) >= 0.95
+    # 0.94-0.98 across machines (the take's delivery and level differ from the bare call);
+    # re-voiced before the shift, as before the fix, it measured 0.73
+    assert cosine(spoken, embed(AudioClip(judged, piper.sample_rate))) >= 0.88
 
 
 def test_formant_synthesis_wins_only_when_clearly_nearer():
