@@ -175,13 +175,14 @@ class SpeechEngine:
                     audio = np.zeros(int(round(seg.seconds * self.sample_rate)), np.float32)
                 else:
                     raw = pending.pop(i).result()
-                    later = [j for j in says if j > i]
+                    nxt = next((j for j in says if j > i), None)
                     layer = prosody.stability_layer(request.stability, rng)
-                    if later and i != says[0]:
-                        pending[later[0]] = pool.submit(self._synth, plan[later[0]].text, request)
+                    first = i == says[0]
+                    if nxt is not None and not first:
+                        pending[nxt] = pool.submit(self._synth, plan[nxt].text, request)
                     audio = self._chunk(seg, request, base.then(layer), raw)
-                    if later and i == says[0]:
-                        pending[later[0]] = pool.submit(self._synth, plan[later[0]].text, request)
+                    if nxt is not None and first:
+                        pending[nxt] = pool.submit(self._synth, plan[nxt].text, request)
                     done += len(seg.text)
                 stats.chunks += 1
                 stats.audio_s += len(audio) / self.sample_rate

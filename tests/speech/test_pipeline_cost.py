@@ -54,3 +54,30 @@ def test_piper_noise_table_is_standard_normal():
 
     t = table()
     assert abs(float(t.mean())) < 0.01 and abs(float(t.std()) - 1.0) < 0.01
+
+
+def test_first_chunk_is_finished_before_the_next_synthesis_starts():
+    """The listener's wait for the first audio is not shared with the second sentence's
+    synthesis (espeak-ng, the real engine, its two steps recorded)."""
+    import threading
+
+    from engines.speech.espeak_engine import EspeakEngine
+
+    events: list[str] = []
+    lock = threading.Lock()
+
+    class Recorded(EspeakEngine):
+        def _synth(self, text, request):
+            with lock:
+                events.append(f"synth {text[:5]}")
+            return super()._synth(text, request)
+
+        def _chunk(self, seg, request, p, raw=None):
+            out = super()._chunk(seg, request, p, raw)
+            with lock:
+                events.append(f"done {seg.text[:5]}")
+            return out
+
+    text = "First one here. Second one here. Third one here."
+    list(Recorded().stream(SpeechRequest(text, seed=0)))
+    assert events.index("done First") < events.index("synth Secon")
