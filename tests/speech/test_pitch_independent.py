@@ -80,21 +80,12 @@ def _check_shift(takes: dict[str, Takes], engine_name: str, shift: float) -> Non
     assert abs(shifted / seconds - 1) < 0.03, f"{engine_name} {shift:+}: the rate changed"
 
 
-# Issue 14, part 5. Piper joe's takes are re-voiced steady by WORLD (prosody.steady_phonation,
-# voiced frames' aperiodicity lowered) and every WORLD shift is levelled as a long-window
-# tracker hears it (prosody.heard_median). espeak-ng −12 (Praat −11.45: its voicing edges
-# were heard unvoiced at 50 Hz) is now met. Joe −12 is not: Praat −11.91, pyin −12.60
-# (before: −11.61 / −9.80, creaky vowels re-voiced as formant-shaped noise that Praat
-# heard at 500-700 Hz). With PiperEngine.steady_neutral False (neutral takes his own audio,
-# noise scale 0.25) it reads −12.11 / −11.80, but then the pipeline's own measure misses
-# joe ±12 on another sentence (test_prosody_pitch) — see the README.
-_OPEN = pytest.mark.xfail(reason="issue 14 part 5: not yet within 0.5 st by both trackers", strict=False)
-_NOT_YET = {("piper", -12.0)}
-SHIFTS = [
-    pytest.param(engine, shift, marks=_OPEN) if (engine, shift) in _NOT_YET else (engine, shift)
-    for engine in ENGINES
-    for shift in (-12.0, -4.0, 4.0, 12.0)
-]
+# Issue 14, part 5. Piper joe's takes are re-voiced steady by WORLD (prosody.steady_phonation:
+# voiced frames' aperiodicity lowered, f0 contour smoothed over ~50 ms) and every WORLD shift
+# is levelled as a long-window tracker hears it (prosody.heard_median). Joe −12 read
+# −11.91 (Praat) / −12.60 (pyin) before the contour was smoothed: in one vowel his frame-to-
+# frame f0 jumps made the 40 Hz periods irregular and Praat heard the first formant instead.
+SHIFTS = [(engine, shift) for engine in ENGINES for shift in (-12.0, -4.0, 4.0, 12.0)]
 
 
 @pytest.mark.parametrize(("engine_name", "shift"), SHIFTS)
@@ -105,7 +96,7 @@ def test_pitch_shift_is_heard_as_asked_by_praat_and_pyin(takes, engine_name, shi
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("engine_name", "shift"),
-    [pytest.param(e, s, marks=_OPEN) if (e, s) in _NOT_YET else (e, s) for e in ENGINES for s in (-8.0, 8.0)],
+    [(e, s) for e in ENGINES for s in (-8.0, 8.0)],
 )
 def test_pitch_shift_of_eight_is_heard_as_asked_by_praat_and_pyin(takes, engine_name, shift):
     _check_shift(takes, engine_name, shift)
