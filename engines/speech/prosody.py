@@ -60,6 +60,13 @@ _STEADY_H1_DB = -3.0
 # −12.20 (pyin).
 _STEADY_AP_POWER = 3.0
 _STEADY_MEDIAN_FRAMES, _STEADY_MEAN_FRAMES = 11, 7  # a steady take's f0 smoothing (5 ms frames)
+# A voice moved under _DEEP_HZ keeps this much of its contour's spread (in semitones). One of
+# Piper joe's falls (104 → 81 Hz in 0.18 s) moved to 52 Hz changes each 19 ms period by
+# ~0.4 ms, which puts the ringing of a strong first formant (700 Hz, 75 % of that vowel's
+# energy) out of phase from one period to the next: Praat heard the formant as the pitch
+# and pyin the vowel as unvoiced (seed 3, −8 st: −7.34 / −8.10; −12: −11.83 / −13.30).
+# At 0.7 of the spread every seed 0-4 read within 0.2 st by both at −8 and −12.
+_DEEP_HZ, _DEEP_RANGE = 60.0, 0.7
 _ENVELOPE_SMOOTH_FRAMES = 9  # frames (45 ms) the spectral envelope is averaged over in time
 _PERIOD_MARGIN = 0.05  # how much better twice the period must repeat to halve a frame
 
@@ -563,8 +570,9 @@ def _world_reshape(
             return _time_stretch(samples, sample_rate, target_frames)
     f0, sp, ap, median = analysis.f0, analysis.sp, analysis.ap, analysis.median
     voiced = f0 > 0
+    spread = p.pitch_range * (_DEEP_RANGE if median * 2.0 ** (p.pitch / 12.0) < _DEEP_HZ else 1.0)
     new_f0 = np.zeros_like(f0)
-    new_f0[voiced] = median * 2.0 ** (p.pitch / 12.0 + p.pitch_range * np.log2(f0[voiced] / median))
+    new_f0[voiced] = median * 2.0 ** (p.pitch / 12.0 + spread * np.log2(f0[voiced] / median))
     n_out = max(2, int(round(target_frames / sample_rate * 1000.0 / FRAME_PERIOD_MS)) + 1)
     new_f0, sp, ap = _resample_frames(new_f0, sp, ap, n_out)
     new_f0 = np.clip(new_f0, 0.0, sample_rate / 4)
