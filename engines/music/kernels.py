@@ -244,10 +244,7 @@ def _linear_class() -> type:
                 return F.gelu(y) if self.gelu else y
             x2 = x.reshape(-1, shape[-1])
             if k == "gemv":
-                w, b = self.weight, self.bias
-                y = torch.mm(w, x2.t()) if b is None else torch.addmm(b[:, None], w, x2.t())
-                y = y.t().reshape(*shape[:-1], self.out_features)
-                return F.gelu(y) if self.gelu else y
+                return self._gemv(x2.contiguous(), shape)
             if k == "bf16":
                 y = mkldnn._linear_pointwise(
                     x2.to(torch.bfloat16), self.weight, None, "none", [], ""
@@ -265,6 +262,22 @@ def _linear_class() -> type:
             y = y.to(x.dtype).view(*shape[:-1], self.out_features)
             if self.bias is not None:
                 y = y + self.bias
+            return F.gelu(y) if self.gelu else y
+
+        def _gemv(self, x2: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+            """``(W·x2ᵀ)ᵀ`` with ``x2`` contiguous rows, returned as contiguous rows.
+
+            Both layouts matter. BLAS takes the matrix–vector route only when the columns
+            of ``x2ᵀ`` are contiguous, i.e. ``x2``'s rows; and the product comes out as
+            (out × rows), whose transpose is a strided view. Left as that view, it made the
+            next layer's input strided: in a MusicGen-small-sized step, 2 rows, the
+            feed-forward's second product (1024 × 4096, fed by the first's GELU) took
+            5.5 ms against 1.35 ms for the first (4096 × 1024, same bytes, input from a
+            layer norm), a third of the exact step on a 2-core EPYC. Copying the (rows ×
+            out) result costs microseconds."""
+            w, b = self.weight, self.bias
+            y = torch.mm(w, x2.t()) if b is None else torch.addmm(b[:, None], w, x2.t())
+            y = y.t().contiguous().view(*shape[:-1], self.out_features)
             return F.gelu(y) if self.gelu else y
 
         def weight_bytes(self) -> int:
