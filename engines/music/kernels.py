@@ -16,7 +16,9 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   matrix–vector kernel that streams each weight row once, where ``x·Wᵀ`` goes through a
   GEMM that packs the weights first: on a 2-core AMD EPYC it read at 1.4–1.8× a plain
   read's time against 2.2–2.7× for oneDNN and 3.4–4.5× for ``linear`` (same run); with
-  8 rows it lost to oneDNN. Timing decides per machine and batch.
+  8 rows it lost to oneDNN. Timing decides per machine and batch. Only with contiguous
+  rows in and out: a strided input (as its transposed product once passed on to the next
+  layer) sends BLAS down a path 3-4× slower, which the chooser's timing never saw.
 
 Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
 
