@@ -126,9 +126,12 @@ def _attention_classes() -> tuple[type, type]:
             self.out_proj = src.out_proj
 
         def _kv(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return heads(self.k_proj(source), self.num_heads), heads(
-                self.v_proj(source), self.num_heads
-            )
+            """Keys and values as contiguous (b h t d) blocks, copied once per generation:
+            as strided views of the projections, every step's ``matmul`` attention copied
+            them again (in a MusicGen-small-sized int8 step, 52 → 46 ms on a 2-core EPYC),
+            and the chooser times attention on contiguous ones."""
+            k, v = self.k_proj(source), self.v_proj(source)
+            return heads(k, self.num_heads).contiguous(), heads(v, self.num_heads).contiguous()
 
         def forward(
             self,

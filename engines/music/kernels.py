@@ -16,7 +16,9 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   matrix–vector kernel that streams each weight row once, where ``x·Wᵀ`` goes through a
   GEMM that packs the weights first: on a 2-core AMD EPYC it read at 1.4–1.8× a plain
   read's time against 2.2–2.7× for oneDNN and 3.4–4.5× for ``linear`` (same run); with
-  8 rows it lost to oneDNN. Timing decides per machine and batch.
+  8 rows it lost to oneDNN. Timing decides per machine and batch. Only with contiguous
+  rows in and out: a strided input (as its transposed product once passed on to the next
+  layer) sends BLAS down a path 3-4× slower, which the chooser's timing never saw.
 
 Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
 
@@ -242,12 +244,11 @@ def _linear_class() -> type:
                     return mkldnn._linear_pointwise(x, self.weight, self.bias, attr, [], algorithm)
                 y = F.linear(x, self.weight, self.bias)
                 return F.gelu(y) if self.gelu else y
-            x2 = x.reshape(-1, shape[-1])
+            # rows contiguous: the weight-only int8 kernel refuses others, and gemv's BLAS
+            # route reads them 3-4× slower (a no-op for the usual, contiguous input)
+            x2 = x.reshape(-1, shape[-1]).contiguous()
             if k == "gemv":
-                w, b = self.weight, self.bias
-                y = torch.mm(w, x2.t()) if b is None else torch.addmm(b[:, None], w, x2.t())
-                y = y.t().reshape(*shape[:-1], self.out_features)
-                return F.gelu(y) if self.gelu else y
+                return self._gemv(x2, shape)
             if k == "bf16":
                 y = mkldnn._linear_pointwise(
                     x2.to(torch.bfloat16), self.weight, None, "none", [], ""
@@ -255,9 +256,7 @@ def _linear_class() -> type:
             elif k == "int8-weight":
                 y = aten._weight_int8pack_mm(x2.to(torch.bfloat16), self.weight, self.scale)
             elif k == "int8-dynamic":
-                y = torch.ops.quantized.linear_dynamic(
-                    x2.float().contiguous(), self.packed, reduce_range()
-                )
+                y = torch.ops.quantized.linear_dynamic(x2.float(), self.packed, reduce_range())
             else:  # int4-weight
                 y = aten._weight_int4pack_mm_for_cpu(
                     x2.to(torch.bfloat16), self.weight, INT4_GROUP, self.scale_zeros
@@ -265,6 +264,22 @@ def _linear_class() -> type:
             y = y.to(x.dtype).view(*shape[:-1], self.out_features)
             if self.bias is not None:
                 y = y + self.bias
+            return F.gelu(y) if self.gelu else y
+
+        def _gemv(self, x2: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+            """``(W·x2ᵀ)ᵀ`` with ``x2`` contiguous rows, returned as contiguous rows.
+
+            Both layouts matter. BLAS takes the matrix–vector route only when the columns
+            of ``x2ᵀ`` are contiguous, i.e. ``x2``'s rows; and the product comes out as
+            (out × rows), whose transpose is a strided view. Left as that view, it made the
+            next layer's input strided: in a MusicGen-small-sized step, 2 rows, the
+            feed-forward's second product (1024 × 4096, fed by the first's GELU) took
+            5.5 ms against 1.35 ms for the first (4096 × 1024, same bytes, input from a
+            layer norm), a third of the exact step on a 2-core EPYC. Copying the (rows ×
+            out) result costs microseconds."""
+            w, b = self.weight, self.bias
+            y = torch.mm(w, x2.t()) if b is None else torch.addmm(b[:, None], w, x2.t())
+            y = y.t().contiguous().view(*shape[:-1], self.out_features)
             return F.gelu(y) if self.gelu else y
 
         def weight_bytes(self) -> int:

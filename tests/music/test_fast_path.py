@@ -71,7 +71,12 @@ def test_exact_kernels_match_stock_and_reduced_ones_differ_a_little(stock_model)
         assert 1e-4 < (reduced - reference).abs().max() < 1.0 and agree > 0.8, kernel
 
 
-def test_fast_engine_makes_the_same_greedy_tokens_as_stock(stock_model):
+# the exact kernels as the chooser picks them on different machines (gemv: the 2-core EPYC)
+EXACT_PATHS = [("onednn", "matmul"), ("gemv", "sdpa")]
+
+
+@pytest.mark.parametrize(("kernel", "attention"), EXACT_PATHS)
+def test_fast_engine_makes_the_same_greedy_tokens_as_stock(stock_model, kernel, attention):
     import torch
 
     from engines.music.fast import accelerate
@@ -80,14 +85,17 @@ def test_fast_engine_makes_the_same_greedy_tokens_as_stock(stock_model):
     stock = stock_model.generate(["calm piano"], return_tokens=True)[1]
     original = stock_model.lm
     try:
-        stock_model.lm = accelerate(copy.deepcopy(original), "onednn", "matmul")
+        stock_model.lm = accelerate(copy.deepcopy(original), kernel, attention)
         fast = stock_model.generate(["calm piano"], return_tokens=True)[1]
         assert torch.equal(stock, fast)
     finally:
         stock_model.lm = original
 
 
-def test_fast_engine_samples_the_same_tokens_as_stock_for_the_same_seed(stock_model):
+@pytest.mark.parametrize(("kernel", "attention"), EXACT_PATHS)
+def test_fast_engine_samples_the_same_tokens_as_stock_for_the_same_seed(
+    stock_model, kernel, attention
+):
     import torch
 
     from engines.music.fast import accelerate
@@ -96,7 +104,7 @@ def test_fast_engine_samples_the_same_tokens_as_stock_for_the_same_seed(stock_mo
     original = stock_model.lm
     try:
         got = []
-        for lm in (original, accelerate(copy.deepcopy(original), "onednn", "matmul")):
+        for lm in (original, accelerate(copy.deepcopy(original), kernel, attention)):
             stock_model.lm = lm
             torch.manual_seed(7)
             got.append(stock_model.generate(["calm piano"], return_tokens=True)[1])
@@ -164,3 +172,27 @@ def test_4bit_keeps_the_output_heads_in_int8(stock_model):
     assert {layer.linear1.kernel for layer in lm.transformer.layers} == {"int4-weight"}
     lm = accelerate(copy.deepcopy(stock_model.lm), "bf16")  # a kernel with no head rule
     assert {head.kernel for head in lm.linears} == {"bf16"}
+
+
+def test_every_kernel_returns_contiguous_rows_even_from_a_strided_input():
+    """A layer's output is the next layer's input: a strided one (gemv's transposed product
+    once was) sent the next matrix–vector product down BLAS's slow path, 3-4× its time."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    from engines.music.kernels import EXACT, KERNELS, REDUCED, kernel_linear, unavailable
+
+    torch.manual_seed(0)
+    src = nn.Linear(64, 96, bias=False)
+    strided = torch.randn(64, 2).t().reshape(2, 1, 64)  # rows as a transposed view
+    assert not strided.is_contiguous()
+    want = F.linear(strided, src.weight)
+    for kernel in (*EXACT, *REDUCED):
+        if unavailable(kernel, [(96, 64)]):
+            continue
+        with torch.inference_mode():
+            got = kernel_linear(kernel, src)(strided)
+        assert got.shape == (2, 1, 96) and got.is_contiguous(), kernel
+        tolerance = 1e-5 if KERNELS[kernel].exact else 0.1 * float(want.abs().max())
+        assert (got - want).abs().max() < tolerance, kernel
