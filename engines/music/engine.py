@@ -179,6 +179,7 @@ class AudiocraftEngine:
         self.speed = "reduced" if speed == "int8" else speed
         self._speed_used = "stock"
         self._kernel = ""  # the kernel the linear layers run on (engines.music.kernels)
+        self._kernel_used = ""  # ... in the last generation (another one for a batch)
         self._agreement: Any = None  # the reduced kernel's measured agreement
         self._version = ""
         self._model: Any = None
@@ -263,6 +264,15 @@ class AudiocraftEngine:
             fast.accelerate(model.lm, kernel=kernel or choice.exact, attention=choice.attention)
         self._kernel = kernel or choice.exact
         return "reduced" if kernel else "fast"
+
+    def _kernel_for(self, model: Any, rows: int) -> contextlib.AbstractContextManager[str]:
+        """The linear layers' kernel for a generation of ``rows`` rows (variations × CFG):
+        the one chosen at that batch on the CPU's fast path, else the loaded one."""
+        if self._device != "cpu" or self._speed_used != "fast" or not self._kernel:
+            return contextlib.nullcontext(self._kernel)
+        from engines.music import speed
+
+        return speed.kernel_for_rows(model.lm, rows, self._kernel)
 
     @property
     def _threads(self) -> int | None:
@@ -426,6 +436,7 @@ class AudiocraftEngine:
                 _python_random(request.seed),
                 _torch_threads(threads),
                 torch.inference_mode(),
+                self._kernel_for(model, 2 * n) as self._kernel_used,
             ):
                 torch.manual_seed(request.seed)
                 if torch.cuda.is_available():
@@ -509,7 +520,7 @@ class AudiocraftEngine:
                 "window_s": self.max_duration,
                 "debug_model": self.source.debug,
                 "speed": self._speed_used,
-                "kernel": self._kernel or None,
+                "kernel": self._kernel_used or None,
             }
             if self._agreement is not None:
                 params["agreement"] = round(self._agreement.agreement, 4)

@@ -39,12 +39,13 @@ version changes. ``timbre devices`` prints them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,33 @@ def choose(
         data["choices"][key] = choice.to_record()
         save_cache(data)
     return choice
+
+
+@contextlib.contextmanager
+def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
+    """For one generation of ``rows`` rows, the fastest exact kernel at that many rows
+    (chosen, timed and cached like the CFG-batch one); ``current`` again afterwards.
+
+    The choice at 2 rows (one take) is not the choice at 8 (four variations): a weight-first
+    ``gemv`` streams each weight row once for 2 rows at 1.4× a plain read on an EPYC, but
+    for 8 it fell to 6.7× where oneDNN's GEMM held 3.2× (stop 24), and with gemv the batch
+    of 4 gave only 1.8× the throughput of four single takes. Only exact kernels are
+    switched (same logits up to float rounding); a reduced kernel stays as it is.
+    """
+    if rows == BATCH or not KERNELS[current].exact:
+        yield current
+        return
+    from engines.music.fast import set_kernel
+
+    kernel = choose(lm, batch=rows).exact
+    if kernel == current:
+        yield current
+        return
+    set_kernel(lm, kernel)
+    try:
+        yield kernel
+    finally:
+        set_kernel(lm, current)
 
 
 def _median_rounds(

@@ -215,3 +215,28 @@ def test_agreement_is_teacher_forced_on_the_models_own_codes(tiny_model):
     assert mixed.shape[0] == int(valid.sum()) > 0.9 * inputs.codes.numel()
     greedy = (mixed.argmax(-1) == inputs.codes[valid]).float().mean()
     assert greedy >= 0.97
+
+
+def test_a_batch_runs_on_the_kernel_chosen_for_its_rows_then_goes_back(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    from engines.music import speed
+    from engines.music.fast import set_kernel
+    from engines.music.kernels import KERNELS
+
+    fastest = {2: "gemv", 8: "onednn"}  # as on a 2-core EPYC (stop 24's microbench)
+
+    def timed(lm, names, batch, *rest):
+        return {k: 0.1 if k == fastest[batch] else 1.0 for k in names if KERNELS[k].exact}, {}
+
+    monkeypatch.setattr(speed, "time_linears", timed)
+    set_kernel(accelerated_lm, "gemv")
+
+    def kernels() -> set[str]:
+        return {x.kernel for layer in accelerated_lm.transformer.layers for x in (layer.linear1, layer.linear2)}
+
+    with speed.kernel_for_rows(accelerated_lm, 8, "gemv") as used:  # 4 variations × CFG
+        assert used == "onednn" and kernels() == {"onednn"}
+    assert kernels() == {"gemv"}
+    with speed.kernel_for_rows(accelerated_lm, 2, "gemv") as used:  # one take: as loaded
+        assert used == "gemv" and kernels() == {"gemv"}
