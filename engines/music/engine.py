@@ -267,8 +267,9 @@ class AudiocraftEngine:
 
     def _kernel_for(self, model: Any, rows: int) -> contextlib.AbstractContextManager[str]:
         """The linear layers' kernel for a generation of ``rows`` rows (variations × CFG):
-        the one chosen at that batch on the CPU's fast path, else the loaded one."""
-        if self._device != "cpu" or self._speed_used != "fast" or not self._kernel:
+        the one chosen at that batch where a CPU kernel was chosen (no kernel: stock or a
+        GPU), else the loaded one."""
+        if not self._kernel:
             return contextlib.nullcontext(self._kernel)
         from engines.music import speed
 

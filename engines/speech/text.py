@@ -42,6 +42,7 @@ class Pause:
 
 Segment = Say | Pause
 
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:—–])\s+")  # the space after a clause mark
 _PAUSE_RE = re.compile(
     r"\[\s*pause(?:\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?)?)?\s*\]"
     r"|<break\b([^>]*)/?>",
@@ -100,7 +101,7 @@ def split_long(sentence: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
         return [sentence]
     out: list[str] = []
     current = ""
-    for clause in re.split(r"(?<=[,;:—–])\s+", sentence):
+    for clause in _CLAUSE_BREAK.split(sentence):
         while len(clause) > limit:  # one huge clause: cut between words
             cut = clause.rfind(" ", 0, limit)
             cut = cut if cut > 0 else limit
@@ -125,7 +126,7 @@ def split_first(sentence: str, limit: int) -> list[str]:
     Only at clause marks (a cut between words would be heard as a break in the middle of a
     phrase); a sentence whose first clause is already longer stays whole.
     """
-    clauses = re.split(r"(?<=[,;:—–])\s+", sentence)
+    clauses = _CLAUSE_BREAK.split(sentence)
     head = clauses[0]
     taken = 1
     while taken < len(clauses) and len(head) + 1 + len(clauses[taken]) <= limit:
