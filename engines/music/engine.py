@@ -40,6 +40,7 @@ _DTYPES = {  # the LM's weights as each kernel holds them (engines.music.kernels
     "onednn": "float32",
     "gemv": "float32",
     "bf16": "bfloat16",
+    "fp16-weight": "float16-weight",
     "int8-weight": "int8-weight",
     "int8-dynamic": "int8-dynamic",
     "int4-weight": "int4-weight-g32",
