@@ -258,15 +258,8 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
 
     fast_lm = lms["ours fast"]
     step_bytes = {name: _step_bytes(fast_lm, kernels.get(name, "mkl")) for name in lms}
-    floors = {
-        f: _step_bytes(fast_lm, k)
-        for f, k in (
-            ("fp32", "mkl"),
-            ("bf16", "bf16"),
-            ("int8", "int8-weight"),
-            ("int4", "int4-weight"),
-        )
-    }
+    floor_kernel = {"fp32": "mkl", "16-bit": "bf16", "int8": "int8-weight", "int4": "int4-weight"}
+    floors = {f: _step_bytes(fast_lm, k) for f, k in floor_kernel.items()}
     buffer = torch.ones(max(floors.values()) // 4)
 
     def plain_read(nbytes: int):
@@ -298,14 +291,9 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
         f: nbytes / min(r["total"] for r in results[f"read {f} bytes"])
         for f, nbytes in floors.items()
     }
-    floor_of = {
-        "stock audiocraft": "fp32",
-        "ours fast": "fp32",
-        "ours bf16": "bf16",
-        "ours int8-weight": "int8",
-        "ours int8-dynamic": "int8",
-        "ours int4-weight": "int4",
-    }
+    by_bytes = {KERNELS[k].bytes_per_weight: f for f, k in floor_kernel.items()}
+    # each path's floor: the plain read of its own bytes per weight
+    floor_of = {name: by_bytes[KERNELS[kernels.get(name, "mkl")].bytes_per_weight] for name in lms}
 
     print(
         "plain read of a step's bytes: "
