@@ -8,18 +8,19 @@ key/value cache, and keeps
 - the fastest **exact** kernel (float32) for ``--speed fast``, and
 - the **reduced** kernels that beat it, fastest first, for ``--speed reduced``.
 
-Nothing is assumed from the vendor's name: the numbers decide. The timing is short (about
-three seconds for musicgen-small) and made robust to other programs running: each kernel
-runs a whole step's worth of layers in turn, the kernels take turns round after round (so a
+Nothing is assumed from the vendor's name: the numbers decide. The timing is done once per
+machine and model size (about eight seconds for musicgen-small and eight kernels on a
+2-core EPYC, most of it making the reduced kernels' layers) and made robust to other
+programs running: each kernel runs a step's worth of layers in turn, the kernels take turns round after round (so a
 busy moment hits all of them), and the median of the rounds counts. A kernel many times
 slower than float32 on a single layer is dropped before the rounds.
 
 The layers timed are the model's own float32 layers for the exact kernels, and for the
 reduced ones layers of the same shapes with weights already in their form (a kernel's
 speed does not depend on the values; converting real weights would take longer than the
-timing). Enough layers are timed that even the smallest form is several times the
-processor's last-level cache, so what is measured is streaming from memory, as in a real
-step.
+timing). For each kernel enough whole transformer layers are timed that their form is
+three times the processor's last-level cache, so what is measured is streaming from
+memory, as in a real step, and the time is scaled to all of the model's layers.
 
 A reduced kernel is used only after its teacher-forced agreement with the float32 model
 (:func:`agreement`), measured on the model actually loaded (the user's real weights): the
@@ -324,18 +325,26 @@ def time_linears(
     ]
     total_weights = sum(layer.out_features * layer.in_features for _, layer in layers)
     per_layer = max(1, (len(layers) - len(lm.linears)) // len(lm.transformer.layers))
-    # enough transformer layers that the smallest form is 3× the last-level cache
-    smallest = min((KERNELS[k].bytes_per_weight for k in names), default=4.0)
-    need = 3 * last_level_cache_bytes() / smallest
-    count, weights = 0, 0
-    while count < len(layers) and weights < need:
-        layer = layers[count][1]
-        weights += layer.out_features * layer.in_features
-        count += 1
-    count = min(len(layers), -(-count // per_layer) * per_layer)  # whole transformer layers
-    subset = [layer for _, layer in layers[:count]]
-    scale = total_weights / sum(layer.out_features * layer.in_features for layer in subset)
-    inputs = {n: torch.randn(batch, 1, n) for n in {layer.in_features for layer in subset}}
+
+    def subset(kernel: str) -> list[Any]:
+        """Enough whole transformer layers that ``kernel``'s form of them is 3× the
+        last-level cache: streamed from memory as in a step, and no more weights packed
+        than that needs (packing half of musicgen-small in every reduced form took ten of
+        the chooser's fourteen seconds on a 2-core EPYC)."""
+        need = 3 * last_level_cache_bytes() / KERNELS[kernel].bytes_per_weight
+        count, weights = 0, 0
+        while count < len(layers) and weights < need:
+            layer = layers[count][1]
+            weights += layer.out_features * layer.in_features
+            count += 1
+        count = min(len(layers), -(-count // per_layer) * per_layer)
+        return [layer for _, layer in layers[:count]]
+
+    def weights_of(part: list[Any]) -> int:
+        return sum(layer.out_features * layer.in_features for layer in part)
+
+    subsets = {k: subset(k) for k in names}
+    inputs = {n: torch.randn(batch, 1, n) for n in {layer.in_features for _, layer in layers}}
 
     def stack(kernel: str, part: list[Any]) -> list[tuple[Any, Any]]:
         out = []
@@ -355,7 +364,7 @@ def time_linears(
         return run
 
     with torch.inference_mode():
-        one_layer = subset[:per_layer]
+        one_layer = [layer for _, layer in layers[:per_layer]]
         screen = _median_rounds(
             {k: runner(stack(k, one_layer)) for k in names}, budget_s * 0.1, 3, 5
         )
@@ -369,9 +378,9 @@ def time_linears(
             and not KERNELS[k].exact
             and t > SCREEN_FACTOR * slowest_exact
         }
-        runs = {k: runner(stack(k, subset)) for k in names if k not in dropped}
+        runs = {k: runner(stack(k, subsets[k])) for k in names if k not in dropped}
         timed = _median_rounds(runs, budget_s * 0.9)
-    return {k: t * scale for k, t in timed.items()}, dropped
+    return {k: t * total_weights / weights_of(subsets[k]) for k, t in timed.items()}, dropped
 
 
 def _float_layer(kernel: str, layer: Any) -> Any:

@@ -172,23 +172,27 @@ def test_speed_reduced_and_int8_alias_from_the_command_line(
 
 def test_audiogen_reduced_is_checked_the_same_way(debug_hub, cache_dir):
     """AudioGen goes through the same chooser and agreement check (here the measured choice
-    is written as if int8-weight had won, as in the command-line test above)."""
+    is written as if half-precision weights had won; the command-line test above does the
+    same with int8)."""
     from engines.music import speed
     from engines.music.engine import AudioGenEngine, MusicRequest
     from engines.music.fast import accelerate
+    from engines.music.kernels import unavailable
     from engines.music.loading import load_pretrained
     from engines.music.tiny import AUDIOGEN_DEBUG
 
+    if unavailable("fp16-weight"):
+        pytest.skip(unavailable("fp16-weight"))
     lm = accelerate(load_pretrained("audiogen", AUDIOGEN_DEBUG, debug_hub, "cpu").lm, "mkl")
     data = speed.load_cache()
-    record = speed.Choice("mkl", "sdpa", ["int8-weight"], {"mkl": 2.0, "int8-weight": 1.0}, {})
+    record = speed.Choice("mkl", "sdpa", ["fp16-weight"], {"mkl": 2.0, "fp16-weight": 1.0}, {})
     data["choices"][speed.choice_key(lm, threads=1)] = record.to_record()
     speed.save_cache(data)
     engine = AudioGenEngine(model="debug", device="cpu", speed="int8")  # the old name
     take = engine.generate(MusicRequest("rain", duration=0.5, seed=1, watermark=False))[0]
     params = take.provenance.params
-    assert params["speed"] == "reduced" and params["kernel"] == "int8-weight"
-    assert params["agreement"] >= 0.98 and take.provenance.dtype == "int8-weight"
+    assert params["speed"] == "reduced" and params["kernel"] == "fp16-weight"
+    assert params["agreement"] >= 0.98 and take.provenance.dtype == "float16-weight"
     assert np.isfinite(take.clip.samples).all()
 
 
