@@ -11,9 +11,10 @@ key/value cache, and keeps
 Nothing is assumed from the vendor's name: the numbers decide. The timing is done once per
 machine and model size (about eight seconds for musicgen-small and eight kernels on a
 2-core EPYC, most of it making the reduced kernels' layers) and made robust to other
-programs running: each kernel runs a step's worth of layers in turn, the kernels take turns round after round (so a
-busy moment hits all of them), and the median of the rounds counts. A kernel many times
-slower than float32 on a single layer is dropped before the rounds.
+programs running: each kernel runs a step's worth of layers in turn, the kernels take
+turns round after round (so a busy moment hits all of them), and the median of the rounds
+counts. A kernel many times slower than float32 on a single layer is dropped before the
+rounds.
 
 The layers timed are the model's own float32 layers for the exact kernels, and for the
 reduced ones layers of the same shapes with weights already in their form (a kernel's
