@@ -55,7 +55,7 @@ from typing import Any
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags, unavailable
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 5  # 2: own codes, CFG-mixed; 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight
+CACHE_VERSION = 6  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens

@@ -174,6 +174,22 @@ def test_4bit_keeps_the_output_heads_in_int8(stock_model):
     assert {head.kernel for head in lm.linears} == {"bf16"}
 
 
+@pytest.mark.parametrize("kernel", ["int8-weight", "int8-dynamic"])
+def test_int8_kernels_make_the_logits_with_half_precision_heads(stock_model, kernel):
+    """int8-weight's heads in fp16 lifted its agreement from 96.6 to 98.3 % (random
+    MusicGen-small-sized weights); where fbgemm is missing the heads stay in the body's
+    kernel."""
+    from engines.music.fast import accelerate
+    from engines.music.kernels import unavailable
+
+    if unavailable(kernel):
+        pytest.skip(unavailable(kernel))
+    lm = accelerate(copy.deepcopy(stock_model.lm), kernel)
+    heads = kernel if unavailable("fp16-weight") else "fp16-weight"
+    assert {head.kernel for head in lm.linears} == {heads}
+    assert {layer.linear1.kernel for layer in lm.transformer.layers} == {kernel}
+
+
 def test_every_kernel_returns_contiguous_rows_even_from_a_strided_input():
     """A layer's output is the next layer's input: a strided one (gemv's transposed product
     once was) sent the next matrix–vector product down BLAS's slow path, 3-4× its time."""
