@@ -65,6 +65,9 @@ declare(
     Setting("watermark", True, bool),
     Setting("allow_downloads", False, bool),
     Setting("models_dir", None, str),  # the model store's folder (Preferences); None: data folder
+    # MusicGen/AudioGen when no speed is given (Preferences, `timbre music` without --speed):
+    # fast keeps float32's audio; reduced takes a checked reduced-precision kernel
+    Setting("music/speed", "fast", str, ("fast", "reduced")),
     # Sound devices by name, not PortAudio's number (which changes when a USB microphone is
     # plugged in); None: the system default. See engines.sound_devices.
     Setting("audio/input_device", None, str),

@@ -52,11 +52,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--speed",
             choices=["fast", "stock", "reduced", "int8"],
-            default="fast",
             help="fast: cached attention and this computer's fastest float32 kernels, same "
-            "audio as stock (default); reduced (old name int8): its fastest bf16/int8/4-bit "
+            "audio as stock; reduced (old name int8): its fastest fp16/bf16/int8/4-bit "
             "kernel that keeps >= 98%% agreement with float32, slightly different audio; "
-            "stock: audiocraft unchanged",
+            "stock: audiocraft unchanged (default: the studio's Preferences, fast unless "
+            "changed there)",
         )
         p.add_argument("--project", metavar="P", help="add the takes to this project")
         p.add_argument("-o", "--output-dir", metavar="DIR", help="folder for the files (default .)")

@@ -172,6 +172,17 @@ class PreferencesDialog(QDialog):
             self.models_note.setText(f"TIMBRE_MODELS_DIR is set ({os.environ['TIMBRE_MODELS_DIR']}), "
                                      "so it decides the model folder.")
         form.addRow(self.models_note)
+        self.speed_box = _combo("Music and sound effects speed")
+        self.speed_box.addItem("Exact: the same audio as the original model", "fast")
+        self.speed_box.addItem("Faster: reduced precision, where checked to keep the music", "reduced")
+        self.speed_box.setToolTip(
+            "Faster runs MusicGen and AudioGen on fewer bytes per weight (half precision or "
+            "8-bit, whichever is fastest on this computer), and only if the model's predictions "
+            "agree with full precision at least 98 % of the time; otherwise it stays exact. "
+            "`timbre devices` shows what was chosen.")
+        speed_label = QLabel("Music &speed:")
+        speed_label.setBuddy(self.speed_box)
+        form.addRow(speed_label, self.speed_box)
         return tab
 
     def _appearance_tab(self) -> QWidget:
@@ -198,6 +209,7 @@ class PreferencesDialog(QDialog):
         _select(self.bitrate_box, get_setting("export/mp3_bitrate"))
         _select(self.loudness_box, get_setting("export/loudness_preset"))
         self.models_edit.setText(get_setting("models_dir") or "")
+        _select(self.speed_box, get_setting("music/speed"))
         _select(self.theme_box, get_setting("theme"))
         self.text_size.setValue(round(float(get_setting("font_scale")) * 100))
 
@@ -243,6 +255,7 @@ class PreferencesDialog(QDialog):
             "export/mp3_bitrate": self.bitrate_box.currentData(),
             "export/loudness_preset": self.loudness_box.currentData(),
             "models_dir": str(Path(models).expanduser().absolute()) if models else None,
+            "music/speed": self.speed_box.currentData(),
             "theme": self.theme_box.currentData(),
             "font_scale": round(self.text_size.value() / 100, 3),
         }

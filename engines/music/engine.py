@@ -167,10 +167,12 @@ class AudiocraftEngine:
         model: str | None = None,
         device: str | None = None,
         window_seconds: float | None = None,
-        speed: str = "fast",
+        speed: str | None = None,
     ) -> None:
         from engines.music.fast import SPEEDS
+        from engines.settings import get_setting
 
+        speed = speed or str(get_setting("music/speed"))  # none given: the user's preference
         if speed not in SPEEDS:
             raise BadInput(f"Speed must be one of {', '.join(SPEEDS)}, not '{speed}'.")
         self.model_name = model

@@ -161,3 +161,25 @@ def test_a_device_plugged_in_later_turns_audio_on(window, qtbot, monkeypatch):
     dialog.accept()
     assert window.audio.available and not window.banner.isVisible() and window.act_record.isEnabled()
     assert window.notice.label.text() == "Sound devices found: playback is on."
+
+
+def test_music_speed_preference_reaches_the_music_engines_unless_a_speed_is_given(window, qtbot):
+    """Preferences › Models › Music speed: the studio's MusicGen/AudioGen jobs (which give no
+    speed) and `timbre music` without --speed take it; an explicit speed still wins."""
+    from engines.music.engine import AudioGenEngine, MusicGenEngine
+
+    assert MusicGenEngine(model="debug").speed == "fast"  # the default: float32's audio
+    dialog = open_preferences(window, qtbot)
+    faster = dialog.speed_box.findData("reduced")
+    assert faster >= 0 and "Faster" in dialog.speed_box.itemText(faster)
+    dialog.speed_box.setCurrentIndex(faster)
+    assert dialog.apply() == ["music/speed"]
+    dialog.accept()
+    assert get_setting("music/speed") == "reduced"
+    assert MusicGenEngine(model="debug").speed == "reduced"
+    assert AudioGenEngine(model="debug").speed == "reduced"
+    assert MusicGenEngine(model="debug", speed="fast").speed == "fast"
+    dialog = open_preferences(window, qtbot)  # shown as stored when opened again
+    assert dialog.speed_box.currentData() == "reduced"
+    dialog.reject()
+    set_setting("music/speed", "fast")
