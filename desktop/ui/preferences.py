@@ -179,7 +179,7 @@ class PreferencesDialog(QDialog):
             "Faster runs MusicGen and AudioGen on fewer bytes per weight (half precision or "
             "8-bit, whichever is fastest on this computer), and only if the model's predictions "
             "agree with full precision at least 98 % of the time; otherwise it stays exact. "
-            "`timbre devices` shows what was chosen.")
+            "Each take records the kernel it used; the command timbre devices lists the choices.")
         speed_label = QLabel("Music &speed:")
         speed_label.setBuddy(self.speed_box)
         form.addRow(speed_label, self.speed_box)

@@ -165,10 +165,12 @@ def test_a_device_plugged_in_later_turns_audio_on(window, qtbot, monkeypatch):
 
 def test_music_speed_preference_reaches_the_music_engines_unless_a_speed_is_given(window, qtbot):
     """Preferences › Models › Music speed: the studio's MusicGen/AudioGen jobs (which give no
-    speed) and `timbre music` without --speed take it; an explicit speed still wins."""
-    from engines.music.engine import AudioGenEngine, MusicGenEngine
+    speed) and `timbre music` without --speed (which gives None) take it; an explicit speed
+    still wins. Engines are made the one way jobs make them (desktop.session.jobs)."""
+    from desktop.session.jobs import create_engine
 
-    assert MusicGenEngine(model="debug").speed == "fast"  # the default: float32's audio
+    studio, cli = {"model": "debug"}, {"model": "debug", "speed": None}
+    assert create_engine("musicgen", studio).speed == "fast"  # the default: float32's audio
     dialog = open_preferences(window, qtbot)
     faster = dialog.speed_box.findData("reduced")
     assert faster >= 0 and "Faster" in dialog.speed_box.itemText(faster)
@@ -176,10 +178,10 @@ def test_music_speed_preference_reaches_the_music_engines_unless_a_speed_is_give
     assert dialog.apply() == ["music/speed"]
     dialog.accept()
     assert get_setting("music/speed") == "reduced"
-    assert MusicGenEngine(model="debug").speed == "reduced"
-    assert AudioGenEngine(model="debug").speed == "reduced"
-    assert MusicGenEngine(model="debug", speed="fast").speed == "fast"
+    assert create_engine("musicgen", studio).speed == "reduced"
+    assert create_engine("audiogen", studio).speed == "reduced"
+    assert create_engine("musicgen", cli).speed == "reduced"
+    assert create_engine("musicgen", {**studio, "speed": "fast"}).speed == "fast"
     dialog = open_preferences(window, qtbot)  # shown as stored when opened again
     assert dialog.speed_box.currentData() == "reduced"
     dialog.reject()
-    set_setting("music/speed", "fast")
