@@ -47,13 +47,13 @@ bench: bench-music bench-voice bench-consent bench-watermark
 
 bench-music: setup
 	@# the OpenMP wait policy the timbre entry point gives the app (engines/openmp.py)
-	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
+	env $$($(PY) -m engines.openmp) $(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
 
 bench-openmp: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_openmp.py -m bench -s -p no:cacheprovider
 
 bench-voice: setup
-	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider
+	env $$($(PY) -m engines.openmp) $(PY) -m pytest tests/benchmarks/test_bench_voice.py tests/benchmarks/test_bench_chatterbox.py -m bench -s -p no:cacheprovider
 
 bench-consent: setup
 	$(PY) -m pytest tests/benchmarks/test_consent_calibration.py -m bench -s -p no:cacheprovider

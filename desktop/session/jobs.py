@@ -129,12 +129,13 @@ def make_takes(spec: JobSpec, engine: Any | None, watermark: bool | None,
                cancel: CancelToken | None = None) -> list[GeneratedTake]:
     """The generating half of a job (no project): load, generate under the watermark
     decision. Batch workers call it where the model is; the driver stores what it returns."""
+    from engines.openmp import fitted_threads
     from engines.watermark import watermarking
 
     engine = engine if engine is not None else create_engine(spec.engine, spec.options)
     if not getattr(engine, "loaded", True):
         engine.load(progress, cancel)
-    with watermarking(watermark):
+    with watermarking(watermark), fitted_threads():  # the cores other programs leave free
         return list(engine.generate(spec.request, progress, cancel))
 
 

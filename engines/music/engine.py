@@ -66,6 +66,9 @@ class MusicRequest:
     target_lufs: float = -14.0
     peak_db: float = -1.0
     watermark: bool | None = None  # None: the user's setting
+    # torch threads; None: as many as the job has (engines.openmp.fitted_threads). A take
+    # records its count and regenerating uses it: some kernels split their sums by thread.
+    threads: int | None = None
 
     def validate(self) -> None:
         if not self.prompt.strip() and self.continuation is None:
@@ -94,6 +97,8 @@ class MusicRequest:
             raise BadInput("A loop cannot also continue a clip; choose one of the two.")
         if self.melody is not None and self.continuation is not None:
             raise BadInput("Continue a clip or follow a melody, not both at once.")
+        if self.threads is not None and self.threads < 1:
+            raise BadInput(f"Threads must be 1 or more; got {self.threads}.")
 
     def to_record(self) -> dict[str, Any]:
         """JSON-able summary for a project's job row (audio inputs by length only)."""
@@ -183,6 +188,7 @@ class AudiocraftEngine:
         self._speed_used = "stock"
         self._kernel = ""  # the kernel the linear layers run on (engines.music.kernels)
         self._kernel_used = ""  # ... in the last generation (another one for a batch)
+        self._threads_used: int | None = None  # torch threads in the last generation
         self._agreement: Any = None  # the reduced kernel's measured agreement
         self._version = ""
         self._model: Any = None
@@ -343,6 +349,7 @@ class AudiocraftEngine:
             "loop",
             "normalize",
             "target_lufs",
+            "threads",
         )
         values = {k: p[k] for k in fields if p.get(k) is not None}
         return MusicRequest(
@@ -433,7 +440,7 @@ class AudiocraftEngine:
 
         model.set_custom_progress_callback(on_step)
         descriptions = [request.prompt or None] * n
-        threads = self._threads
+        threads = self._threads or request.threads
         try:
             with (
                 torch.random.fork_rng(devices=[]),
@@ -442,6 +449,7 @@ class AudiocraftEngine:
                 torch.inference_mode(),
                 self._kernel_for(model, 2 * n) as self._kernel_used,
             ):
+                self._threads_used = torch.get_num_threads()
                 torch.manual_seed(request.seed)
                 if torch.cuda.is_available():
                     torch.cuda.manual_seed_all(request.seed)
@@ -525,6 +533,7 @@ class AudiocraftEngine:
                 "debug_model": self.source.debug,
                 "speed": self._speed_used,
                 "kernel": self._kernel_used or None,
+                "threads": self._threads_used,
             }
             if self._agreement is not None:
                 params["agreement"] = round(self._agreement.agreement, 4)

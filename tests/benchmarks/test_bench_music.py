@@ -44,11 +44,11 @@ import pytest
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 SECONDS = float(os.environ.get("TIMBRE_BENCH_SECONDS", "2.0"))
-# On a machine shared with other jobs, 2 OpenMP threads spin-wait for each other and can be
-# many times slower than 1 unless OMP_WAIT_POLICY=PASSIVE (waiting threads sleep instead of
-# spinning; on a 2-core EPYC at load ~10 it made 2 threads 4-8× faster than the default
-# spinning). The timbre entry point sets it for the app (engines/openmp.py); pytest is not
-# that entry point, so `make bench-music` sets it unless the environment has a policy.
+# How OpenMP's threads wait decides much of a step's time (engines/openmp.py: a short spin,
+# and each job on the cores other programs leave free). The timbre entry point sets the
+# policy for the app; pytest is not that entry point, so `make bench-music` sets the same
+# unless the environment has a policy. The bench uses all torch's threads (it does not fit
+# them to the load: run it on a quiet machine).
 THREADS = int(os.environ.get("TIMBRE_BENCH_THREADS", "0"))
 REPEATS = int(os.environ.get("TIMBRE_BENCH_REPEATS", "3"))
 PROMPT = "calm piano with soft strings"
@@ -169,7 +169,8 @@ def test_bench_musicgen_small_sized(small_sized_musicgen):
     print(
         f"\nCPU: {speed.cpu_name()} ({os.cpu_count()} cores; {speed.cpu_features()}); "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads "
-        f"(OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}); load "
+        f"(OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}, GOMP_SPINCOUNT "
+        f"{os.environ.get('GOMP_SPINCOUNT', 'unset')}); load "
         f"{os.getloadavg()[0]:.1f}\nMusicGen-small-sized, random weights, {SECONDS:g} s of "
         f"audio, {REPEATS} interleaved repeats"
     )

@@ -6,8 +6,9 @@ process: a MusicGen-small-width LM (dim 1024, 16 heads, 4 × 2048 codes; fewer l
 small's 24 to keep the bench short: the step's kind of work is the same), random weights,
 CFG batch 2, streaming decoding steps through stock audiocraft and our fast path (exact
 float32 kernel). Settings: the runtime's default (no variable), ``OMP_WAIT_POLICY=ACTIVE``,
-``PASSIVE`` and libgomp's bounded ``GOMP_SPINCOUNT=10000``; 1 and 2 torch threads; the
-machine as it is ("ambient") and with one busy-looping process added ("busy"). The settings
+``PASSIVE`` and libgomp's bounded ``GOMP_SPINCOUNT=10000``; 1 and 2 torch threads; and
+Timbre's own (``engines.openmp``: its policy, and the threads ``fitted_threads`` gives a job
+as the run starts, "fit"); the machine as it is ("ambient") and with one busy-looping process added ("busy"). The settings
 take turns within each round, so a change in the machine's load hits all of them, and the
 median step of each run is printed with the load average at its start. Nothing is
 asserted: timings on a shared machine are not a pass/fail signal.
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from engines.openmp import policy
+
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200)]
 
 LAYERS = int(os.environ.get("TIMBRE_BENCH_LAYERS", "6"))
@@ -40,6 +43,7 @@ POLICIES = {
     "ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},
     "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
     "SPIN10k": {"GOMP_SPINCOUNT": "10000"},
+    "Timbre": policy(),
 }
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,7 +54,9 @@ def measure(threads: int, layers: int, steps: int, hub: str) -> dict[str, float]
 
     import torch
 
-    torch.set_num_threads(threads)
+    from engines.openmp import cores_busy_elsewhere, threads_for
+
+    torch.set_num_threads(threads or threads_for(torch.get_num_threads(), *cores_busy_elsewhere()))
     from engines.safe_load import prepare_imports
 
     prepare_imports()
@@ -97,7 +103,7 @@ def test_bench_openmp_wait_policy():
         f"batch 2, median of {STEPS} steps per run, {REPEATS} rounds; ms per step"
     )
     results: dict[str, list[dict[str, float]]] = {}
-    configs = list(itertools.product(POLICIES, (1, 2)))
+    configs = [*itertools.product(list(POLICIES)[:-1], (1, 2)), ("Timbre", 0)]
     for r in range(REPEATS):
         for load in ("ambient", "busy"):
             busy = None
@@ -119,7 +125,7 @@ def test_bench_openmp_wait_policy():
                         out = json.loads(done.stdout.strip().splitlines()[-1])
                     except subprocess.TimeoutExpired:
                         out = {"stock": float("inf"), "fast": float("inf")}
-                    key = f"{load} {policy} {threads}t"
+                    key = f"{load} {policy} {threads or 'fit'}t"
                     results.setdefault(key, []).append(out)
                     print(
                         f"round {r} {key:22s} stock {out['stock'] * 1e3:7.0f}  fast "
@@ -130,14 +136,15 @@ def test_bench_openmp_wait_policy():
                 if busy is not None:
                     busy.kill()
                     busy.wait()
-    print(f"{'median over rounds':30s} {'stock':>7s} {'fast':>7s}  × the default, same threads")
-    for load, threads, policy in itertools.product(("ambient", "busy"), (1, 2), POLICIES):
-        runs = results[f"{load} {policy} {threads}t"]
-        ref = results[f"{load} default {threads}t"]
+    print(f"{'median over rounds':30s} {'stock':>7s} {'fast':>7s}  × the default, same threads"
+          " (fit: 2)")
+    for load, (policy, threads) in itertools.product(("ambient", "busy"), configs):
+        runs = results[f"{load} {policy} {threads or 'fit'}t"]
+        ref = results[f"{load} default {threads or 2}t"]
         med = {p: statistics.median(r[p] for r in runs) for p in ("stock", "fast")}
         gain = statistics.median(r["fast"] for r in ref) / med["fast"]
         print(
-            f"{load:8s} {threads}t {policy:8s}           {med['stock'] * 1e3:7.0f} "
+            f"{load:8s} {threads or 'fit'}t {policy:8s}           {med['stock'] * 1e3:7.0f} "
             f"{med['fast'] * 1e3:7.0f}  {gain:5.2f}×"
         )
 
