@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import secrets
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,8 @@ class MusicRequest:
     watermark: bool | None = None  # None: the user's setting
     # torch threads; None: as many as the job has (engines.openmp.fitted_threads). A take
     # records its count and regenerating uses it: some kernels split their sums by thread.
-    threads: int | None = None
+    # Not a user's setting: hidden from forms, flags and batch manifests.
+    threads: int | None = field(default=None, metadata={"hidden": True})
 
     def validate(self) -> None:
         if not self.prompt.strip() and self.continuation is None:
@@ -440,7 +442,7 @@ class AudiocraftEngine:
 
         model.set_custom_progress_callback(on_step)
         descriptions = [request.prompt or None] * n
-        threads = self._threads or request.threads
+        threads = self._threads or (request.threads and min(request.threads, os.cpu_count() or 1))
         try:
             with (
                 torch.random.fork_rng(devices=[]),
