@@ -132,7 +132,9 @@ def fitted_threads() -> Iterator[int]:
     """Run a job on the cores other programs leave free (measured now, for
     :data:`SAMPLE_S`); torch's thread count is put back afterwards. A spinning worker on a
     core another program needs stalls every region of the job (see the module's
-    measurements), so this is what makes the short spin safe on a shared desktop."""
+    measurements), so this is what makes the short spin safe on a shared desktop. Under
+    OpenMP torch's thread count belongs to the calling thread, so call it in the thread
+    that runs the job (as ``make_takes`` does): concurrent jobs each fit their own."""
     import torch
 
     before = torch.get_num_threads()
