@@ -6,17 +6,21 @@ worker thread busy-waits ("spins") for a while before it sleeps. A MusicGen deco
 hundreds of short regions, so how the workers wait decides much of its time:
 
 - **Sleeping at once** (``PASSIVE``) pays a wake-up per region. On a 2-core AMD EPYC VM
-  (idle; a MusicGen-small-sized step, fp16-weight kernel, 2 threads) that was 72-81 ms a
-  step, against 37-52 ms when the worker spun ~0.1 ms first (``GOMP_SPINCOUNT=10000``;
-  libgomp counts ~100 000 spins a millisecond).
+  (idle; a MusicGen-small-sized step, 2 threads; the settings took turns, 2 rounds of 3
+  steps' medians) the fp16-weight step took 70-113 ms sleeping, 44-54 when the worker spun
+  ~0.1 ms first (``GOMP_SPINCOUNT=10000``; libgomp counts ~100 000 spins a millisecond)
+  and 39-48 with the runtime's default 3 ms spin; the float32 gemv step 136-216, 87-126
+  and 80-127.
 - **Spinning while another program needs the core** is far worse: with one busy-looping
-  program beside it the same step took 228-256 ms spinning, 57-74 sleeping. (An earlier
-  measure on a machine at load 6-11: the runtime's default 3 ms spin 1200 ms a step,
-  PASSIVE 200.)
+  program beside it the fp16-weight step took 228-256 ms spinning 0.1 ms, 57-74 sleeping;
+  ``make bench-openmp`` (6 layers, float32) 231 ms with the default spin, 79 sleeping.
 
 So both: workers spin briefly (:data:`SPIN`, libgomp's ``GOMP_SPINCOUNT``), and each job runs
 on the cores the other programs leave free (:func:`fitted_threads`, measured when it starts):
-with one core busy elsewhere the step above took 47-67 ms on one spinning thread. Where the
+with one core busy elsewhere the fp16-weight step took 47-67 ms on one thread, and
+``make bench-openmp``'s 69 ms (the best of its busy runs). The spin stays short (most of
+the default's gain at a thirtieth of the time a worker may hold a core): a program that
+gets busy during a job, and the studio's own window, lose at most ~0.1 ms a region. Where the
 runtime is not libgomp (macOS, Windows) workers sleep at once (``PASSIVE``): their spin knobs
 differ and were not measured.
 

@@ -49,9 +49,14 @@ def speak(
     cancel: CancelToken | None = None,
     **settings: Any,
 ) -> GeneratedTake:
-    """One take of ``text`` in ``voice``; ``settings`` are :func:`speech_request`'s."""
+    """One take of ``text`` in ``voice``; ``settings`` are :func:`speech_request`'s. Like
+    every job, on the cores other programs leave free (the speech server speaks while the
+    user works in other apps)."""
+    from engines.openmp import fitted_threads
+
     request = speech_request(text, voice, **settings)
-    return engine(voice.engine).generate(request, progress, cancel)[0]
+    with fitted_threads():
+        return engine(voice.engine).generate(request, progress, cancel)[0]
 
 
 def speech_request(
