@@ -113,10 +113,9 @@ def cores_busy_elsewhere(sample_s: float = SAMPLE_S) -> tuple[int, float]:
 
 
 def _busy(times: object) -> float:
-    """Seconds all cores spent not idle (guest time is already counted in user time)."""
-    fields = {k: float(v) for k, v in times._asdict().items()}  # type: ignore[attr-defined]
+    """Seconds a core spent not idle (guest time is already counted in user time)."""
     skip = ("idle", "iowait", "guest", "guest_nice")
-    return sum(v for k, v in fields.items() if k not in skip)
+    return sum(v for k, v in times._asdict().items() if k not in skip)  # type: ignore[attr-defined]
 
 
 def _cpu(process: object) -> float:
@@ -132,27 +131,37 @@ def threads_for(current: int, cores: int, busy_elsewhere: float) -> int:
 
 
 @contextlib.contextmanager
-def fitted_threads() -> Iterator[int]:
-    """Run a job on the cores other programs leave free (measured now, for
-    :data:`SAMPLE_S`); torch's thread count is put back afterwards. A spinning worker on a
-    core another program needs stalls every region of the job (see the module's
-    measurements), so this is what makes the short spin safe on a shared desktop. Under
-    OpenMP torch's thread count belongs to the calling thread, so call it in the thread
-    that runs the job (as ``make_takes`` does): concurrent jobs each fit their own."""
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block on ``count`` torch threads (None: as it is); the calling thread's count
+    is put back afterwards (under OpenMP it belongs to the calling thread)."""
     import torch
 
     before = torch.get_num_threads()
-    count = before
-    if before > 1:
-        try:
-            count = threads_for(before, *cores_busy_elsewhere())
-        except Exception:  # noqa: BLE001 - a machine that cannot say keeps all its threads
-            count = before
-    torch.set_num_threads(count)
+    if count is not None:
+        torch.set_num_threads(count)
     try:
-        yield count
+        yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def fitted_threads() -> Iterator[int]:
+    """Run a job on the cores other programs leave free (measured now, for
+    :data:`SAMPLE_S`). A spinning worker on a core another program needs stalls every region
+    of the job (see the module's measurements), so this is what makes the short spin safe on
+    a shared desktop. Call it in the thread that runs the job (as ``make_takes`` does):
+    concurrent jobs each fit their own."""
+    import torch
+
+    count = torch.get_num_threads()
+    if count > 1:
+        try:
+            count = threads_for(count, *cores_busy_elsewhere())
+        except Exception:  # noqa: BLE001 - a machine that cannot say keeps all its threads
+            pass
+    with torch_threads(count):
+        yield count
 
 
 if __name__ == "__main__":  # what settle() would add here, for the Makefile's benches

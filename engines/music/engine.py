@@ -29,6 +29,7 @@ from engines.audio import AudioClip
 from engines.cancel import CancelToken, Progress, ProgressCallback, no_progress
 from engines.errors import BadInput
 from engines.music.checkpoints import Source, resolve
+from engines.openmp import torch_threads
 from engines.provenance import GeneratedTake, Provenance
 
 MAX_SECONDS = 300.0  # windowed extension up to five minutes
@@ -149,20 +150,6 @@ def _python_random(seed: int) -> Iterator[None]:
         random.setstate(state)
 
 
-@contextlib.contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
-    """Tiny models run fastest on one thread (thread hand-offs dominate their steps)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class AudiocraftEngine:
     """Shared by MusicGen and AudioGen; ``family`` picks the audiocraft class."""
 
@@ -255,7 +242,7 @@ class AudiocraftEngine:
             return "fast"
         from engines.music import speed
 
-        with _torch_threads(self._threads):
+        with torch_threads(self._threads):
             fast.accelerate(model.lm, kernel="mkl")
             if speed.choice_key(model.lm) not in speed.load_cache()["choices"]:
                 progress(Progress(0, 1, "timing this computer's kernels (once)"))
@@ -447,7 +434,7 @@ class AudiocraftEngine:
             with (
                 torch.random.fork_rng(devices=[]),
                 _python_random(request.seed),
-                _torch_threads(threads),
+                torch_threads(threads),
                 torch.inference_mode(),
                 self._kernel_for(model, 2 * n) as self._kernel_used,
             ):
