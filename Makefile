@@ -15,7 +15,7 @@ REQS += requirements/package.txt requirements/lock.txt requirements/nodeps.lock.
 export QT_API := pyside6
 
 .PHONY: setup run test lint bench bench-music bench-voice bench-consent bench-watermark screenshot clean
-.PHONY: bench-transcribe bench-openmp
+.PHONY: bench-transcribe bench-openmp bench-linears
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ bench: bench-music bench-voice bench-consent bench-watermark
 bench-music: setup
 	@# the OpenMP wait policy the timbre entry point gives the app (engines/openmp.py)
 	env $$($(PY) -m engines.openmp) $(PY) -m pytest tests/benchmarks/test_bench_music.py -m bench -s -p no:cacheprovider
+
+bench-linears: setup
+	@# every way of computing a step's linear layers on this machine, against a plain read
+	env $$($(PY) -m engines.openmp) $(PY) -m pytest tests/benchmarks/test_bench_linears.py -m bench -s -p no:cacheprovider
 
 bench-openmp: setup
 	$(PY) -m pytest tests/benchmarks/test_bench_openmp.py -m bench -s -p no:cacheprovider

@@ -1,0 +1,228 @@
+"""``make bench-linears``: how fast each way of computing the linear layers of a
+MusicGen-small decoding step streams their weights on this machine, against a plain read.
+
+A step is bound by reading the LM's weights (see :mod:`engines.music.kernels`), so what
+matters per kernel is its bandwidth: the bytes of its weight form over its time, next to
+what this machine's memory does for a plain read of the same bytes. Measured at the rows a
+step has: 2 (classifier-free guidance) and 8 (a batch of 4 variations).
+
+The candidates are the app's own kernels (built as the chooser builds them,
+:func:`engines.music.kernels.synthetic_linear`) and routes through other well-kept libraries
+that the app does not use, so each machine shows whether one of them would be worth it:
+
+- ``mkl-packed``: MKL's packed GEMM (``torch.ops.mkl._mkl_linear``, weights packed once for
+  the row count; what Inductor emits for a frozen float32 linear by default);
+- ``ort-4bit`` / ``ort-8bit``: ONNX Runtime's weight-only ``MatMulNBits`` (blocks of 32,
+  int8 arithmetic), one session per layer (onnxruntime comes with Piper);
+- ``inductor``: ``torch.compile`` with frozen weights and Inductor's C++ GEMM template
+  (``max_autotune``, CPP and ATen choices), where a C++ compiler is found; its compile time
+  is printed (several tens of seconds on 2 cores, paid again in a new process where its
+  caches miss).
+
+Each candidate runs the 24 layers' six step products in a step's order (3072/1024/1024/
+1024/4096 × 1024 and 1024 × 4096, the real shapes), each feeding the next as in a step, from
+the same input; candidates take turns round after round and the median round counts.
+Only that every candidate ran is asserted: timings on a shared machine are not a pass/fail
+signal. ``TIMBRE_BENCH_ROWS`` (default ``2,8``) and ``TIMBRE_BENCH_REPEATS`` (default 5)
+change what is run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
+
+ROWS = [int(r) for r in os.environ.get("TIMBRE_BENCH_ROWS", "2,8").split(",")]
+REPEATS = int(os.environ.get("TIMBRE_BENCH_REPEATS", "5"))
+DIM, FFN, LAYERS = 1024, 4096, 24
+SHAPES = [(3 * DIM, DIM), (DIM, DIM), (DIM, DIM), (DIM, DIM), (FFN, DIM), (DIM, FFN)] * LAYERS
+ORT_BLOCK = 32
+
+
+def _ort_sessions(weights: list, bits: int) -> tuple[list, int]:
+    """One ONNX Runtime session per layer computing ``x · Wᵀ`` with ``bits``-bit weights in
+    blocks of :data:`ORT_BLOCK` (symmetric; int8 arithmetic), and the bytes they hold."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.capi import _pybind_state as ort_c
+
+    quantize = {4: ort_c.quantize_matmul_4bits, 8: ort_c.quantize_matmul_8bits}[bits]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    # spinning pool threads, one pool per session, take the cores from each other
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    sessions, nbytes = [], 0
+    for w in weights:
+        n, k = w.shape
+        blocks = k // ORT_BLOCK
+        packed = np.zeros((n, blocks, ORT_BLOCK * bits // 8), np.uint8)
+        scales = np.zeros((n, blocks), np.float32)
+        zeros = np.zeros((n, (blocks * bits + 7) // 8), np.uint8)
+        quantize(packed, np.ascontiguousarray(w.numpy().T), scales, zeros, ORT_BLOCK, n, k, True)
+        node = helper.make_node(
+            "MatMulNBits", ["x", "w", "s"], ["y"], domain="com.microsoft",
+            K=k, N=n, bits=bits, block_size=ORT_BLOCK, accuracy_level=4,
+        )  # fmt: skip
+        graph = helper.make_graph(
+            [node], "linear",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", k])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", n])],
+            [numpy_helper.from_array(packed, "w"), numpy_helper.from_array(scales.ravel(), "s")],
+        )  # fmt: skip
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+        )
+        sessions.append(
+            ort.InferenceSession(
+                model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+            )
+        )
+        nbytes += packed.nbytes + scales.nbytes
+    return sessions, nbytes
+
+
+def _chain(call: Callable[[int, Any], Any], x: Any) -> Any:
+    """All layers in a step's order, each product feeding the next as in a step (its first
+    :data:`DIM` columns where a layer's output is wider than the next one's input: the
+    attention's place); ``call(i, x)`` computes layer ``i``."""
+    for i, (out, _) in enumerate(SHAPES):
+        x = call(i, x)
+        if out == 3 * DIM:
+            x = x[:, :DIM].copy() if hasattr(x, "copy") else x[:, :DIM].contiguous()
+    return x
+
+
+def _inductor(weights: list, x: Any) -> tuple[Callable[[], object], float]:
+    """The chain as one frozen ``torch.compile`` graph with Inductor's C++ GEMM template
+    among the choices: (run, compile seconds)."""
+    import torch
+    import torch._inductor.config as config
+    from torch import nn
+
+    class Layers(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList()
+            for w in weights:
+                layer = nn.Linear(w.shape[1], w.shape[0], bias=False)
+                layer.weight = nn.Parameter(w, requires_grad=False)
+                self.layers.append(layer)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return _chain(lambda i, h: self.layers[i](h), x)
+
+    # the same settings at every call: dynamo compiles again (without them) where they differ
+    settings = config.patch(
+        freezing=True,
+        max_autotune=True,
+        max_autotune_gemm_backends="CPP,ATEN",
+        autotune_num_choices_displayed=0,  # its tables on stderr: only this bench's
+        max_autotune_report_choices_stats=False,
+    )
+    compiled = torch.compile(Layers().eval())
+
+    def run() -> object:
+        with settings, torch.no_grad():
+            return compiled(x)
+
+    start = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - start
+    return run, seconds
+
+
+def _runs(rows: int, weights: list) -> dict[str, tuple[Callable[[], object], int]]:
+    """Every candidate at ``rows`` rows: (run the chain once, bytes its weights take)."""
+    import torch
+    from torch import nn
+
+    from engines.music.kernels import KERNELS, kernel_linear, synthetic_linear, unavailable
+
+    x = torch.randn(rows, DIM)
+    fp32_bytes = sum(w.numel() * 4 for w in weights)
+    runs: dict[str, tuple[Callable[[], object], int]] = {}
+    for name, kernel in KERNELS.items():
+        if unavailable(name, SHAPES):
+            continue
+        if kernel.exact:  # the float32 weights, shared
+            layers = []
+            for w in weights:
+                src = nn.Linear(w.shape[1], w.shape[0], bias=False)
+                src.weight = nn.Parameter(w, requires_grad=False)
+                layers.append(kernel_linear(name, src))
+        else:
+            layers = [synthetic_linear(name, o, i) for o, i in SHAPES]
+        nbytes = int(sum(o * i * kernel.bytes_per_weight for o, i in SHAPES))
+        runs[name] = (lambda ls=layers: _chain(lambda n, h: ls[n](h), x), nbytes)
+    packed = [torch.ops.mkl._mkl_reorder_linear_weight(w, rows) for w in weights]
+    runs["mkl-packed"] = (
+        lambda: _chain(
+            lambda i, h: torch.ops.mkl._mkl_linear(h, packed[i], weights[i], None, rows), x
+        ),
+        fp32_bytes,
+    )
+    for bits in (4, 8):
+        sessions, nbytes = _ort_sessions(weights, bits)
+        runs[f"ort-{bits}bit"] = (
+            lambda ss=sessions: _chain(lambda i, h: ss[i].run(None, {"x": h})[0], x.numpy()),
+            nbytes,
+        )
+    if shutil.which(os.environ.get("CXX", "g++")) or shutil.which("clang++"):
+        run, seconds = _inductor(weights, x)
+        runs["inductor"] = (run, fp32_bytes)
+        print(f"{rows} rows: inductor compiled in {seconds:.0f} s")
+    return runs
+
+
+def test_bench_linear_kernels():
+    import torch
+
+    from engines.music import speed
+
+    print(
+        f"\nCPU: {speed.cpu_name()} ({os.cpu_count()} cores; {speed.cpu_features()}); torch "
+        f"{torch.__version__}, {torch.get_num_threads()} threads; GOMP_SPINCOUNT "
+        f"{os.environ.get('GOMP_SPINCOUNT', 'unset')}, OMP_WAIT_POLICY "
+        f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; load {os.getloadavg()[0]:.1f}\n"
+        f"{len(SHAPES)} linear layers of a MusicGen-small step, {REPEATS} interleaved rounds"
+    )
+    torch.manual_seed(0)
+    weights = [torch.randn(o, i) * 0.02 for o, i in SHAPES]
+    fp32_bytes = sum(w.numel() * 4 for w in weights)
+    buffer = torch.ones(fp32_bytes // 4)
+    ran: set[str] = set()
+    for rows in ROWS:
+        runs = _runs(rows, weights)
+        runs["plain read"] = (buffer.sum, fp32_bytes)
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        with torch.inference_mode():
+            for _ in range(REPEATS):
+                for name, (run, _) in runs.items():
+                    start = time.perf_counter()
+                    run()
+                    times[name].append(time.perf_counter() - start)
+        read_bw = fp32_bytes / min(times["plain read"])
+        print(f"{rows} rows  {'kernel':14s} {'ms':>7s} {'MB':>6s} {'GB/s':>6s} {'÷ read':>7s}")
+        for name, (_, nbytes) in sorted(runs.items(), key=lambda r: statistics.median(times[r[0]])):
+            med = statistics.median(times[name])
+            print(
+                f"{'':7s} {name:14s} {med * 1e3:7.1f} {nbytes / 1e6:6.0f} {nbytes / med / 1e9:6.1f}"
+                f" {nbytes / med / read_bw:7.0%}"
+            )
+            ran.add(name)
+        del runs  # before the next row count's copies
+        gc.collect()
+    assert {"mkl", "gemv", "mkl-packed", "ort-4bit", "plain read"} <= ran
