@@ -55,13 +55,12 @@ Measured and not used (``make bench-linears`` times them beside these on any mac
 for ``gemv``; ONNX Runtime's weight-only ``MatMulNBits`` (a session per layer) 4-bit 18 ms and
 8-bit 22 ms against ``int4-weight`` 16 and ``int8-dynamic`` 16. In other runs (``gemv`` 50
 ms): numpy's OpenBLAS 91–95 ms, weights in 64-column blocks through ``bmm`` 71, oneDNN with
-its own weight tensors (``MkldnnLinear``) 79 against ``onednn``'s 73. Only Inductor's generated GEMM
-(``torch.compile``, frozen weights, its C++ template) streamed float32 at a plain read's
-rate: 43 ms, 95 % of the read in the same run (25.5 ms, 55 GB/s, alone); at 8 rows it was no
-faster than MKL, and it needs a C++ compiler, 35–60 s of compiling per process and a step
-written as one static graph (with the key/value cache as a mutated input a compiled step
-took 2.2 s, the copies functionalisation adds; without cache writes 55 ms against 182 for
-eager MKL) — see the README's stop 29 for what that would take.
+its own weight tensors (``MkldnnLinear``) 79 against ``onednn``'s 73. Only Inductor's
+generated GEMM (``torch.compile``, frozen weights, its C++ template) streamed float32 at a
+plain read's rate: 43 ms, 95 % of the read in the same run (25.5 ms, 55 GB/s, alone). At 8
+rows it lost to ``onednn`` (156 against 110 ms), and it needs a C++ compiler, 35–70 s of
+compiling per process and a step written as one static graph; the README's speed section
+says what such a step measured.
 
 :class:`KernelLinear` holds a layer's weights in its kernel's form; ``pack`` converts real
 weights, ``pack_synthetic`` makes weights of the same shape and form without converting
