@@ -284,11 +284,12 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
         set_kernel(lm, current)
 
 
-def _median_rounds(
+def median_rounds(
     runs: dict[str, Callable[[], None]], budget_s: float, min_rounds: int = 3, max_rounds: int = 9
 ) -> dict[str, float]:
     """Median seconds of each run, the runs taking turns round after round (the starting one
-    rotates), as many rounds as fit the budget."""
+    rotates), as many rounds as fit the budget, after one warm-up call each (also
+    ``make bench-linears``'s timing)."""
     for run in runs.values():  # warm-up: first-call allocations, lazy packing
         run()
     first = {}
@@ -366,7 +367,7 @@ def time_linears(
 
     with torch.inference_mode():
         one_layer = [layer for _, layer in layers[:per_layer]]
-        screen = _median_rounds(
+        screen = median_rounds(
             {k: runner(stack(k, one_layer)) for k in names}, budget_s * 0.1, 3, 5
         )
         # a reduced kernel far slower than float32 even on one layer cannot win (one layer
@@ -380,7 +381,7 @@ def time_linears(
             and t > SCREEN_FACTOR * slowest_exact
         }
         runs = {k: runner(stack(k, subsets[k])) for k in names if k not in dropped}
-        timed = _median_rounds(runs, budget_s * 0.9)
+        timed = median_rounds(runs, budget_s * 0.9)
     return {k: t * total_weights / weights_of(subsets[k]) for k, t in timed.items()}, dropped
 
 
@@ -423,7 +424,7 @@ def time_attention(
         return run
 
     with torch.inference_mode():
-        return _median_rounds({impl: runner(impl) for impl in ATTENTIONS}, budget_s)
+        return median_rounds({impl: runner(impl) for impl in ATTENTIONS}, budget_s)
 
 
 # ---- quality of the reduced kernels --------------------------------------------------------

@@ -19,12 +19,13 @@ that the app does not use, so each machine shows whether one of them would be wo
   is printed (several tens of seconds on 2 cores, paid again in a new process where its
   caches miss).
 
-Each candidate runs the 24 layers' six step products in a step's order (3072/1024/1024/
-1024/4096 × 1024 and 1024 × 4096, the real shapes), each feeding the next as in a step, from
-the same input; candidates take turns round after round and the median round counts.
-Only that every candidate ran is asserted: timings on a shared machine are not a pass/fail
-signal. ``TIMBRE_BENCH_ROWS`` (default ``2,8``) and ``TIMBRE_BENCH_REPEATS`` (default 5)
-change what is run.
+Each candidate runs the transformer's 24 × 6 step products in a step's order (3072/1024/
+1024/1024/4096 × 1024 and 1024 × 4096, the real shapes; the 4 output heads, ~4 % of the
+bytes, are left out), each feeding the next as in a step, from the same input, timed as the
+chooser times kernels (:func:`engines.music.speed.median_rounds`: a warm-up call each, then
+rounds taking turns; medians). Only that the candidates ran is asserted: timings on a
+shared machine are not a pass/fail signal. ``TIMBRE_BENCH_ROWS`` (default ``2,8``) and
+``TIMBRE_BENCH_REPEATS`` (default 5) change what is run.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -100,8 +100,9 @@ def _chain(call: Callable[[int, Any], Any], x: Any) -> Any:
     attention's place); ``call(i, x)`` computes layer ``i``."""
     for i, (out, _) in enumerate(SHAPES):
         x = call(i, x)
-        if out == 3 * DIM:
-            x = x[:, :DIM].copy() if hasattr(x, "copy") else x[:, :DIM].contiguous()
+        if out == 3 * DIM:  # rows contiguous again: a tensor, or ONNX Runtime's numpy array
+            head = x[:, :DIM]
+            x = head.contiguous() if hasattr(head, "contiguous") else head.copy()
     return x
 
 
@@ -165,7 +166,7 @@ def _runs(rows: int, weights: list) -> dict[str, tuple[Callable[[], object], int
                 layers.append(kernel_linear(name, src))
         else:
             layers = [synthetic_linear(name, o, i) for o, i in SHAPES]
-        nbytes = int(sum(o * i * kernel.bytes_per_weight for o, i in SHAPES))
+        nbytes = sum(layer.weight_bytes() for layer in layers)
         runs[name] = (lambda ls=layers: _chain(lambda n, h: ls[n](h), x), nbytes)
     if torch.backends.mkl.is_available():  # torch's x86 builds
         packed = [torch.ops.mkl._mkl_reorder_linear_weight(w, rows) for w in weights]
@@ -204,32 +205,26 @@ def test_bench_linear_kernels():
         f"{torch.__version__}, {torch.get_num_threads()} threads; GOMP_SPINCOUNT "
         f"{os.environ.get('GOMP_SPINCOUNT', 'unset')}, OMP_WAIT_POLICY "
         f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; load {os.getloadavg()[0]:.1f}\n"
-        f"{len(SHAPES)} linear layers of a MusicGen-small step, {REPEATS} interleaved rounds"
+        f"{len(SHAPES)} linear layers of a MusicGen-small step's transformer, {REPEATS} rounds"
     )
     torch.manual_seed(0)
     weights = [torch.randn(o, i) * 0.02 for o, i in SHAPES]
     fp32_bytes = sum(w.numel() * 4 for w in weights)
     buffer = torch.ones(fp32_bytes // 4)
-    ran: set[str] = set()
     for rows in ROWS:
         runs = _runs(rows, weights)
         runs["plain read"] = (buffer.sum, fp32_bytes)
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        assert {"mkl", "gemv", "ort-4bit", "ort-8bit"} <= set(runs)  # the rest: where they run
         with torch.inference_mode():
-            for _ in range(REPEATS):
-                for name, (run, _) in runs.items():
-                    start = time.perf_counter()
-                    run()
-                    times[name].append(time.perf_counter() - start)
-        read_bw = fp32_bytes / min(times["plain read"])
-        print(f"{rows} rows  {'kernel':14s} {'ms':>7s} {'MB':>6s} {'GB/s':>6s} {'÷ read':>7s}")
-        for name, (_, nbytes) in sorted(runs.items(), key=lambda r: statistics.median(times[r[0]])):
-            med = statistics.median(times[name])
-            print(
-                f"{'':7s} {name:14s} {med * 1e3:7.1f} {nbytes / 1e6:6.0f} {nbytes / med / 1e9:6.1f}"
-                f" {nbytes / med / read_bw:7.0%}"
+            median = speed.median_rounds(
+                {name: run for name, (run, _) in runs.items()}, 0.0, REPEATS, REPEATS
             )
-            ran.add(name)
+        read_bw = fp32_bytes / median["plain read"]
+        print(f"{rows} rows  {'kernel':14s} {'ms':>7s} {'MB':>6s} {'GB/s':>6s} {'÷ read':>7s}")
+        for name, (_, nbytes) in sorted(runs.items(), key=lambda r: median[r[0]]):
+            print(
+                f"{'':7s} {name:14s} {median[name] * 1e3:7.1f} {nbytes / 1e6:6.0f}"
+                f" {nbytes / median[name] / 1e9:6.1f} {nbytes / median[name] / read_bw:7.0%}"
+            )
         del runs  # before the next row count's copies
         gc.collect()
-    assert {"mkl", "gemv", "ort-4bit", "ort-8bit", "plain read"} <= ran
