@@ -53,9 +53,11 @@ from pathlib import Path
 from typing import Any
 
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags, unavailable
+from engines.openmp import torch_threads
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 6  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8
+CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8;
+# 7: mlas
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -162,7 +164,9 @@ class Choice:
     exact: str
     attention: str
     reduced: list[str]  # faster than ``exact``, fastest first
-    step_ms: dict[str, float]  # a decoding step's linear layers, per kernel (median)
+    # a decoding step's linear layers, per kernel (median); for a kernel with its own thread
+    # pool, plus what attention loses on the one torch thread it leaves the rest of the step
+    step_ms: dict[str, float]
     attention_ms: dict[str, float]
     dropped: dict[str, str] = field(default_factory=dict)  # kernel → why not timed
     measured: bool = False  # timed just now (not read from the cache)
@@ -232,12 +236,21 @@ def choose(
     names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
     dropped = {k: why for k in names if (why := unavailable(k, shapes))}
     names = [k for k in names if k not in dropped]
-    timed, screened = time_linears(lm, names, batch, budget_s * 0.85)
-    dropped.update(screened)
     s = model_shape(lm)
-    attention = time_attention(
+    attention = time_attention(  # first: before any ONNX Runtime thread spins (time_linears)
         batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.15
     )
+    timed, screened = time_linears(lm, names, batch, budget_s * 0.85)
+    dropped.update(screened)
+    if any(KERNELS[k].own_threads for k in timed):
+        # beside a kernel with its own pool the rest of the step runs on one torch thread
+        # (kernel_for_rows): its time includes what attention loses there
+        with torch_threads(1):
+            alone = time_attention(
+                batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.1
+            )
+        loss = max(0.0, min(alone.values()) - min(attention.values()))
+        timed = {k: t + (loss if KERNELS[k].own_threads else 0.0) for k, t in timed.items()}
     exact_times = {k: t for k, t in timed.items() if KERNELS[k].exact}
     exact = min(exact_times, key=exact_times.get) if exact_times else "mkl"
     limit = exact_times.get(exact, float("inf"))
@@ -267,21 +280,39 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
     for 8 it fell to 6.7× where oneDNN's GEMM held 3.2× (stop 24), and with gemv the batch
     of 4 gave only 1.8× the throughput of four single takes. Only exact kernels are
     switched (same logits up to float rounding); a reduced kernel stays as it is.
+
+    A kernel with its own thread pool (``mlas``) is timed on every core; where this job has
+    fewer (:func:`engines.openmp.fitted_threads` left cores to busy programs), its pool's
+    threads would spin on theirs, so the fastest other exact kernel runs instead.
     """
-    if rows == BATCH or not KERNELS[current].exact:
-        yield current
-        return
+    import torch
+
+    kernel = current
+    if KERNELS[current].exact:
+        if rows != BATCH:
+            kernel = choose(lm, batch=rows).exact
+        if KERNELS[kernel].own_threads and torch.get_num_threads() < _pool_size():
+            timed = choose(lm, batch=rows).step_ms
+            kernel = min(
+                (k for k in timed if KERNELS[k].exact and not KERNELS[k].own_threads),
+                key=timed.get,
+                default="mkl",
+            )
     from engines.music.fast import set_kernel
 
-    kernel = choose(lm, batch=rows).exact
-    if kernel == current:
-        yield current
-        return
-    set_kernel(lm, kernel)
+    if kernel != current:
+        set_kernel(lm, kernel)
     try:
         yield kernel
     finally:
-        set_kernel(lm, current)
+        if kernel != current:
+            set_kernel(lm, current)
+
+
+def _pool_size() -> int:
+    from engines.openmp import share_onnx_pool
+
+    return share_onnx_pool()
 
 
 def median_rounds(
@@ -365,6 +396,10 @@ def time_linears(
 
         return run
 
+    # ONNX Runtime's pool threads spin for ~20-50 ms after each call, on the cores torch's
+    # kernels would use: kernels with their own pool take their turns after the others
+    pooled = [k for k in names if KERNELS[k].own_threads]
+    names = [k for k in names if k not in pooled]
     with torch.inference_mode():
         one_layer = [layer for _, layer in layers[:per_layer]]
         screen = median_rounds(
@@ -381,7 +416,11 @@ def time_linears(
             and t > SCREEN_FACTOR * slowest_exact
         }
         runs = {k: runner(stack(k, subsets[k])) for k in names if k not in dropped}
-        timed = median_rounds(runs, budget_s * 0.9)
+        timed = median_rounds(runs, budget_s * (0.7 if pooled else 0.9))
+        if pooled:
+            timed |= median_rounds(
+                {k: runner(stack(k, subsets[k])) for k in pooled}, budget_s * 0.2
+            )
     return {k: t * total_weights / weights_of(subsets[k]) for k, t in timed.items()}, dropped
 
 
@@ -396,7 +435,7 @@ def _float_layer(kernel: str, layer: Any) -> Any:
         plain.weight = layer.weight
         return plain
     module = _linear_class()(kernel, layer.in_features, layer.out_features, False)
-    module.weight = layer.weight
+    module.pack(layer.weight.detach(), None)  # float32: shares it (mlas also packs its copy)
     return module
 
 

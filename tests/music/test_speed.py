@@ -244,3 +244,64 @@ def test_a_batch_runs_on_the_kernel_chosen_for_its_rows_then_goes_back(
     assert kernels() == {"gemv"}
     with speed.kernel_for_rows(accelerated_lm, 2, "gemv") as used:  # one take: as loaded
         assert used == "gemv" and kernels() == {"gemv"}
+
+
+def test_beside_a_kernel_with_its_own_pool_torch_runs_the_step_on_one_thread(
+    accelerated_lm, tiny_model, cache_dir, monkeypatch
+):
+    """ONNX Runtime's pool computes the ``mlas`` products; torch's workers, spinning after
+    each of the step's other operations, would take its cores, so the transformer runs on
+    one torch thread (text encoding and decoding keep theirs); where the job has fewer
+    threads than the pool (cores busy elsewhere), another exact kernel runs instead."""
+    import torch
+
+    from engines.music import speed
+    from engines.music.fast import set_kernel
+    from engines.openmp import torch_threads
+
+    monkeypatch.setattr(
+        speed, "time_linears", lambda lm, names, batch, *r: ({"mlas": 0.1, "gemv": 1.0}, {})
+    )
+    monkeypatch.setattr(speed, "_pool_size", lambda: 2)
+    seen: list[int] = []
+    accelerated_lm.transformer.layers[0].register_forward_hook(
+        lambda *_: seen.append(torch.get_num_threads())
+    )
+    attributes, _ = tiny_model._prepare_tokens_and_attributes(["a calm piano"], None)
+
+    def step() -> None:
+        with torch.inference_mode():
+            accelerated_lm.generate(None, attributes, max_gen_len=2, use_sampling=False)
+
+    set_kernel(accelerated_lm, "gemv")
+    with torch_threads(2):
+        with speed.kernel_for_rows(accelerated_lm, 8, "gemv") as used:
+            assert used == "mlas"
+            step()
+            assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        step()  # gemv again: every thread
+        assert set(seen) == {2}
+        with torch_threads(1), speed.kernel_for_rows(accelerated_lm, 8, "gemv") as used:
+            assert used == "gemv"  # one thread left to the job, a pool of two: not mlas
+
+
+def test_mlas_is_offered_only_where_its_copy_of_the_weights_fits(monkeypatch):
+    import psutil
+
+    from engines.music.kernels import unavailable
+
+    shapes = [(4096, 1024)] * 100  # 1.7 GB of float32 weights
+    free = type("Memory", (), {"available": 2 * 10**9})()
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: free)
+    why = unavailable("mlas", shapes)
+    assert "1.7 GB" in why and "2.0 GB of memory is free" in why
+    free.available = 4 * 10**9
+    assert unavailable("mlas", shapes) == ""
+
+
+def test_the_shared_onnx_pool_is_sized_once():
+    from engines.openmp import share_onnx_pool
+
+    size = share_onnx_pool()
+    assert size >= 1 and share_onnx_pool(size + 3) == size  # ONNX Runtime sizes it once
