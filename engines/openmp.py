@@ -101,12 +101,12 @@ def share_onnx_pool(threads: int | None = None) -> int:
 
     One pool for all of them: ~150 sessions with a pool each woke a different sleeping
     thread for every layer, and a MusicGen-small-sized step with 2 rows took 82–90 ms
-    against 56–66 on one shared pool (2-core AMD EPYC). ONNX Runtime reads the size when it
-    creates its environment, at the first session of the process, so this must run before
-    anything opens one (Piper, Silero VAD, Kokoro): ``timbre`` calls it as it starts, in the
-    background (importing onnxruntime takes ~0.1 s). Where an environment already exists
-    without a shared pool, sessions that opt in run on their calling thread: slower, never
-    wrong. ``threads``: the physical cores (torch's own default) unless given."""
+    against 56–66 on one shared pool (2-core AMD EPYC). ONNX Runtime's documentation has the
+    size read when its environment is made, at the first session of the process, so
+    ``timbre`` calls this as it starts, in the background (importing onnxruntime takes
+    ~0.1 s), before anything opens one (Piper, Silero VAD, Kokoro). With onnxruntime 1.32 a
+    session opened first did not prevent it (the pool's thread appeared, the products were
+    right). ``threads``: the physical cores (torch's own default) unless given."""
     with _onnx_pool_lock:
         if not _onnx_pool:
             import psutil
