@@ -223,14 +223,20 @@ def choose(
 ) -> Choice:
     """The kernels for ``lm``'s size on this machine: from the cache, or timed now (the LM
     must have gone through :func:`engines.music.fast.accelerate`)."""
+    from engines.music.fast import linear_shapes
+
     key = choice_key(lm, batch)
     data = load_cache() if cache else None
     if data is not None and candidates is None and key in data["choices"]:
         try:
-            return Choice(**data["choices"][key])
+            choice = Choice(**data["choices"][key])
         except TypeError:
             pass  # an entry of another layout: measure again
-    from engines.music.fast import linear_shapes
+        else:
+            shapes = linear_shapes(lm)
+            if unavailable(choice.exact, shapes):  # e.g. mlas's copy of the weights, today
+                choice.exact = fastest_exact(choice, lambda k: not unavailable(k, shapes))
+            return choice
 
     shapes = linear_shapes(lm)
     names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
@@ -292,12 +298,7 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
         if rows != BATCH:
             kernel = choose(lm, batch=rows).exact
         if KERNELS[kernel].own_threads and torch.get_num_threads() < _pool_size():
-            timed = choose(lm, batch=rows).step_ms
-            kernel = min(
-                (k for k in timed if KERNELS[k].exact and not KERNELS[k].own_threads),
-                key=timed.get,
-                default="mkl",
-            )
+            kernel = fastest_exact(choose(lm, batch=rows), lambda k: not KERNELS[k].own_threads)
     from engines.music.fast import set_kernel
 
     if kernel != current:
@@ -307,6 +308,12 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
     finally:
         if kernel != current:
             set_kernel(lm, current)
+
+
+def fastest_exact(choice: Choice, allowed: Callable[[str], bool]) -> str:
+    """The fastest exact kernel ``choice`` timed that ``allowed`` lets through (else MKL)."""
+    exact = [k for k in choice.step_ms if KERNELS[k].exact and allowed(k)]
+    return min(exact, key=choice.step_ms.get, default="mkl")
 
 
 def _pool_size() -> int:

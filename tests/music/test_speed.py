@@ -300,6 +300,21 @@ def test_mlas_is_offered_only_where_its_copy_of_the_weights_fits(monkeypatch):
     assert unavailable("mlas", shapes) == ""
 
 
+def test_a_cached_mlas_choice_gives_way_where_its_copy_no_longer_fits(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    import psutil
+
+    from engines.music import speed
+
+    monkeypatch.setattr(
+        speed, "time_linears", lambda lm, names, *a: ({"mlas": 0.1, "gemv": 0.2, "mkl": 1.0}, {})
+    )
+    assert speed.choose(accelerated_lm).exact == "mlas"
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: type("M", (), {"available": 0})())
+    assert speed.choose(accelerated_lm).exact == "gemv"  # cached, not timed again
+
+
 def test_the_shared_onnx_pool_is_sized_once():
     from engines.openmp import share_onnx_pool
 
