@@ -250,8 +250,8 @@ def test_beside_a_kernel_with_its_own_pool_torch_runs_the_step_on_one_thread(
     accelerated_lm, tiny_model, cache_dir, monkeypatch
 ):
     """ONNX Runtime's pool computes the ``mlas`` products; torch's workers, spinning after
-    each of the step's other operations, would take its cores, so the transformer runs on
-    one torch thread (text encoding and decoding keep theirs); where the job has fewer
+    each of the step's other operations, would take its cores, so each LM step runs on one
+    torch thread (text encoding and decoding keep theirs); where the job has fewer
     threads than the pool (cores busy elsewhere), another exact kernel runs instead."""
     import torch
 
@@ -264,9 +264,8 @@ def test_beside_a_kernel_with_its_own_pool_torch_runs_the_step_on_one_thread(
     )
     monkeypatch.setattr(speed, "_pool_size", lambda: 2)
     seen: list[int] = []
-    accelerated_lm.transformer.layers[0].register_forward_hook(
-        lambda *_: seen.append(torch.get_num_threads())
-    )
+    for part in (accelerated_lm.transformer.layers[0], accelerated_lm.linears[0]):  # and heads
+        part.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
     attributes, _ = tiny_model._prepare_tokens_and_attributes(["a calm piano"], None)
 
     def step() -> None:
