@@ -101,12 +101,12 @@ def share_onnx_pool(threads: int | None = None) -> int:
 
     One pool for all of them: ~150 sessions with a pool each woke a different sleeping
     thread for every layer, and a MusicGen-small-sized step with 2 rows took 82–90 ms
-    against 56–66 on one shared pool (2-core AMD EPYC). ONNX Runtime's documentation has the
-    size read when its environment is made, at the first session of the process, so
-    ``timbre`` calls this as it starts, in the background (importing onnxruntime takes
-    ~0.1 s), before anything opens one (Piper, Silero VAD, Kokoro). With onnxruntime 1.32 a
-    session opened first did not prevent it (the pool's thread appeared, the products were
-    right). ``threads``: the physical cores (torch's own default) unless given."""
+    against 56–66 on one shared pool (2-core AMD EPYC). Called where the first such session
+    is made, not as ``timbre`` starts: importing onnxruntime there cost every command ~0.1 s
+    and, where the user's home cannot be written, printed ONNX Runtime's telemetry warning.
+    A session opened earlier in the process (Piper, Silero VAD, Kokoro) did not prevent the
+    pool with onnxruntime 1.32 (its thread appeared, the products were right).
+    ``threads``: the physical cores (torch's own default) unless given."""
     with _onnx_pool_lock:
         if not _onnx_pool:
             import psutil

@@ -40,10 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"timbre {app_version()}")
     parser.add_argument(
-        "--licenses",
-        "--licences",
-        dest="licenses",
-        action="store_true",
+        "--licenses", "--licences", dest="licenses", action="store_true",
         help="show the app's licence, each installed package's and each model's, and exit",
     )
     parser.add_argument(
@@ -57,15 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import threading
-
-    from engines.openmp import settle, share_onnx_pool
+    from engines.openmp import settle
 
     settle()  # before anything imports torch: OpenMP reads its wait policy once, at start
-    # ONNX Runtime's shared pool must be sized before any session opens; in the background
-    # (importing onnxruntime takes ~0.1 s, and nothing opens a session while starting), not
-    # a daemon: a command done sooner waits for the import rather than exit inside it
-    threading.Thread(target=share_onnx_pool, name="onnx-pool").start()
     from desktop.cli.common import run_guarded
 
     parser = build_parser()

@@ -228,7 +228,7 @@ def mlas_session(weight: Any, threads: int) -> Any:
         [w],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    share_onnx_pool(threads)  # a no-op once sized (``timbre`` does it as it starts)
+    share_onnx_pool(threads)  # a no-op once sized
     options = ort.SessionOptions()
     options.use_per_session_threads = False
     array = weight.detach().contiguous().numpy()
