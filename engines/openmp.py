@@ -37,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator, MutableMapping
 
@@ -89,36 +88,6 @@ def describe() -> str:
     if _state["late"]:
         text += "; torch had started before it was set, so only new processes follow it"
     return text
-
-
-_onnx_pool_lock = threading.Lock()
-_onnx_pool: list[int] = []  # the shared pool's size, once made
-
-
-def share_onnx_pool(threads: int | None = None) -> int:
-    """Size ONNX Runtime's process-wide intra-op thread pool (once; later calls return its
-    size), for the sessions that opt into it (the ``mlas`` music kernel's, one per layer).
-
-    One pool for all of them: ~150 sessions with a pool each woke a different sleeping
-    thread for every layer, and a MusicGen-small-sized step with 2 rows took 82–90 ms
-    against 56–66 on one shared pool (2-core AMD EPYC). Called where the first such session
-    is made, not as ``timbre`` starts: importing onnxruntime there cost every command ~0.1 s
-    and, where the user's home cannot be written, printed ONNX Runtime's telemetry warning.
-    A session opened earlier in the process (Piper, Silero VAD, Kokoro) did not prevent the
-    pool with onnxruntime 1.32 (its thread appeared, the products were right).
-    ``threads``: the physical cores (torch's own default) unless given."""
-    with _onnx_pool_lock:
-        if not _onnx_pool:
-            import psutil
-            from onnxruntime.capi import _pybind_state
-
-            size = threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
-            try:
-                _pybind_state.set_global_thread_pool_sizes(size, 1)
-            except Exception:  # noqa: BLE001 - made already (by this call, in another import)
-                pass
-            _onnx_pool.append(size)
-        return _onnx_pool[0]
 
 
 def cores_busy_elsewhere(sample_s: float = SAMPLE_S) -> tuple[int, float]:

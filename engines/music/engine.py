@@ -430,7 +430,6 @@ class AudiocraftEngine:
         model.set_custom_progress_callback(on_step)
         descriptions = [request.prompt or None] * n
         threads = self._threads or (request.threads and min(request.threads, os.cpu_count() or 1))
-        job_threads = threads or torch.get_num_threads()  # torch's own, or a kernel's pool
         try:
             with (
                 torch.random.fork_rng(devices=[]),
@@ -439,7 +438,7 @@ class AudiocraftEngine:
                 torch.inference_mode(),
                 self._kernel_for(model, 2 * n) as self._kernel_used,
             ):
-                self._threads_used = job_threads
+                self._threads_used = torch.get_num_threads()
                 torch.manual_seed(request.seed)
                 if torch.cuda.is_available():
                     torch.cuda.manual_seed_all(request.seed)

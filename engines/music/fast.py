@@ -322,40 +322,5 @@ def accelerate(lm: Any, kernel: str = "onednn", attention: str = "sdpa") -> Any:
         layer.self_attn.attention = attention
         if layer.cross_attention is not None:
             layer.cross_attention.attention = attention
-    if not getattr(lm, "_one_thread_hooks", None):
-        lm._one_thread_hooks = _one_thread_hooks(lm)
     set_kernel(lm, kernel)
     return lm
-
-
-def _one_thread_hooks(lm: Any) -> tuple[Any, Any]:
-    """Hooks running each LM step (transformer and output heads) on one torch thread while
-    its linear layers use a kernel with its own thread pool (``own_threads``; ONNX
-    Runtime's), and on the calling thread's count otherwise.
-
-    torch's OpenMP workers spin ~0.1 ms after each of a step's operations (layer norms,
-    attention; :mod:`engines.openmp`) on the cores that pool needs for the next product: a
-    MusicGen-small-sized step with 8 rows took 116–128 ms with torch on 2 threads beside it,
-    94 on 1 (2-core AMD EPYC). Only the LM's steps: text encoding and EnCodec decoding keep
-    every thread. Which kernel runs is read at each call, so swapping kernels needs nothing."""
-    import threading
-
-    import torch
-
-    from engines.music.kernels import KERNELS
-
-    saved = threading.local()  # the count to put back, per calling thread
-
-    def before(module: Any, args: Any) -> None:
-        kernel = getattr(module.transformer.layers[-1].linear2, "kernel", "mkl")
-        saved.count = torch.get_num_threads()
-        if KERNELS[kernel].own_threads:
-            torch.set_num_threads(1)
-
-    def after(module: Any, args: Any, output: Any) -> None:
-        torch.set_num_threads(saved.count)
-
-    return (
-        lm.register_forward_pre_hook(before),
-        lm.register_forward_hook(after, always_call=True),
-    )

@@ -19,23 +19,6 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   8 rows it lost to oneDNN. Timing decides per machine and batch. Only with contiguous
   rows in and out: a strided input (as its transposed product once passed on to the next
   layer) sends BLAS down a path 3-4× slower, which the chooser's timing never saw.
-- ``mlas``: ONNX Runtime's float32 GEMM (MLAS; onnxruntime comes with Piper), a one-node
-  ``Gemm`` session per layer whose weight ONNX Runtime packs once, all sessions on one
-  shared thread pool (:func:`engines.openmp.share_onnx_pool`). With 8 rows (4 variations
-  with CFG) it kept its efficiency where oneDNN's and MKL's fell: a step's 144 products
-  took 55–75 ms against oneDNN's 81–143 and MKL's 153–194 on a 2-core AMD EPYC (Zen 4; a
-  plain read of the same bytes 41); with 2 rows 48–61 against ``gemv``'s 54–62. In a real
-  MusicGen-small-sized step: 77–107 ms with 8 rows against oneDNN's 114–175, 56–66 with 2
-  against ``gemv``'s 63–78 (same runs). Two conditions, both measured: one pool for all
-  sessions (a pool per session woke a different sleeping thread for every layer: 82–90 ms
-  with 2 rows), and the rest of the step on one torch thread (torch's workers, spinning
-  after each layer norm or attention, took the pool's cores: 116–128 ms with 8 rows on 2
-  torch threads, 94 on 1), which :mod:`engines.music.fast` arranges while such a kernel
-  (``own_threads``) computes. Costs: its packed copy of the weights (+1.4× the float32
-  weights' memory measured, ~2 GB for musicgen-small; offered only where twice the copy is
-  free), and the pool's threads spin ~20–50 ms after a call (so the chooser times it after
-  the others, and a job left fewer cores than the pool has by busy programs uses the next
-  exact kernel).
 
 Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
 
@@ -79,6 +62,19 @@ rows it lost to ``onednn`` (156 against 110 ms), and it needs a C++ compiler, 35
 compiling per process and a step written as one static graph; the README's speed section
 says what such a step measured.
 
+ONNX Runtime's float32 ``Gemm`` (MLAS, a one-node session per layer, the weight packed once;
+``ort-fp32`` in the bench) streamed faster than the torch routes alone: 62 ms against
+``gemv``'s 66 with 2 rows, 71 against ``onednn``'s 106 with 8 (stop 30). In a real
+MusicGen-small-sized step it lost that edge: each session's own pool woke a different
+sleeping thread per layer, and torch's workers, spinning after the step's other operations,
+took the cores (2 rows 82–90 ms against ``gemv``'s 63–72; 8 rows 112 against ``onednn``'s
+114). One process-wide ONNX Runtime pool, with the rest of the step on one torch thread,
+kept it — one take 7.7 s against ``gemv``'s 8.9, a batch of 4 12.9 against ``onednn``'s
+15.3 (2 s of audio, same process) — but a process with that pool refuses every session that
+keeps a pool of its own ("use_per_session_threads must be false when using a global thread
+pool"), which Piper, Silero VAD, Kokoro and faster-whisper's VAD all do: the whole test suite
+failed with it. So it is not used.
+
 :class:`KernelLinear` holds a layer's weights in its kernel's form; ``pack`` converts real
 weights, ``pack_synthetic`` makes weights of the same shape and form without converting
 anything (for timing: a kernel's speed does not depend on the values).
@@ -102,10 +98,6 @@ class Kernel:
     label: str
     min_agreement: float = 0.98  # teacher-forced argmax agreement needed (reduced only)
     heads: str = ""  # the kernel for the LM's output heads, where it can run (else this one)
-    # computed on its library's own thread pool: the rest of a step (layer norms, attention)
-    # then runs on one torch thread, whose OpenMP workers would otherwise spin on the cores
-    # the pool needs after every region (see the ``mlas`` entry above)
-    own_threads: bool = False
 
 
 KERNELS: dict[str, Kernel] = {
@@ -114,13 +106,6 @@ KERNELS: dict[str, Kernel] = {
         Kernel("mkl", True, 4.0, "float32, torch's default GEMM (MKL)"),
         Kernel("onednn", True, 4.0, "float32, oneDNN linear with fused GELU"),
         Kernel("gemv", True, 4.0, "float32, weight-first product (matrix–vector form)"),
-        Kernel(
-            "mlas",
-            True,
-            4.0,
-            "float32, ONNX Runtime's packed GEMM (MLAS; its own copy of the weights)",
-            own_threads=True,
-        ),
         Kernel("bf16", False, 2.0, "bfloat16 weights and activations (oneDNN)"),
         Kernel("fp16-weight", False, 2.0, "float16 weights, float32 activations (fbgemm)"),
         Kernel(
@@ -162,8 +147,6 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
     bf16 = onednn and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     if kernel in ("mkl", "gemv"):
         return ""
-    if kernel == "mlas":
-        return _mlas_unavailable(shapes)
     if kernel == "onednn":
         return "" if onednn else "torch was built without oneDNN"
     if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
@@ -181,61 +164,6 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
     if kernel not in KERNELS:
         return f"no kernel called '{kernel}'"
     return ""
-
-
-def _mlas_unavailable(shapes: list[tuple[int, int]] | None) -> str:
-    """Why ONNX Runtime's GEMM cannot be offered here: not installed, or too little free
-    memory for its packed copy of the weights (twice the float32 weights' size free)."""
-    import importlib.util
-
-    if not (importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx")):
-        return "ONNX Runtime is not installed"
-    if shapes:
-        import psutil
-
-        copy = 4 * sum(o * i for o, i in shapes)
-        free = psutil.virtual_memory().available
-        if free < 2 * copy:
-            return (
-                f"its own copy of the weights needs {copy / 1e9:.1f} GB and "
-                f"{free / 1e9:.1f} GB of memory is free"
-            )
-    return ""
-
-
-def mlas_session(weight: Any, threads: int) -> Any:
-    """An ONNX Runtime session computing ``x · weightᵀ`` (float32, any number of rows) on
-    the process's shared ONNX Runtime pool (:func:`engines.openmp.share_onnx_pool`, sized
-    ``threads`` if nothing sized it before).
-
-    The weight goes in as an external initializer, pointing at the tensor's memory instead
-    of being serialised into the model (which copied it twice more while building); ONNX
-    Runtime packs it for MLAS once, here."""
-    import onnxruntime as ort
-    from onnx import TensorProto, helper
-
-    from engines.openmp import share_onnx_pool
-
-    out_f, in_f = weight.shape
-    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[out_f, in_f])
-    w.data_location = TensorProto.EXTERNAL
-    w.external_data.add(key="location", value="timbre-weight")
-    graph = helper.make_graph(
-        [helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)],
-        "linear",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", in_f])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", out_f])],
-        [w],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    share_onnx_pool(threads)  # a no-op once sized
-    options = ort.SessionOptions()
-    options.use_per_session_threads = False
-    array = weight.detach().contiguous().numpy()
-    options.add_external_initializers(["w"], [ort.OrtValue.ortvalue_from_numpy(array)])
-    return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
 
 
 def cpu_flags() -> set[str]:
@@ -304,8 +232,6 @@ def _linear_class() -> type:
             k = self.kernel
             if KERNELS[k].exact:
                 self.weight = nn.Parameter(weight, requires_grad=False)  # shared, not copied
-                if k == "mlas":
-                    self.session = mlas_session(weight, torch.get_num_threads())
             elif k == "bf16":
                 self.register_buffer("weight", weight.to(torch.bfloat16))
             elif k == "int8-weight":
@@ -331,8 +257,6 @@ def _linear_class() -> type:
             o, i, k = self.out_features, self.in_features, self.kernel
             if KERNELS[k].exact:
                 self.weight = nn.Parameter(torch.full((o, i), 0.01), requires_grad=False)
-                if k == "mlas":
-                    self.session = mlas_session(self.weight, torch.get_num_threads())
             elif k == "bf16":
                 self.register_buffer("weight", torch.full((o, i), 0.01, dtype=torch.bfloat16))
             elif k == "int8-weight":
@@ -361,13 +285,13 @@ def _linear_class() -> type:
         # ---- computing ---------------------------------------------------------------
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             k, shape = self.kernel, x.shape
-            plain = (
-                x.device.type == "cpu"
-                and x.dtype == torch.float32
-                and not (torch.is_grad_enabled() and x.requires_grad)
-            )
-            if k in ("mkl", "onednn") or (k == "mlas" and not plain):
-                if k == "onednn" and plain:
+            if k in ("mkl", "onednn"):
+                if (
+                    k == "onednn"
+                    and x.device.type == "cpu"
+                    and x.dtype == torch.float32
+                    and not (torch.is_grad_enabled() and x.requires_grad)
+                ):
                     attr, algorithm = ("gelu", "none") if self.gelu else ("none", "")
                     return mkldnn._linear_pointwise(x, self.weight, self.bias, attr, [], algorithm)
                 y = F.linear(x, self.weight, self.bias)
@@ -377,9 +301,7 @@ def _linear_class() -> type:
             x2 = x.reshape(-1, shape[-1]).contiguous()
             if k == "gemv":
                 return self._gemv(x2, shape)
-            if k == "mlas":
-                y = torch.from_numpy(self.session.run(None, {"x": x2.numpy()})[0])
-            elif k == "bf16":
+            if k == "bf16":
                 y = mkldnn._linear_pointwise(
                     x2.to(torch.bfloat16), self.weight, None, "none", [], ""
                 )

@@ -53,11 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags, unavailable
-from engines.openmp import torch_threads
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8;
-# 7: mlas
+CACHE_VERSION = 6  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -164,9 +162,7 @@ class Choice:
     exact: str
     attention: str
     reduced: list[str]  # faster than ``exact``, fastest first
-    # a decoding step's linear layers, per kernel (median); for a kernel with its own thread
-    # pool, plus what attention loses on the one torch thread it leaves the rest of the step
-    step_ms: dict[str, float]
+    step_ms: dict[str, float]  # a decoding step's linear layers, per kernel (median)
     attention_ms: dict[str, float]
     dropped: dict[str, str] = field(default_factory=dict)  # kernel → why not timed
     measured: bool = False  # timed just now (not read from the cache)
@@ -223,40 +219,25 @@ def choose(
 ) -> Choice:
     """The kernels for ``lm``'s size on this machine: from the cache, or timed now (the LM
     must have gone through :func:`engines.music.fast.accelerate`)."""
-    from engines.music.fast import linear_shapes
-
     key = choice_key(lm, batch)
     data = load_cache() if cache else None
     if data is not None and candidates is None and key in data["choices"]:
         try:
-            choice = Choice(**data["choices"][key])
+            return Choice(**data["choices"][key])
         except TypeError:
             pass  # an entry of another layout: measure again
-        else:
-            shapes = linear_shapes(lm)
-            if unavailable(choice.exact, shapes):  # e.g. mlas's copy of the weights, today
-                choice.exact = fastest_exact(choice, lambda k: not unavailable(k, shapes))
-            return choice
+    from engines.music.fast import linear_shapes
 
     shapes = linear_shapes(lm)
     names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
     dropped = {k: why for k in names if (why := unavailable(k, shapes))}
     names = [k for k in names if k not in dropped]
-    s = model_shape(lm)
-    attention = time_attention(  # first: before any ONNX Runtime thread spins (time_linears)
-        batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.15
-    )
     timed, screened = time_linears(lm, names, batch, budget_s * 0.85)
     dropped.update(screened)
-    if any(KERNELS[k].own_threads for k in timed):
-        # beside a kernel with its own pool the rest of the step runs on one torch thread
-        # (kernel_for_rows): its time includes what attention loses there
-        with torch_threads(1):
-            alone = time_attention(
-                batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.1
-            )
-        loss = max(0.0, min(alone.values()) - min(attention.values()))
-        timed = {k: t + (loss if KERNELS[k].own_threads else 0.0) for k, t in timed.items()}
+    s = model_shape(lm)
+    attention = time_attention(
+        batch, s["heads"], s["dim"] // s["heads"], s["layers"], budget_s * 0.15
+    )
     exact_times = {k: t for k, t in timed.items() if KERNELS[k].exact}
     exact = min(exact_times, key=exact_times.get) if exact_times else "mkl"
     limit = exact_times.get(exact, float("inf"))
@@ -286,40 +267,21 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
     for 8 it fell to 6.7× where oneDNN's GEMM held 3.2× (stop 24), and with gemv the batch
     of 4 gave only 1.8× the throughput of four single takes. Only exact kernels are
     switched (same logits up to float rounding); a reduced kernel stays as it is.
-
-    A kernel with its own thread pool (``mlas``) is timed on every core; where this job has
-    fewer (:func:`engines.openmp.fitted_threads` left cores to busy programs), its pool's
-    threads would spin on theirs, so the fastest other exact kernel runs instead.
     """
-    import torch
-
-    kernel = current
-    if KERNELS[current].exact:
-        if rows != BATCH:
-            kernel = choose(lm, batch=rows).exact
-        if KERNELS[kernel].own_threads and torch.get_num_threads() < _pool_size():
-            kernel = fastest_exact(choose(lm, batch=rows), lambda k: not KERNELS[k].own_threads)
+    if rows == BATCH or not KERNELS[current].exact:
+        yield current
+        return
     from engines.music.fast import set_kernel
 
-    if kernel != current:
-        set_kernel(lm, kernel)
+    kernel = choose(lm, batch=rows).exact
+    if kernel == current:
+        yield current
+        return
+    set_kernel(lm, kernel)
     try:
         yield kernel
     finally:
-        if kernel != current:
-            set_kernel(lm, current)
-
-
-def fastest_exact(choice: Choice, allowed: Callable[[str], bool]) -> str:
-    """The fastest exact kernel ``choice`` timed that ``allowed`` lets through (else MKL)."""
-    exact = [k for k in choice.step_ms if KERNELS[k].exact and allowed(k)]
-    return min(exact, key=choice.step_ms.get, default="mkl")
-
-
-def _pool_size() -> int:
-    from engines.openmp import share_onnx_pool
-
-    return share_onnx_pool()
+        set_kernel(lm, current)
 
 
 def median_rounds(
@@ -403,10 +365,6 @@ def time_linears(
 
         return run
 
-    # ONNX Runtime's pool threads spin for ~20-50 ms after each call, on the cores torch's
-    # kernels would use: kernels with their own pool take their turns after the others
-    pooled = [k for k in names if KERNELS[k].own_threads]
-    names = [k for k in names if k not in pooled]
     with torch.inference_mode():
         one_layer = [layer for _, layer in layers[:per_layer]]
         screen = median_rounds(
@@ -423,11 +381,7 @@ def time_linears(
             and t > SCREEN_FACTOR * slowest_exact
         }
         runs = {k: runner(stack(k, subsets[k])) for k in names if k not in dropped}
-        timed = median_rounds(runs, budget_s * (0.7 if pooled else 0.9))
-        if pooled:
-            timed |= median_rounds(
-                {k: runner(stack(k, subsets[k])) for k in pooled}, budget_s * 0.2
-            )
+        timed = median_rounds(runs, budget_s * 0.9)
     return {k: t * total_weights / weights_of(subsets[k]) for k, t in timed.items()}, dropped
 
 
@@ -442,7 +396,7 @@ def _float_layer(kernel: str, layer: Any) -> Any:
         plain.weight = layer.weight
         return plain
     module = _linear_class()(kernel, layer.in_features, layer.out_features, False)
-    module.pack(layer.weight.detach(), None)  # float32: shares it (mlas also packs its copy)
+    module.weight = layer.weight
     return module
 
 

@@ -14,6 +14,9 @@ that the app does not use, so each machine shows whether one of them would be wo
   the row count; what Inductor emits for a frozen float32 linear by default);
 - ``ort-4bit`` / ``ort-8bit``: ONNX Runtime's weight-only ``MatMulNBits`` (blocks of 32,
   int8 arithmetic), one session per layer (onnxruntime comes with Piper);
+- ``ort-fp32``: ONNX Runtime's float32 ``Gemm`` (MLAS, the weight packed once), one session
+  per layer, each with its own pool whose threads sleep when idle. Alone it is among the
+  fastest float32 routes; why the app does not use it: :mod:`engines.music.kernels`;
 - ``inductor``: ``torch.compile`` with frozen weights and Inductor's C++ GEMM template
   (``max_autotune``, CPP and ATen choices), where a C++ compiler is found; its compile time
   is printed (several tens of seconds on 2 cores, paid again in a new process where its
@@ -49,15 +52,15 @@ ORT_BLOCK = 32
 
 
 def _ort_sessions(weights: list, bits: int) -> tuple[list, int]:
-    """One ONNX Runtime session per layer computing ``x · Wᵀ`` with ``bits``-bit weights in
-    blocks of :data:`ORT_BLOCK` (symmetric; int8 arithmetic), and the bytes they hold."""
+    """One ONNX Runtime session per layer computing ``x · Wᵀ``, and the bytes they hold:
+    with ``bits`` 4 or 8, weights in blocks of :data:`ORT_BLOCK` (``MatMulNBits``,
+    symmetric, int8 arithmetic); with 32, float32 weights (``Gemm``, packed once by MLAS)."""
     import numpy as np
     import onnxruntime as ort
     import torch
     from onnx import TensorProto, helper, numpy_helper
     from onnxruntime.capi import _pybind_state as ort_c
 
-    quantize = {4: ort_c.quantize_matmul_4bits, 8: ort_c.quantize_matmul_8bits}[bits]
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
     options.inter_op_num_threads = 1
@@ -66,20 +69,32 @@ def _ort_sessions(weights: list, bits: int) -> tuple[list, int]:
     sessions, nbytes = [], 0
     for w in weights:
         n, k = w.shape
-        blocks = k // ORT_BLOCK
-        packed = np.zeros((n, blocks, ORT_BLOCK * bits // 8), np.uint8)
-        scales = np.zeros((n, blocks), np.float32)
-        zeros = np.zeros((n, (blocks * bits + 7) // 8), np.uint8)
-        quantize(packed, np.ascontiguousarray(w.numpy().T), scales, zeros, ORT_BLOCK, n, k, True)
-        node = helper.make_node(
-            "MatMulNBits", ["x", "w", "s"], ["y"], domain="com.microsoft",
-            K=k, N=n, bits=bits, block_size=ORT_BLOCK, accuracy_level=4,
-        )  # fmt: skip
+        if bits == 32:
+            node = helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)
+            initializers = [numpy_helper.from_array(w.numpy(), "w")]
+            nbytes += w.numel() * 4
+        else:
+            quantize = {4: ort_c.quantize_matmul_4bits, 8: ort_c.quantize_matmul_8bits}[bits]
+            blocks = k // ORT_BLOCK
+            packed = np.zeros((n, blocks, ORT_BLOCK * bits // 8), np.uint8)
+            scales = np.zeros((n, blocks), np.float32)
+            zeros = np.zeros((n, (blocks * bits + 7) // 8), np.uint8)
+            transposed = np.ascontiguousarray(w.numpy().T)
+            quantize(packed, transposed, scales, zeros, ORT_BLOCK, n, k, True)
+            node = helper.make_node(
+                "MatMulNBits", ["x", "w", "s"], ["y"], domain="com.microsoft",
+                K=k, N=n, bits=bits, block_size=ORT_BLOCK, accuracy_level=4,
+            )  # fmt: skip
+            initializers = [
+                numpy_helper.from_array(packed, "w"),
+                numpy_helper.from_array(scales.ravel(), "s"),
+            ]
+            nbytes += packed.nbytes + scales.nbytes
         graph = helper.make_graph(
             [node], "linear",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", k])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", n])],
-            [numpy_helper.from_array(packed, "w"), numpy_helper.from_array(scales.ravel(), "s")],
+            initializers,
         )  # fmt: skip
         model = helper.make_model(
             graph,
@@ -90,7 +105,6 @@ def _ort_sessions(weights: list, bits: int) -> tuple[list, int]:
                 model.SerializeToString(), options, providers=["CPUExecutionProvider"]
             )
         )
-        nbytes += packed.nbytes + scales.nbytes
     return sessions, nbytes
 
 
@@ -176,9 +190,9 @@ def _runs(rows: int, weights: list) -> dict[str, tuple[Callable[[], object], int
             ),
             fp32_bytes,
         )
-    for bits in (4, 8):
+    for bits in (4, 8, 32):
         sessions, nbytes = _ort_sessions(weights, bits)
-        runs[f"ort-{bits}bit"] = (
+        runs["ort-fp32" if bits == 32 else f"ort-{bits}bit"] = (
             lambda ss=sessions: _chain(lambda i, h: ss[i].run(None, {"x": h})[0], x.numpy()),
             nbytes,
         )
@@ -199,7 +213,6 @@ def test_bench_linear_kernels():
     import torch
 
     from engines.music import speed
-    from engines.music.kernels import KERNELS
 
     print(
         f"\nCPU: {speed.cpu_name()} ({os.cpu_count()} cores; {speed.cpu_features()}); torch "
@@ -215,16 +228,11 @@ def test_bench_linear_kernels():
     for rows in ROWS:
         runs = _runs(rows, weights)
         runs["plain read"] = (buffer.sum, fp32_bytes)
-        assert {"mkl", "gemv", "ort-4bit", "ort-8bit"} <= set(runs)  # the rest: where they run
-        # ONNX Runtime's shared pool spins ~20-50 ms after each call, on the cores the others
-        # use: kernels with their own pool take their rounds after theirs (as the chooser)
-        pooled = {n for n in runs if n in KERNELS and KERNELS[n].own_threads}
+        assert {"mkl", "gemv", "ort-4bit", "ort-8bit", "ort-fp32"} <= set(runs)  # others: where run
         with torch.inference_mode():
-            median = {}
-            for group in ([n for n in runs if n not in pooled], sorted(pooled)):
-                median |= speed.median_rounds(
-                    {name: runs[name][0] for name in group}, 0.0, REPEATS, REPEATS
-                )
+            median = speed.median_rounds(
+                {name: run for name, (run, _) in runs.items()}, 0.0, REPEATS, REPEATS
+            )
         read_bw = fp32_bytes / median["plain read"]
         print(f"{rows} rows  {'kernel':14s} {'ms':>7s} {'MB':>6s} {'GB/s':>6s} {'÷ read':>7s}")
         for name, (_, nbytes) in sorted(runs.items(), key=lambda r: median[r[0]]):
