@@ -58,7 +58,8 @@ ms): numpy's OpenBLAS 91–95 ms, weights in 64-column blocks through ``bmm`` 71
 its own weight tensors (``MkldnnLinear``) 79 against ``onednn``'s 73. Only Inductor's
 generated GEMM (``torch.compile``, frozen weights, its C++ template) streamed float32 at a
 plain read's rate: 43 ms, 95 % of the read in the same run (25.5 ms, 55 GB/s, alone). At 8
-rows it lost to ``onednn`` (156 against 110 ms), and it needs a C++ compiler, 35–70 s of
+rows it lost to ``onednn`` in one run (156 against 110 ms) and beat it in another (67
+against 106; its autotuning chooses differently), and it needs a C++ compiler, 35–70 s of
 compiling per process and a step written as one static graph; the README's speed section
 says what such a step measured.
 
@@ -72,8 +73,10 @@ took the cores (2 rows 82–90 ms against ``gemv``'s 63–72; 8 rows 112 against
 kept it — one take 7.7 s against ``gemv``'s 8.9, a batch of 4 12.9 against ``onednn``'s
 15.3 (2 s of audio, same process) — but a process with that pool refuses every session that
 keeps a pool of its own ("use_per_session_threads must be false when using a global thread
-pool"), which Piper, Silero VAD, Kokoro and faster-whisper's VAD all do: the whole test suite
-failed with it. So it is not used.
+pool"), which Piper, Silero VAD, Kokoro and faster-whisper's VAD all do (the clean-clone CI:
+39 tests failed, 138 errored). One session for every layer, the weight passed in at each
+call, keeps a pool of its own but packs the weight every time: 83–88 ms with 2 rows against
+``gemv``'s 52, 100–103 with 8 against ``onednn``'s 118. So it is not used.
 
 :class:`KernelLinear` holds a layer's weights in its kernel's form; ``pack`` converts real
 weights, ``pack_synthetic`` makes weights of the same shape and form without converting
