@@ -40,7 +40,7 @@ def _attention_classes() -> tuple[type, type]:
     from torch import nn
     from torch.nn import functional as F
 
-    from engines.music.kernels import attend
+    from engines.music.kernels import attend, float_linear
 
     def heads(x: torch.Tensor, n: int) -> torch.Tensor:  # b t (h d) -> b h t d
         b, t, _ = x.shape
@@ -51,11 +51,7 @@ def _attention_classes() -> tuple[type, type]:
         return x.transpose(1, 2).reshape(b, t, h * d)
 
     def linear_from(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
-        layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
-        layer.weight = nn.Parameter(weight.detach(), requires_grad=False)
-        if bias is not None:
-            layer.bias = nn.Parameter(bias.detach(), requires_grad=False)
-        return layer
+        return float_linear(weight.detach(), None if bias is None else bias.detach())
 
     class SelfAttention(StreamingModule):
         """Causal self-attention with a preallocated key/value cache while streaming."""
@@ -273,15 +269,11 @@ def restore(replaced: list[tuple[Any, str, Any]]) -> None:
 
 def _plain(layer: Any) -> Any:
     """A float32 kernel layer as the ``nn.Linear`` it came from (same parameters)."""
-    from torch import nn
-
-    from engines.music.kernels import KERNELS
+    from engines.music.kernels import KERNELS, float_linear
 
     if not KERNELS[layer.kernel].exact:
         raise ValueError("a reduced-precision layer cannot be turned back into float32")
-    plain = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
-    plain.weight, plain.bias = layer.weight, layer.bias
-    return plain
+    return float_linear(layer.weight, layer.bias)
 
 
 def _identity(x: Any) -> Any:

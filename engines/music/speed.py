@@ -55,7 +55,8 @@ from typing import Any
 from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags, unavailable
 
 CACHE_FILE = "music-kernels.json"
-CACHE_VERSION = 6  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8
+CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8;
+# 7: onednn-packed
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -219,14 +220,20 @@ def choose(
 ) -> Choice:
     """The kernels for ``lm``'s size on this machine: from the cache, or timed now (the LM
     must have gone through :func:`engines.music.fast.accelerate`)."""
+    from engines.music.fast import linear_shapes
+
     key = choice_key(lm, batch)
     data = load_cache() if cache else None
     if data is not None and candidates is None and key in data["choices"]:
         try:
-            return Choice(**data["choices"][key])
+            choice = Choice(**data["choices"][key])
         except TypeError:
             pass  # an entry of another layout: measure again
-    from engines.music.fast import linear_shapes
+        else:
+            shapes = linear_shapes(lm)
+            if unavailable(choice.exact, shapes):  # a packed copy that does not fit today
+                choice.exact = fastest_exact(choice, lambda k: not unavailable(k, shapes))
+            return choice
 
     shapes = linear_shapes(lm)
     names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
@@ -282,6 +289,12 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
         yield kernel
     finally:
         set_kernel(lm, current)
+
+
+def fastest_exact(choice: Choice, allowed: Callable[[str], bool]) -> str:
+    """The fastest exact kernel ``choice`` timed that ``allowed`` lets through (else MKL)."""
+    exact = [k for k in choice.step_ms if k in KERNELS and KERNELS[k].exact and allowed(k)]
+    return min(exact, key=choice.step_ms.get, default="mkl")
 
 
 def median_rounds(
@@ -386,17 +399,14 @@ def time_linears(
 
 
 def _float_layer(kernel: str, layer: Any) -> Any:
-    """``layer``'s own float32 weights computed by ``kernel`` (no copy)."""
-    from torch import nn
-
-    from engines.music.kernels import _linear_class
+    """``layer``'s own float32 weights computed by ``kernel`` (no copy, except the blocked
+    copy a packed kernel keeps)."""
+    from engines.music.kernels import _linear_class, float_linear
 
     if kernel == "mkl":
-        plain = nn.Linear(layer.in_features, layer.out_features, bias=False)
-        plain.weight = layer.weight
-        return plain
+        return float_linear(layer.weight)
     module = _linear_class()(kernel, layer.in_features, layer.out_features, False)
-    module.weight = layer.weight
+    module.pack(layer.weight, None)
     return module
 
 

@@ -71,8 +71,9 @@ def test_exact_kernels_match_stock_and_reduced_ones_differ_a_little(stock_model)
         assert 1e-4 < (reduced - reference).abs().max() < 1.0 and agree > 0.8, kernel
 
 
-# the exact kernels as the chooser picks them on different machines (gemv: the 2-core EPYC)
-EXACT_PATHS = [("onednn", "matmul"), ("gemv", "sdpa")]
+# the exact kernels as the chooser picks them on different machines (gemv and onednn-packed:
+# the 2-core EPYC, one take and a batch)
+EXACT_PATHS = [("onednn", "matmul"), ("gemv", "sdpa"), ("onednn-packed", "matmul")]
 
 
 @pytest.mark.parametrize(("kernel", "attention"), EXACT_PATHS)
@@ -236,3 +237,21 @@ def test_half_precision_weights_keep_more_of_the_product_than_bfloat16():
             for k in ("fp16-weight", "bf16")
         }
     assert error["fp16-weight"] < 1e-3 and error["fp16-weight"] * 5 < error["bf16"], error
+
+
+def test_switching_kernels_keeps_the_weights_and_draws_no_random_numbers(stock_model):
+    """A switch of kernels (every batch of variations makes two) hands the same weight
+    tensors on; it used to re-initialise a fresh ``nn.Linear`` per layer and throw that away."""
+    import torch
+
+    from engines.music.fast import accelerate, set_kernel
+
+    lm = accelerate(copy.deepcopy(stock_model.lm), "onednn-packed")
+    before = [p.data_ptr() for p in lm.transformer.parameters()]
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    set_kernel(lm, "gemv")
+    set_kernel(lm, "onednn-packed")
+    assert torch.equal(torch.rand(1), expected)  # the generator was not touched
+    assert [p.data_ptr() for p in lm.transformer.parameters()] == before

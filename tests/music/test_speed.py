@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import types
 
 import numpy as np
 import pytest
@@ -78,6 +79,28 @@ def test_chooser_keeps_the_fastest_exact_and_only_faster_reduced(
     assert (choice.exact, choice.reduced) == ("onednn", ["int4-weight", "bf16"])
     times.update(mkl=0.5)  # cached: not timed again
     assert speed.choose(accelerated_lm).exact == "onednn"
+
+
+def test_a_cached_packed_choice_gives_way_when_its_copy_does_not_fit_today(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    """onednn-packed keeps its own copy of the weights: chosen on a day with memory to spare,
+    it is passed over (without timing again) on a day with too little free."""
+    import psutil
+
+    from engines.music import speed
+
+    times = {"mkl": 9.0, "gemv": 4.0, "onednn-packed": 2.0, "int8-weight": 1.0}
+    monkeypatch.setattr(
+        speed,
+        "time_linears",
+        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
+    )
+    assert speed.choose(accelerated_lm).exact == "onednn-packed"
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: types.SimpleNamespace(available=0))
+    monkeypatch.setattr(speed, "time_linears", lambda *a: pytest.fail("timed again"))
+    choice = speed.choose(accelerated_lm)
+    assert choice.exact == "gemv" and not choice.measured
 
 
 def test_agreement_check_refuses_a_broken_kernel_and_takes_the_next(
