@@ -19,17 +19,29 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   8 rows it lost to oneDNN. Timing decides per machine and batch. Only with contiguous
   rows in and out: a strided input (as its transposed product once passed on to the next
   layer) sends BLAS down a path 3-4× slower, which the chooser's timing never saw.
+- ``onednn-packed``: oneDNN's linear on a copy of the weights reordered once into its
+  blocked layout (``mkldnn._reorder_linear_weight``, what Inductor does for oneDNN). Given
+  plain weights, ``onednn`` reorders them on every call; given the blocked copy it streams
+  them: a step's 144 products, 8 rows (a batch of 4 variations), 55–57 ms against 109 for
+  ``onednn`` and 151–197 for ``gemv`` on a 2-core EPYC; with 2 rows 52–69 against ``gemv``'s
+  65–67 (same runs). The copy is another 4 bytes per weight (1.4 GB for musicgen-small), so
+  it is offered only while twice that is free; one copy reordered for 2 rows ran as fast at
+  8 rows as one reordered for 8, so a single copy serves both.
 
 Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
 
-- ``bf16``: bfloat16 weights and activations through oneDNN (2 bytes per weight);
+- ``bf16``: bfloat16 weights and activations through oneDNN (2 bytes per weight), the weights
+  reordered once into oneDNN's blocked layout (as ``onednn-packed``; bit-identical outputs):
+  a step's products took 28.5 ms against 46.1 with plain weights, 2 rows, and 28.5 against
+  61.3 with 8 (2-core EPYC, same run);
 - ``fp16-weight``: float16 weights, float32 activations and sums (fbgemm's packed half-
   precision GEMM, ``quantized::linear_dynamic_fp16``, the form torch's dynamic quantisation
   uses; 2 bytes per weight; x86 only). Same bytes as bf16, but a weight keeps 11
   significant bits instead of 8: on MusicGen-small's shapes its relative product error was
   2e-4 against bf16's 3e-3; on a 2-core AMD EPYC (Zen 4, KVM) a step's linear layers took
-  43 ms against 113 for bf16 and 140 for float32 gemv (same run: fbgemm streams the
-  half-precision weights at ~33 GB/s, oneDNN's bf16 path at a third of that);
+  43 ms against 113 for bf16 on plain weights and 140 for float32 gemv (same run: fbgemm
+  streams the half-precision weights at ~33 GB/s, oneDNN's bf16 path on plain weights at a
+  third of that; on reordered ones 17 against 28.5 ms, another run);
 - ``int8-weight``: weight-only int8 with a scale per output channel, bfloat16 activations
   (``aten::_weight_int8pack_mm``; 1 byte per weight). Its output heads, which make the
   logits directly and are under 3 % of a step's weights, are ``fp16-weight`` where that
@@ -165,6 +177,8 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
         return _copy_unavailable(shapes)
     if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
         return "oneDNN has no bfloat16 support on this CPU"
+    if kernel == "bf16" and not hasattr(torch.ops.mkldnn, "_reorder_linear_weight"):
+        return "torch was built without oneDNN's weight reordering"
     if kernel == "int8-weight" and not hasattr(aten, "_weight_int8pack_mm"):
         return "this torch has no weight-only int8 kernel"
     fbgemm = "fbgemm" in torch.backends.quantized.supported_engines
@@ -282,8 +296,9 @@ def _linear_class() -> type:
                 self.weight = nn.Parameter(weight, requires_grad=False)  # shared, not copied
                 if k == "onednn-packed":  # the copy in oneDNN's blocked layout
                     self.packed = mkldnn._reorder_linear_weight(weight.detach(), PACKED_ROWS)
-            elif k == "bf16":
-                self.register_buffer("weight", weight.to(torch.bfloat16))
+            elif k == "bf16":  # reordered once (oneDNN reorders plain weights every call)
+                w16 = weight.detach().to(torch.bfloat16)
+                self.register_buffer("weight", mkldnn._reorder_linear_weight(w16, PACKED_ROWS))
             elif k == "int8-weight":
                 scale = weight.abs().amax(1).clamp(min=1e-8) / 127
                 q = (weight / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
@@ -308,7 +323,7 @@ def _linear_class() -> type:
             if KERNELS[k].exact:
                 self.pack(torch.full((o, i), 0.01), None)
             elif k == "bf16":
-                self.register_buffer("weight", torch.full((o, i), 0.01, dtype=torch.bfloat16))
+                self.pack(torch.full((o, i), 0.01), None)
             elif k == "int8-weight":
                 self.register_buffer("weight", torch.full((o, i), 3, dtype=torch.int8))
                 self.register_buffer("scale", torch.full((o,), 0.01, dtype=torch.bfloat16))
