@@ -14,7 +14,9 @@ machine and model size (about eight seconds for musicgen-small and eight kernels
 programs running: each kernel runs a step's worth of layers in turn, the kernels take
 turns round after round (so a busy moment hits all of them), and the median of the rounds
 counts. A kernel many times slower than float32 on a single layer is dropped before the
-rounds.
+rounds. A kernel that keeps its own copy of the weights (``onednn-packed``) is timed only
+while twice that copy is free memory, and a cached choice of it is checked again at each
+load: on a day with less free, the fastest other exact kernel it timed runs instead.
 
 The layers timed are the model's own float32 layers for the exact kernels, and for the
 reduced ones layers of the same shapes with weights already in their form (a kernel's
