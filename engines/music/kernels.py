@@ -97,6 +97,7 @@ anything (for timing: a kernel's speed does not depend on the values).
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -320,9 +321,7 @@ def _linear_class() -> type:
         def pack_synthetic(self) -> None:
             """Weights of this layer's shape and form with arbitrary values (for timing)."""
             o, i, k = self.out_features, self.in_features, self.kernel
-            if KERNELS[k].exact:
-                self.pack(torch.full((o, i), 0.01), None)
-            elif k == "bf16":
+            if KERNELS[k].exact or k == "bf16":  # no conversion worth skipping
                 self.pack(torch.full((o, i), 0.01), None)
             elif k == "int8-weight":
                 self.register_buffer("weight", torch.full((o, i), 3, dtype=torch.int8))
@@ -346,6 +345,15 @@ def _linear_class() -> type:
                 warnings.simplefilter("ignore")
                 qweight = torch._make_per_channel_quantized_tensor(q, scale.double(), zeros, 0)
             self.packed = torch.ops.quantized.linear_prepack(qweight, None)
+
+        def __deepcopy__(self, memo: dict) -> KernelLinear:
+            """A copy sharing this layer's weights, which inference only reads: oneDNN's
+            reordered tensors have no storage and cannot be deep-copied."""
+            clone = copy.copy(self)
+            clone._parameters, clone._buffers = dict(self._parameters), dict(self._buffers)
+            clone._modules = dict(self._modules)
+            memo[id(self)] = clone
+            return clone
 
         # ---- computing ---------------------------------------------------------------
         def forward(self, x: torch.Tensor) -> torch.Tensor:

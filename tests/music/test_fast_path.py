@@ -255,3 +255,22 @@ def test_switching_kernels_keeps_the_weights_and_draws_no_random_numbers(stock_m
     set_kernel(lm, "onednn-packed")
     assert torch.equal(torch.rand(1), expected)  # the generator was not touched
     assert [p.data_ptr() for p in lm.transformer.parameters()] == before
+
+
+@pytest.mark.parametrize("kernel", ["onednn-packed", "bf16"])
+def test_a_copy_of_an_lm_on_reordered_weights_computes_the_same(stock_model, kernel):
+    """oneDNN's reordered tensors cannot be deep-copied; a copy of such a layer shares them."""
+    import torch
+
+    from engines.music.fast import accelerate
+    from engines.music.kernels import unavailable
+
+    if unavailable(kernel):
+        pytest.skip(unavailable(kernel))
+    lm = accelerate(copy.deepcopy(stock_model.lm), kernel)
+    twin = copy.deepcopy(lm)
+    x = torch.randn(2, 1, lm.dim)
+    with torch.inference_mode():
+        layer, other = lm.transformer.layers[0], twin.transformer.layers[0]
+        assert other.linear1 is not layer.linear1
+        assert torch.equal(layer.linear1(x), other.linear1(x))
