@@ -25,8 +25,9 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   them: a step's 144 products, 8 rows (a batch of 4 variations), 55–57 ms against 109 for
   ``onednn`` and 151–197 for ``gemv`` on a 2-core EPYC; with 2 rows 52–69 against ``gemv``'s
   65–67 (same runs). The copy is another 4 bytes per weight (1.4 GB for musicgen-small), so
-  it is offered only while twice that is free; one copy reordered for 2 rows ran as fast at
-  8 rows as one reordered for 8, so a single copy serves both.
+  it is offered only while twice that is free, and chosen only where it beats the fastest
+  kernel without a copy by more than 10 % (``speed.COPY_GAIN``); one copy reordered for 2
+  rows ran as fast at 8 rows as one reordered for 8, so a single copy serves both.
 
 Reduced kernels (fewer bytes per weight, a quality cost that is measured before use):
 
@@ -115,6 +116,7 @@ class Kernel:
     label: str
     min_agreement: float = 0.98  # teacher-forced argmax agreement needed (reduced only)
     heads: str = ""  # the kernel for the LM's output heads, where it can run (else this one)
+    copies_weights: bool = False  # keeps a float32 copy of the weights beside the model's own
 
 
 KERNELS: dict[str, Kernel] = {
@@ -128,6 +130,7 @@ KERNELS: dict[str, Kernel] = {
             True,
             4.0,
             "float32, oneDNN linear on weights reordered once for its GEMM (fused GELU)",
+            copies_weights=True,
         ),
         Kernel("bf16", False, 2.0, "bfloat16 weights and activations (oneDNN)"),
         Kernel("fp16-weight", False, 2.0, "float16 weights, float32 activations (fbgemm)"),
@@ -172,9 +175,11 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
         return ""
     if kernel == "onednn":
         return "" if onednn else "torch was built without oneDNN"
-    if kernel == "onednn-packed":
-        if not (onednn and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")):
-            return "torch was built without oneDNN's weight reordering"
+    if kernel == "onednn-packed" and not (
+        onednn and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+    ):
+        return "torch was built without oneDNN's weight reordering"
+    if kernel in KERNELS and KERNELS[kernel].copies_weights:
         return _copy_unavailable(shapes)
     if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
         return "oneDNN has no bfloat16 support on this CPU"
@@ -196,7 +201,7 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
 
 
 def _copy_unavailable(shapes: list[tuple[int, int]] | None) -> str:
-    """Why a kernel that keeps its own float32 copy of the weights (``onednn-packed``) cannot
+    """Why a kernel that keeps its own float32 copy of the weights (``copies_weights``) cannot
     be offered now: less free memory than twice that copy (the copy, and room left for the
     rest of the studio and the system). Checked when the kernels are timed and again when a
     cached choice is used, so a machine that is short of memory today runs another kernel."""

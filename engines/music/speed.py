@@ -59,6 +59,10 @@ from engines.music.kernels import ATTENTIONS, EXACT, KERNELS, REDUCED, cpu_flags
 CACHE_FILE = "music-kernels.json"
 CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16 heads for int8;
 # 7: onednn-packed
+# a kernel that keeps its own copy of the weights is chosen only when it is faster than the
+# fastest one that does not by more than this (gemv and onednn-packed came within ~20 % of
+# each other with 2 rows on a 2-core EPYC, swapping places between runs)
+COPY_GAIN = 1.1
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -249,6 +253,10 @@ def choose(
     )
     exact_times = {k: t for k, t in timed.items() if KERNELS[k].exact}
     exact = min(exact_times, key=exact_times.get) if exact_times else "mkl"
+    own = [k for k in exact_times if not KERNELS[k].copies_weights]
+    lean = min(own, key=exact_times.get) if own else exact
+    if exact_times.get(lean, float("inf")) <= COPY_GAIN * exact_times.get(exact, 0.0):
+        exact = lean  # a copy of the weights must earn its memory
     limit = exact_times.get(exact, float("inf"))
     reduced = sorted((k for k in timed if not KERNELS[k].exact and timed[k] < limit), key=timed.get)
     choice = Choice(

@@ -103,6 +103,23 @@ def test_a_cached_packed_choice_gives_way_when_its_copy_does_not_fit_today(
     assert choice.exact == "gemv" and not choice.measured
 
 
+def test_a_kernel_copying_the_weights_must_be_clearly_faster_to_be_chosen(
+    accelerated_lm, monkeypatch
+):
+    """onednn-packed doubles the weights' memory: within COPY_GAIN of gemv it is not worth it."""
+    from engines.music import speed
+
+    times = {"mkl": 9.0, "gemv": 4.2, "onednn-packed": 4.0}
+    monkeypatch.setattr(
+        speed,
+        "time_linears",
+        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
+    )
+    assert speed.choose(accelerated_lm, cache=False).exact == "gemv"
+    times["onednn-packed"] = 3.0
+    assert speed.choose(accelerated_lm, cache=False).exact == "onednn-packed"
+
+
 def test_agreement_check_refuses_a_broken_kernel_and_takes_the_next(
     tiny_model, cache_dir, monkeypatch
 ):
