@@ -238,7 +238,7 @@ def choose(
         else:
             shapes = linear_shapes(lm)
             if unavailable(choice.exact, shapes):  # a packed copy that does not fit today
-                choice.exact = fastest_exact(choice, lambda k: not unavailable(k, shapes))
+                choice.exact = fastest_exact(choice.step_ms, lambda k: not unavailable(k, shapes))
             return choice
 
     shapes = linear_shapes(lm)
@@ -253,8 +253,7 @@ def choose(
     )
     exact_times = {k: t for k, t in timed.items() if KERNELS[k].exact}
     exact = min(exact_times, key=exact_times.get) if exact_times else "mkl"
-    own = [k for k in exact_times if not KERNELS[k].copies_weights]
-    lean = min(own, key=exact_times.get) if own else exact
+    lean = fastest_exact(exact_times, lambda k: not KERNELS[k].copies_weights)
     if exact_times.get(lean, float("inf")) <= COPY_GAIN * exact_times.get(exact, 0.0):
         exact = lean  # a copy of the weights must earn its memory
     limit = exact_times.get(exact, float("inf"))
@@ -301,10 +300,10 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
         set_kernel(lm, current)
 
 
-def fastest_exact(choice: Choice, allowed: Callable[[str], bool]) -> str:
-    """The fastest exact kernel ``choice`` timed that ``allowed`` lets through (else MKL)."""
-    exact = [k for k in choice.step_ms if k in KERNELS and KERNELS[k].exact and allowed(k)]
-    return min(exact, key=choice.step_ms.get, default="mkl")
+def fastest_exact(times: dict[str, float], allowed: Callable[[str], bool]) -> str:
+    """The fastest exact kernel in ``times`` that ``allowed`` lets through (else MKL)."""
+    exact = [k for k in times if k in KERNELS and KERNELS[k].exact and allowed(k)]
+    return min(exact, key=times.get, default="mkl")
 
 
 def median_rounds(

@@ -120,15 +120,6 @@ def _chain(call: Callable[[int, Any], Any], x: Any) -> Any:
     return x
 
 
-def _linear(w: Any) -> Any:
-    """``w`` (out × in, float32) as a bias-free ``nn.Linear`` holding that very tensor."""
-    from torch import nn
-
-    layer = nn.Linear(w.shape[1], w.shape[0], bias=False)
-    layer.weight = nn.Parameter(w, requires_grad=False)
-    return layer
-
-
 def _inductor(weights: list, x: Any) -> tuple[Callable[[], object], float]:
     """The chain as one frozen ``torch.compile`` graph with Inductor's C++ GEMM template
     among the choices: (run, compile seconds)."""
@@ -136,10 +127,12 @@ def _inductor(weights: list, x: Any) -> tuple[Callable[[], object], float]:
     import torch._inductor.config as config
     from torch import nn
 
+    from engines.music.kernels import float_linear
+
     class Layers(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList(_linear(w) for w in weights)
+            self.layers = nn.ModuleList(float_linear(w) for w in weights)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return _chain(lambda i, h: self.layers[i](h), x)
@@ -168,7 +161,13 @@ def _runs(rows: int, weights: list) -> dict[str, tuple[Callable[[], object], int
     """Every candidate at ``rows`` rows: (run the chain once, bytes its weights take)."""
     import torch
 
-    from engines.music.kernels import KERNELS, kernel_linear, synthetic_linear, unavailable
+    from engines.music.kernels import (
+        KERNELS,
+        float_linear,
+        kernel_linear,
+        synthetic_linear,
+        unavailable,
+    )
 
     x = torch.randn(rows, DIM)
     fp32_bytes = sum(w.numel() * 4 for w in weights)
@@ -177,7 +176,7 @@ def _runs(rows: int, weights: list) -> dict[str, tuple[Callable[[], object], int
         if unavailable(name, SHAPES):
             continue
         if kernel.exact:  # the float32 weights, shared
-            layers = [kernel_linear(name, _linear(w)) for w in weights]
+            layers = [kernel_linear(name, float_linear(w)) for w in weights]
         else:
             layers = [synthetic_linear(name, o, i) for o, i in SHAPES]
         nbytes = sum(layer.weight_bytes() for layer in layers)

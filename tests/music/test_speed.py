@@ -34,6 +34,17 @@ def accelerated_lm(tiny_model):
     return accelerate(copy.deepcopy(tiny_model.lm), kernel="mkl")
 
 
+def _fake_timing(monkeypatch, times: dict[str, float]) -> None:
+    """The chooser's linear-layer timing replaced by ``times`` (kernels absent: not run)."""
+    from engines.music import speed
+
+    monkeypatch.setattr(
+        speed,
+        "time_linears",
+        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
+    )
+
+
 def test_choice_is_timed_once_cached_and_invalidated_by_cpu_or_torch(
     accelerated_lm, cache_dir, monkeypatch
 ):
@@ -73,11 +84,7 @@ def test_chooser_keeps_the_fastest_exact_and_only_faster_reduced(
     from engines.music import speed
 
     times = {"mkl": 9.0, "onednn": 5.0, "bf16": 3.0, "int8-weight": 6.0, "int4-weight": 1.0}
-    monkeypatch.setattr(
-        speed,
-        "time_linears",
-        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
-    )
+    _fake_timing(monkeypatch, times)
     choice = speed.choose(accelerated_lm)
     assert (choice.exact, choice.reduced) == ("onednn", ["int4-weight", "bf16"])
     times.update(mkl=0.5)  # cached: not timed again
@@ -94,11 +101,7 @@ def test_a_cached_packed_choice_gives_way_when_its_copy_does_not_fit_today(
     from engines.music import speed
 
     times = {"mkl": 9.0, "gemv": 4.0, "onednn-packed": 2.0, "int8-weight": 1.0}
-    monkeypatch.setattr(
-        speed,
-        "time_linears",
-        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
-    )
+    _fake_timing(monkeypatch, times)
     assert speed.choose(accelerated_lm).exact == "onednn-packed"
     monkeypatch.setattr(psutil, "virtual_memory", lambda: types.SimpleNamespace(available=0))
     monkeypatch.setattr(speed, "time_linears", lambda *a: pytest.fail("timed again"))
@@ -113,11 +116,7 @@ def test_a_kernel_copying_the_weights_must_be_clearly_faster_to_be_chosen(
     from engines.music import speed
 
     times = {"mkl": 9.0, "gemv": 4.2, "onednn-packed": 4.0}
-    monkeypatch.setattr(
-        speed,
-        "time_linears",
-        lambda lm, names, *a: ({k: times[k] for k in names if k in times}, {}),
-    )
+    _fake_timing(monkeypatch, times)
     assert speed.choose(accelerated_lm, cache=False).exact == "gemv"
     times["onednn-packed"] = 3.0
     assert speed.choose(accelerated_lm, cache=False).exact == "onednn-packed"
