@@ -164,8 +164,10 @@ REDUCED = tuple(k for k, v in KERNELS.items() if not v.exact)
 ATTENTIONS = ("sdpa", "matmul")
 
 
-def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str:
-    """Why ``kernel`` cannot run here (or on these (out, in) shapes), or ''."""
+def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None, held: int = 0) -> str:
+    """Why ``kernel`` cannot run here (or on these (out, in) shapes), or ''. ``held``: bytes
+    of a copy of these weights in this kernel's form that the model already holds (see
+    :func:`copy_bytes`): counted as free, it is what the copy would take."""
     import torch
 
     aten = torch.ops.aten
@@ -180,7 +182,7 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
     ):
         return "torch was built without oneDNN's weight reordering"
     if kernel in KERNELS and KERNELS[kernel].copies_weights:
-        return _copy_unavailable(shapes)
+        return _copy_unavailable(shapes, held)
     if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
         return "oneDNN has no bfloat16 support on this CPU"
     if kernel == "bf16" and not hasattr(torch.ops.mkldnn, "_reorder_linear_weight"):
@@ -200,7 +202,12 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None) -> str
     return ""
 
 
-def _copy_unavailable(shapes: list[tuple[int, int]] | None) -> str:
+def copy_bytes(shapes: list[tuple[int, int]]) -> int:
+    """Bytes of a float32 copy of weights of these (out, in) shapes."""
+    return 4 * sum(o * i for o, i in shapes)
+
+
+def _copy_unavailable(shapes: list[tuple[int, int]] | None, held: int = 0) -> str:
     """Why a kernel that keeps its own float32 copy of the weights (``copies_weights``) cannot
     be offered now: less free memory than twice that copy (the copy, and room left for the
     rest of the studio and the system). Checked when the kernels are timed and again when a
@@ -209,8 +216,8 @@ def _copy_unavailable(shapes: list[tuple[int, int]] | None) -> str:
         return ""
     import psutil
 
-    copy = 4 * sum(o * i for o, i in shapes)
-    free = psutil.virtual_memory().available
+    copy = copy_bytes(shapes)
+    free = psutil.virtual_memory().available + held
     if free < 2 * copy:
         return (
             f"its own copy of the weights needs {copy / 1e9:.1f} GB and "

@@ -122,6 +122,53 @@ def test_a_kernel_copying_the_weights_must_be_clearly_faster_to_be_chosen(
     assert speed.choose(accelerated_lm, cache=False).exact == "onednn-packed"
 
 
+def test_a_batch_kernel_keeps_its_copy_of_the_weights_for_the_next_batch_while_memory_allows(
+    accelerated_lm, cache_dir, monkeypatch
+):
+    """onednn-packed's copy is made once, not at every batch of variations; a single take in
+    between runs on its own kernel; when memory is short the copy goes and the batch runs on
+    a kernel without one."""
+    import psutil
+
+    from engines.music import speed
+    from engines.music.fast import linear_shapes, set_kernel
+    from engines.music.kernels import KERNELS, copy_bytes
+
+    def timed(lm, names, batch, *rest):
+        fastest = "gemv" if batch == 2 else "onednn-packed"
+        return {k: 0.1 if k == fastest else 1.0 for k in names if KERNELS[k].exact}, {}
+
+    monkeypatch.setattr(speed, "time_linears", timed)
+    set_kernel(accelerated_lm, "gemv")
+
+    def layers() -> list:
+        return [
+            x for layer in accelerated_lm.transformer.layers for x in (layer.linear1, layer.linear2)
+        ]
+
+    def batch() -> tuple[str, list]:
+        with speed.kernel_for_rows(accelerated_lm, 8, "gemv") as used:
+            assert {x.kernel for x in layers()} == {used}
+            return used, layers()
+
+    used, first = batch()
+    assert used == "onednn-packed" and {x.kernel for x in layers()} == {"gemv"}
+    with speed.kernel_for_rows(accelerated_lm, 2, "gemv") as used:  # one take between
+        assert used == "gemv" and {x.kernel for x in layers()} == {"gemv"}
+    used, second = batch()
+    assert used == "onednn-packed"
+    assert all(a is b for a, b in zip(first, second, strict=True))  # not reordered again
+
+    free = psutil.virtual_memory()
+    short = types.SimpleNamespace(available=copy_bytes(linear_shapes(accelerated_lm)) - 1)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: short)
+    assert batch()[0] == "gemv"  # the copy went, and no new one is made
+    assert accelerated_lm not in speed._kept
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: free)
+    used, third = batch()
+    assert used == "onednn-packed" and not any(a is b for a, b in zip(second, third, strict=True))
+
+
 def test_agreement_check_refuses_a_broken_kernel_and_takes_the_next(
     tiny_model, cache_dir, monkeypatch
 ):
@@ -279,7 +326,11 @@ def test_a_batch_runs_on_the_kernel_chosen_for_its_rows_then_goes_back(
     set_kernel(accelerated_lm, "gemv")
 
     def kernels() -> set[str]:
-        return {x.kernel for layer in accelerated_lm.transformer.layers for x in (layer.linear1, layer.linear2)}
+        return {
+            x.kernel
+            for layer in accelerated_lm.transformer.layers
+            for x in (layer.linear1, layer.linear2)
+        }
 
     with speed.kernel_for_rows(accelerated_lm, 8, "gemv") as used:  # 4 variations × CFG
         assert used == "onednn" and kernels() == {"onednn"}
