@@ -91,6 +91,10 @@ pool"), which Piper, Silero VAD, Kokoro and faster-whisper's VAD all do (the cle
 call, keeps a pool of its own but packs the weight every time: 83–88 ms with 2 rows against
 ``gemv``'s 52, 100–103 with 8 against ``onednn``'s 118. So it is not used.
 
+OpenVINO (2026.4, stop 32): a layer per call was slower than these (a step's linears 33 ms
+in weight-only int8); a whole step as one graph was no faster than the app's own step (int8
+25 ms against ``int8-dynamic``'s 24; the README's speed section has the numbers).
+
 :class:`KernelLinear` holds a layer's weights in its kernel's form; ``pack`` converts real
 weights, ``pack_synthetic`` makes weights of the same shape and form without converting
 anything (for timing: a kernel's speed does not depend on the values).
