@@ -45,6 +45,35 @@ def test_variations_come_from_one_batch_and_differ_tiny_random_model(tiny_musicg
     assert len(generating) == 50 + 3  # one batch: 50 frames + delay pattern, not 3 × that
 
 
+def test_a_second_batch_on_the_kept_copy_of_the_weights_gives_the_same_audio(
+    debug_hub, tmp_path, monkeypatch
+):
+    """Variations run on a kernel with its own reordered copy of the weights (forced here):
+    the next batch reuses that copy, and the same seed still gives the same audio."""
+    from engines.music import speed
+    from engines.music.engine import MusicGenEngine
+    from engines.music.kernels import KERNELS
+
+    def timed(lm, names, batch, *rest):  # as on a 2-core EPYC: gemv for a take, packed for more
+        fastest = "gemv" if batch == speed.BATCH else "onednn-packed"
+        return {k: 0.1 if k == fastest else 1.0 for k in names if KERNELS[k].exact}, {}
+
+    monkeypatch.setenv("TIMBRE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(speed, "time_linears", timed)
+    engine = MusicGenEngine(model="debug", device="cpu")
+    engine.load()
+    first = engine.generate(req(seed=5, variations=2))
+    lm = engine._model.lm
+    assert speed._kept[lm].kernel == "onednn-packed"
+    kept = [layer for _, _, layer in speed._kept[lm].state]
+    second = engine.generate(req(seed=5, variations=2))
+    again = [layer for _, _, layer in speed._kept[lm].state]
+    assert all(a is b for a, b in zip(kept, again, strict=True))  # not reordered again
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a.clip.samples, b.clip.samples)
+    engine.unload()
+
+
 def test_progress_every_step_and_cancel_within_one_step(tiny_musicgen):
     seen: list[Progress] = []
     tiny_musicgen.generate(req(duration=2.0), progress=seen.append)
