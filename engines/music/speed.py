@@ -72,6 +72,10 @@ CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16
 # fastest one that does not by more than this (gemv and onednn-packed came within ~20 % of
 # each other with 2 rows on a 2-core EPYC, swapping places between runs)
 COPY_GAIN = 1.1
+# a batch kernel's copy of the weights is kept for the next batch only while it is at most
+# this share of the computer's memory (musicgen-small's 1.4 GB on 6 GB and more; medium's
+# 6 GB on 24 GB): a studio left open should not hold a large model's copy for hours
+KEEP_SHARE = 0.25
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
 KV_LENGTH = 256  # keys/values a step attends to: mid-way through a 10 s take
 TEXT_TOKENS = 20  # a typical prompt's T5 tokens
@@ -311,10 +315,13 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
 
     A batch kernel with its own copy of the weights (``onednn-packed``) keeps its layers for
     the next batch while the memory the copy would need when made is still there (free
-    memory at least the copy's size, checked after each batch and before each generation):
-    making the copy took 0.7 s of a 10 s batch of 4 (musicgen-small, 2-core EPYC), paid
-    again by every batch. The copy goes when memory is short, or with the model.
+    memory at least the copy's size, checked after each batch and before each generation)
+    and the copy is at most :data:`KEEP_SHARE` of the computer's memory: making the copy
+    took 0.7 s of a 10 s batch of 4 (musicgen-small, 2-core EPYC), paid again by every
+    batch. The copy goes when memory is short, or with the model.
     """
+    import psutil
+
     from engines.music.fast import layers_state, linear_shapes, restore, set_kernel
 
     shapes = linear_shapes(lm)
@@ -343,7 +350,11 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
         state = layers_state(lm)
         set_kernel(lm, current)
         nbytes = copy_bytes(shapes)
-        if KERNELS[kernel].copies_weights and not unavailable(kernel, shapes, nbytes):
+        if (
+            KERNELS[kernel].copies_weights
+            and nbytes <= KEEP_SHARE * psutil.virtual_memory().total
+            and not unavailable(kernel, shapes, nbytes)
+        ):
             _kept[lm] = _Kept(kernel, state, nbytes)
 
 

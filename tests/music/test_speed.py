@@ -160,13 +160,18 @@ def test_a_batch_kernel_keeps_its_copy_of_the_weights_for_the_next_batch_while_m
     assert all(a is b for a, b in zip(first, second, strict=True))  # not reordered again
 
     free = psutil.virtual_memory()
-    short = types.SimpleNamespace(available=copy_bytes(linear_shapes(accelerated_lm)) - 1)
+    shapes = linear_shapes(accelerated_lm)
+    short = types.SimpleNamespace(available=copy_bytes(shapes) - 1, total=free.total)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: short)
     assert batch()[0] == "gemv"  # the copy went, and no new one is made
     assert accelerated_lm not in speed._kept
     monkeypatch.setattr(psutil, "virtual_memory", lambda: free)
     used, third = batch()
     assert used == "onednn-packed" and not any(a is b for a, b in zip(second, third, strict=True))
+    # a copy larger than KEEP_SHARE of the computer's memory is made for its batch, not kept
+    small = types.SimpleNamespace(available=free.available, total=int(copy_bytes(shapes) * 3.9))
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: small)
+    assert batch()[0] == "onednn-packed" and accelerated_lm not in speed._kept
 
 
 def test_agreement_check_refuses_a_broken_kernel_and_takes_the_next(
