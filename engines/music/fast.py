@@ -261,16 +261,9 @@ def set_kernel(lm: Any, kernel: str) -> list[tuple[Any, str, Any]]:
     return replaced
 
 
-def layers_state(lm: Any) -> list[tuple[Any, str, Any]]:
-    """Every linear layer of ``lm`` and each transformer layer's activation as they are now:
-    :func:`restore` puts them back after another :func:`set_kernel` (kernels keep their
-    converted weights, so nothing is converted again)."""
-    state = [(layer, "activation", layer.activation) for layer in lm.transformer.layers]
-    return state + _linear_layers(lm)
-
-
 def restore(replaced: list[tuple[Any, str, Any]]) -> None:
-    """Undo :func:`set_kernel` (its list, in reverse), or go back to a :func:`layers_state`."""
+    """Undo :func:`set_kernel` (its list, in reverse): the layers it replaced, with the
+    weights they hold, come back as they were (nothing is converted again)."""
     for parent, name, value in reversed(replaced):
         setattr(parent, name, value)
 

@@ -24,7 +24,7 @@ Exact kernels (the same float32 dot products in another summation order, |Δ| ~1
   plain weights, ``onednn`` reorders them on every call; given the blocked copy it streams
   them: a step's 144 products, 8 rows (a batch of 4 variations), 55–57 ms against 109 for
   ``onednn`` and 151–197 for ``gemv`` on a 2-core EPYC; with 2 rows 52–69 against ``gemv``'s
-  65–67 (same runs). The copy is another 4 bytes per weight (1.4 GB for musicgen-small), so
+  65–67 (same runs). The copy is another 4 bytes per weight (1.6 GB for musicgen-small), so
   it is offered only while twice that is free, and chosen only where it beats the fastest
   kernel without a copy by more than 10 % (``speed.COPY_GAIN``); one copy reordered for 2
   rows ran as fast at 8 rows as one reordered for 8, so a single copy serves both.
@@ -181,16 +181,13 @@ def unavailable(kernel: str, shapes: list[tuple[int, int]] | None = None, held: 
         return ""
     if kernel == "onednn":
         return "" if onednn else "torch was built without oneDNN"
-    if kernel == "onednn-packed" and not (
-        onednn and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
-    ):
+    reorder = onednn and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+    if kernel in ("onednn-packed", "bf16") and not reorder:
         return "torch was built without oneDNN's weight reordering"
     if kernel in KERNELS and KERNELS[kernel].copies_weights:
         return _copy_unavailable(shapes, held)
     if kernel in ("bf16", "int8-weight", "int4-weight") and not bf16:
         return "oneDNN has no bfloat16 support on this CPU"
-    if kernel == "bf16" and not hasattr(torch.ops.mkldnn, "_reorder_linear_weight"):
-        return "torch was built without oneDNN's weight reordering"
     if kernel == "int8-weight" and not hasattr(aten, "_weight_int8pack_mm"):
         return "this torch has no weight-only int8 kernel"
     fbgemm = "fbgemm" in torch.backends.quantized.supported_engines

@@ -73,7 +73,7 @@ CACHE_VERSION = 7  # 3: int8 heads, 8-bit dyn.; 4: gemv; 5: fp16-weight; 6: fp16
 # each other with 2 rows on a 2-core EPYC, swapping places between runs)
 COPY_GAIN = 1.1
 # a batch kernel's copy of the weights is kept for the next batch only while it is at most
-# this share of the computer's memory (musicgen-small's 1.4 GB on 6 GB and more; medium's
+# this share of the computer's memory (musicgen-small's 1.6 GB on 6.4 GB and more; medium's
 # 6 GB on 24 GB): a studio left open should not hold a large model's copy for hours
 KEEP_SHARE = 0.25
 BATCH = 2  # a step with classifier-free guidance: the prompt's row and the unconditioned one
@@ -251,14 +251,14 @@ def choose(
         except TypeError:
             pass  # an entry of another layout: measure again
         else:
-            shapes = linear_shapes(lm)
+            shapes = linear_shapes(lm, step=False)  # every layer the kernel converts
             if unavailable(choice.exact, shapes, held):  # a packed copy that does not fit today
                 choice.exact = fastest_exact(
                     choice.step_ms, lambda k: not unavailable(k, shapes, held)
                 )
             return choice
 
-    shapes = linear_shapes(lm)
+    shapes = linear_shapes(lm, step=False)
     names = list(candidates) if candidates is not None else [*EXACT, *REDUCED]
     dropped = {k: why for k in names if (why := unavailable(k, shapes, held))}
     names = [k for k in names if k not in dropped]
@@ -295,8 +295,7 @@ class _Kept:
     """A batch kernel's layers kept for the next batch: its copy of the weights is made once."""
 
     kernel: str
-    state: list[tuple[Any, str, Any]]  # engines.music.fast.layers_state
-    nbytes: int
+    state: list[tuple[Any, str, Any]]  # what engines.music.fast.set_kernel replaced
 
 
 _kept: weakref.WeakKeyDictionary[Any, _Kept] = weakref.WeakKeyDictionary()
@@ -322,40 +321,38 @@ def kernel_for_rows(lm: Any, rows: int, current: str) -> Iterator[str]:
     """
     import psutil
 
-    from engines.music.fast import layers_state, linear_shapes, restore, set_kernel
+    from engines.music.fast import linear_shapes, restore, set_kernel
 
-    shapes = linear_shapes(lm)
-    kept = _kept.pop(lm, None)
-    if kept and unavailable(kept.kernel, shapes, kept.nbytes):
-        kept = None  # memory is short now: the copy goes
+    shapes = linear_shapes(lm, step=False)  # every layer the kernel converts
+    nbytes = copy_bytes(shapes)
+    kept = _kept.get(lm)
+    if kept and unavailable(kept.kernel, shapes, nbytes):
+        del _kept[lm]  # memory is short now: the copy goes
+        kept = None
     if rows == BATCH or not KERNELS[current].exact:
-        if kept:
-            _kept[lm] = kept
         yield current
         return
-    kernel = choose(lm, batch=rows, held=kept.nbytes if kept else 0).exact
+    kernel = choose(lm, batch=rows, held=nbytes if kept else 0).exact
     if kernel == current:
-        if kept:
-            _kept[lm] = kept
         yield current
         return
     if kept and kept.kernel == kernel:
         restore(kept.state)
     else:
-        kept = None
+        _kept.pop(lm, None)
         set_kernel(lm, kernel)
     try:
         yield kernel
     finally:
-        state = layers_state(lm)
-        set_kernel(lm, current)
-        nbytes = copy_bytes(shapes)
+        state = set_kernel(lm, current)  # its undo list holds the batch kernel's layers
         if (
             KERNELS[kernel].copies_weights
             and nbytes <= KEEP_SHARE * psutil.virtual_memory().total
             and not unavailable(kernel, shapes, nbytes)
         ):
-            _kept[lm] = _Kept(kernel, state, nbytes)
+            _kept[lm] = _Kept(kernel, state)
+        else:
+            _kept.pop(lm, None)
 
 
 def fastest_exact(times: dict[str, float], allowed: Callable[[str], bool]) -> str:
